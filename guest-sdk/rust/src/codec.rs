@@ -1,0 +1,142 @@
+//! The value codec: MessagePack (fields by name) with object references as
+//! extension type 1 and actor handles as extension type 2.
+//!
+//! References travel beside the bytes, as handles the host issued. While a
+//! value is encoded, a thread-local collector receives one owned handle per
+//! serialized [`ObjectRef`](crate::ObjectRef) (payload: big-endian u32 index
+//! into `refs`); while one is decoded, a thread-local holds the incoming
+//! `refs`, shared so that an index met twice yields two references.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+use crate::bindings::wrun::runtime::types as wit;
+
+/// Extension type of an object reference.
+pub(crate) const EXT_OBJECT_REF: i8 = 1;
+/// Extension type of an actor handle.
+pub(crate) const EXT_ACTOR: i8 = 2;
+
+/// rmp-serde's representation of a MessagePack extension value.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "_ExtStruct")]
+pub(crate) struct Ext(pub(crate) (i8, ByteBuf));
+
+thread_local! {
+    static ENCODING: RefCell<Option<Vec<wit::ObjectRef>>> = const { RefCell::new(None) };
+    static DECODING: RefCell<Option<Vec<Rc<wit::ObjectRef>>>> = const { RefCell::new(None) };
+}
+
+/// Serializes `v` into a WIT value, collecting the references it contains.
+pub(crate) fn encode<T: Serialize + ?Sized>(v: &T) -> Result<wit::Value, String> {
+    let outer = ENCODING.with(|c| c.replace(Some(Vec::new())));
+    let data = rmp_serde::to_vec_named(v);
+    let refs = ENCODING.with(|c| c.replace(outer)).unwrap_or_default();
+    match data {
+        Ok(data) => Ok(wit::Value { data, refs }),
+        Err(e) => Err(format!("cannot encode {}: {e}", std::any::type_name::<T>())),
+    }
+}
+
+/// Deserializes a WIT value, turning extension type 1 into references.
+pub(crate) fn decode<T: DeserializeOwned>(v: wit::Value) -> Result<T, String> {
+    let refs = v.refs.into_iter().map(Rc::new).collect();
+    let outer = DECODING.with(|c| c.replace(Some(refs)));
+    let out = rmp_serde::from_slice(&v.data);
+    DECODING.with(|c| c.replace(outer));
+    out.map_err(|e| format!("cannot decode {}: {e}", std::any::type_name::<T>()))
+}
+
+/// Adds an owned handle to the value being encoded; returns its index, or
+/// `None` when no value is being encoded by the SDK.
+pub(crate) fn push_ref(make: impl FnOnce() -> wit::ObjectRef) -> Option<u32> {
+    ENCODING.with(|c| {
+        let mut c = c.borrow_mut();
+        let refs = c.as_mut()?;
+        refs.push(make());
+        Some((refs.len() - 1) as u32)
+    })
+}
+
+/// The reference at `index` of the value being decoded.
+pub(crate) fn take_ref(index: u32) -> Result<Rc<wit::ObjectRef>, String> {
+    DECODING.with(|c| match c.borrow().as_ref() {
+        None => Err("an object reference can only be decoded by wrun".to_string()),
+        Some(refs) => refs.get(index as usize).cloned().ok_or_else(|| {
+            format!(
+                "object reference index {index} out of range ({} refs)",
+                refs.len()
+            )
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::{ActorHandle, Id};
+
+    fn round_trip<T: Serialize + DeserializeOwned>(v: &T) -> T {
+        let value = encode(v).unwrap();
+        assert!(value.refs.is_empty());
+        decode(value).unwrap()
+    }
+
+    #[test]
+    fn plain_values_round_trip() {
+        assert_eq!(round_trip(&42i64), 42);
+        assert_eq!(round_trip(&"hi".to_string()), "hi");
+        assert_eq!(round_trip(&(1u8, -2i32, 2.5f64)), (1, -2, 2.5));
+        let m: BTreeMap<String, u64> = [("a".into(), 1), ("b".into(), 2)].into();
+        assert_eq!(round_trip(&m), m);
+        round_trip(&());
+    }
+
+    #[test]
+    fn structs_are_maps_with_field_names() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct P {
+            x: u8,
+        }
+        let v = encode(&P { x: 7 }).unwrap();
+        // fixmap(1), fixstr "x", positive fixint 7
+        assert_eq!(v.data, [0x81, 0xa1, b'x', 0x07]);
+        assert_eq!(decode::<P>(v).unwrap(), P { x: 7 });
+    }
+
+    #[test]
+    fn actor_handle_is_ext_2_with_big_endian_id() {
+        let h = ActorHandle::from_id(Id {
+            hi: 0x0102030405060708,
+            lo: 0x090a0b0c0d0e0f10,
+        });
+        let v = encode(&h).unwrap();
+        let mut want = vec![0xd8, 0x02]; // fixext16, type 2
+        want.extend(1u8..=16);
+        assert_eq!(v.data, want);
+        assert_eq!(decode::<ActorHandle>(v).unwrap(), h);
+    }
+
+    #[test]
+    fn wrong_type_is_a_clear_error() {
+        let err = decode::<u64>(encode(&"text").unwrap()).unwrap_err();
+        assert!(err.starts_with("cannot decode u64"), "{err}");
+        let err = decode::<ActorHandle>(encode(&1u8).unwrap()).unwrap_err();
+        assert!(err.contains("ActorHandle"), "{err}");
+    }
+
+    #[test]
+    fn object_ref_outside_a_value_is_an_error() {
+        let mut data = vec![0xd6, 0x01];
+        data.extend(0u32.to_be_bytes());
+        let v = wit::Value { data, refs: vec![] };
+        let err = decode::<crate::ObjectRef<u8>>(v).unwrap_err();
+        assert!(err.contains("out of range"), "{err}");
+    }
+}

@@ -1,0 +1,190 @@
+//! Object references and the object store: `put`, `get`, `wait`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::ser::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_bytes::ByteBuf;
+
+use crate::bindings::wrun::runtime::{objects, types as wit};
+use crate::codec::{self, Ext, EXT_OBJECT_REF};
+use crate::{Error, Id, Result};
+
+/// A reference to an immutable object of type `T` in the store.
+///
+/// Holding one keeps the object alive; clones share one host handle. As an
+/// argument or inside a value it travels as a reference (extension type 1),
+/// never as its contents.
+pub struct ObjectRef<T> {
+    handle: Rc<wit::ObjectRef>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> ObjectRef<T> {
+    pub(crate) fn from_handle(handle: wit::ObjectRef) -> Self {
+        Self::from_rc(Rc::new(handle))
+    }
+
+    fn from_rc(handle: Rc<wit::ObjectRef>) -> Self {
+        ObjectRef {
+            handle,
+            _type: PhantomData,
+        }
+    }
+
+    /// The object's identifier.
+    pub fn id(&self) -> Id {
+        self.handle.id().into()
+    }
+
+    /// The worker that owns the object.
+    pub fn owner(&self) -> Id {
+        self.handle.owner().into()
+    }
+
+    /// The same reference, seen as holding a `U` (decoding is checked on get).
+    pub fn cast<U>(self) -> ObjectRef<U> {
+        ObjectRef::from_rc(self.handle)
+    }
+
+    /// A new owned host handle to the object, e.g. to give away as an argument.
+    pub(crate) fn new_handle(&self) -> wit::ObjectRef {
+        // The WIT `clone` method: a second host handle, not an `Rc` clone.
+        (*self.handle).clone()
+    }
+
+    pub(crate) fn raw(&self) -> &wit::ObjectRef {
+        &self.handle
+    }
+}
+
+impl<T: DeserializeOwned> ObjectRef<T> {
+    /// Waits for the object and returns its value.
+    pub fn get(&self) -> Result<T> {
+        get(self)
+    }
+
+    /// Like [`ObjectRef::get`], failing with `get-timeout` after `timeout`.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T> {
+        let mut v = get_all_timeout(std::slice::from_ref(self), Some(timeout))?;
+        Ok(v.remove(0))
+    }
+}
+
+impl<T> Clone for ObjectRef<T> {
+    fn clone(&self) -> Self {
+        ObjectRef::from_rc(self.handle.clone())
+    }
+}
+
+impl<T> fmt::Debug for ObjectRef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ObjectRef({})", self.id())
+    }
+}
+
+impl<T> Serialize for ObjectRef<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let index = codec::push_ref(|| self.new_handle())
+            .ok_or_else(|| S::Error::custom("an ObjectRef can only be encoded by wrun"))?;
+        Ext((EXT_OBJECT_REF, ByteBuf::from(index.to_be_bytes().to_vec()))).serialize(s)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for ObjectRef<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let Ext((tag, payload)) = Ext::deserialize(d)
+            .map_err(|e| D::Error::custom(format!("expected an object reference: {e}")))?;
+        if tag != EXT_OBJECT_REF {
+            return Err(D::Error::custom(format!(
+                "expected an object reference (extension type 1), found extension type {tag}"
+            )));
+        }
+        let index: [u8; 4] = payload.as_slice().try_into().map_err(|_| {
+            D::Error::custom("object reference payload is not a 4-byte index")
+        })?;
+        let handle = codec::take_ref(u32::from_be_bytes(index)).map_err(D::Error::custom)?;
+        Ok(ObjectRef::from_rc(handle))
+    }
+}
+
+fn timeout_ms(timeout: Option<Duration>) -> Option<u64> {
+    timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Stores a value and returns a reference to it.
+pub fn put<T: Serialize>(value: &T) -> Result<ObjectRef<T>> {
+    let v = codec::encode(value).map_err(|m| Error::invalid("put", m))?;
+    let handle = objects::put(v)?;
+    Ok(ObjectRef::from_handle(handle))
+}
+
+/// Waits for an object and returns its value.
+pub fn get<T: DeserializeOwned>(r: &ObjectRef<T>) -> Result<T> {
+    let mut v = get_all(std::slice::from_ref(r))?;
+    Ok(v.remove(0))
+}
+
+/// Waits for all the objects and returns their values, in order.
+pub fn get_all<T: DeserializeOwned>(refs: &[ObjectRef<T>]) -> Result<Vec<T>> {
+    get_all_timeout(refs, None)
+}
+
+/// Like [`get_all`], failing with `get-timeout` once `timeout` has passed.
+pub fn get_all_timeout<T: DeserializeOwned>(
+    refs: &[ObjectRef<T>],
+    timeout: Option<Duration>,
+) -> Result<Vec<T>> {
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<&wit::ObjectRef> = refs.iter().map(ObjectRef::raw).collect();
+    let values = objects::get(&raw, timeout_ms(timeout))?;
+    if values.len() != refs.len() {
+        return Err(Error::new(
+            crate::ErrorKind::Internal,
+            "get",
+            format!("asked for {} values, got {}", refs.len(), values.len()),
+        ));
+    }
+    values
+        .into_iter()
+        .zip(refs)
+        .map(|(v, r)| {
+            codec::decode(v).map_err(|m| Error::invalid("get", format!("object {}: {m}", r.id())))
+        })
+        .collect()
+}
+
+/// Waits until `num_ready` of the objects are ready or `timeout` passes, and
+/// splits them into `(ready, pending)`, each in the original order.
+pub fn wait<T>(
+    refs: &[ObjectRef<T>],
+    num_ready: usize,
+    timeout: Option<Duration>,
+) -> Result<(Vec<ObjectRef<T>>, Vec<ObjectRef<T>>)> {
+    if num_ready > refs.len() {
+        return Err(Error::invalid(
+            "wait",
+            format!("num_ready {num_ready} exceeds the {} references", refs.len()),
+        ));
+    }
+    if refs.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let raw: Vec<&wit::ObjectRef> = refs.iter().map(ObjectRef::raw).collect();
+    let flags = objects::wait(&raw, num_ready as u32, timeout_ms(timeout));
+    let (mut ready, mut pending) = (Vec::new(), Vec::new());
+    for (i, r) in refs.iter().enumerate() {
+        if flags.get(i).copied().unwrap_or(false) {
+            ready.push(r.clone());
+        } else {
+            pending.push(r.clone());
+        }
+    }
+    Ok((ready, pending))
+}

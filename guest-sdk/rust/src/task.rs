@@ -1,0 +1,189 @@
+//! Remote tasks: per-call options and arguments.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::bindings::wrun::runtime::{tasks, types as wit};
+use crate::{codec, Error, ObjectRef, Result};
+
+/// Resources and policy of one task invocation.
+///
+/// `#[wrun::task]` gives each task an `options()` builder with these same
+/// methods; defaults: 1 CPU, no memory reservation, no custom resources, no
+/// retries, no timeout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskOptions {
+    pub(crate) num_returns: u32,
+    pub(crate) cpus: f64,
+    pub(crate) memory: u64,
+    pub(crate) custom: Vec<(String, f64)>,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_exceptions: bool,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl TaskOptions {
+    /// The defaults for a task with `num_returns` return values.
+    pub fn new(num_returns: u32) -> Self {
+        TaskOptions {
+            num_returns,
+            cpus: 1.0,
+            memory: 0,
+            custom: Vec::new(),
+            max_retries: 0,
+            retry_exceptions: false,
+            timeout: None,
+        }
+    }
+
+    /// CPU cores reserved while the task runs.
+    pub fn cpus(mut self, cpus: f64) -> Self {
+        self.cpus = cpus;
+        self
+    }
+
+    /// Bytes of memory reserved while the task runs.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = bytes;
+        self
+    }
+
+    /// Reserves `amount` of a custom resource, e.g. `("gpu-license", 1.0)`.
+    pub fn resource(mut self, name: impl Into<String>, amount: f64) -> Self {
+        self.custom.push((name.into(), amount));
+        self
+    }
+
+    /// Re-runs after a trap, timeout or memory-limit failure.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Also retries when the task returns an application error.
+    pub fn retry_exceptions(mut self, yes: bool) -> Self {
+        self.retry_exceptions = yes;
+        self
+    }
+
+    /// Wall-clock limit per attempt (millisecond resolution).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// The number of return values (set by the macro; rarely changed).
+    pub fn num_returns(&self) -> u32 {
+        self.num_returns
+    }
+
+    fn to_wit(&self) -> wit::TaskOptions {
+        wit::TaskOptions {
+            num_returns: self.num_returns,
+            cpus: self.cpus,
+            memory: self.memory,
+            custom: self.custom.clone(),
+            max_retries: self.max_retries,
+            retry_exceptions: self.retry_exceptions,
+            timeout_ms: self
+                .timeout
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        }
+    }
+}
+
+/// One argument of a task or actor call, ready to submit.
+pub struct Arg(pub(crate) wit::Arg);
+
+impl Arg {
+    /// An argument passed by value.
+    pub fn value<T: Serialize + ?Sized>(v: &T) -> Result<Arg> {
+        codec::encode(v)
+            .map(|v| Arg(wit::Arg::Inline(v)))
+            .map_err(|m| Error::invalid("", m))
+    }
+
+    /// An argument passed by reference: the host resolves it to the object's
+    /// value before the callee runs.
+    pub fn by_ref<T>(r: &ObjectRef<T>) -> Arg {
+        Arg(wit::Arg::ByRef(r.new_handle()))
+    }
+}
+
+/// What may be passed for a parameter of type `T`: a `T` (or `&T`), or a
+/// reference to an object holding a `T` (`&ObjectRef<T>` or `ObjectRef<T>`),
+/// which the host resolves before the callee runs.
+///
+/// A parameter typed `ObjectRef<T>` takes the reference itself, unresolved.
+pub trait IntoArg<T> {
+    /// Converts into an argument.
+    fn into_arg(self) -> Result<Arg>;
+}
+
+impl<T: Serialize> IntoArg<T> for T {
+    fn into_arg(self) -> Result<Arg> {
+        Arg::value(&self)
+    }
+}
+
+impl<T: Serialize> IntoArg<T> for &T {
+    fn into_arg(self) -> Result<Arg> {
+        Arg::value(self)
+    }
+}
+
+impl<T> IntoArg<T> for &ObjectRef<T> {
+    fn into_arg(self) -> Result<Arg> {
+        Ok(Arg::by_ref(self))
+    }
+}
+
+impl<T> IntoArg<T> for ObjectRef<T> {
+    fn into_arg(self) -> Result<Arg> {
+        Ok(Arg::by_ref(&self))
+    }
+}
+
+impl IntoArg<String> for &str {
+    fn into_arg(self) -> Result<Arg> {
+        Arg::value(self)
+    }
+}
+
+impl<T: Serialize> IntoArg<Vec<T>> for &[T] {
+    fn into_arg(self) -> Result<Arg> {
+        Arg::value(self)
+    }
+}
+
+/// The references a call returned, handed out one typed reference at a time.
+#[doc(hidden)]
+pub struct Returns(std::vec::IntoIter<wit::ObjectRef>);
+
+impl Returns {
+    pub(crate) fn new(task: &str, refs: Vec<wit::ObjectRef>, expected: u32) -> Result<Self> {
+        if refs.len() != expected as usize {
+            return Err(Error::new(
+                crate::ErrorKind::Internal,
+                task,
+                format!("expected {expected} return references, got {}", refs.len()),
+            ));
+        }
+        Ok(Returns(refs.into_iter()))
+    }
+
+    /// The next reference (the count was checked on creation).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next<T>(&mut self) -> ObjectRef<T> {
+        ObjectRef::from_handle(self.0.next().expect("return count checked"))
+    }
+}
+
+/// Submits `function` of this job's component.
+#[doc(hidden)]
+pub fn submit(function: &str, args: Vec<Arg>, options: &TaskOptions) -> Result<Returns> {
+    let args = args.into_iter().map(|a| a.0).collect();
+    let refs = tasks::submit(function, args, &options.to_wit())?;
+    Returns::new(function, refs, options.num_returns)
+}

@@ -1,0 +1,350 @@
+//! Actors: one long-lived instance each, calls run one at a time in the order
+//! they were submitted, named actors found through a registry, restarts after
+//! failures (the constructor runs again), and kills.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::error::{ErrorKind, TaskError};
+use crate::host_api::{from_wit_value, to_wit_value};
+use crate::ids::{ActorId, JobId, TaskId};
+use crate::object_store::{Held, ObjectValue};
+use crate::runtime::{
+    classify, internal, resolve_args, InstanceCtx, LoadedJob, Returns, RuntimeInner, TaskArg,
+};
+use crate::scheduler::Resources;
+
+/// One method call waiting in an actor's mailbox.
+struct ActorCall {
+    method: String,
+    args: Vec<TaskArg>,
+    returns: Returns,
+}
+
+struct ActorEntry {
+    class: String,
+    job: JobId,
+    name: Option<(String, String)>,
+    mailbox: mpsc::UnboundedSender<ActorCall>,
+    /// Why the actor is dead, once it is.
+    dead: Mutex<Option<String>>,
+    runner: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Live actors and their names.
+#[derive(Default)]
+pub struct ActorRegistry {
+    actors: Mutex<HashMap<ActorId, Arc<ActorEntry>>>,
+    names: Mutex<HashMap<(String, String), ActorId>>,
+}
+
+impl ActorRegistry {
+    pub fn lookup(&self, namespace: &str, name: &str) -> Option<ActorId> {
+        self.names
+            .lock()
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
+    }
+
+    pub fn live(&self) -> usize {
+        self.actors.lock().len()
+    }
+
+    fn remove(&self, id: ActorId) -> Option<Arc<ActorEntry>> {
+        let entry = self.actors.lock().remove(&id)?;
+        if let Some(n) = &entry.name {
+            let mut names = self.names.lock();
+            if names.get(n) == Some(&id) {
+                names.remove(n);
+            }
+        }
+        Some(entry)
+    }
+
+    /// Kills an actor: its running call is interrupted and queued calls fail
+    /// with `actor-died`.
+    pub fn kill(&self, id: ActorId, why: &str) -> Result<(), TaskError> {
+        let entry = self.remove(id).ok_or_else(|| {
+            TaskError::new(
+                ErrorKind::NotFound,
+                "kill",
+                format!("no live actor with id {id}"),
+            )
+        })?;
+        entry.dead.lock().get_or_insert_with(|| why.to_string());
+        if let Some(h) = entry.runner.lock().take() {
+            h.abort();
+        }
+        tracing::debug!(actor = %id, class = %entry.class, why, "actor killed");
+        Ok(())
+    }
+
+    /// Kills every actor a job created (the job ended).
+    pub fn kill_job(&self, job: JobId) {
+        let ids: Vec<ActorId> = self
+            .actors
+            .lock()
+            .iter()
+            .filter(|(_, e)| e.job == job)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            let _ = self.kill(id, "its job ended");
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn create(
+    rt: &Arc<RuntimeInner>,
+    job: &Arc<LoadedJob>,
+    class: String,
+    args: Vec<TaskArg>,
+    resources: Resources,
+    name: Option<(String, String)>,
+    max_restarts: u32,
+    depth: u32,
+) -> Result<ActorId, TaskError> {
+    if class.is_empty() {
+        return Err(TaskError::new(
+            ErrorKind::InvalidArgument,
+            "create actor",
+            "the class name is empty",
+        ));
+    }
+    let id = ActorId(rt.ids.next());
+    if let Some(n) = &name {
+        let mut names = rt.actors.names.lock();
+        if names.contains_key(n) {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                class,
+                format!(
+                    "an actor named `{}` already exists in namespace `{}`",
+                    n.1, n.0
+                ),
+            ));
+        }
+        names.insert(n.clone(), id);
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let entry = Arc::new(ActorEntry {
+        class: class.clone(),
+        job: job.id,
+        name,
+        mailbox: tx,
+        dead: Mutex::new(None),
+        runner: Mutex::new(None),
+    });
+    rt.actors.actors.lock().insert(id, entry.clone());
+    let runner = tokio::spawn(run_actor(
+        rt.clone(),
+        job.clone(),
+        id,
+        class,
+        args,
+        resources,
+        max_restarts,
+        depth,
+        rx,
+    ));
+    *entry.runner.lock() = Some(runner);
+    Ok(id)
+}
+
+pub(crate) fn call(
+    rt: &Arc<RuntimeInner>,
+    actor: ActorId,
+    method: String,
+    args: Vec<TaskArg>,
+    num_returns: u32,
+    _depth: u32,
+) -> Result<Vec<Held>, TaskError> {
+    let entry = rt.actors.actors.lock().get(&actor).cloned();
+    let Some(entry) = entry else {
+        return Err(TaskError::new(
+            ErrorKind::ActorDied,
+            method,
+            format!("actor {actor} is dead or never existed"),
+        ));
+    };
+    let label: Arc<str> = Arc::from(format!("{}.{method}", entry.class));
+    if let Some(why) = entry.dead.lock().clone() {
+        return Err(TaskError::new(
+            ErrorKind::ActorDied,
+            label.to_string(),
+            format!("actor {actor} is dead: {why}"),
+        ));
+    }
+    let (held, mut returns) = rt.pending_returns(num_returns, label.clone());
+    returns.on_drop = ErrorKind::ActorDied;
+    rt.counters
+        .submitted
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    entry
+        .mailbox
+        .send(ActorCall {
+            method,
+            args,
+            returns,
+        })
+        .map_err(|_| {
+            TaskError::new(
+                ErrorKind::ActorDied,
+                label.to_string(),
+                format!("actor {actor} is dead"),
+            )
+        })?;
+    Ok(held)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_actor(
+    rt: Arc<RuntimeInner>,
+    job: Arc<LoadedJob>,
+    id: ActorId,
+    class: String,
+    args: Vec<TaskArg>,
+    resources: Resources,
+    max_restarts: u32,
+    depth: u32,
+    mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
+) {
+    let why = actor_lifetime(&rt, &job, id, &class, args, resources, max_restarts, depth, &mut mailbox).await;
+    tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
+    if let Some(e) = rt.actors.remove(id) {
+        e.dead.lock().get_or_insert(why);
+    }
+    // Calls still queued fail with `actor-died` as their guards drop.
+    mailbox.close();
+    while mailbox.try_recv().is_ok() {}
+}
+
+/// Runs the actor until it dies; returns why.
+#[allow(clippy::too_many_arguments)]
+async fn actor_lifetime(
+    rt: &Arc<RuntimeInner>,
+    job: &Arc<LoadedJob>,
+    id: ActorId,
+    class: &str,
+    args: Vec<TaskArg>,
+    resources: Resources,
+    max_restarts: u32,
+    depth: u32,
+    mailbox: &mut mpsc::UnboundedReceiver<ActorCall>,
+) -> String {
+    let ctor_label: Arc<str> = Arc::from(format!("{class}.<init>"));
+    let values = match resolve_args(args, &ctor_label).await {
+        Ok(v) => v,
+        Err(e) => return format!("its constructor arguments failed: {e}"),
+    };
+    let grant = match rt.scheduler.clone().acquire(resources, depth).await {
+        Ok(g) => g,
+        Err(e) => return e.to_string(),
+    };
+    let Ok(_slot) = rt.slots.clone().acquire_owned().await else {
+        return "the runtime is shutting down".into();
+    };
+    let mut grant = Some(grant);
+    let mut restarts = 0;
+    'instance: loop {
+        let (mut store, inst) = match rt
+            .instantiate(InstanceCtx {
+                job: job.clone(),
+                task_id: TaskId(rt.ids.next()),
+                actor_id: Some(id),
+                label: ctor_label.clone(),
+                depth,
+                grant: grant.take(),
+            })
+            .await
+        {
+            Ok(x) => x,
+            Err(e) => return format!("it could not be instantiated: {e}"),
+        };
+        let mut ctor_args = Vec::with_capacity(values.len());
+        for v in &values {
+            match to_wit_value(&mut store.data_mut().table, v) {
+                Ok(a) => ctor_args.push(a),
+                Err(e) => return internal(&ctor_label, e).to_string(),
+            }
+        }
+        let guest = inst.wrun_runtime_guest();
+        match guest.call_construct(&mut store, class, &ctor_args).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return format!("its constructor failed: {}", TaskError::from(e)),
+            Err(e) => {
+                let err = classify(e, store.data(), &ctor_label);
+                if restarts < max_restarts {
+                    restarts += 1;
+                    grant = store.data_mut().grant.take();
+                    continue 'instance;
+                }
+                return format!("its constructor failed: {err}");
+            }
+        }
+        while let Some(call) = mailbox.recv().await {
+            let label: Arc<str> = Arc::from(format!("{class}.{}", call.method));
+            store.data_mut().label = label.clone();
+            let values = match resolve_args(call.args, &label).await {
+                Ok(v) => v,
+                Err(e) => {
+                    call.returns.complete(Err(e));
+                    continue;
+                }
+            };
+            let mut args = Vec::with_capacity(values.len());
+            for v in &values {
+                match to_wit_value(&mut store.data_mut().table, v) {
+                    Ok(a) => args.push(a),
+                    Err(e) => return internal(&label, e).to_string(),
+                }
+            }
+            let res = guest
+                .call_call_method(&mut store, &call.method, &args)
+                .await;
+            match res {
+                Ok(Ok(outputs)) => {
+                    let table = &mut store.data_mut().table;
+                    let outcome: Result<Vec<ObjectValue>, TaskError> = outputs
+                        .into_iter()
+                        .map(|v| from_wit_value(table, v).map_err(|e| internal(&label, e)))
+                        .collect();
+                    call.returns.complete(outcome);
+                    rt.counters
+                        .finished
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(Err(e)) => {
+                    let mut e = TaskError::from(e);
+                    if e.task.is_empty() {
+                        e.task = label.to_string();
+                    }
+                    call.returns.complete(Err(e));
+                    rt.counters
+                        .failed
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(trap) => {
+                    let err = classify(trap, store.data(), &label);
+                    call.returns.complete(Err(err.clone()));
+                    rt.counters
+                        .failed
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if restarts < max_restarts {
+                        restarts += 1;
+                        tracing::warn!(actor = %id, %class, restarts, error = %err, "restarting actor");
+                        grant = store.data_mut().grant.take();
+                        continue 'instance;
+                    }
+                    return format!("it failed and has no restarts left: {err}");
+                }
+            }
+        }
+        return "its mailbox closed".into();
+    }
+}

@@ -1,0 +1,85 @@
+//! Host bindings of the `wrun:runtime/job` world, generated from wit/.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "job",
+    imports: {
+        "wrun:runtime/objects.get": async | trappable,
+        "wrun:runtime/objects.wait": async | trappable,
+        default: trappable,
+    },
+    exports: { default: async },
+    with: {
+        "wrun:runtime/types.object-ref": crate::object_store::Held,
+    },
+});
+
+pub use wrun::runtime::types::{
+    ActorOptions, Arg, Error as WitError, ErrorKind as WitErrorKind, Id as WitId, TaskOptions,
+    Value,
+};
+
+use crate::error::{ErrorKind, TaskError};
+use crate::ids::Id;
+
+impl From<Id> for WitId {
+    fn from(id: Id) -> Self {
+        WitId { hi: id.hi, lo: id.lo }
+    }
+}
+
+impl From<WitId> for Id {
+    fn from(id: WitId) -> Self {
+        Id::new(id.hi, id.lo)
+    }
+}
+
+impl From<WitErrorKind> for ErrorKind {
+    fn from(k: WitErrorKind) -> Self {
+        match k {
+            WitErrorKind::Application => ErrorKind::Application,
+            WitErrorKind::Trap => ErrorKind::Trap,
+            WitErrorKind::Timeout => ErrorKind::Timeout,
+            WitErrorKind::MemoryLimit => ErrorKind::MemoryLimit,
+            WitErrorKind::ActorDied => ErrorKind::ActorDied,
+            WitErrorKind::NotFound => ErrorKind::NotFound,
+            WitErrorKind::InvalidArgument => ErrorKind::InvalidArgument,
+            WitErrorKind::GetTimeout => ErrorKind::GetTimeout,
+            WitErrorKind::ObjectLost => ErrorKind::ObjectLost,
+            WitErrorKind::Internal => ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<ErrorKind> for WitErrorKind {
+    fn from(k: ErrorKind) -> Self {
+        match k {
+            ErrorKind::Application => WitErrorKind::Application,
+            ErrorKind::Trap => WitErrorKind::Trap,
+            ErrorKind::Timeout => WitErrorKind::Timeout,
+            ErrorKind::MemoryLimit => WitErrorKind::MemoryLimit,
+            ErrorKind::ActorDied => WitErrorKind::ActorDied,
+            ErrorKind::NotFound => WitErrorKind::NotFound,
+            ErrorKind::InvalidArgument => WitErrorKind::InvalidArgument,
+            ErrorKind::GetTimeout => WitErrorKind::GetTimeout,
+            ErrorKind::ObjectLost => WitErrorKind::ObjectLost,
+            ErrorKind::Internal => WitErrorKind::Internal,
+        }
+    }
+}
+
+impl From<WitError> for TaskError {
+    fn from(e: WitError) -> Self {
+        TaskError::new(e.kind.into(), e.task, e.message)
+    }
+}
+
+impl From<TaskError> for WitError {
+    fn from(e: TaskError) -> Self {
+        WitError {
+            kind: e.kind.into(),
+            task: e.task,
+            message: e.message,
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The host side of the WIT imports: what a guest can ask of wrun.
+//!
+//! Every instance gets a [`HostState`]. Object references a guest holds are
+//! entries of its resource table ([`Held`]s), so a guest can only name objects
+//! it was handed, and everything it still holds is released when its instance
+//! is dropped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::ResourceLimiter;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::wrun::runtime::{actors, context, logging, objects, tasks, types};
+use crate::bindings::{ActorOptions, Arg, TaskOptions as WitTaskOptions, Value, WitError, WitId};
+use crate::error::{ErrorKind, TaskError};
+use crate::guest_io::StderrTail;
+use crate::ids::{ActorId, TaskId};
+use crate::logs::{Level, LogLine};
+use crate::object_store::{Held, ObjectValue};
+use crate::runtime::{LoadedJob, RuntimeInner, TaskArg, TaskOptions};
+use crate::scheduler::{Grant, Resources};
+
+/// Per-instance memory cap; remembers being hit so the error can say so.
+pub struct MemoryLimit {
+    pub limit: usize,
+    pub hit: bool,
+}
+
+impl ResourceLimiter for MemoryLimit {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// The data of one guest instance's store.
+pub struct HostState {
+    pub(crate) table: ResourceTable,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) limits: MemoryLimit,
+    pub(crate) rt: Arc<RuntimeInner>,
+    pub(crate) job: Arc<LoadedJob>,
+    pub(crate) task_id: TaskId,
+    pub(crate) actor_id: Option<ActorId>,
+    /// The task or method running now, for logs and errors.
+    pub(crate) label: Arc<str>,
+    /// Nesting depth: tasks this instance submits run at `depth + 1`.
+    pub(crate) depth: u32,
+    /// The resources this instance holds; its CPU is lent out while blocked.
+    pub(crate) grant: Option<Grant>,
+    /// Past this instant the running guest is interrupted.
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) timed_out: bool,
+    pub(crate) stderr_tail: StderrTail,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Copies a stored value into the guest's view: its bytes, and a new counted
+/// handle for each reference it contains.
+pub(crate) fn to_wit_value(table: &mut ResourceTable, v: &ObjectValue) -> wasmtime::Result<Value> {
+    let mut refs = Vec::with_capacity(v.refs.len());
+    for h in &v.refs {
+        refs.push(table.push(h.clone())?);
+    }
+    Ok(Value {
+        data: v.data.to_vec(),
+        refs,
+    })
+}
+
+/// Takes a value from the guest, with ownership of the handles it passes.
+pub(crate) fn from_wit_value(table: &mut ResourceTable, v: Value) -> wasmtime::Result<ObjectValue> {
+    let mut refs = Vec::with_capacity(v.refs.len());
+    for r in v.refs {
+        refs.push(table.delete(r)?);
+    }
+    Ok(ObjectValue {
+        data: Bytes::from(v.data),
+        refs,
+    })
+}
+
+impl HostState {
+    fn error(&self, kind: ErrorKind, message: impl Into<String>) -> WitError {
+        TaskError::new(kind, self.label.to_string(), message).into()
+    }
+
+    fn take_args(&mut self, args: Vec<Arg>) -> wasmtime::Result<Vec<TaskArg>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push(match a {
+                Arg::Inline(v) => TaskArg::Value(from_wit_value(&mut self.table, v)?),
+                Arg::ByRef(r) => TaskArg::Ref(self.table.delete(r)?),
+            });
+        }
+        Ok(out)
+    }
+
+    fn push_refs(&mut self, held: Vec<Held>) -> wasmtime::Result<Vec<Resource<Held>>> {
+        held.into_iter()
+            .map(|h| Ok(self.table.push(h)?))
+            .collect()
+    }
+
+    fn lend_cpu(&mut self) {
+        if let Some(g) = &mut self.grant {
+            g.lend_cpu();
+        }
+    }
+
+    fn reclaim_cpu(&mut self) {
+        if let Some(g) = &mut self.grant {
+            g.reclaim_cpu();
+        }
+    }
+}
+
+fn deadline_after(timeout_ms: Option<u64>) -> Option<Instant> {
+    timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms))
+}
+
+fn resources(cpus: f64, memory: u64, custom: &[(String, f64)]) -> Result<Resources, String> {
+    if !cpus.is_finite() || cpus < 0.0 {
+        return Err(format!("cpus must be a finite number >= 0, got {cpus}"));
+    }
+    let mut r = Resources::new(cpus, memory);
+    for (name, amount) in custom {
+        if name.is_empty() || !amount.is_finite() || *amount < 0.0 {
+            return Err(format!(
+                "custom resource `{name}` = {amount}: names must be non-empty and amounts finite and >= 0"
+            ));
+        }
+        r = r.with_custom(name, *amount);
+    }
+    Ok(r)
+}
+
+impl types::Host for HostState {}
+
+impl types::HostObjectRef for HostState {
+    fn id(&mut self, this: Resource<Held>) -> wasmtime::Result<WitId> {
+        Ok(self.table.get(&this)?.id().0.into())
+    }
+
+    fn owner(&mut self, this: Resource<Held>) -> wasmtime::Result<WitId> {
+        Ok(self.table.get(&this)?.owner().0.into())
+    }
+
+    fn clone(&mut self, this: Resource<Held>) -> wasmtime::Result<Resource<Held>> {
+        let h = self.table.get(&this)?.clone();
+        Ok(self.table.push(h)?)
+    }
+
+    fn drop(&mut self, this: Resource<Held>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl objects::Host for HostState {
+    fn put(&mut self, v: Value) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+        let max = self.job.limits.max_object_bytes;
+        if v.data.len() > max {
+            return Ok(Err(self.error(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "put of {} bytes exceeds the job's object size limit of {max} bytes",
+                    v.data.len()
+                ),
+            )));
+        }
+        let value = from_wit_value(&mut self.table, v)?;
+        let held = self.rt.put(value);
+        Ok(Ok(self.table.push(held)?))
+    }
+
+    async fn get(
+        &mut self,
+        refs: Vec<Resource<Held>>,
+        timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<Value>, WitError>> {
+        let mut ids = Vec::with_capacity(refs.len());
+        for r in &refs {
+            ids.push(self.table.get(r)?.id());
+        }
+        let deadline = deadline_after(timeout_ms);
+        let store = self.rt.store.clone();
+        let blocking = ids.iter().any(|id| !store.is_ready(*id));
+        if blocking {
+            self.lend_cpu();
+        }
+        let mut values = Vec::with_capacity(ids.len());
+        let mut failure = None;
+        for id in ids {
+            match store.get(id, deadline).await {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if blocking {
+            self.reclaim_cpu();
+        }
+        if let Some(e) = failure {
+            return Ok(Err(e.into()));
+        }
+        let mut out = Vec::with_capacity(values.len());
+        for v in &values {
+            out.push(to_wit_value(&mut self.table, v)?);
+        }
+        Ok(Ok(out))
+    }
+
+    async fn wait(
+        &mut self,
+        refs: Vec<Resource<Held>>,
+        num_ready: u32,
+        timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Vec<bool>> {
+        let mut ids = Vec::with_capacity(refs.len());
+        for r in &refs {
+            ids.push(self.table.get(r)?.id());
+        }
+        let store = self.rt.store.clone();
+        let want = (num_ready as usize).min(ids.len());
+        let mut ready: Vec<bool> = ids.iter().map(|id| store.is_ready(*id)).collect();
+        let count = ready.iter().filter(|r| **r).count();
+        if count >= want || timeout_ms == Some(0) {
+            return Ok(ready);
+        }
+        self.lend_cpu();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut watchers = tokio::task::JoinSet::new();
+        for (i, id) in ids.iter().enumerate().filter(|(i, _)| !ready[*i]) {
+            let (store, tx, id) = (store.clone(), tx.clone(), *id);
+            watchers.spawn(async move {
+                store.ready(id).await;
+                let _ = tx.send(i);
+            });
+        }
+        drop(tx);
+        let deadline = deadline_after(timeout_ms);
+        let mut count = count;
+        while count < want {
+            let next = match deadline {
+                Some(d) => match tokio::time::timeout_at(d.into(), rx.recv()).await {
+                    Ok(n) => n,
+                    Err(_) => break,
+                },
+                None => rx.recv().await,
+            };
+            let Some(i) = next else { break };
+            ready[i] = true;
+            count += 1;
+        }
+        watchers.abort_all();
+        self.reclaim_cpu();
+        Ok(ready)
+    }
+}
+
+impl tasks::Host for HostState {
+    fn submit(
+        &mut self,
+        function: String,
+        args: Vec<Arg>,
+        options: WitTaskOptions,
+    ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
+        let args = self.take_args(args)?;
+        let res = match resources(options.cpus, options.memory, &options.custom) {
+            Ok(r) => r,
+            Err(m) => return Ok(Err(self.error(ErrorKind::InvalidArgument, m))),
+        };
+        let opts = TaskOptions {
+            num_returns: options.num_returns,
+            resources: res,
+            max_retries: options.max_retries,
+            retry_exceptions: options.retry_exceptions,
+            timeout: options.timeout_ms.map(Duration::from_millis),
+        };
+        match self
+            .rt
+            .submit_task(&self.job, function, args, opts, self.depth + 1)
+        {
+            Ok(held) => Ok(Ok(self.push_refs(held)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
+}
+
+impl actors::Host for HostState {
+    fn create(
+        &mut self,
+        class: String,
+        args: Vec<Arg>,
+        options: ActorOptions,
+    ) -> wasmtime::Result<Result<WitId, WitError>> {
+        let args = self.take_args(args)?;
+        let res = match resources(options.cpus, options.memory, &options.custom) {
+            Ok(r) => r,
+            Err(m) => return Ok(Err(self.error(ErrorKind::InvalidArgument, m))),
+        };
+        let name = options.name.map(|n| {
+            let ns = options
+                .namespace
+                .unwrap_or_else(|| self.job.namespace.clone());
+            (ns, n)
+        });
+        Ok(self
+            .rt
+            .create_actor(
+                &self.job,
+                class,
+                args,
+                res,
+                name,
+                options.max_restarts,
+                self.depth + 1,
+            )
+            .map(|id| id.0.into())
+            .map_err(Into::into))
+    }
+
+    fn call(
+        &mut self,
+        actor: WitId,
+        method: String,
+        args: Vec<Arg>,
+        num_returns: u32,
+    ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
+        let args = self.take_args(args)?;
+        match self.rt.call_actor(
+            ActorId(actor.into()),
+            method,
+            args,
+            num_returns,
+            self.depth + 1,
+        ) {
+            Ok(held) => Ok(Ok(self.push_refs(held)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
+
+    fn lookup(&mut self, name: String, namespace: Option<String>) -> wasmtime::Result<Option<WitId>> {
+        let ns = namespace.unwrap_or_else(|| self.job.namespace.clone());
+        Ok(self.rt.actors.lookup(&ns, &name).map(|id| id.0.into()))
+    }
+
+    fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
+        Ok(self.rt.kill_actor(ActorId(actor.into())).map_err(Into::into))
+    }
+}
+
+impl logging::Host for HostState {
+    fn log(&mut self, level: logging::Level, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            logging::Level::Trace => Level::Trace,
+            logging::Level::Debug => Level::Debug,
+            logging::Level::Info => Level::Info,
+            logging::Level::Warn => Level::Warn,
+            logging::Level::Error => Level::Error,
+        };
+        (self.rt.log_sink)(LogLine {
+            task: self.label.clone(),
+            level,
+            message,
+        });
+        Ok(())
+    }
+}
+
+impl context::Host for HostState {
+    fn job_id(&mut self) -> wasmtime::Result<WitId> {
+        Ok(self.job.id.0.into())
+    }
+
+    fn task_id(&mut self) -> wasmtime::Result<WitId> {
+        Ok(self.task_id.0.into())
+    }
+
+    fn node_id(&mut self) -> wasmtime::Result<WitId> {
+        Ok(self.rt.ids.node_id().0.into())
+    }
+
+    fn actor_id(&mut self) -> wasmtime::Result<Option<WitId>> {
+        Ok(self.actor_id.map(|a| a.0.into()))
+    }
+}

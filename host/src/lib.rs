@@ -1,0 +1,19 @@
+//! wrun's host: runs WebAssembly-component tasks and actors with a scheduler
+//! and a shared object store. See ARCHITECTURE.md for the map.
+
+pub mod actors;
+mod bindings;
+pub mod engine;
+pub mod error;
+mod guest_io;
+mod host_api;
+pub mod ids;
+pub mod logs;
+pub mod object_store;
+pub mod runtime;
+pub mod scheduler;
+pub mod values;
+
+pub use error::{ErrorKind, LoadError, TaskError};
+pub use object_store::{Held, ObjectValue, StoreStats};
+pub use runtime::{JobLimits, LoadedJob, Runtime, RuntimeConfig, TaskArg, TaskOptions};

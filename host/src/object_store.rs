@@ -1,0 +1,618 @@
+//! The object store: immutable objects by reference, counted references,
+//! a memory cap with spilling to disk and transparent restore.
+//!
+//! Objects are held as [`Bytes`], so every reader on the host shares one
+//! buffer; the only copy is the one into a guest's linear memory.
+//!
+//! [`ObjectStore`] is the seam the cluster implements over the network: the
+//! runtime only talks to `dyn ObjectStore`, and every reference a guest holds
+//! is a [`Held`] that records the object's owner and gives its count back when
+//! dropped.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use crate::error::{ErrorKind, TaskError};
+use crate::ids::{NodeId, ObjectId};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An object's contents: its serialized bytes and the references it contains.
+#[derive(Clone, Debug, Default)]
+pub struct ObjectValue {
+    pub data: Bytes,
+    /// References nested in the value; they keep their objects alive for as
+    /// long as this object lives.
+    pub refs: Vec<Held>,
+}
+
+impl ObjectValue {
+    pub fn from_bytes(data: impl Into<Bytes>) -> Self {
+        ObjectValue {
+            data: data.into(),
+            refs: Vec::new(),
+        }
+    }
+}
+
+/// Figures for tests, metrics and `wrun status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Objects alive (pending, ready or failed).
+    pub objects: usize,
+    /// Bytes of ready objects held in memory.
+    pub bytes_in_memory: usize,
+    /// Objects currently spilled to disk.
+    pub spilled_objects: usize,
+    /// Spills and restores since start.
+    pub spills_total: u64,
+    pub restores_total: u64,
+}
+
+/// The interface the runtime uses to reach objects, local or remote.
+pub trait ObjectStore: Send + Sync + 'static {
+    /// The node this store serves.
+    fn node(&self) -> NodeId;
+    /// Inserts a ready object with one reference (the caller's).
+    fn insert_ready(&self, id: ObjectId, owner: NodeId, value: ObjectValue);
+    /// Inserts a placeholder for a result still being computed, with one reference.
+    fn insert_pending(&self, id: ObjectId, owner: NodeId);
+    /// Sets the outcome of a pending object and wakes its readers.
+    fn fulfil(&self, id: ObjectId, outcome: Result<ObjectValue, TaskError>);
+    fn incref(&self, id: ObjectId);
+    fn decref(&self, id: ObjectId);
+    /// The object's value once it is ready (or its error), waiting until
+    /// `deadline` at most.
+    fn get(&self, id: ObjectId, deadline: Option<Instant>)
+        -> BoxFuture<'_, Result<ObjectValue, TaskError>>;
+    /// Whether the object is ready (or failed: a failure is a result too).
+    fn is_ready(&self, id: ObjectId) -> bool;
+    /// Resolves when the object is ready or failed (or gone).
+    fn ready(&self, id: ObjectId) -> BoxFuture<'_, ()>;
+    fn stats(&self) -> StoreStats;
+}
+
+/// One counted reference to an object. Cloning counts one more; dropping
+/// gives the count back, and the object is freed when the last one goes.
+pub struct Held {
+    id: ObjectId,
+    owner: NodeId,
+    store: Arc<dyn ObjectStore>,
+}
+
+impl Held {
+    /// Takes over a reference already counted in `store`.
+    pub fn adopt(store: Arc<dyn ObjectStore>, id: ObjectId, owner: NodeId) -> Self {
+        Held { id, owner, store }
+    }
+
+    pub fn put(store: &Arc<dyn ObjectStore>, id: ObjectId, value: ObjectValue) -> Self {
+        let owner = store.node();
+        store.insert_ready(id, owner, value);
+        Held::adopt(store.clone(), id, owner)
+    }
+
+    pub fn pending(store: &Arc<dyn ObjectStore>, id: ObjectId) -> Self {
+        let owner = store.node();
+        store.insert_pending(id, owner);
+        Held::adopt(store.clone(), id, owner)
+    }
+
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// The worker that created the object and counts its references.
+    pub fn owner(&self) -> NodeId {
+        self.owner
+    }
+
+    pub async fn get(&self, deadline: Option<Instant>) -> Result<ObjectValue, TaskError> {
+        self.store.get(self.id, deadline).await
+    }
+}
+
+impl Clone for Held {
+    fn clone(&self) -> Self {
+        self.store.incref(self.id);
+        Held {
+            id: self.id,
+            owner: self.owner,
+            store: self.store.clone(),
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.store.decref(self.id);
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Held({}, owner {})", self.id, self.owner)
+    }
+}
+
+enum State {
+    Pending(Vec<oneshot::Sender<()>>),
+    Ready {
+        /// `None` while the bytes live in the spill file.
+        data: Option<Bytes>,
+        refs: Vec<Held>,
+        size: usize,
+        /// Insertion order, oldest spilled first.
+        seq: u64,
+    },
+    Failed(TaskError),
+}
+
+struct Entry {
+    refcount: usize,
+    #[allow(dead_code)] // read by the cluster's owner protocol
+    owner: NodeId,
+    state: State,
+}
+
+/// The store of one node: a map of entries behind one lock, spilling the
+/// oldest objects to `spill_dir` once memory passes `memory_cap`.
+pub struct LocalObjectStore {
+    node: NodeId,
+    memory_cap: usize,
+    spill_dir: PathBuf,
+    inner: Mutex<Inner>,
+    seq: AtomicU64,
+    spills: AtomicU64,
+    restores: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<ObjectId, Entry>,
+    bytes_in_memory: usize,
+    spilled: usize,
+}
+
+impl LocalObjectStore {
+    pub fn new(node: NodeId, memory_cap: usize, spill_dir: impl Into<PathBuf>) -> Self {
+        LocalObjectStore {
+            node,
+            memory_cap,
+            spill_dir: spill_dir.into(),
+            inner: Mutex::new(Inner::default()),
+            seq: AtomicU64::new(0),
+            spills: AtomicU64::new(0),
+            restores: AtomicU64::new(0),
+        }
+    }
+
+    fn spill_path(&self, id: ObjectId) -> PathBuf {
+        self.spill_dir.join(format!("{id}.obj"))
+    }
+
+    fn set_ready(&self, id: ObjectId, value: ObjectValue) -> Vec<oneshot::Sender<()>> {
+        let size = value.data.len();
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let mut inner = self.inner.lock();
+        let waiters = match inner.entries.get_mut(&id) {
+            Some(e) => {
+                let old = std::mem::replace(
+                    &mut e.state,
+                    State::Ready {
+                        data: Some(value.data),
+                        refs: value.refs,
+                        size,
+                        seq,
+                    },
+                );
+                match old {
+                    State::Pending(w) => w,
+                    _ => Vec::new(),
+                }
+            }
+            // Nobody holds the object any more: drop it (outside the lock).
+            None => {
+                drop(inner);
+                return Vec::new();
+            }
+        };
+        inner.bytes_in_memory += size;
+        let over = inner.bytes_in_memory > self.memory_cap;
+        drop(inner);
+        if over {
+            self.spill_until_under_cap();
+        }
+        waiters
+    }
+
+    /// Moves the oldest in-memory objects to disk until memory is under the cap.
+    fn spill_until_under_cap(&self) {
+        let victims: Vec<(ObjectId, Bytes)> = {
+            let inner = self.inner.lock();
+            if inner.bytes_in_memory <= self.memory_cap {
+                return;
+            }
+            let mut candidates: Vec<(u64, ObjectId, Bytes)> = inner
+                .entries
+                .iter()
+                .filter_map(|(id, e)| match &e.state {
+                    State::Ready {
+                        data: Some(d), seq, ..
+                    } if !d.is_empty() => Some((*seq, *id, d.clone())),
+                    _ => None,
+                })
+                .collect();
+            candidates.sort_unstable_by_key(|c| c.0);
+            let mut excess = inner.bytes_in_memory - self.memory_cap;
+            let mut out = Vec::new();
+            for (_, id, d) in candidates {
+                if excess == 0 {
+                    break;
+                }
+                excess = excess.saturating_sub(d.len());
+                out.push((id, d));
+            }
+            out
+        };
+        if victims.is_empty() {
+            return;
+        }
+        if let Err(e) = std::fs::create_dir_all(&self.spill_dir) {
+            tracing::error!(dir = %self.spill_dir.display(), error = %e, "cannot create spill directory; objects stay in memory");
+            return;
+        }
+        for (id, data) in victims {
+            let path = self.spill_path(id);
+            if let Err(e) = write_atomically(&path, &data) {
+                tracing::error!(object = %id, error = %e, "spilling failed; object stays in memory");
+                continue;
+            }
+            let mut inner = self.inner.lock();
+            let mut freed = 0;
+            if let Some(Entry {
+                state: State::Ready { data: d, size, .. },
+                ..
+            }) = inner.entries.get_mut(&id)
+            {
+                if d.is_some() {
+                    *d = None;
+                    freed = *size;
+                }
+            }
+            if freed > 0 {
+                inner.bytes_in_memory -= freed;
+                inner.spilled += 1;
+                self.spills.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(object = %id, bytes = freed, "spilled to disk");
+            } else {
+                // Freed or already spilled meanwhile.
+                drop(inner);
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+
+    async fn get_inner(
+        &self,
+        id: ObjectId,
+        deadline: Option<Instant>,
+    ) -> Result<ObjectValue, TaskError> {
+        loop {
+            let rx = {
+                let mut inner = self.inner.lock();
+                let Some(entry) = inner.entries.get_mut(&id) else {
+                    return Err(lost(id));
+                };
+                match &mut entry.state {
+                    State::Ready {
+                        data: Some(d),
+                        refs,
+                        ..
+                    } => {
+                        return Ok(ObjectValue {
+                            data: d.clone(),
+                            refs: refs.clone(),
+                        })
+                    }
+                    State::Ready { data: None, .. } => None,
+                    State::Failed(e) => return Err(e.clone()),
+                    State::Pending(waiters) => {
+                        let (tx, rx) = oneshot::channel();
+                        waiters.push(tx);
+                        Some(rx)
+                    }
+                }
+            };
+            match rx {
+                Some(rx) => match deadline {
+                    Some(d) => {
+                        if tokio::time::timeout_at(d.into(), rx).await.is_err() {
+                            return Err(TaskError::new(
+                                ErrorKind::GetTimeout,
+                                "get",
+                                format!("object {id} was not ready before the timeout"),
+                            ));
+                        }
+                    }
+                    None => {
+                        let _ = rx.await;
+                    }
+                },
+                None => return self.restore(id).await,
+            }
+        }
+    }
+
+    /// Reads a spilled object back into memory.
+    async fn restore(&self, id: ObjectId) -> Result<ObjectValue, TaskError> {
+        let path = self.spill_path(id);
+        let bytes = tokio::fs::read(&path).await.map_err(|e| {
+            TaskError::new(
+                ErrorKind::ObjectLost,
+                "get",
+                format!(
+                    "object {id} was spilled to {} but cannot be read back: {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        let data = Bytes::from(bytes);
+        let value = {
+            let mut inner = self.inner.lock();
+            let Some(entry) = inner.entries.get_mut(&id) else {
+                return Err(lost(id));
+            };
+            let State::Ready { data: d, refs, .. } = &mut entry.state else {
+                return Err(lost(id));
+            };
+            let was_spilled = d.is_none();
+            if was_spilled {
+                *d = Some(data.clone());
+            }
+            let value = ObjectValue {
+                data: d.clone().unwrap_or_default(),
+                refs: refs.clone(),
+            };
+            if was_spilled {
+                inner.bytes_in_memory += data.len();
+                inner.spilled -= 1;
+                self.restores.fetch_add(1, Ordering::Relaxed);
+            }
+            value
+        };
+        let _ = std::fs::remove_file(&path);
+        self.spill_until_under_cap();
+        Ok(value)
+    }
+}
+
+fn lost(id: ObjectId) -> TaskError {
+    TaskError::new(
+        ErrorKind::ObjectLost,
+        "get",
+        format!("object {id} does not exist (freed, or never created on this node)"),
+    )
+}
+
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(&tmp, path)
+}
+
+impl ObjectStore for LocalObjectStore {
+    fn node(&self) -> NodeId {
+        self.node
+    }
+
+    fn insert_ready(&self, id: ObjectId, owner: NodeId, value: ObjectValue) {
+        self.inner.lock().entries.insert(
+            id,
+            Entry {
+                refcount: 1,
+                owner,
+                state: State::Pending(Vec::new()),
+            },
+        );
+        self.set_ready(id, value);
+    }
+
+    fn insert_pending(&self, id: ObjectId, owner: NodeId) {
+        self.inner.lock().entries.insert(
+            id,
+            Entry {
+                refcount: 1,
+                owner,
+                state: State::Pending(Vec::new()),
+            },
+        );
+    }
+
+    fn fulfil(&self, id: ObjectId, outcome: Result<ObjectValue, TaskError>) {
+        let waiters = match outcome {
+            Ok(value) => self.set_ready(id, value),
+            Err(err) => {
+                let mut inner = self.inner.lock();
+                match inner.entries.get_mut(&id) {
+                    Some(e) => match std::mem::replace(&mut e.state, State::Failed(err)) {
+                        State::Pending(w) => w,
+                        _ => Vec::new(),
+                    },
+                    None => Vec::new(),
+                }
+            }
+        };
+        for w in waiters {
+            let _ = w.send(());
+        }
+    }
+
+    fn incref(&self, id: ObjectId) {
+        if let Some(e) = self.inner.lock().entries.get_mut(&id) {
+            e.refcount += 1;
+        }
+    }
+
+    fn decref(&self, id: ObjectId) {
+        let removed = {
+            let mut inner = self.inner.lock();
+            let Some(e) = inner.entries.get_mut(&id) else {
+                return;
+            };
+            e.refcount -= 1;
+            if e.refcount > 0 {
+                return;
+            }
+            let e = inner.entries.remove(&id).expect("entry present");
+            if let State::Ready { data, size, .. } = &e.state {
+                if data.is_some() {
+                    inner.bytes_in_memory -= size;
+                } else {
+                    inner.spilled -= 1;
+                }
+            }
+            e
+        };
+        if let State::Ready { data: None, .. } = &removed.state {
+            let _ = std::fs::remove_file(self.spill_path(id));
+        }
+        // Dropping the entry releases its nested references, outside the lock.
+        drop(removed);
+    }
+
+    fn get(
+        &self,
+        id: ObjectId,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'_, Result<ObjectValue, TaskError>> {
+        Box::pin(self.get_inner(id, deadline))
+    }
+
+    fn is_ready(&self, id: ObjectId) -> bool {
+        match self.inner.lock().entries.get(&id) {
+            Some(e) => !matches!(e.state, State::Pending(_)),
+            None => true,
+        }
+    }
+
+    fn ready(&self, id: ObjectId) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let rx = {
+                let mut inner = self.inner.lock();
+                match inner.entries.get_mut(&id) {
+                    Some(Entry {
+                        state: State::Pending(w),
+                        ..
+                    }) => {
+                        let (tx, rx) = oneshot::channel();
+                        w.push(tx);
+                        rx
+                    }
+                    _ => return,
+                }
+            };
+            let _ = rx.await;
+        })
+    }
+
+    fn stats(&self) -> StoreStats {
+        let inner = self.inner.lock();
+        StoreStats {
+            objects: inner.entries.len(),
+            bytes_in_memory: inner.bytes_in_memory,
+            spilled_objects: inner.spilled,
+            spills_total: self.spills.load(Ordering::Relaxed),
+            restores_total: self.restores.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::IdGen;
+
+    fn store(cap: usize, dir: &Path) -> (Arc<dyn ObjectStore>, IdGen) {
+        let ids = IdGen::for_node(1);
+        let s: Arc<dyn ObjectStore> = Arc::new(LocalObjectStore::new(ids.node_id(), cap, dir));
+        (s, ids)
+    }
+
+    #[tokio::test]
+    async fn objects_are_freed_with_their_last_reference_and_nested_ones_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, ids) = store(1 << 20, dir.path());
+        let inner = Held::put(&s, ObjectId(ids.next()), ObjectValue::from_bytes(vec![1; 10]));
+        let outer = Held::put(
+            &s,
+            ObjectId(ids.next()),
+            ObjectValue {
+                data: Bytes::from_static(b"x"),
+                refs: vec![inner.clone()],
+            },
+        );
+        let copy = outer.clone();
+        drop(inner);
+        assert_eq!(s.stats().objects, 2, "the nested ref keeps the inner object");
+        drop(outer);
+        assert_eq!(s.stats().objects, 2, "a clone still holds the outer object");
+        drop(copy);
+        assert_eq!(s.stats().objects, 0);
+        assert_eq!(s.stats().bytes_in_memory, 0);
+    }
+
+    #[tokio::test]
+    async fn pending_objects_wake_readers_and_carry_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, ids) = store(1 << 20, dir.path());
+        let a = Held::pending(&s, ObjectId(ids.next()));
+        let b = Held::pending(&s, ObjectId(ids.next()));
+        let (s2, ida, idb) = (s.clone(), a.id(), b.id());
+        tokio::spawn(async move {
+            s2.fulfil(ida, Ok(ObjectValue::from_bytes(&b"done"[..])));
+            s2.fulfil(
+                idb,
+                Err(TaskError::new(ErrorKind::Application, "t", "boom")),
+            );
+        });
+        assert_eq!(&a.get(None).await.unwrap().data[..], b"done");
+        assert_eq!(b.get(None).await.unwrap_err().message, "boom");
+        let c = Held::pending(&s, ObjectId(ids.next()));
+        let err = c
+            .get(Some(Instant::now() + std::time::Duration::from_millis(20)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::GetTimeout);
+    }
+
+    #[tokio::test]
+    async fn objects_over_the_cap_spill_to_disk_and_come_back_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, ids) = store(1000, dir.path());
+        let held: Vec<Held> = (0..5u8)
+            .map(|i| Held::put(&s, ObjectId(ids.next()), ObjectValue::from_bytes(vec![i; 400])))
+            .collect();
+        let st = s.stats();
+        assert!(st.bytes_in_memory <= 1000, "{st:?}");
+        assert!(st.spilled_objects >= 3, "{st:?}");
+        for (i, h) in held.iter().enumerate() {
+            let v = h.get(None).await.unwrap();
+            assert_eq!(v.data.len(), 400);
+            assert!(v.data.iter().all(|b| *b == i as u8));
+        }
+        assert!(s.stats().restores_total >= 3);
+        drop(held);
+        assert_eq!(s.stats().objects, 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "spill files removed");
+    }
+}

@@ -1,0 +1,753 @@
+//! The runtime of one node: loads jobs, runs drivers, tasks and actors on
+//! wasmtime, and wires them to the scheduler and the object store.
+//!
+//! One task's path: a guest (or the host API) calls [`RuntimeInner::submit_task`],
+//! which creates pending objects for the results and hands back references at
+//! once; a tokio task then resolves by-reference arguments, waits for resources
+//! from the [`Scheduler`], instantiates a fresh instance from the job's
+//! pre-linked component, calls `run-task`, and fulfils the result objects with
+//! the values or with the error (after the retries its options allow).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::WasiCtxBuilder;
+
+use crate::actors::ActorRegistry;
+use crate::bindings;
+use crate::engine::{CacheOutcome, ComponentCache, EngineOptions, WasmEngine};
+use crate::error::{ErrorKind, LoadError, TaskError};
+use crate::guest_io::{GuestOutput, StderrTail};
+use crate::host_api::{from_wit_value, to_wit_value, HostState, MemoryLimit};
+use crate::ids::{ActorId, IdGen, JobId, ObjectId, TaskId};
+use crate::logs::{tracing_sink, LogSink};
+use crate::object_store::{Held, LocalObjectStore, ObjectStore, ObjectValue, StoreStats};
+use crate::scheduler::{Grant, LocalScheduler, Resources, Scheduler};
+
+/// How a node is set up.
+#[derive(Clone)]
+pub struct RuntimeConfig {
+    /// CPUs the scheduler hands out (default: the machine's cores).
+    pub cpus: f64,
+    /// Memory the scheduler hands out, in bytes (default: the machine's memory).
+    pub memory: u64,
+    /// Custom resources of this node.
+    pub custom: Vec<(String, f64)>,
+    /// Bytes of objects kept in memory before the oldest spill to disk.
+    pub object_memory_cap: usize,
+    /// Where spilled objects go.
+    pub spill_dir: PathBuf,
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+    pub engine: EngineOptions,
+    /// Limits every job gets unless it declares others.
+    pub job_limits: JobLimits,
+    /// Where guest log lines go.
+    pub log_sink: LogSink,
+}
+
+/// Limits of one job's guests.
+#[derive(Clone, Copy, Debug)]
+pub struct JobLimits {
+    /// Linear memory per instance, in bytes.
+    pub memory_per_instance: usize,
+    /// The largest object a guest may put, in bytes.
+    pub max_object_bytes: usize,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        JobLimits {
+            memory_per_instance: 512 << 20,
+            max_object_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1) as f64;
+        let cache_dir = ComponentCache::default_dir();
+        RuntimeConfig {
+            cpus,
+            memory: total_memory_bytes().unwrap_or(4 << 30),
+            custom: Vec::new(),
+            object_memory_cap: (total_memory_bytes().unwrap_or(4 << 30) / 4) as usize,
+            spill_dir: std::env::temp_dir().join(format!("wrun-spill-{}", std::process::id())),
+            cache_dir,
+            engine: EngineOptions::default(),
+            job_limits: JobLimits::default(),
+            log_sink: tracing_sink(),
+        }
+    }
+}
+
+fn total_memory_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = s
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Per-call options of a task (host side of the WIT `task-options`).
+#[derive(Clone, Debug)]
+pub struct TaskOptions {
+    pub num_returns: u32,
+    pub resources: Resources,
+    pub max_retries: u32,
+    pub retry_exceptions: bool,
+    pub timeout: Option<Duration>,
+}
+
+impl Default for TaskOptions {
+    fn default() -> Self {
+        TaskOptions {
+            num_returns: 1,
+            resources: Resources::new(1.0, 0),
+            max_retries: 0,
+            retry_exceptions: false,
+            timeout: None,
+        }
+    }
+}
+
+/// The most return values one call may declare.
+const MAX_RETURNS: u32 = 1024;
+
+/// One argument of a call.
+#[derive(Debug)]
+pub enum TaskArg {
+    Value(ObjectValue),
+    /// Resolved to the object's value before the callee runs.
+    Ref(Held),
+}
+
+/// A job's component, compiled and pre-linked.
+pub struct LoadedJob {
+    pub id: JobId,
+    pub name: String,
+    /// SHA-256 of the component.
+    pub hash: String,
+    pub cache: CacheOutcome,
+    /// How long loading took (compile or cache hit).
+    pub load_time: Duration,
+    /// Named actors are registered here unless a namespace is given.
+    pub namespace: String,
+    pub limits: JobLimits,
+    pub(crate) pre: bindings::JobPre<HostState>,
+}
+
+/// Task counters, for progress lines and `wrun status`.
+#[derive(Default, Debug)]
+pub struct Counters {
+    pub submitted: AtomicU64,
+    pub finished: AtomicU64,
+    pub failed: AtomicU64,
+    pub retried: AtomicU64,
+}
+
+pub(crate) struct RuntimeInner {
+    pub(crate) engine: WasmEngine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) cache: ComponentCache,
+    pub(crate) ids: IdGen,
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) scheduler: Arc<dyn Scheduler>,
+    pub(crate) actors: ActorRegistry,
+    /// Instance slots of the pool; waiting here instead of failing when full.
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) counters: Counters,
+    pub(crate) log_sink: LogSink,
+    pub(crate) config: RuntimeConfig,
+}
+
+/// A single-node wrun runtime (the embedded default of `wrun submit`).
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<RuntimeInner>,
+}
+
+/// Where an instance runs and for whom.
+pub(crate) struct InstanceCtx {
+    pub job: Arc<LoadedJob>,
+    pub task_id: TaskId,
+    pub actor_id: Option<ActorId>,
+    pub label: Arc<str>,
+    pub depth: u32,
+    pub grant: Option<Grant>,
+}
+
+impl Runtime {
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+        let engine = WasmEngine::new(&config.engine)?;
+        let mut linker = Linker::<HostState>::new(&engine.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
+        bindings::Job::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| anyhow::anyhow!("linking the wrun interfaces: {e:#}"))?;
+        let ids = IdGen::new();
+        let store: Arc<dyn ObjectStore> = Arc::new(LocalObjectStore::new(
+            ids.node_id(),
+            config.object_memory_cap,
+            config.spill_dir.clone(),
+        ));
+        let mut total = Resources::new(config.cpus, config.memory);
+        for (k, v) in &config.custom {
+            total = total.with_custom(k, *v);
+        }
+        // Keep a few slots spare for drivers and actors of new jobs.
+        let slots = Arc::new(Semaphore::new(config.engine.max_instances as usize));
+        Ok(Runtime {
+            inner: Arc::new(RuntimeInner {
+                cache: ComponentCache::new(config.cache_dir.clone()),
+                engine,
+                linker,
+                ids,
+                store,
+                scheduler: LocalScheduler::new(total),
+                actors: ActorRegistry::default(),
+                slots,
+                counters: Counters::default(),
+                log_sink: config.log_sink.clone(),
+                config,
+            }),
+        })
+    }
+
+    /// Loads a job's component from a file (see [`Runtime::load_job_bytes`]).
+    pub fn load_job_file(&self, path: &std::path::Path) -> Result<Arc<LoadedJob>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "job".into());
+        self.load_job_bytes(&bytes, &name, &path.display().to_string())
+    }
+
+    /// Compiles (or loads from the cache) and pre-links a job's component,
+    /// refusing anything that is not a component of the `job` world.
+    pub fn load_job_bytes(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        what: &str,
+    ) -> Result<Arc<LoadedJob>, LoadError> {
+        let start = Instant::now();
+        let rt = &self.inner;
+        let (component, cache, hash) = rt.cache.load(&rt.engine.engine, bytes, what)?;
+        let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
+            what: what.to_string(),
+            reason: format!("{e:#}"),
+        };
+        let pre = rt
+            .linker
+            .instantiate_pre(&component)
+            .map_err(wrong_world)?;
+        let pre = bindings::JobPre::new(pre).map_err(wrong_world)?;
+        let id = JobId(rt.ids.next());
+        Ok(Arc::new(LoadedJob {
+            id,
+            name: name.to_string(),
+            hash,
+            cache,
+            load_time: start.elapsed(),
+            namespace: format!("job-{id}"),
+            limits: rt.config.job_limits,
+            pre,
+        }))
+    }
+
+    /// Runs the job's driver (`main`) with `args` and returns its value.
+    /// Actors the job created die with it.
+    pub async fn run_main(
+        &self,
+        job: &Arc<LoadedJob>,
+        args: Vec<String>,
+    ) -> Result<ObjectValue, TaskError> {
+        let rt = &self.inner;
+        let out = rt.run_main(job, args).await;
+        rt.actors.kill_job(job.id);
+        out
+    }
+
+    /// Submits a task of `job` from the host; returns its result references.
+    pub fn submit(
+        &self,
+        job: &Arc<LoadedJob>,
+        function: &str,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+    ) -> Result<Vec<Held>, TaskError> {
+        self.inner
+            .submit_task(job, function.to_string(), args, options, 1)
+    }
+
+    /// Stores a value; the returned reference keeps it alive.
+    pub fn put(&self, value: ObjectValue) -> Held {
+        self.inner.put(value)
+    }
+
+    pub fn store_stats(&self) -> StoreStats {
+        self.inner.store.stats()
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// Resources free now and in all.
+    pub fn resources(&self) -> (Resources, Resources) {
+        (
+            self.inner.scheduler.available(),
+            self.inner.scheduler.total(),
+        )
+    }
+
+    /// Live actors.
+    pub fn actor_count(&self) -> usize {
+        self.inner.actors.live()
+    }
+}
+
+impl RuntimeInner {
+    pub(crate) fn put(&self, value: ObjectValue) -> Held {
+        Held::put(&self.store, ObjectId(self.ids.next()), value)
+    }
+
+    fn task_label(function: &str, id: TaskId) -> Arc<str> {
+        Arc::from(format!("{function}#{:x}", id.0.lo))
+    }
+
+    /// Makes a fresh instance of the job's component.
+    pub(crate) async fn instantiate(
+        self: &Arc<Self>,
+        ctx: InstanceCtx,
+    ) -> Result<(Store<HostState>, bindings::Job), TaskError> {
+        let tail = StderrTail::default();
+        let wasi = WasiCtxBuilder::new()
+            .stdout(GuestOutput::stdout(self.log_sink.clone(), ctx.label.clone()))
+            .stderr(GuestOutput::stderr(
+                self.log_sink.clone(),
+                ctx.label.clone(),
+                tail.clone(),
+            ))
+            .build();
+        let label = ctx.label.clone();
+        let state = HostState {
+            table: ResourceTable::new(),
+            wasi,
+            limits: MemoryLimit {
+                limit: ctx.job.limits.memory_per_instance,
+                hit: false,
+            },
+            rt: self.clone(),
+            job: ctx.job.clone(),
+            task_id: ctx.task_id,
+            actor_id: ctx.actor_id,
+            label: ctx.label,
+            depth: ctx.depth,
+            grant: ctx.grant,
+            deadline: None,
+            timed_out: false,
+            stderr_tail: tail,
+        };
+        let mut store = Store::new(&self.engine.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            if let Some(d) = s.deadline {
+                if Instant::now() >= d {
+                    s.timed_out = true;
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
+        match ctx.job.pre.instantiate_async(&mut store).await {
+            Ok(inst) => Ok((store, inst)),
+            Err(e) => Err(classify(e, store.data(), &label)),
+        }
+    }
+
+    async fn run_main(
+        self: &Arc<Self>,
+        job: &Arc<LoadedJob>,
+        args: Vec<String>,
+    ) -> Result<ObjectValue, TaskError> {
+        let label: Arc<str> = Arc::from("main");
+        let _slot = self.slots.clone().acquire_owned().await;
+        let (mut store, inst) = self
+            .instantiate(InstanceCtx {
+                job: job.clone(),
+                task_id: TaskId(self.ids.next()),
+                actor_id: None,
+                label: label.clone(),
+                depth: 0,
+                grant: None,
+            })
+            .await?;
+        let res = inst
+            .wrun_runtime_guest()
+            .call_main(&mut store, &args)
+            .await;
+        match res {
+            Ok(Ok(v)) => from_wit_value(&mut store.data_mut().table, v)
+                .map_err(|e| internal(&label, e)),
+            Ok(Err(e)) => Err(named(e.into(), &label)),
+            Err(e) => Err(classify(e, store.data(), &label)),
+        }
+    }
+
+    pub(crate) fn submit_task(
+        self: &Arc<Self>,
+        job: &Arc<LoadedJob>,
+        function: String,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+        depth: u32,
+    ) -> Result<Vec<Held>, TaskError> {
+        if function.is_empty() {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                "submit",
+                "the function name is empty",
+            ));
+        }
+        if options.num_returns == 0 || options.num_returns > MAX_RETURNS {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                function,
+                format!(
+                    "num_returns must be between 1 and {MAX_RETURNS}, got {}",
+                    options.num_returns
+                ),
+            ));
+        }
+        let id = TaskId(self.ids.next());
+        let label = Self::task_label(&function, id);
+        let (held, returns) = self.pending_returns(options.num_returns, label.clone());
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        let rt = self.clone();
+        let job = job.clone();
+        tokio::spawn(async move {
+            let spec = TaskSpec {
+                id,
+                job,
+                function,
+                label,
+                options,
+                depth,
+            };
+            let outcome = rt.run_task(&spec, args).await;
+            if outcome.is_ok() {
+                rt.counters.finished.fetch_add(1, Ordering::Relaxed);
+            } else {
+                rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+            }
+            returns.complete(outcome);
+        });
+        Ok(held)
+    }
+
+    /// Pending result objects: references for the caller, and the guard that
+    /// fulfils them.
+    pub(crate) fn pending_returns(&self, n: u32, label: Arc<str>) -> (Vec<Held>, Returns) {
+        let held: Vec<Held> = (0..n)
+            .map(|_| Held::pending(&self.store, ObjectId(self.ids.next())))
+            .collect();
+        let returns = Returns {
+            ids: held.iter().map(|h| h.id()).collect(),
+            store: self.store.clone(),
+            label,
+            on_drop: ErrorKind::Internal,
+            done: false,
+        };
+        (held, returns)
+    }
+
+    async fn run_task(
+        self: &Arc<Self>,
+        spec: &TaskSpec,
+        args: Vec<TaskArg>,
+    ) -> Result<Vec<ObjectValue>, TaskError> {
+        let values = resolve_args(args, &spec.label).await?;
+        let mut attempt = 0;
+        loop {
+            match self.run_attempt(spec, &values).await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let retriable = e.kind.is_system_failure()
+                        || (spec.options.retry_exceptions && e.kind == ErrorKind::Application);
+                    if retriable && attempt < spec.options.max_retries {
+                        attempt += 1;
+                        self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(task = %spec.label, attempt, error = %e, "retrying task");
+                        continue;
+                    }
+                    let mut e = e;
+                    if attempt > 0 {
+                        e.message = format!("{} (after {attempt} retries)", e.message);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn run_attempt(
+        self: &Arc<Self>,
+        spec: &TaskSpec,
+        values: &[ObjectValue],
+    ) -> Result<Vec<ObjectValue>, TaskError> {
+        let label = &spec.label;
+        let grant = self
+            .scheduler
+            .clone()
+            .acquire(spec.options.resources.clone(), spec.depth)
+            .await
+            .map_err(|e| TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string()))?;
+        let _slot = self.slots.clone().acquire_owned().await;
+        let (mut store, inst) = self
+            .instantiate(InstanceCtx {
+                job: spec.job.clone(),
+                task_id: spec.id,
+                actor_id: None,
+                label: label.clone(),
+                depth: spec.depth,
+                grant: Some(grant),
+            })
+            .await?;
+        let mut args = Vec::with_capacity(values.len());
+        for v in values {
+            args.push(to_wit_value(&mut store.data_mut().table, v).map_err(|e| internal(label, e))?);
+        }
+        if let Some(t) = spec.options.timeout {
+            store.data_mut().deadline = Some(Instant::now() + t);
+        }
+        let call = inst
+            .wrun_runtime_guest()
+            .call_run_task(&mut store, &spec.function, &args);
+        let res = match spec.options.timeout {
+            // The epoch callback interrupts a running guest; this covers one
+            // blocked in a host call.
+            Some(t) => match tokio::time::timeout(t + Duration::from_millis(50), call).await {
+                Ok(r) => r,
+                Err(_) => return Err(timeout_error(label, t)),
+            },
+            None => call.await,
+        };
+        let outputs = match res {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Err(named(e.into(), label)),
+            Err(e) => return Err(classify(e, store.data(), label)),
+        };
+        if outputs.len() != spec.options.num_returns as usize {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                label.to_string(),
+                format!(
+                    "the task returned {} values but was submitted with num_returns = {}",
+                    outputs.len(),
+                    spec.options.num_returns
+                ),
+            ));
+        }
+        let table = &mut store.data_mut().table;
+        outputs
+            .into_iter()
+            .map(|v| from_wit_value(table, v).map_err(|e| internal(label, e)))
+            .collect()
+    }
+
+    pub(crate) fn create_actor(
+        self: &Arc<Self>,
+        job: &Arc<LoadedJob>,
+        class: String,
+        args: Vec<TaskArg>,
+        resources: Resources,
+        name: Option<(String, String)>,
+        max_restarts: u32,
+        depth: u32,
+    ) -> Result<ActorId, TaskError> {
+        crate::actors::create(self, job, class, args, resources, name, max_restarts, depth)
+    }
+
+    pub(crate) fn call_actor(
+        self: &Arc<Self>,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+        depth: u32,
+    ) -> Result<Vec<Held>, TaskError> {
+        if num_returns == 0 || num_returns > MAX_RETURNS {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                method,
+                format!("num_returns must be between 1 and {MAX_RETURNS}, got {num_returns}"),
+            ));
+        }
+        crate::actors::call(self, actor, method, args, num_returns, depth)
+    }
+
+    pub(crate) fn kill_actor(self: &Arc<Self>, actor: ActorId) -> Result<(), TaskError> {
+        self.actors.kill(actor, "killed by a kill request")
+    }
+}
+
+struct TaskSpec {
+    id: TaskId,
+    job: Arc<LoadedJob>,
+    function: String,
+    label: Arc<str>,
+    options: TaskOptions,
+    depth: u32,
+}
+
+/// Resolves by-reference arguments to their values.
+pub(crate) async fn resolve_args(
+    args: Vec<TaskArg>,
+    label: &str,
+) -> Result<Vec<ObjectValue>, TaskError> {
+    let mut values = Vec::with_capacity(args.len());
+    for (i, a) in args.into_iter().enumerate() {
+        match a {
+            TaskArg::Value(v) => values.push(v),
+            TaskArg::Ref(h) => match h.get(None).await {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    return Err(TaskError::new(
+                        e.kind,
+                        label.to_string(),
+                        format!("argument {i} could not be resolved: {e}"),
+                    ))
+                }
+            },
+        }
+    }
+    Ok(values)
+}
+
+/// The result objects of one call; fulfilled exactly once, with an error
+/// if the call is dropped before it completes (its actor was killed, say).
+pub(crate) struct Returns {
+    ids: Vec<ObjectId>,
+    store: Arc<dyn ObjectStore>,
+    label: Arc<str>,
+    pub(crate) on_drop: ErrorKind,
+    done: bool,
+}
+
+impl Returns {
+    pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
+        self.done = true;
+        match outcome {
+            Ok(values) => {
+                for (id, v) in self.ids.iter().zip(values) {
+                    self.store.fulfil(*id, Ok(v));
+                }
+            }
+            Err(e) => {
+                for id in &self.ids {
+                    self.store.fulfil(*id, Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Returns {
+    fn drop(&mut self) {
+        if !self.done {
+            let e = TaskError::new(
+                self.on_drop,
+                self.label.to_string(),
+                match self.on_drop {
+                    ErrorKind::ActorDied => "the actor died before the call ran".to_string(),
+                    _ => "the call was dropped before it finished".to_string(),
+                },
+            );
+            for id in &self.ids {
+                self.store.fulfil(*id, Err(e.clone()));
+            }
+        }
+    }
+}
+
+/// Fills in the task name of a guest error that did not set one.
+fn named(mut e: TaskError, label: &str) -> TaskError {
+    if e.task.is_empty() {
+        e.task = label.to_string();
+    }
+    e
+}
+
+pub(crate) fn internal(label: &str, e: impl std::fmt::Display) -> TaskError {
+    TaskError::new(ErrorKind::Internal, label.to_string(), e.to_string())
+}
+
+fn timeout_error(label: &str, t: Duration) -> TaskError {
+    TaskError::new(
+        ErrorKind::Timeout,
+        label.to_string(),
+        format!("ran past its timeout of {} ms", t.as_millis()),
+    )
+}
+
+/// Turns a wasmtime failure into the error the caller sees.
+pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
+    if state.timed_out {
+        let ms = state
+            .deadline
+            .map(|_| "its".to_string())
+            .unwrap_or_default();
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label.to_string(),
+            format!("interrupted: ran past {ms} timeout"),
+        );
+    }
+    if state.limits.hit {
+        return TaskError::new(
+            ErrorKind::MemoryLimit,
+            label.to_string(),
+            format!(
+                "the guest tried to grow its memory past its limit of {} bytes",
+                state.limits.limit
+            ),
+        );
+    }
+    let mut message = match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::StackOverflow) => "stack overflow (call stack exhausted)".to_string(),
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "wasm `unreachable` executed (the guest panicked or aborted)".to_string()
+        }
+        Some(t) => format!("wasm trap: {t}"),
+        None => format!("{e:#}"),
+    };
+    let tail = state.stderr_tail.text();
+    if !tail.is_empty() {
+        message.push_str("; guest stderr: ");
+        message.push_str(&tail);
+    }
+    TaskError::new(ErrorKind::Trap, label.to_string(), message)
+}
