@@ -107,6 +107,6 @@ mod tests {
             render(&encode(&v)),
             r#"{"pi": 3.5, "xs": [1, "a", null], "r": ObjectRef(2), "a": Actor(00000000000000000000000000000000)}"#
         );
-        assert_eq!(render(&[0xc1]), "<1 bytes, not MessagePack>");
+        assert_eq!(render(&[0x92, 0x01]), "<2 bytes, not MessagePack>");
     }
 }

@@ -170,14 +170,19 @@ pub fn arg<T, A: crate::IntoArg<T>>(task: &str, index: usize, a: A) -> crate::Re
     })
 }
 
-/// Runs the driver and encodes its result.
+/// Runs the driver and encodes its result. A [`wrun::Error`](Error) from the
+/// driver passes through unchanged (so `wrun submit` reports the kind of the
+/// failure that ended the job); any other error becomes an application error.
 pub fn run_main<T, E, F>(f: F, args: Vec<String>) -> WitResult<wit::Value>
 where
     T: Serialize,
-    E: Display,
+    E: Display + 'static,
     F: FnOnce(Vec<String>) -> std::result::Result<T, E>,
 {
-    let out = f(args).map_err(|e| app_error("main", e))?;
+    let out = f(args).map_err(|e| match (&e as &dyn std::any::Any).downcast_ref::<Error>() {
+        Some(e) => e.clone().into(),
+        None => app_error("main", e),
+    })?;
     ret("main", &out)
 }
 

@@ -48,6 +48,8 @@ pub use wrun_macros::actor;
 
 /// Re-exported so user crates need no direct serde dependency for bounds.
 pub use serde;
+/// Re-exported for efficient byte strings (`ByteBuf` encodes as MessagePack `bin`).
+pub use serde_bytes;
 
 /// The names most jobs use.
 pub mod prelude {

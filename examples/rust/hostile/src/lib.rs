@@ -1,1 +1,143 @@
+//! Misbehaving tasks for the host's isolation tests (not a demo).
+//!
+//! The driver runs the task named by `args[0]` with the remaining arguments
+//! and returns its result (`null` when it has none) or its error.
 
+use std::hint::black_box;
+
+use wrun::prelude::*;
+use wrun::serde_bytes::ByteBuf;
+
+/// Does nothing.
+#[wrun::task]
+fn noop() {}
+
+/// Loops forever.
+#[wrun::task]
+fn spin() {
+    let mut x = 0u64;
+    loop {
+        x = black_box(x.wrapping_add(1));
+    }
+}
+
+/// Allocates 1 MiB chunks forever, keeping them all.
+#[wrun::task]
+fn bomb() {
+    let mut chunks = Vec::new();
+    loop {
+        chunks.push(black_box(vec![1u8; 1 << 20]));
+        black_box(&chunks);
+    }
+}
+
+fn deep(n: u64) -> u64 {
+    if black_box(n) == u64::MAX {
+        return 0;
+    }
+    let frame = black_box([n; 32]);
+    // Adding after the call defeats tail-call optimisation.
+    deep(n + 1).wrapping_add(frame[(n % 32) as usize])
+}
+
+/// Recurses without bound until the stack overflows.
+#[wrun::task]
+fn recurse(n: u64) -> u64 {
+    deep(n)
+}
+
+/// Puts an object of `mib` MiB and returns its size in bytes.
+#[wrun::task]
+fn huge_put(mib: u64) -> wrun::Result<u64> {
+    let bytes = ByteBuf::from(vec![7u8; (mib as usize) << 20]);
+    let r = wrun::put(&bytes)?;
+    black_box(&r);
+    Ok(bytes.len() as u64)
+}
+
+/// Fails with `msg` (an application error).
+#[wrun::task]
+fn fail(msg: String) -> Result<(), String> {
+    Err(msg)
+}
+
+/// Panics (a trap).
+#[wrun::task]
+fn panic() {
+    panic!("hostile panic");
+}
+
+/// Counts attempts, for `flaky`.
+pub struct Attempts {
+    n: u64,
+}
+
+#[wrun::actor]
+impl Attempts {
+    /// Starts at zero.
+    pub fn new() -> Self {
+        Attempts { n: 0 }
+    }
+
+    /// Counts one more attempt and returns the count.
+    pub fn next(&mut self) -> u64 {
+        self.n += 1;
+        self.n
+    }
+}
+
+/// Traps on its first `failures` attempts (counted by `attempts`), then
+/// returns the attempt number that succeeded.
+#[wrun::task]
+fn flaky(attempts: AttemptsHandle, failures: u64) -> wrun::Result<u64> {
+    let n = attempts.next()?.get()?;
+    if n <= failures {
+        panic!("flaky attempt {n} of {failures} planned failures");
+    }
+    Ok(n)
+}
+
+fn arg(args: &[String], i: usize, default: u64) -> wrun::Result<u64> {
+    match args.get(i) {
+        Some(a) => Ok(a.parse().map_err(|e| format!("argument {a:?}: {e}"))?),
+        None => Ok(default),
+    }
+}
+
+/// `noop | spin | bomb | recurse | huge_put [MiB=64] | fail [msg] | panic |
+/// flaky [failures=2] [max_retries=3]`.
+fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
+    let name = args.first().map_or("noop", String::as_str);
+    match name {
+        "noop" => noop::remote()?.get().map(|()| None),
+        "spin" => spin::remote()?.get().map(|()| None),
+        "bomb" => bomb::remote()?.get().map(|()| None),
+        "recurse" => recurse::remote(0)?.get().map(Some),
+        "huge_put" => huge_put::remote(arg(&args, 1, 64)?)?.get().map(Some),
+        "fail" => {
+            let msg = args.get(1).map_or("failed on purpose", String::as_str);
+            fail::remote(msg)?.get().map(|()| None)
+        }
+        "panic" => panic::remote()?.get().map(|()| None),
+        "flaky" => {
+            let attempts = Attempts::remote()?;
+            let r = flaky::options()
+                .max_retries(arg(&args, 2, 3)? as u32)
+                .remote(attempts, arg(&args, 1, 2)?)?
+                .get();
+            attempts.kill()?;
+            r.map(Some)
+        }
+        other => Err(Error::new(
+            ErrorKind::NotFound,
+            "main",
+            format!("no hostile task {other:?}"),
+        )),
+    }
+}
+
+wrun::export_job!(
+    main = main,
+    tasks = [noop, spin, bomb, recurse, huge_put, fail, panic, flaky],
+    actors = [Attempts]
+);

@@ -4,7 +4,6 @@
 //! is the same on every run and cluster.
 
 use serde::Serialize;
-use wrun::prelude::*;
 
 /// Points sampled per task.
 const POINTS_PER_TASK: u64 = 10_000;
