@@ -1,1 +1,536 @@
+//! End-to-end tests: the real `wrun` CLI and the host's Rust API, running the
+//! real example components built from examples/rust.
 
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use wrun_host::engine::CacheOutcome;
+use wrun_host::{ActorOptions, ErrorKind, JobLimits, Runtime, TaskOptions};
+use wrun_tests::{arg, config, decode, example, field, runtime, wrun_bin};
+
+/// Runs `wrun` with a private cache; returns (exit code, stdout, stderr).
+fn wrun(args: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(wrun_bin())
+        .args(args)
+        .env("WRUN_CACHE_DIR", cache.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("wrun runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ex(name: &str) -> String {
+    example(name).display().to_string()
+}
+
+// ---- the examples, through the CLI -------------------------------------
+
+#[test]
+fn cli_hello_prints_the_greeting_and_exits_zero() {
+    let (code, out, err) = wrun(&["submit", &ex("hello")]);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out.trim(), "Hello, world!");
+    let (code, out, _) = wrun(&["submit", &ex("hello"), "wrun"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "Hello, wrun!");
+}
+
+#[test]
+fn cli_pi_fans_out_a_thousand_tasks_with_a_deterministic_result() {
+    let (code, out, err) = wrun(&["submit", &ex("pi")]);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(out.contains("\"tasks\": 1000"), "{out}");
+    assert!(out.contains("\"total\": 10000000"), "{out}");
+    let pi: f64 = out
+        .split("\"pi\": ")
+        .nth(1)
+        .and_then(|s| s.trim_end_matches(['}', '\n']).parse().ok())
+        .unwrap_or_else(|| panic!("no pi in {out}"));
+    assert!((pi - std::f64::consts::PI).abs() < 0.01, "pi = {pi}");
+    let (_, again, _) = wrun(&["submit", &ex("pi")]);
+    assert_eq!(
+        out, again,
+        "seeded samples give the same estimate every run"
+    );
+}
+
+#[test]
+fn cli_usage_errors_and_bad_components_have_distinct_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.wasm");
+    std::fs::write(&text, "hello, I am not wasm").unwrap();
+    let (code, _, err) = wrun(&["submit", text.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("magic bytes"), "{err}");
+
+    let core = dir.path().join("core.wasm");
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let (code, _, err) = wrun(&["submit", core.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("core WebAssembly module") && err.contains("wasm32-wasip2"),
+        "{err}"
+    );
+
+    // An empty component: valid, but it exports nothing of the job world.
+    let empty = dir.path().join("empty.wasm");
+    std::fs::write(&empty, b"\0asm\x0d\0\x01\0").unwrap();
+    let (code, _, err) = wrun(&["submit", empty.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(err.contains("wrun:runtime/job"), "{err}");
+
+    let (code, _, err) = wrun(&["submit", "/nonexistent/job.wasm"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("/nonexistent/job.wasm"), "{err}");
+
+    let (code, _, _) = wrun(&["submit"]);
+    assert_eq!(code, 2, "missing argument is a usage error");
+    let (code, _, err) = wrun(&["submit", "--cpus", "0", &ex("hello")]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn cli_a_failing_job_exits_one_and_names_the_task_and_cause() {
+    let (code, _, err) = wrun(&["submit", &ex("hostile"), "fail", "no luck"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("fail") && err.contains("no luck"), "{err}");
+    let (code, _, err) = wrun(&["submit", &ex("hostile"), "panic"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("trap") && err.contains("hostile panic"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cli_streams_guest_logs_prefixed_by_task() {
+    let (code, _, err) = wrun(&["submit", &ex("hostile"), "panic"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("[panic#") && l.contains("hostile panic")),
+        "{err}"
+    );
+    let (_, _, quiet) = wrun(&["submit", "--quiet", &ex("hostile"), "panic"]);
+    assert!(!quiet.contains("[panic#"), "{quiet}");
+}
+
+#[test]
+fn wrun_new_creates_a_job_crate_from_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(wrun_bin())
+        .args(["new", "my-job", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.path().join("my-job/Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"my-job\""), "{manifest}");
+    assert!(
+        !manifest.contains("{{"),
+        "placeholders substituted: {manifest}"
+    );
+    let sdk = manifest
+        .lines()
+        .find(|l| l.contains("path"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap();
+    assert!(
+        std::path::Path::new(sdk).join("Cargo.toml").exists(),
+        "{sdk}"
+    );
+    let again = Command::new(wrun_bin())
+        .args(["new", "my-job", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "refuses to overwrite");
+}
+
+// ---- the examples, through the host API ---------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wordcount_passes_references_on_and_frees_every_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("wordcount")).unwrap();
+    let v = rt.run_main(&job, vec![]).await.unwrap();
+    let v = decode(&v);
+    assert_eq!(field(&v, "words").as_u64(), Some(20_000), "{v}");
+    assert!(field(&v, "distinct").as_u64().unwrap() > 10, "{v}");
+    drop(job);
+    // Every chunk, partial count and result is gone once the job is done.
+    wait_until(|| rt.store_stats().objects == 0).await;
+    assert_eq!(rt.store_stats().bytes_in_memory, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_actor_is_shared_by_tasks_looked_up_by_name_and_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("counter")).unwrap();
+    let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
+    assert_eq!(field(&v, "value").as_u64(), Some(55), "{v}");
+    assert_eq!(field(&v, "max_seen").as_u64(), Some(55), "{v}");
+    let after = field(&v, "after_kill").as_str().unwrap().to_string();
+    assert!(after.contains("actor") && after.contains("died"), "{after}");
+    assert_eq!(rt.actor_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_tree_of_8191_tasks_completes_on_one_cpu() {
+    // With one CPU, a parent that kept its CPU while waiting for its children
+    // would deadlock the tree; blocked tasks lend theirs.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.cpus = 1.0;
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt.load_job_file(&example("nested")).unwrap();
+    let v = decode(&rt.run_main(&job, vec!["4096".into()]).await.unwrap());
+    assert_eq!(field(&v, "sum").as_u64(), Some(4096 * 4095 / 2), "{v}");
+    assert_eq!(field(&v, "sum"), field(&v, "expected"));
+    assert_eq!(
+        rt.counters()
+            .failed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    assert!(
+        rt.counters()
+            .finished
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 8191
+    );
+    let fib = decode(
+        &rt.run_main(&job, vec!["fib".into(), "12".into()])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(field(&fib, "fib").as_u64(), Some(144));
+    let (avail, total) = rt.resources();
+    assert_eq!(avail, total, "every grant was given back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_api_submits_tasks_by_value_and_by_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("hello")).unwrap();
+    let r = rt
+        .submit(&job, "hello", vec![arg("host")], TaskOptions::default())
+        .unwrap();
+    let v = rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap();
+    assert_eq!(decode(&v).as_str(), Some("Hello, host!"));
+    // The result passed on by reference is resolved before the task runs.
+    let r2 = rt
+        .submit(
+            &job,
+            "hello",
+            vec![wrun_host::TaskArg::Ref(r[0].clone())],
+            TaskOptions::default(),
+        )
+        .unwrap();
+    let v2 = rt.get(&r2[0], None).await.unwrap();
+    assert_eq!(decode(&v2).as_str(), Some("Hello, Hello, host!!"));
+    assert_eq!(rt.store_stats().objects, 2);
+    drop((r, r2, v, v2));
+    wait_until(|| rt.store_stats().objects == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_spill_to_disk_under_a_small_cap_and_come_back_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.object_memory_cap = 16 << 10;
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt.load_job_file(&example("wordcount")).unwrap();
+    let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
+    assert_eq!(field(&v, "words").as_u64(), Some(20_000), "{v}");
+    let s = rt.store_stats();
+    assert!(s.spills_total > 0, "{s:?}");
+    assert!(s.restores_total > 0, "{s:?}");
+    wait_until(|| rt.store_stats().objects == 0).await;
+    let left = std::fs::read_dir(dir.path().join("spill"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "spill files are removed with their objects");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_is_compiled_once_then_loaded_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _) = config(dir.path());
+    let first = Runtime::new(cfg.clone())
+        .unwrap()
+        .load_job_file(&example("pi"))
+        .unwrap();
+    assert_eq!(first.cache, CacheOutcome::Compiled);
+    let second = Runtime::new(cfg)
+        .unwrap()
+        .load_job_file(&example("pi"))
+        .unwrap();
+    assert_eq!(second.cache, CacheOutcome::Hit);
+    assert_eq!(first.hash, second.hash);
+    assert!(
+        second.load_time < first.load_time,
+        "hit {:?} vs compile {:?}",
+        second.load_time,
+        first.load_time
+    );
+}
+
+// ---- failures: each gives its error and leaves the host working -------------
+
+async fn hostile(
+    rt: &Runtime,
+    task: &str,
+    args: Vec<wrun_host::TaskArg>,
+    opts: TaskOptions,
+) -> wrun_host::TaskError {
+    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let r = rt.submit(&job, task, args, opts).unwrap();
+    let err = rt
+        .get(&r[0], Some(Duration::from_secs(60)))
+        .await
+        .expect_err("the hostile task fails");
+    // The host carries on: the next task runs normally.
+    let ok = rt
+        .submit(&job, "noop", vec![], TaskOptions::default())
+        .unwrap();
+    rt.get(&ok[0], Some(Duration::from_secs(30)))
+        .await
+        .expect("the host still runs tasks");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_infinite_loop_is_interrupted_at_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let start = Instant::now();
+    let opts = TaskOptions {
+        timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let e = hostile(&rt, "spin", vec![], opts).await;
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(e.task.starts_with("spin"), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_bomb_hits_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.job_limits.memory_per_instance = 64 << 20;
+    let rt = Runtime::new(cfg).unwrap();
+    let e = hostile(&rt, "bomb", vec![], TaskOptions::default()).await;
+    assert_eq!(e.kind, ErrorKind::MemoryLimit, "{e}");
+    assert!(e.message.contains(&(64u64 << 20).to_string()), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unbounded_recursion_is_a_stack_overflow_trap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let e = hostile(&rt, "recurse", vec![arg(0)], TaskOptions::default()).await;
+    assert_eq!(e.kind, ErrorKind::Trap, "{e}");
+    // Either the wasm call stack or the guest's in-memory shadow stack runs out first.
+    assert!(e.message.contains("stack overflow"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_put_is_refused_by_the_object_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.job_limits = JobLimits {
+        max_object_bytes: 8 << 20,
+        ..JobLimits::default()
+    };
+    let rt = Runtime::new(cfg).unwrap();
+    let e = hostile(&rt, "huge_put", vec![arg(16)], TaskOptions::default()).await;
+    assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e}");
+    assert!(e.message.contains("object size limit"), "{e}");
+    assert_eq!(rt.store_stats().bytes_in_memory, 0, "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_is_a_trap_that_quotes_the_guest_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, logs) = runtime(dir.path());
+    let e = hostile(&rt, "panic", vec![], TaskOptions::default()).await;
+    assert_eq!(e.kind, ErrorKind::Trap, "{e}");
+    assert!(e.message.contains("hostile panic"), "{e}");
+    assert!(logs.lines().iter().any(|l| l.contains("hostile panic")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_errors_are_retried_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let e = hostile(&rt, "fail", vec![arg("nope")], TaskOptions::default()).await;
+    assert_eq!(e.kind, ErrorKind::Application, "{e}");
+    assert_eq!(e.message, "nope");
+    assert_eq!(
+        rt.counters()
+            .retried
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    let opts = TaskOptions {
+        max_retries: 2,
+        retry_exceptions: true,
+        ..Default::default()
+    };
+    let e = hostile(&rt, "fail", vec![arg("nope")], opts).await;
+    assert!(e.message.contains("after 2 retries"), "{e}");
+    assert_eq!(
+        rt.counters()
+            .retried
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traps_are_retried_up_to_max_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("hostile")).unwrap();
+    // Two planned failures, three retries allowed: the third attempt succeeds.
+    let v = rt
+        .run_main(&job, vec!["flaky".into(), "2".into(), "3".into()])
+        .await
+        .unwrap();
+    assert_eq!(decode(&v).as_u64(), Some(3));
+    // Two planned failures, one retry: the error reaches the driver.
+    let e = rt
+        .run_main(&job, vec!["flaky".into(), "2".into(), "1".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Trap, "{e}");
+    assert!(e.message.contains("after 1 retries"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_functions_and_impossible_resources_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let r = rt
+        .submit(&job, "no_such_task", vec![], TaskOptions::default())
+        .unwrap();
+    let e = rt.get(&r[0], None).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert!(e.to_string().contains("no_such_task"), "{e}");
+    let opts = TaskOptions {
+        resources: wrun_host::scheduler::Resources::new(1.0, 0).with_custom("tpu", 1.0),
+        ..Default::default()
+    };
+    let r = rt.submit(&job, "noop", vec![], opts).unwrap();
+    let e = rt.get(&r[0], None).await.unwrap_err();
+    assert!(e.message.contains("tpu"), "{e}");
+    let e = rt
+        .submit(
+            &job,
+            "noop",
+            vec![],
+            TaskOptions {
+                num_returns: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_resources_gate_tasks_that_need_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.custom = vec![("license".into(), 1.0)];
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let opts = TaskOptions {
+        resources: wrun_host::scheduler::Resources::new(0.0, 0).with_custom("license", 1.0),
+        ..Default::default()
+    };
+    let refs: Vec<_> = (0..5)
+        .map(|_| rt.submit(&job, "noop", vec![], opts.clone()).unwrap())
+        .collect();
+    for r in &refs {
+        rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap();
+    }
+    let (avail, total) = rt.resources();
+    assert_eq!(avail, total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_from_the_host_api_run_calls_in_order_and_die_when_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("counter")).unwrap();
+    let opts = ActorOptions {
+        name: Some("c".into()),
+        ..Default::default()
+    };
+    let a = rt
+        .create_actor(&job, "Counter", vec![arg(100)], opts.clone())
+        .unwrap();
+    assert_eq!(rt.lookup_actor(&job.namespace, "c"), Some(a));
+    let dup = rt
+        .create_actor(&job, "Counter", vec![arg(0)], opts)
+        .unwrap_err();
+    assert!(dup.message.contains("already exists"), "{dup}");
+    let refs: Vec<_> = (1..=20)
+        .map(|i| rt.call_actor(a, "incr", vec![arg(i)], 1).unwrap())
+        .collect();
+    let mut seen = Vec::new();
+    for r in &refs {
+        seen.push(
+            decode(&rt.get(&r[0], None).await.unwrap())
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let expected: Vec<i64> = (1..=20)
+        .scan(100, |s, i| {
+            *s += i;
+            Some(*s)
+        })
+        .collect();
+    assert_eq!(seen, expected, "calls run in submission order");
+    rt.kill_actor(a).unwrap();
+    let e = rt.call_actor(a, "value", vec![], 1).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ActorDied);
+    assert_eq!(rt.lookup_actor(&job.namespace, "c"), None);
+    let bad = rt
+        .create_actor(&job, "Nope", vec![], ActorOptions::default())
+        .unwrap();
+    let r = rt.call_actor(bad, "value", vec![], 1);
+    let e = match r {
+        Ok(r) => rt.get(&r[0], None).await.unwrap_err(),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind, ErrorKind::ActorDied, "{e}");
+}
+
+async fn wait_until(cond: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "condition not reached in time"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

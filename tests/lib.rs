@@ -1,1 +1,98 @@
+//! Helpers of the end-to-end tests: where the real example components and the
+//! `wrun` binary are, and runtimes that collect guest logs.
 
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use wrun_host::logs::LogLine;
+use wrun_host::{ObjectValue, Runtime, RuntimeConfig};
+
+/// The cargo target directory the project scripts build into.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+    }
+}
+
+/// The component of a Rust example, built by `scripts/build.sh`.
+pub fn example(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WRUN_EXAMPLES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("wasm32-wasip2/release"));
+    let p = dir.join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} is missing: build the examples first (scripts/build.sh)",
+        p.display()
+    );
+    p
+}
+
+/// The `wrun` binary, built by `scripts/build.sh`.
+pub fn wrun_bin() -> PathBuf {
+    let p = std::env::var_os("WRUN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/wrun"));
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/build.sh",
+        p.display()
+    );
+    p
+}
+
+/// Guest log lines a runtime produced.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<LogLine>>>);
+
+impl Logs {
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| format!("[{}] {}", l.task, l.message))
+            .collect()
+    }
+}
+
+/// A test configuration: its own cache and spill directories, logs collected.
+pub fn config(dir: &std::path::Path) -> (RuntimeConfig, Logs) {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let cfg = RuntimeConfig {
+        cache_dir: dir.join("cache"),
+        spill_dir: dir.join("spill"),
+        log_sink: Arc::new(move |l| sink.0.lock().unwrap().push(l)),
+        ..RuntimeConfig::default()
+    };
+    (cfg, logs)
+}
+
+pub fn runtime(dir: &std::path::Path) -> (Runtime, Logs) {
+    let (cfg, logs) = config(dir);
+    (Runtime::new(cfg).expect("runtime starts"), logs)
+}
+
+/// Decodes a result value.
+pub fn decode(v: &ObjectValue) -> rmpv::Value {
+    wrun_host::values::decode(&v.data).expect("a MessagePack value")
+}
+
+/// An argument passed by value.
+pub fn arg(v: impl Into<rmpv::Value>) -> wrun_host::TaskArg {
+    wrun_host::TaskArg::Value(ObjectValue::from_bytes(wrun_host::values::encode(
+        &v.into(),
+    )))
+}
+
+/// Looks a key up in a MessagePack map.
+pub fn field<'a>(v: &'a rmpv::Value, key: &str) -> &'a rmpv::Value {
+    v.as_map()
+        .unwrap_or_else(|| panic!("expected a map, got {v}"))
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(key))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no `{key}` in {v}"))
+}

@@ -214,7 +214,18 @@ async fn run_actor(
     depth: u32,
     mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
 ) {
-    let why = actor_lifetime(&rt, &job, id, &class, args, resources, max_restarts, depth, &mut mailbox).await;
+    let why = actor_lifetime(
+        &rt,
+        &job,
+        id,
+        &class,
+        args,
+        resources,
+        max_restarts,
+        depth,
+        &mut mailbox,
+    )
+    .await;
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
     if let Some(e) = rt.actors.remove(id) {
         e.dead.lock().get_or_insert(why);

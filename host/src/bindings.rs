@@ -24,7 +24,10 @@ use crate::ids::Id;
 
 impl From<Id> for WitId {
     fn from(id: Id) -> Self {
-        WitId { hi: id.hi, lo: id.lo }
+        WitId {
+            hi: id.hi,
+            lo: id.lo,
+        }
     }
 }
 

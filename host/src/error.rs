@@ -65,7 +65,13 @@ impl TaskError {
 
 impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in `{}`: {}", self.kind.as_str(), self.task, self.message)
+        write!(
+            f,
+            "{} in `{}`: {}",
+            self.kind.as_str(),
+            self.task,
+            self.message
+        )
     }
 }
 

@@ -125,9 +125,7 @@ impl HostState {
     }
 
     fn push_refs(&mut self, held: Vec<Held>) -> wasmtime::Result<Vec<Resource<Held>>> {
-        held.into_iter()
-            .map(|h| Ok(self.table.push(h)?))
-            .collect()
+        held.into_iter().map(|h| Ok(self.table.push(h)?)).collect()
     }
 
     fn lend_cpu(&mut self) {
@@ -371,13 +369,20 @@ impl actors::Host for HostState {
         }
     }
 
-    fn lookup(&mut self, name: String, namespace: Option<String>) -> wasmtime::Result<Option<WitId>> {
+    fn lookup(
+        &mut self,
+        name: String,
+        namespace: Option<String>,
+    ) -> wasmtime::Result<Option<WitId>> {
         let ns = namespace.unwrap_or_else(|| self.job.namespace.clone());
         Ok(self.rt.actors.lookup(&ns, &name).map(|id| id.0.into()))
     }
 
     fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
-        Ok(self.rt.kill_actor(ActorId(actor.into())).map_err(Into::into))
+        Ok(self
+            .rt
+            .kill_actor(ActorId(actor.into()))
+            .map_err(Into::into))
     }
 }
 

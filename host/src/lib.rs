@@ -15,5 +15,8 @@ pub mod scheduler;
 pub mod values;
 
 pub use error::{ErrorKind, LoadError, TaskError};
+pub use ids::ActorId;
 pub use object_store::{Held, ObjectValue, StoreStats};
-pub use runtime::{JobLimits, LoadedJob, Runtime, RuntimeConfig, TaskArg, TaskOptions};
+pub use runtime::{
+    ActorOptions, JobLimits, LoadedJob, Runtime, RuntimeConfig, TaskArg, TaskOptions,
+};

@@ -18,7 +18,11 @@ use wrun_host::logs::{Level, LogLine, LogSink};
 use wrun_host::{values, Runtime, RuntimeConfig};
 
 #[derive(Parser)]
-#[command(name = "wrun", version, about = "Run WebAssembly-component tasks and actors, Ray-style")]
+#[command(
+    name = "wrun",
+    version,
+    about = "Run WebAssembly-component tasks and actors, Ray-style"
+)]
 struct Cli {
     /// More output: -v shows guest debug logs and wrun's info, -vv everything.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -83,7 +87,11 @@ fn parse_size(s: &str) -> Result<u64, String> {
                 'M' => 1 << 20,
                 'G' => 1 << 30,
                 'B' => 1,
-                _ => return Err(format!("unknown size suffix `{c}` in `{s}` (use K, M or G)")),
+                _ => {
+                    return Err(format!(
+                        "unknown size suffix `{c}` in `{s}` (use K, M or G)"
+                    ))
+                }
             };
             (&s[..i], m)
         }
@@ -286,7 +294,10 @@ fn new_job(name: &str, parent: &Path) -> anyhow::Result<()> {
     }
     let dest = parent.join(name);
     if dest.exists() {
-        bail!("{} already exists; pick another name or directory", dest.display());
+        bail!(
+            "{} already exists; pick another name or directory",
+            dest.display()
+        );
     }
     let sdk = sdk_dir()
         .canonicalize()
@@ -319,10 +330,19 @@ fn new_job(name: &str, parent: &Path) -> anyhow::Result<()> {
 fn build_job(dir: &Path) -> anyhow::Result<()> {
     let manifest = dir.join("Cargo.toml");
     if !manifest.exists() {
-        bail!("{} has no Cargo.toml; run `wrun new NAME` first", dir.display());
+        bail!(
+            "{} has no Cargo.toml; run `wrun new NAME` first",
+            dir.display()
+        );
     }
     let status = std::process::Command::new("cargo")
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .status()
         .context("running cargo (is Rust installed? see README.md)")?;
@@ -332,7 +352,14 @@ fn build_job(dir: &Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&manifest)?;
     let name = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("name").map(|r| r.trim_start_matches([' ', '=']).trim().trim_matches('"').to_string()))
+        .find_map(|l| {
+            l.trim().strip_prefix("name").map(|r| {
+                r.trim_start_matches([' ', '='])
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+        })
         .unwrap_or_default()
         .replace('-', "_");
     let out = dir.join(format!("target/wasm32-wasip2/release/{name}.wasm"));

@@ -72,8 +72,11 @@ pub trait ObjectStore: Send + Sync + 'static {
     fn decref(&self, id: ObjectId);
     /// The object's value once it is ready (or its error), waiting until
     /// `deadline` at most.
-    fn get(&self, id: ObjectId, deadline: Option<Instant>)
-        -> BoxFuture<'_, Result<ObjectValue, TaskError>>;
+    fn get(
+        &self,
+        id: ObjectId,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'_, Result<ObjectValue, TaskError>>;
     /// Whether the object is ready (or failed: a failure is a result too).
     fn is_ready(&self, id: ObjectId) -> bool;
     /// Resolves when the object is ready or failed (or gone).
@@ -149,7 +152,9 @@ enum State {
     Ready {
         /// `None` while the bytes live in the spill file.
         data: Option<Bytes>,
-        refs: Vec<Held>,
+        /// Shared so readers clone the list (which counts references, and so
+        /// takes the lock) only after releasing the lock.
+        refs: Arc<Vec<Held>>,
         size: usize,
         /// Insertion order, oldest spilled first.
         seq: u64,
@@ -210,7 +215,7 @@ impl LocalObjectStore {
                     &mut e.state,
                     State::Ready {
                         data: Some(value.data),
-                        refs: value.refs,
+                        refs: Arc::new(value.refs),
                         size,
                         seq,
                     },
@@ -318,19 +323,24 @@ impl LocalObjectStore {
                         data: Some(d),
                         refs,
                         ..
-                    } => {
-                        return Ok(ObjectValue {
-                            data: d.clone(),
-                            refs: refs.clone(),
-                        })
-                    }
-                    State::Ready { data: None, .. } => None,
+                    } => Err((d.clone(), refs.clone())),
+                    State::Ready { data: None, .. } => Ok(None),
                     State::Failed(e) => return Err(e.clone()),
                     State::Pending(waiters) => {
                         let (tx, rx) = oneshot::channel();
                         waiters.push(tx);
-                        Some(rx)
+                        Ok(Some(rx))
                     }
+                }
+            };
+            let rx = match rx {
+                Ok(rx) => rx,
+                // Ready: count the nested references now that the lock is free.
+                Err((data, refs)) => {
+                    return Ok(ObjectValue {
+                        data,
+                        refs: refs.iter().cloned().collect(),
+                    })
                 }
             };
             match rx {
@@ -379,10 +389,7 @@ impl LocalObjectStore {
             if was_spilled {
                 *d = Some(data.clone());
             }
-            let value = ObjectValue {
-                data: d.clone().unwrap_or_default(),
-                refs: refs.clone(),
-            };
+            let value = (d.clone().unwrap_or_default(), refs.clone());
             if was_spilled {
                 inner.bytes_in_memory += data.len();
                 inner.spilled -= 1;
@@ -392,7 +399,10 @@ impl LocalObjectStore {
         };
         let _ = std::fs::remove_file(&path);
         self.spill_until_under_cap();
-        Ok(value)
+        Ok(ObjectValue {
+            data: value.0,
+            refs: value.1.iter().cloned().collect(),
+        })
     }
 }
 
@@ -552,7 +562,11 @@ mod tests {
     async fn objects_are_freed_with_their_last_reference_and_nested_ones_after() {
         let dir = tempfile::tempdir().unwrap();
         let (s, ids) = store(1 << 20, dir.path());
-        let inner = Held::put(&s, ObjectId(ids.next()), ObjectValue::from_bytes(vec![1; 10]));
+        let inner = Held::put(
+            &s,
+            ObjectId(ids.next()),
+            ObjectValue::from_bytes(vec![1; 10]),
+        );
         let outer = Held::put(
             &s,
             ObjectId(ids.next()),
@@ -562,8 +576,19 @@ mod tests {
             },
         );
         let copy = outer.clone();
+        // Reading an object hands out counted copies of its nested references.
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), outer.get(None))
+            .await
+            .expect("get of an object with nested references returns")
+            .unwrap();
+        assert_eq!(read.refs[0].id(), inner.id());
+        drop(read);
         drop(inner);
-        assert_eq!(s.stats().objects, 2, "the nested ref keeps the inner object");
+        assert_eq!(
+            s.stats().objects,
+            2,
+            "the nested ref keeps the inner object"
+        );
         drop(outer);
         assert_eq!(s.stats().objects, 2, "a clone still holds the outer object");
         drop(copy);
@@ -600,7 +625,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (s, ids) = store(1000, dir.path());
         let held: Vec<Held> = (0..5u8)
-            .map(|i| Held::put(&s, ObjectId(ids.next()), ObjectValue::from_bytes(vec![i; 400])))
+            .map(|i| {
+                Held::put(
+                    &s,
+                    ObjectId(ids.next()),
+                    ObjectValue::from_bytes(vec![i; 400]),
+                )
+            })
             .collect();
         let st = s.stats();
         assert!(st.bytes_in_memory <= 1000, "{st:?}");
@@ -613,6 +644,10 @@ mod tests {
         assert!(s.stats().restores_total >= 3);
         drop(held);
         assert_eq!(s.stats().objects, 0);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "spill files removed");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "spill files removed"
+        );
     }
 }

@@ -126,6 +126,15 @@ impl Default for TaskOptions {
 /// The most return values one call may declare.
 const MAX_RETURNS: u32 = 1024;
 
+/// Options of an actor created from the host API.
+#[derive(Clone, Debug, Default)]
+pub struct ActorOptions {
+    pub resources: Resources,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub max_restarts: u32,
+}
+
 /// One argument of a call.
 #[derive(Debug)]
 pub enum TaskArg {
@@ -257,10 +266,7 @@ impl Runtime {
             what: what.to_string(),
             reason: format!("{e:#}"),
         };
-        let pre = rt
-            .linker
-            .instantiate_pre(&component)
-            .map_err(wrong_world)?;
+        let pre = rt.linker.instantiate_pre(&component).map_err(wrong_world)?;
         let pre = bindings::JobPre::new(pre).map_err(wrong_world)?;
         let id = JobId(rt.ids.next());
         Ok(Arc::new(LoadedJob {
@@ -282,9 +288,13 @@ impl Runtime {
         job: &Arc<LoadedJob>,
         args: Vec<String>,
     ) -> Result<ObjectValue, TaskError> {
-        let rt = &self.inner;
-        let out = rt.run_main(job, args).await;
-        rt.actors.kill_job(job.id);
+        // The driver runs on a runtime worker like its tasks, so waking it
+        // when a result arrives does not cross to the caller's thread.
+        let (rt, job2) = (self.inner.clone(), job.clone());
+        let out = tokio::spawn(async move { rt.run_main(&job2, args).await })
+            .await
+            .unwrap_or_else(|e| Err(internal("main", format!("the driver's task failed: {e}"))));
+        self.inner.actors.kill_job(job.id);
         out
     }
 
@@ -298,6 +308,58 @@ impl Runtime {
     ) -> Result<Vec<Held>, TaskError> {
         self.inner
             .submit_task(job, function.to_string(), args, options, 1)
+    }
+
+    /// Creates an actor of `class` from the host (as a job's driver would).
+    pub fn create_actor(
+        &self,
+        job: &Arc<LoadedJob>,
+        class: &str,
+        args: Vec<TaskArg>,
+        options: ActorOptions,
+    ) -> Result<ActorId, TaskError> {
+        let name = options.name.map(|n| {
+            (
+                options.namespace.unwrap_or_else(|| job.namespace.clone()),
+                n,
+            )
+        });
+        self.inner.create_actor(
+            job,
+            class.to_string(),
+            args,
+            options.resources,
+            name,
+            options.max_restarts,
+            1,
+        )
+    }
+
+    /// Calls an actor method from the host; returns its result references.
+    pub fn call_actor(
+        &self,
+        actor: ActorId,
+        method: &str,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+    ) -> Result<Vec<Held>, TaskError> {
+        self.inner
+            .call_actor(actor, method.to_string(), args, num_returns, 1)
+    }
+
+    /// Kills an actor: its queued calls fail with `actor-died`.
+    pub fn kill_actor(&self, actor: ActorId) -> Result<(), TaskError> {
+        self.inner.kill_actor(actor)
+    }
+
+    /// Looks up a named actor.
+    pub fn lookup_actor(&self, namespace: &str, name: &str) -> Option<ActorId> {
+        self.inner.actors.lookup(namespace, name)
+    }
+
+    /// Waits for an object and returns its value (or the error stored in it).
+    pub async fn get(&self, r: &Held, timeout: Option<Duration>) -> Result<ObjectValue, TaskError> {
+        r.get(timeout.map(|t| Instant::now() + t)).await
     }
 
     /// Stores a value; the returned reference keeps it alive.
@@ -343,7 +405,10 @@ impl RuntimeInner {
     ) -> Result<(Store<HostState>, bindings::Job), TaskError> {
         let tail = StderrTail::default();
         let wasi = WasiCtxBuilder::new()
-            .stdout(GuestOutput::stdout(self.log_sink.clone(), ctx.label.clone()))
+            .stdout(GuestOutput::stdout(
+                self.log_sink.clone(),
+                ctx.label.clone(),
+            ))
             .stderr(GuestOutput::stderr(
                 self.log_sink.clone(),
                 ctx.label.clone(),
@@ -405,13 +470,11 @@ impl RuntimeInner {
                 grant: None,
             })
             .await?;
-        let res = inst
-            .wrun_runtime_guest()
-            .call_main(&mut store, &args)
-            .await;
+        let res = inst.wrun_runtime_guest().call_main(&mut store, &args).await;
         match res {
-            Ok(Ok(v)) => from_wit_value(&mut store.data_mut().table, v)
-                .map_err(|e| internal(&label, e)),
+            Ok(Ok(v)) => {
+                from_wit_value(&mut store.data_mut().table, v).map_err(|e| internal(&label, e))
+            }
             Ok(Err(e)) => Err(named(e.into(), &label)),
             Err(e) => Err(classify(e, store.data(), &label)),
         }
@@ -524,7 +587,9 @@ impl RuntimeInner {
             .clone()
             .acquire(spec.options.resources.clone(), spec.depth)
             .await
-            .map_err(|e| TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string()))?;
+            .map_err(|e| {
+                TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string())
+            })?;
         let _slot = self.slots.clone().acquire_owned().await;
         let (mut store, inst) = self
             .instantiate(InstanceCtx {
@@ -538,7 +603,9 @@ impl RuntimeInner {
             .await?;
         let mut args = Vec::with_capacity(values.len());
         for v in values {
-            args.push(to_wit_value(&mut store.data_mut().table, v).map_err(|e| internal(label, e))?);
+            args.push(
+                to_wit_value(&mut store.data_mut().table, v).map_err(|e| internal(label, e))?,
+            );
         }
         if let Some(t) = spec.options.timeout {
             store.data_mut().deadline = Some(Instant::now() + t);
@@ -741,7 +808,10 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
         Some(wasmtime::Trap::UnreachableCodeReached) => {
             "wasm `unreachable` executed (the guest panicked or aborted)".to_string()
         }
-        Some(t) => format!("wasm trap: {t}"),
+        Some(wasmtime::Trap::MemoryOutOfBounds) => {
+            "wasm trap: out of bounds memory access (in Rust and C guests, often a stack overflow of the in-memory shadow stack)".to_string()
+        }
+        Some(t) => t.to_string(),
         None => format!("{e:#}"),
     };
     let tail = state.stderr_tail.text();

@@ -12,6 +12,7 @@
 //!
 //! [`Scheduler`] is the seam the cluster scheduler implements.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -189,16 +190,18 @@ impl Drop for Grant {
 }
 
 struct Waiter {
-    priority: u32,
-    seq: u64,
     request: Resources,
     wake: oneshot::Sender<()>,
 }
 
+/// Queue order: highest priority first, then oldest first.
+type QueueKey = (Reverse<u32>, u64);
+
 struct State {
     available: Resources,
-    /// Sorted: highest priority first, then oldest first.
-    queue: Vec<Waiter>,
+    queue: BTreeMap<QueueKey, Waiter>,
+    /// Queued requests that need no CPU (they may fit when no CPU is free).
+    queued_without_cpu: usize,
     seq: u64,
 }
 
@@ -213,26 +216,36 @@ impl LocalScheduler {
         Arc::new(LocalScheduler {
             state: Mutex::new(State {
                 available: total.clone(),
-                queue: Vec::new(),
+                queue: BTreeMap::new(),
+                queued_without_cpu: 0,
                 seq: 0,
             }),
             total,
         })
     }
 
-    /// Grants queued requests that fit now, in queue order.
+    /// Grants queued requests that fit now, in queue order. Stops as soon as
+    /// no CPU is left and every queued request needs some, so a release costs
+    /// O(log n) in the common case rather than a scan of the whole queue.
     fn dispatch(state: &mut State) {
-        let mut i = 0;
-        while i < state.queue.len() {
-            if state.queue[i].request.fits_in(&state.available) {
-                let w = state.queue.remove(i);
+        let mut granted = Vec::new();
+        for (key, w) in state.queue.iter() {
+            if state.available.cpu_millis <= 0 && state.queued_without_cpu == 0 {
+                break;
+            }
+            if w.request.fits_in(&state.available) {
                 state.available.add(&w.request, -1);
-                if w.wake.send(()).is_err() {
-                    // The waiter gave up (its task was cancelled).
-                    state.available.add(&w.request, 1);
-                }
-            } else {
-                i += 1;
+                granted.push(*key);
+            }
+        }
+        for key in granted {
+            let w = state.queue.remove(&key).expect("queued");
+            if w.request.cpu_millis == 0 {
+                state.queued_without_cpu -= 1;
+            }
+            if w.wake.send(()).is_err() {
+                // The waiter gave up (its task was cancelled).
+                state.available.add(&w.request, 1);
             }
         }
     }
@@ -253,22 +266,23 @@ impl Scheduler for LocalScheduler {
             }
             let rx = {
                 let mut st = self.state.lock();
-                let ahead = st.queue.first().is_some_and(|w| w.priority >= priority);
+                let ahead = st
+                    .queue
+                    .first_key_value()
+                    .is_some_and(|((Reverse(p), _), _)| *p >= priority);
                 if !ahead && request.fits_in(&st.available) {
                     st.available.add(&request, -1);
                     None
                 } else {
                     let (tx, rx) = oneshot::channel();
                     st.seq += 1;
-                    let seq = st.seq;
-                    let pos = st
-                        .queue
-                        .partition_point(|w| w.priority > priority || (w.priority == priority && w.seq < seq));
+                    let key = (Reverse(priority), st.seq);
+                    if request.cpu_millis == 0 {
+                        st.queued_without_cpu += 1;
+                    }
                     st.queue.insert(
-                        pos,
+                        key,
                         Waiter {
-                            priority,
-                            seq,
                             request: request.clone(),
                             wake: tx,
                         },

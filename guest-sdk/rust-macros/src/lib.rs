@@ -7,8 +7,8 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{
-    parse_quote, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemFn, ItemImpl, LitInt, Pat,
-    PathArguments, ReturnType, Signature, Type, Visibility,
+    parse_quote, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemFn, ItemImpl, LitInt,
+    Pat, PathArguments, ReturnType, Signature, Type, Visibility,
 };
 
 /// Marks a function as a remote task.
@@ -111,7 +111,9 @@ fn returns(sig: &Signature, num_returns: u32) -> syn::Result<Ret> {
             _ => {
                 return Err(syn::Error::new(
                     sig.output.span(),
-                    format!("wrun: num_returns = {n} needs a tuple of {n} elements as the return type"),
+                    format!(
+                        "wrun: num_returns = {n} needs a tuple of {n} elements as the return type"
+                    ),
                 ))
             }
         },
@@ -121,7 +123,11 @@ fn returns(sig: &Signature, num_returns: u32) -> syn::Result<Ret> {
 
 /// The remote-side return type: `()`, `ObjectRef<T>` or a tuple of them.
 fn remote_ret(ret: &Ret) -> TokenStream2 {
-    let refs: Vec<_> = ret.elems.iter().map(|t| quote!(::wrun::ObjectRef<#t>)).collect();
+    let refs: Vec<_> = ret
+        .elems
+        .iter()
+        .map(|t| quote!(::wrun::ObjectRef<#t>))
+        .collect();
     match refs.len() {
         1 => refs[0].clone(),
         _ => quote!((#(#refs,)*)),
@@ -159,7 +165,9 @@ fn run_body(name: &str, ps: &[Param], ret: &Ret, call: TokenStream2) -> TokenStr
     });
     let encode = match ret.elems.len() {
         0 => quote!(let _ = __wrun_out; ::std::result::Result::Ok(::std::vec::Vec::new())),
-        1 => quote!(::std::result::Result::Ok(::std::vec![::wrun::__private::ret(#name, &__wrun_out)?])),
+        1 => quote!(::std::result::Result::Ok(
+            ::std::vec![::wrun::__private::ret(#name, &__wrun_out)?]
+        )),
         k => {
             let outs: Vec<_> = (0..k).map(|i| format_ident!("__wrun_out{}", i)).collect();
             quote! {
@@ -287,7 +295,10 @@ fn returns_self(f: &ImplItemFn, class: &Ident) -> bool {
 
 fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     if !attr.is_empty() {
-        return Err(syn::Error::new(attr.span(), "wrun: #[wrun::actor] takes no options"));
+        return Err(syn::Error::new(
+            attr.span(),
+            "wrun: #[wrun::actor] takes no options",
+        ));
     }
     let imp: ItemImpl = syn::parse2(item)?;
     if imp.trait_.is_some() || !imp.generics.params.is_empty() {
@@ -298,7 +309,12 @@ fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
     }
     let class = match &*imp.self_ty {
         Type::Path(p) if p.path.segments.len() == 1 => p.path.segments[0].ident.clone(),
-        other => return Err(syn::Error::new(other.span(), "wrun: expected `impl Name { .. }`")),
+        other => {
+            return Err(syn::Error::new(
+                other.span(),
+                "wrun: expected `impl Name { .. }`",
+            ))
+        }
     };
     let class_str = class.to_string();
     let handle = format_ident!("{}Handle", class);
@@ -315,7 +331,10 @@ fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
     let ctor = fns
         .iter()
         .find(|f| !has_receiver(f) && f.sig.ident == "new")
-        .or_else(|| fns.iter().find(|f| !has_receiver(f) && returns_self(f, &class)))
+        .or_else(|| {
+            fns.iter()
+                .find(|f| !has_receiver(f) && returns_self(f, &class))
+        })
         .ok_or_else(|| {
             syn::Error::new(
                 imp.self_ty.span(),

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::bindings::wrun::runtime::types as wit;
+use crate::object::Handle;
 
 /// Extension type of an object reference.
 pub(crate) const EXT_OBJECT_REF: i8 = 1;
@@ -28,7 +29,7 @@ pub(crate) struct Ext(pub(crate) (i8, ByteBuf));
 
 thread_local! {
     static ENCODING: RefCell<Option<Vec<wit::ObjectRef>>> = const { RefCell::new(None) };
-    static DECODING: RefCell<Option<Vec<Rc<wit::ObjectRef>>>> = const { RefCell::new(None) };
+    static DECODING: RefCell<Option<Vec<Rc<Handle>>>> = const { RefCell::new(None) };
 }
 
 /// Serializes `v` into a WIT value, collecting the references it contains.
@@ -44,7 +45,11 @@ pub(crate) fn encode<T: Serialize + ?Sized>(v: &T) -> Result<wit::Value, String>
 
 /// Deserializes a WIT value, turning extension type 1 into references.
 pub(crate) fn decode<T: DeserializeOwned>(v: wit::Value) -> Result<T, String> {
-    let refs = v.refs.into_iter().map(Rc::new).collect();
+    let refs = v
+        .refs
+        .into_iter()
+        .map(|r| Rc::new(Handle::new(r)))
+        .collect();
     let outer = DECODING.with(|c| c.replace(Some(refs)));
     let out = rmp_serde::from_slice(&v.data);
     DECODING.with(|c| c.replace(outer));
@@ -63,7 +68,7 @@ pub(crate) fn push_ref(make: impl FnOnce() -> wit::ObjectRef) -> Option<u32> {
 }
 
 /// The reference at `index` of the value being decoded.
-pub(crate) fn take_ref(index: u32) -> Result<Rc<wit::ObjectRef>, String> {
+pub(crate) fn take_ref(index: u32) -> Result<Rc<Handle>, String> {
     DECODING.with(|c| match c.borrow().as_ref() {
         None => Err("an object reference can only be decoded by wrun".to_string()),
         Some(refs) => refs.get(index as usize).cloned().ok_or_else(|| {

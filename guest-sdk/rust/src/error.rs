@@ -182,7 +182,10 @@ mod tests {
     #[test]
     fn display_names_kind_task_and_message() {
         let e = Error::new(ErrorKind::ActorDied, "Counter.incr", "actor was killed");
-        assert_eq!(e.to_string(), "actor-died in Counter.incr: actor was killed");
+        assert_eq!(
+            e.to_string(),
+            "actor-died in Counter.incr: actor was killed"
+        );
         assert_eq!(Error::from("boom").to_string(), "application: boom");
     }
 

@@ -153,12 +153,19 @@ impl Args {
 
 /// Encodes one return value of `task`.
 pub fn ret<T: Serialize>(task: &str, v: &T) -> WitResult<wit::Value> {
-    codec::encode(v).map_err(|m| Error::invalid(task, format!("return value of {task}: {m}")).into())
+    codec::encode(v)
+        .map_err(|m| Error::invalid(task, format!("return value of {task}: {m}")).into())
 }
 
-/// Turns a user error into an application error of `task`.
-pub fn app_error<E: Display>(task: &str, e: E) -> wit::Error {
-    Error::new(ErrorKind::Application, task, e.to_string()).into()
+/// Turns a user error into an application error of `task`. A
+/// [`wrun::Error`](Error) passes through unchanged, so a task that propagates
+/// a failure with `?` (a child's trap, a refused `put`) reports its real kind
+/// and origin, as Ray chains the cause of a failed task.
+pub fn app_error<E: Display + 'static>(task: &str, e: E) -> wit::Error {
+    match (&e as &dyn std::any::Any).downcast_ref::<Error>() {
+        Some(inner) => inner.clone().into(),
+        None => Error::new(ErrorKind::Application, task, e.to_string()).into(),
+    }
 }
 
 /// Converts one outgoing argument of `task`, naming it in errors.
@@ -179,10 +186,7 @@ where
     E: Display + 'static,
     F: FnOnce(Vec<String>) -> std::result::Result<T, E>,
 {
-    let out = f(args).map_err(|e| match (&e as &dyn std::any::Any).downcast_ref::<Error>() {
-        Some(e) => e.clone().into(),
-        None => app_error("main", e),
-    })?;
+    let out = f(args).map_err(|e| app_error("main", e))?;
     ret("main", &out)
 }
 
@@ -270,7 +274,11 @@ macro_rules! __task_option_methods {
             self
         }
         /// Reserves `amount` of a custom resource.
-        pub fn resource(mut self, name: impl ::std::convert::Into<::std::string::String>, amount: f64) -> Self {
+        pub fn resource(
+            mut self,
+            name: impl ::std::convert::Into<::std::string::String>,
+            amount: f64,
+        ) -> Self {
             self.opts = self.opts.resource(name, amount);
             self
         }
@@ -308,7 +316,11 @@ macro_rules! __actor_option_methods {
             self
         }
         /// Reserves `amount` of a custom resource.
-        pub fn resource(mut self, name: impl ::std::convert::Into<::std::string::String>, amount: f64) -> Self {
+        pub fn resource(
+            mut self,
+            name: impl ::std::convert::Into<::std::string::String>,
+            amount: f64,
+        ) -> Self {
             self.opts = self.opts.resource(name, amount);
             self
         }
@@ -318,7 +330,10 @@ macro_rules! __actor_option_methods {
             self
         }
         /// The namespace of the name.
-        pub fn namespace(mut self, namespace: impl ::std::convert::Into<::std::string::String>) -> Self {
+        pub fn namespace(
+            mut self,
+            namespace: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
             self.opts = self.opts.namespace(namespace);
             self
         }

@@ -9,7 +9,9 @@ use crate::bindings::wrun::runtime::types as wit;
 /// A 128-bit identifier, unique across every node of a cluster.
 ///
 /// Displays as 32 lowercase hex digits, `hi` first.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Id {
     /// The high 64 bits.
     pub hi: u64,

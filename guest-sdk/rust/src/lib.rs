@@ -38,13 +38,13 @@ mod task;
 pub use actor::{ActorHandle, ActorOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
-pub use object::{get, get_all, get_all_timeout, put, wait, ObjectRef};
+pub use object::{get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
 pub use task::{Arg, IntoArg, TaskOptions};
+/// Marks an `impl` block as an actor class.
+pub use wrun_macros::actor;
 /// Marks a function as a remote task: `#[wrun::task]` or
 /// `#[wrun::task(num_returns = N)]`.
 pub use wrun_macros::task;
-/// Marks an `impl` block as an actor class.
-pub use wrun_macros::actor;
 
 /// Re-exported so user crates need no direct serde dependency for bounds.
 pub use serde;

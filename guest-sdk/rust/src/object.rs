@@ -1,5 +1,6 @@
 //! Object references and the object store: `put`, `get`, `wait`.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -19,17 +20,34 @@ use crate::{Error, Id, Result};
 /// Holding one keeps the object alive; clones share one host handle. As an
 /// argument or inside a value it travels as a reference (extension type 1),
 /// never as its contents.
+///
+/// References compare and hash by object id.
 pub struct ObjectRef<T> {
-    handle: Rc<wit::ObjectRef>,
+    handle: Rc<Handle>,
     _type: PhantomData<fn() -> T>,
+}
+
+/// One host handle, with its id fetched at most once.
+pub(crate) struct Handle {
+    raw: wit::ObjectRef,
+    id: OnceCell<Id>,
+}
+
+impl Handle {
+    pub(crate) fn new(raw: wit::ObjectRef) -> Self {
+        Handle {
+            raw,
+            id: OnceCell::new(),
+        }
+    }
 }
 
 impl<T> ObjectRef<T> {
     pub(crate) fn from_handle(handle: wit::ObjectRef) -> Self {
-        Self::from_rc(Rc::new(handle))
+        Self::from_rc(Rc::new(Handle::new(handle)))
     }
 
-    fn from_rc(handle: Rc<wit::ObjectRef>) -> Self {
+    pub(crate) fn from_rc(handle: Rc<Handle>) -> Self {
         ObjectRef {
             handle,
             _type: PhantomData,
@@ -38,12 +56,12 @@ impl<T> ObjectRef<T> {
 
     /// The object's identifier.
     pub fn id(&self) -> Id {
-        self.handle.id().into()
+        *self.handle.id.get_or_init(|| self.handle.raw.id().into())
     }
 
     /// The worker that owns the object.
     pub fn owner(&self) -> Id {
-        self.handle.owner().into()
+        self.handle.raw.owner().into()
     }
 
     /// The same reference, seen as holding a `U` (decoding is checked on get).
@@ -54,11 +72,11 @@ impl<T> ObjectRef<T> {
     /// A new owned host handle to the object, e.g. to give away as an argument.
     pub(crate) fn new_handle(&self) -> wit::ObjectRef {
         // The WIT `clone` method: a second host handle, not an `Rc` clone.
-        (*self.handle).clone()
+        self.handle.raw.clone()
     }
 
     pub(crate) fn raw(&self) -> &wit::ObjectRef {
-        &self.handle
+        &self.handle.raw
     }
 }
 
@@ -78,6 +96,20 @@ impl<T: DeserializeOwned> ObjectRef<T> {
 impl<T> Clone for ObjectRef<T> {
     fn clone(&self) -> Self {
         ObjectRef::from_rc(self.handle.clone())
+    }
+}
+
+impl<T> PartialEq for ObjectRef<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.handle, &other.handle) || self.id() == other.id()
+    }
+}
+
+impl<T> Eq for ObjectRef<T> {}
+
+impl<T> std::hash::Hash for ObjectRef<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
     }
 }
 
@@ -104,9 +136,10 @@ impl<'de, T> Deserialize<'de> for ObjectRef<T> {
                 "expected an object reference (extension type 1), found extension type {tag}"
             )));
         }
-        let index: [u8; 4] = payload.as_slice().try_into().map_err(|_| {
-            D::Error::custom("object reference payload is not a 4-byte index")
-        })?;
+        let index: [u8; 4] = payload
+            .as_slice()
+            .try_into()
+            .map_err(|_| D::Error::custom("object reference payload is not a 4-byte index"))?;
         let handle = codec::take_ref(u32::from_be_bytes(index)).map_err(D::Error::custom)?;
         Ok(ObjectRef::from_rc(handle))
     }
@@ -160,17 +193,23 @@ pub fn get_all_timeout<T: DeserializeOwned>(
         .collect()
 }
 
+/// What [`wait`] returns: `(ready, pending)`.
+pub type Ready<T> = (Vec<ObjectRef<T>>, Vec<ObjectRef<T>>);
+
 /// Waits until `num_ready` of the objects are ready or `timeout` passes, and
 /// splits them into `(ready, pending)`, each in the original order.
 pub fn wait<T>(
     refs: &[ObjectRef<T>],
     num_ready: usize,
     timeout: Option<Duration>,
-) -> Result<(Vec<ObjectRef<T>>, Vec<ObjectRef<T>>)> {
+) -> Result<Ready<T>> {
     if num_ready > refs.len() {
         return Err(Error::invalid(
             "wait",
-            format!("num_ready {num_ready} exceeds the {} references", refs.len()),
+            format!(
+                "num_ready {num_ready} exceeds the {} references",
+                refs.len()
+            ),
         ));
     }
     if refs.is_empty() {

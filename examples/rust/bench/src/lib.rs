@@ -15,6 +15,7 @@ use wrun::serde_bytes::ByteBuf;
 fn noop() {}
 
 /// An actor that does nothing.
+#[derive(Default)]
 pub struct Nop;
 
 #[wrun::actor]
@@ -77,9 +78,7 @@ fn main(args: Vec<String>) -> wrun::Result<Figures> {
         // Method calls on one actor.
         "calls" => {
             let a = Nop::remote()?;
-            let pings = (0..n)
-                .map(|_| a.ping())
-                .collect::<wrun::Result<Vec<_>>>()?;
+            let pings = (0..n).map(|_| a.ping()).collect::<wrun::Result<Vec<_>>>()?;
             wrun::get_all(&pings)?;
             a.kill()?;
         }

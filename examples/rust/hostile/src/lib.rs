@@ -68,6 +68,7 @@ fn panic() {
 }
 
 /// Counts attempts, for `flaky`.
+#[derive(Default)]
 pub struct Attempts {
     n: u64,
 }
@@ -80,7 +81,7 @@ impl Attempts {
     }
 
     /// Counts one more attempt and returns the count.
-    pub fn next(&mut self) -> u64 {
+    pub fn record(&mut self) -> u64 {
         self.n += 1;
         self.n
     }
@@ -90,7 +91,7 @@ impl Attempts {
 /// returns the attempt number that succeeded.
 #[wrun::task]
 fn flaky(attempts: AttemptsHandle, failures: u64) -> wrun::Result<u64> {
-    let n = attempts.next()?.get()?;
+    let n = attempts.record()?.get()?;
     if n <= failures {
         panic!("flaky attempt {n} of {failures} planned failures");
     }
@@ -104,13 +105,23 @@ fn arg(args: &[String], i: usize, default: u64) -> wrun::Result<u64> {
     }
 }
 
-/// `noop | spin | bomb | recurse | huge_put [MiB=64] | fail [msg] | panic |
+/// `noop | spin [timeout_ms] | bomb | recurse | huge_put [MiB=64] | fail [msg] | panic |
 /// flaky [failures=2] [max_retries=3]`.
 fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
     let name = args.first().map_or("noop", String::as_str);
     match name {
         "noop" => noop::remote()?.get().map(|()| None),
-        "spin" => spin::remote()?.get().map(|()| None),
+        "spin" => match args.get(1) {
+            Some(_) => {
+                let ms = arg(&args, 1, 0)?;
+                spin::options()
+                    .timeout(std::time::Duration::from_millis(ms))
+                    .remote()?
+                    .get()
+                    .map(|()| None)
+            }
+            None => spin::remote()?.get().map(|()| None),
+        },
         "bomb" => bomb::remote()?.get().map(|()| None),
         "recurse" => recurse::remote(0)?.get().map(Some),
         "huge_put" => huge_put::remote(arg(&args, 1, 64)?)?.get().map(Some),

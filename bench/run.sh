@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The benchmark command: builds release binaries and the examples, sets up Ray
+# 2.60 in a venv, and prints wrun's figures beside Ray's with the ratios.
+#   bench/run.sh            full run (a few minutes)
+#   bench/run.sh --quick    smoke run
+#   bench/run.sh --no-ray   wrun only
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
+"$WRUN_ROOT/scripts/build.sh" >&2
+cd "$WRUN_ROOT"
+cargo build --release -p wrun-bench >&2
+ray=()
+extra=()
+for a in "$@"; do
+    case "$a" in
+        --no-ray) ray=(none) ;;
+        *) extra+=("$a") ;;
+    esac
+done
+if [ "${ray[0]:-}" != none ]; then
+    py="$(bench/ray/setup.sh | tail -n 1)"
+    ray=(--ray-python "$py")
+else
+    ray=()
+fi
+exec "$CARGO_TARGET_DIR/release/wrun-bench" \
+    --bench-wasm "$WRUN_EXAMPLES_DIR/bench.wasm" \
+    --hello-wasm "$WRUN_EXAMPLES_DIR/hello.wasm" \
+    --wrun "$WRUN_BIN" "${ray[@]}" "${extra[@]}"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building and testing wrun needs, idempotently: a Rust
+# toolchain with the wasm32-wasip2 target. Safe to run on every build.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+if ! command -v cargo >/dev/null 2>&1; then
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    else
+        echo "setup: cargo not found. Install Rust with rustup (https://rustup.rs), then rerun." >&2
+        exit 1
+    fi
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+    echo "setup: adding the wasm32-wasip2 target" >&2
+    rustup target add wasm32-wasip2
+fi
+mkdir -p "$CARGO_TARGET_DIR"
