@@ -534,3 +534,98 @@ async fn wait_until(cond: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_actor_restarts_with_fresh_state_until_restarts_run_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let opts = ActorOptions {
+        max_restarts: 1,
+        ..Default::default()
+    };
+    let a = rt.create_actor(&job, "Fragile", vec![], opts).unwrap();
+    let call = |m: &str| rt.call_actor(a, m, vec![], 1);
+    let value = |r: Vec<wrun_host::Held>| {
+        let rt = rt.clone();
+        async move { rt.get(&r[0], Some(Duration::from_secs(30))).await }
+    };
+    assert_eq!(
+        decode(&value(call("touch").unwrap()).await.unwrap()).as_u64(),
+        Some(1)
+    );
+    assert_eq!(
+        decode(&value(call("touch").unwrap()).await.unwrap()).as_u64(),
+        Some(2)
+    );
+    let e = value(call("crash").unwrap()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Trap, "{e}");
+    assert!(e.message.contains("crashed after 2 calls"), "{e}");
+    // Restarted: the constructor ran again, so the count starts over.
+    assert_eq!(
+        decode(&value(call("touch").unwrap()).await.unwrap()).as_u64(),
+        Some(1)
+    );
+    let e = value(call("crash").unwrap()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Trap);
+    // No restarts left: the actor is dead.
+    let e = match call("touch") {
+        Ok(r) => value(r).await.unwrap_err(),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind, ErrorKind::ActorDied, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_beyond_the_instance_pool_fail_with_the_remedy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.engine.max_instances = 4;
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt.load_job_file(&example("counter")).unwrap();
+    let actors: Vec<_> = (0..5)
+        .map(|_| {
+            rt.create_actor(&job, "Counter", vec![arg(0)], ActorOptions::default())
+                .unwrap()
+        })
+        .collect();
+    let mut died = Vec::new();
+    for a in &actors {
+        let r = match rt.call_actor(*a, "value", vec![], 1) {
+            Ok(r) => rt.get(&r[0], Some(Duration::from_secs(30))).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = r {
+            died.push(e);
+        }
+    }
+    assert_eq!(died.len(), 1, "{died:?}");
+    assert_eq!(died[0].kind, ErrorKind::ActorDied);
+    assert!(died[0].message.contains("--max-instances"), "{}", died[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_inside_values_survive_put_get_and_calls_even_duplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("objects")).unwrap();
+    let v = decode(&rt.run_main(&job, vec!["nested".into()]).await.unwrap());
+    for k in ["local", "by_ref", "inline"] {
+        assert_eq!(field(&v, k).as_u64(), Some(4), "{k} in {v}");
+    }
+    wait_until(|| rt.store_stats().objects == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_returns_any_k_of_n_and_honours_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("objects")).unwrap();
+    let start = Instant::now();
+    let v = decode(&rt.run_main(&job, vec!["wait".into()]).await.unwrap());
+    assert_eq!(field(&v, "ready_first").as_u64(), Some(2), "{v}");
+    assert_eq!(field(&v, "ready_after_timeout").as_u64(), Some(0), "{v}");
+    assert_eq!(field(&v, "rest").to_string(), "[3, 4]");
+    assert_eq!(field(&v, "get_timeout").as_str(), Some("get-timeout"));
+    assert!(start.elapsed() < Duration::from_secs(20));
+}

@@ -35,12 +35,20 @@ struct ActorEntry {
     runner: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// Live actors and their names.
+/// Live actors and their names, and why recent ones died.
 #[derive(Default)]
 pub struct ActorRegistry {
     actors: Mutex<HashMap<ActorId, Arc<ActorEntry>>>,
     names: Mutex<HashMap<(String, String), ActorId>>,
+    /// Why actors died, for the errors of later calls (the most recent
+    /// `GRAVEYARD_SIZE`, oldest dropped first).
+    graveyard: Mutex<(
+        HashMap<ActorId, String>,
+        std::collections::VecDeque<ActorId>,
+    )>,
 }
+
+const GRAVEYARD_SIZE: usize = 10_000;
 
 impl ActorRegistry {
     pub fn lookup(&self, namespace: &str, name: &str) -> Option<ActorId> {
@@ -52,6 +60,23 @@ impl ActorRegistry {
 
     pub fn live(&self) -> usize {
         self.actors.lock().len()
+    }
+
+    /// Why a dead actor died, if it died recently.
+    pub fn death(&self, id: ActorId) -> Option<String> {
+        self.graveyard.lock().0.get(&id).cloned()
+    }
+
+    fn bury(&self, id: ActorId, why: &str) {
+        let mut g = self.graveyard.lock();
+        if g.0.insert(id, why.to_string()).is_none() {
+            g.1.push_back(id);
+            if g.1.len() > GRAVEYARD_SIZE {
+                if let Some(old) = g.1.pop_front() {
+                    g.0.remove(&old);
+                }
+            }
+        }
     }
 
     fn remove(&self, id: ActorId) -> Option<Arc<ActorEntry>> {
@@ -76,6 +101,7 @@ impl ActorRegistry {
             )
         })?;
         entry.dead.lock().get_or_insert_with(|| why.to_string());
+        self.bury(id, why);
         if let Some(h) = entry.runner.lock().take() {
             h.abort();
         }
@@ -166,11 +192,11 @@ pub(crate) fn call(
 ) -> Result<Vec<Held>, TaskError> {
     let entry = rt.actors.actors.lock().get(&actor).cloned();
     let Some(entry) = entry else {
-        return Err(TaskError::new(
-            ErrorKind::ActorDied,
-            method,
-            format!("actor {actor} is dead or never existed"),
-        ));
+        let message = match rt.actors.death(actor) {
+            Some(why) => format!("actor {actor} is dead: {why}"),
+            None => format!("no actor {actor} exists (it never did, or died long ago)"),
+        };
+        return Err(TaskError::new(ErrorKind::ActorDied, method, message));
     };
     let label: Arc<str> = Arc::from(format!("{}.{method}", entry.class));
     if let Some(why) = entry.dead.lock().clone() {
@@ -227,12 +253,20 @@ async fn run_actor(
     )
     .await;
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
+    rt.actors.bury(id, &why);
     if let Some(e) = rt.actors.remove(id) {
-        e.dead.lock().get_or_insert(why);
+        e.dead.lock().get_or_insert(why.clone());
     }
-    // Calls still queued fail with `actor-died` as their guards drop.
+    // Calls still queued fail with the reason.
     mailbox.close();
-    while mailbox.try_recv().is_ok() {}
+    while let Ok(call) = mailbox.try_recv() {
+        let label = format!("{class}.{}", call.method);
+        call.returns.complete(Err(TaskError::new(
+            ErrorKind::ActorDied,
+            label,
+            format!("actor {id} is dead: {why}"),
+        )));
+    }
 }
 
 /// Runs the actor until it dies; returns why.
@@ -257,8 +291,13 @@ async fn actor_lifetime(
         Ok(g) => g,
         Err(e) => return e.to_string(),
     };
-    let Ok(_slot) = rt.slots.clone().acquire_owned().await else {
-        return "the runtime is shutting down".into();
+    // An actor holds its slot for life: when none is free, waiting could
+    // wait forever (on other actors), so creation fails with the remedy.
+    let Ok(_slot) = rt.slots.clone().try_acquire_owned() else {
+        return format!(
+            "no instance slot is free: all {} are held by live instances; kill actors or start wrun with a larger --max-instances",
+            rt.config.engine.max_instances
+        );
     };
     let mut grant = Some(grant);
     let mut restarts = 0;

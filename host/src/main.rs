@@ -70,6 +70,10 @@ struct SubmitArgs {
     /// Linear-memory limit of each guest instance (e.g. 64M).
     #[arg(long, value_parser = parse_size)]
     guest_memory: Option<u64>,
+    /// Guest instances alive at once (tasks, actors and drivers); each is a
+    /// slot of the pooling allocator.
+    #[arg(long, default_value_t = 1000)]
+    max_instances: u32,
     /// Do not print guest logs.
     #[arg(short, long)]
     quiet: bool,
@@ -175,6 +179,11 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         };
         cfg.custom.push((k.trim().to_string(), v));
     }
+    if a.max_instances == 0 {
+        eprintln!("error: --max-instances must be at least 1");
+        return Ok(ExitCode::from(2));
+    }
+    cfg.engine.max_instances = a.max_instances;
     if let Some(m) = a.object_memory {
         cfg.object_memory_cap = m as usize;
     }

@@ -1,8 +1,10 @@
 //! Micro-benchmarks timed inside the driver with the WASI monotonic clock.
 //!
 //! Modes (`args`): `tasks N` (default; N = 1000), `latency N`, `actors N`,
-//! `calls N`, `put MiB`. Each returns `{"mode", "ops", "seconds",
-//! "micros_per_op"}`.
+//! `actor_create N`, `calls N`, `call_latency N`, `put MiB`. Each returns
+//! `{"mode", "ops", "seconds", "micros_per_op", "p50_micros", "p99_micros"}`;
+//! the percentiles are those of single operations in the latency modes (0
+//! elsewhere). `put` times the put and the get alone.
 
 use std::time::Instant;
 
@@ -37,6 +39,29 @@ struct Figures {
     ops: u64,
     seconds: f64,
     micros_per_op: f64,
+    p50_micros: f64,
+    p99_micros: f64,
+}
+
+/// Times `n` runs of `op`, one after the other.
+fn timed(n: u64, mut op: impl FnMut() -> wrun::Result<()>) -> wrun::Result<Vec<f64>> {
+    let mut micros = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = Instant::now();
+        op()?;
+        micros.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    Ok(micros)
+}
+
+/// The nearest-rank percentile `p` (0..=100) of `xs`.
+fn percentile(xs: &mut [f64], p: f64) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * xs.len() as f64).ceil() as usize;
+    xs[rank.clamp(1, xs.len()) - 1]
 }
 
 fn main(args: Vec<String>) -> wrun::Result<Figures> {
@@ -46,7 +71,8 @@ fn main(args: Vec<String>) -> wrun::Result<Figures> {
         None if mode == "put" => 64,
         None => 1000,
     };
-    let start = Instant::now();
+    let mut singles: Vec<f64> = Vec::new();
+    let mut start = Instant::now();
     match mode {
         // Throughput: submit everything, then wait for everything.
         "tasks" => {
@@ -56,10 +82,21 @@ fn main(args: Vec<String>) -> wrun::Result<Figures> {
             wrun::get_all(&refs)?;
         }
         // Round trip: one task at a time.
-        "latency" => {
-            for _ in 0..n {
-                noop::remote()?.get()?;
-            }
+        "latency" => singles = timed(n, || noop::remote()?.get())?,
+        // Actor creation until its first answer, one actor at a time.
+        "actor_create" => {
+            singles = timed(n, || {
+                let a = Nop::remote()?;
+                a.ping()?.get()?;
+                a.kill()
+            })?
+        }
+        // Round trip of one method call at a time.
+        "call_latency" => {
+            let a = Nop::remote()?;
+            a.ping()?.get()?;
+            singles = timed(n, || a.ping()?.get().map(|_| ()))?;
+            a.kill()?;
         }
         // Actor creation plus a first call each.
         "actors" => {
@@ -85,6 +122,7 @@ fn main(args: Vec<String>) -> wrun::Result<Figures> {
         // Put then get back `n` MiB.
         "put" => {
             let bytes = ByteBuf::from(vec![7u8; (n as usize) << 20]);
+            start = Instant::now();
             let back = wrun::put(&bytes)?.get()?;
             if back.len() != bytes.len() {
                 return Err(Error::application("object came back with another size"));
@@ -99,6 +137,8 @@ fn main(args: Vec<String>) -> wrun::Result<Figures> {
         ops,
         seconds,
         micros_per_op: seconds * 1e6 / ops.max(1) as f64,
+        p50_micros: percentile(&mut singles, 50.0),
+        p99_micros: percentile(&mut singles, 99.0),
     })
 }
 

@@ -98,6 +98,31 @@ fn flaky(attempts: AttemptsHandle, failures: u64) -> wrun::Result<u64> {
     Ok(n)
 }
 
+/// An actor that can be made to trap, to show restarts: its state starts
+/// over when the constructor runs again.
+pub struct Fragile {
+    calls: u64,
+}
+
+#[wrun::actor]
+impl Fragile {
+    /// Starts with no calls counted.
+    pub fn new() -> Self {
+        Fragile { calls: 0 }
+    }
+
+    /// Counts one call and returns the count since construction.
+    pub fn touch(&mut self) -> u64 {
+        self.calls += 1;
+        self.calls
+    }
+
+    /// Traps.
+    pub fn crash(&mut self) -> u64 {
+        panic!("fragile actor crashed after {} calls", self.calls);
+    }
+}
+
 fn arg(args: &[String], i: usize, default: u64) -> wrun::Result<u64> {
     match args.get(i) {
         Some(a) => Ok(a.parse().map_err(|e| format!("argument {a:?}: {e}"))?),
@@ -150,5 +175,5 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
 wrun::export_job!(
     main = main,
     tasks = [noop, spin, bomb, recurse, huge_put, fail, panic, flaky],
-    actors = [Attempts]
+    actors = [Attempts, Fragile]
 );
