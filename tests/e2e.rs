@@ -154,6 +154,19 @@ fn wrun_new_creates_a_job_crate_from_the_template() {
         .output()
         .unwrap();
     assert!(!again.status.success(), "refuses to overwrite");
+
+    // One command builds it into a component, ready to submit.
+    let build = Command::new(wrun_bin())
+        .arg("build")
+        .arg(dir.path().join("my-job"))
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let wasm = String::from_utf8_lossy(&build.stdout).trim().to_string();
+    assert!(wasm.ends_with("my_job.wasm"), "{wasm}");
+    let (code, out, err) = wrun(&["submit", &wasm, "Ada"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Ada"), "{out}");
 }
 
 // ---- the examples, through the host API ---------------------------------

@@ -161,6 +161,14 @@ async fn measure_wrun(args: &Args) -> anyhow::Result<WrunFigures> {
 
     // RSS per idle actor, measured in this process from the host API.
     runs("idle actor RSS");
+    // A fresh runtime, so no pool slot is warm from the workloads above.
+    let rt = Runtime::new(RuntimeConfig {
+        log_sink: Arc::new(|_| {}),
+        ..RuntimeConfig::default()
+    })?;
+    let job = rt
+        .load_job_file(&args.bench_wasm)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let n = if q { 50 } else { 500 };
     let before = rss_bytes();
     let mut actors = Vec::new();

@@ -371,7 +371,13 @@ fn build_job(dir: &Path) -> anyhow::Result<()> {
         })
         .unwrap_or_default()
         .replace('-', "_");
-    let out = dir.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.join("target"));
+    let out = target.join(format!("wasm32-wasip2/release/{name}.wasm"));
+    if !out.exists() {
+        bail!("cargo succeeded but {} is missing; is the crate a cdylib?", out.display());
+    }
     println!("{}", out.display());
     Ok(())
 }
