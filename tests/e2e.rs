@@ -161,7 +161,11 @@ fn wrun_new_creates_a_job_crate_from_the_template() {
         .arg(dir.path().join("my-job"))
         .output()
         .unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     let wasm = String::from_utf8_lossy(&build.stdout).trim().to_string();
     assert!(wasm.ends_with("my_job.wasm"), "{wasm}");
     let (code, out, err) = wrun(&["submit", &wasm, "Ada"]);

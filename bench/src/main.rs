@@ -11,6 +11,10 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use wrun_host::{ActorOptions, LoadedJob, Runtime, RuntimeConfig};
 
+/// The same allocator as the `wrun` binary, so in-process figures match it.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "wrun vs Ray on the same machine, in one run")]
 struct Args {

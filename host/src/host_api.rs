@@ -23,6 +23,60 @@ use crate::object_store::{Held, ObjectValue};
 use crate::runtime::{LoadedJob, RuntimeInner, TaskArg, TaskOptions};
 use crate::scheduler::{Grant, Resources};
 
+/// The WIT `value` record with its bytes in a shared [`Bytes`]: lowered into
+/// the guest straight from the store's buffer, and lifted into one buffer
+/// the store keeps, so a `put` or `get` copies the bytes once.
+#[derive(
+    wasmtime::component::ComponentType, wasmtime::component::Lower, wasmtime::component::Lift,
+)]
+#[component(record)]
+pub(crate) struct SharedValue {
+    #[component(name = "data")]
+    data: Bytes,
+    #[component(name = "refs")]
+    refs: Vec<Resource<Held>>,
+}
+
+/// Replaces the generated `objects.put` and `objects.get` with versions that
+/// move bytes as [`SharedValue`]s (the generated ones use `Vec<u8>`, which
+/// costs a second copy of every object).
+pub(crate) fn link_shared_objects(
+    linker: &mut wasmtime::component::Linker<HostState>,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut objects = linker.instance("wrun:runtime/objects@0.1.0")?;
+    objects.func_wrap(
+        "put",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>, (v,): (SharedValue,)| {
+            Ok((store.data_mut().put_shared(v)?,))
+        },
+    )?;
+    objects.func_wrap_async(
+        "get",
+        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+         (refs, timeout_ms): (Vec<Resource<Held>>, Option<u64>)| {
+            Box::new(async move {
+                let values = match store.data_mut().get_values(&refs, timeout_ms).await? {
+                    Ok(v) => v,
+                    Err(e) => return Ok((Err(e),)),
+                };
+                let table = &mut store.data_mut().table;
+                let mut out = Vec::with_capacity(values.len());
+                for v in values {
+                    let mut refs = Vec::with_capacity(v.refs.len());
+                    for h in v.refs {
+                        refs.push(table.push(h)?);
+                    }
+                    out.push(SharedValue { data: v.data, refs });
+                }
+                Ok((Ok(out),))
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
 /// Per-instance memory cap; remembers being hit so the error can say so.
 pub struct MemoryLimit {
     pub limit: usize,
@@ -183,8 +237,9 @@ impl types::HostObjectRef for HostState {
     }
 }
 
-impl objects::Host for HostState {
-    fn put(&mut self, v: Value) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+impl HostState {
+    /// Stores a value a guest put (the `put` import).
+    fn put_shared(&mut self, v: SharedValue) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
         let max = self.job.limits.max_object_bytes;
         if v.data.len() > max {
             return Ok(Err(self.error(
@@ -195,18 +250,23 @@ impl objects::Host for HostState {
                 ),
             )));
         }
-        let value = from_wit_value(&mut self.table, v)?;
-        let held = self.rt.put(value);
+        let mut refs = Vec::with_capacity(v.refs.len());
+        for r in v.refs {
+            refs.push(self.table.delete(r)?);
+        }
+        let held = self.rt.put(ObjectValue { data: v.data, refs });
         Ok(Ok(self.table.push(held)?))
     }
 
-    async fn get(
+    /// Waits for the objects behind `refs` (the `get` import), lending this
+    /// instance's CPU while it waits.
+    async fn get_values(
         &mut self,
-        refs: Vec<Resource<Held>>,
+        refs: &[Resource<Held>],
         timeout_ms: Option<u64>,
-    ) -> wasmtime::Result<Result<Vec<Value>, WitError>> {
+    ) -> wasmtime::Result<Result<Vec<ObjectValue>, WitError>> {
         let mut ids = Vec::with_capacity(refs.len());
-        for r in &refs {
+        for r in refs {
             ids.push(self.table.get(r)?.id());
         }
         let deadline = deadline_after(timeout_ms);
@@ -229,9 +289,32 @@ impl objects::Host for HostState {
         if blocking {
             self.reclaim_cpu();
         }
-        if let Some(e) = failure {
-            return Ok(Err(e.into()));
-        }
+        Ok(match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(values),
+        })
+    }
+}
+
+/// The generated `objects` bindings; `put` and `get` are shadowed at link
+/// time by [`link_shared_objects`] and only delegate here.
+impl objects::Host for HostState {
+    fn put(&mut self, v: Value) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+        self.put_shared(SharedValue {
+            data: Bytes::from(v.data),
+            refs: v.refs,
+        })
+    }
+
+    async fn get(
+        &mut self,
+        refs: Vec<Resource<Held>>,
+        timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<Value>, WitError>> {
+        let values = match self.get_values(&refs, timeout_ms).await? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
         let mut out = Vec::with_capacity(values.len());
         for v in &values {
             out.push(to_wit_value(&mut self.table, v)?);

@@ -17,6 +17,11 @@ use clap::{Args, Parser, Subcommand};
 use wrun_host::logs::{Level, LogLine, LogSink};
 use wrun_host::{values, Runtime, RuntimeConfig};
 
+/// Tasks allocate on one worker thread and free on another; glibc's arenas
+/// contend on that, mimalloc's thread-local heaps do not.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "wrun",
@@ -376,7 +381,10 @@ fn build_job(dir: &Path) -> anyhow::Result<()> {
         .unwrap_or_else(|| dir.join("target"));
     let out = target.join(format!("wasm32-wasip2/release/{name}.wasm"));
     if !out.exists() {
-        bail!("cargo succeeded but {} is missing; is the crate a cdylib?", out.display());
+        bail!(
+            "cargo succeeded but {} is missing; is the crate a cdylib?",
+            out.display()
+        );
     }
     println!("{}", out.display());
     Ok(())

@@ -209,6 +209,8 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| anyhow::anyhow!("linking the wrun interfaces: {e:#}"))?;
+        crate::host_api::link_shared_objects(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking the object imports: {e:#}"))?;
         let ids = IdGen::new();
         let store: Arc<dyn ObjectStore> = Arc::new(LocalObjectStore::new(
             ids.node_id(),
