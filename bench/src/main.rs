@@ -338,8 +338,8 @@ fn print_report(w: &WrunFigures, ray: Option<&serde_json::Value>) {
         },
     ];
     println!(
-        "{:<32} {:>10} {:>14} {:>14} {:>12}  {}",
-        "workload", "unit", "wrun", "Ray", "wrun vs Ray", "target"
+        "{:<32} {:>10} {:>14} {:>14} {:>12}  target",
+        "workload", "unit", "wrun", "Ray", "wrun vs Ray"
     );
     for r in rows {
         let ray_v = ray.and_then(|j| j.get(r.ray_key)).and_then(|v| v.as_f64());

@@ -124,17 +124,25 @@ impl ActorRegistry {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What an actor is made of: its class, constructor arguments and policy.
+pub(crate) struct ActorSpec {
+    pub class: String,
+    pub args: Vec<TaskArg>,
+    pub resources: Resources,
+    /// `(namespace, name)` when the actor is named.
+    pub name: Option<(String, String)>,
+    pub max_restarts: u32,
+    /// Nesting depth of the creator plus one (queue priority).
+    pub depth: u32,
+}
+
 pub(crate) fn create(
     rt: &Arc<RuntimeInner>,
     job: &Arc<LoadedJob>,
-    class: String,
-    args: Vec<TaskArg>,
-    resources: Resources,
-    name: Option<(String, String)>,
-    max_restarts: u32,
-    depth: u32,
+    spec: ActorSpec,
 ) -> Result<ActorId, TaskError> {
+    let class = spec.class.clone();
+    let name = spec.name.clone();
     if class.is_empty() {
         return Err(TaskError::new(
             ErrorKind::InvalidArgument,
@@ -167,17 +175,7 @@ pub(crate) fn create(
         runner: Mutex::new(None),
     });
     rt.actors.actors.lock().insert(id, entry.clone());
-    let runner = tokio::spawn(run_actor(
-        rt.clone(),
-        job.clone(),
-        id,
-        class,
-        args,
-        resources,
-        max_restarts,
-        depth,
-        rx,
-    ));
+    let runner = tokio::spawn(run_actor(rt.clone(), job.clone(), id, spec, rx));
     *entry.runner.lock() = Some(runner);
     Ok(id)
 }
@@ -228,30 +226,15 @@ pub(crate) fn call(
     Ok(held)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_actor(
     rt: Arc<RuntimeInner>,
     job: Arc<LoadedJob>,
     id: ActorId,
-    class: String,
-    args: Vec<TaskArg>,
-    resources: Resources,
-    max_restarts: u32,
-    depth: u32,
+    spec: ActorSpec,
     mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
 ) {
-    let why = actor_lifetime(
-        &rt,
-        &job,
-        id,
-        &class,
-        args,
-        resources,
-        max_restarts,
-        depth,
-        &mut mailbox,
-    )
-    .await;
+    let class = spec.class.clone();
+    let why = actor_lifetime(&rt, &job, id, spec, &mut mailbox).await;
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
     rt.actors.bury(id, &why);
     if let Some(e) = rt.actors.remove(id) {
@@ -270,18 +253,22 @@ async fn run_actor(
 }
 
 /// Runs the actor until it dies; returns why.
-#[allow(clippy::too_many_arguments)]
 async fn actor_lifetime(
     rt: &Arc<RuntimeInner>,
     job: &Arc<LoadedJob>,
     id: ActorId,
-    class: &str,
-    args: Vec<TaskArg>,
-    resources: Resources,
-    max_restarts: u32,
-    depth: u32,
+    spec: ActorSpec,
     mailbox: &mut mpsc::UnboundedReceiver<ActorCall>,
 ) -> String {
+    let ActorSpec {
+        class,
+        args,
+        resources,
+        max_restarts,
+        depth,
+        ..
+    } = spec;
+    let class = class.as_str();
     let ctor_label: Arc<str> = Arc::from(format!("{class}.<init>"));
     let values = match resolve_args(args, &ctor_label).await {
         Ok(v) => v,

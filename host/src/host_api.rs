@@ -13,6 +13,7 @@ use wasmtime::component::{Resource, ResourceTable};
 use wasmtime::ResourceLimiter;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::actors::ActorSpec;
 use crate::bindings::wrun::runtime::{actors, context, logging, objects, tasks, types};
 use crate::bindings::{ActorOptions, Arg, TaskOptions as WitTaskOptions, Value, WitError, WitId};
 use crate::error::{ErrorKind, TaskError};
@@ -421,12 +422,14 @@ impl actors::Host for HostState {
             .rt
             .create_actor(
                 &self.job,
-                class,
-                args,
-                res,
-                name,
-                options.max_restarts,
-                self.depth + 1,
+                ActorSpec {
+                    class,
+                    args,
+                    resources: res,
+                    name,
+                    max_restarts: options.max_restarts,
+                    depth: self.depth + 1,
+                },
             )
             .map(|id| id.0.into())
             .map_err(Into::into))

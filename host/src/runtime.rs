@@ -18,7 +18,7 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 
-use crate::actors::ActorRegistry;
+use crate::actors::{ActorRegistry, ActorSpec};
 use crate::bindings;
 use crate::engine::{CacheOutcome, ComponentCache, EngineOptions, WasmEngine};
 use crate::error::{ErrorKind, LoadError, TaskError};
@@ -328,12 +328,14 @@ impl Runtime {
         });
         self.inner.create_actor(
             job,
-            class.to_string(),
-            args,
-            options.resources,
-            name,
-            options.max_restarts,
-            1,
+            ActorSpec {
+                class: class.to_string(),
+                args,
+                resources: options.resources,
+                name,
+                max_restarts: options.max_restarts,
+                depth: 1,
+            },
         )
     }
 
@@ -650,14 +652,9 @@ impl RuntimeInner {
     pub(crate) fn create_actor(
         self: &Arc<Self>,
         job: &Arc<LoadedJob>,
-        class: String,
-        args: Vec<TaskArg>,
-        resources: Resources,
-        name: Option<(String, String)>,
-        max_restarts: u32,
-        depth: u32,
+        spec: ActorSpec,
     ) -> Result<ActorId, TaskError> {
-        crate::actors::create(self, job, class, args, resources, name, max_restarts, depth)
+        crate::actors::create(self, job, spec)
     }
 
     pub(crate) fn call_actor(
