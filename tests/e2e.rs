@@ -646,3 +646,16 @@ async fn wait_returns_any_k_of_n_and_honours_timeouts() {
     assert_eq!(field(&v, "get_timeout").as_str(), Some("get-timeout"));
     assert!(start.elapsed() < Duration::from_secs(20));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_move_through_the_store_intact_and_read_as_plain_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("objects")).unwrap();
+    let v = decode(&rt.run_main(&job, vec!["blob".into()]).await.unwrap());
+    let expected = field(&v, "expected").as_u64().unwrap();
+    assert!(expected > 0);
+    for k in ["adopted", "decoded", "in_task"] {
+        assert_eq!(field(&v, k).as_u64(), Some(expected), "{k} in {v}");
+    }
+}

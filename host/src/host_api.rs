@@ -25,8 +25,8 @@ use crate::runtime::{LoadedJob, RuntimeInner, TaskArg, TaskOptions};
 use crate::scheduler::{Grant, Resources};
 
 /// The WIT `value` record with its bytes in a shared [`Bytes`]: lowered into
-/// the guest straight from the store's buffer, and lifted into one buffer
-/// the store keeps, so a `put` or `get` copies the bytes once.
+/// the guest straight from the store's buffer, so a `get` copies the bytes
+/// once.
 #[derive(
     wasmtime::component::ComponentType, wasmtime::component::Lower, wasmtime::component::Lift,
 )]
@@ -34,6 +34,17 @@ use crate::scheduler::{Grant, Resources};
 pub(crate) struct SharedValue {
     #[component(name = "data")]
     data: Bytes,
+    #[component(name = "refs")]
+    refs: Vec<Resource<Held>>,
+}
+
+/// The WIT `value` record as a guest's `put` passes it: the bytes stay in
+/// guest memory until copied, with one `memcpy`, into the store's buffer.
+#[derive(wasmtime::component::ComponentType, wasmtime::component::Lift)]
+#[component(record)]
+pub(crate) struct GuestValue {
+    #[component(name = "data")]
+    data: wasmtime::component::WasmList<u8>,
     #[component(name = "refs")]
     refs: Vec<Resource<Held>>,
 }
@@ -48,8 +59,10 @@ pub(crate) fn link_shared_objects(
     let mut objects = linker.instance("wrun:runtime/objects@0.1.0")?;
     objects.func_wrap(
         "put",
-        |mut store: wasmtime::StoreContextMut<'_, HostState>, (v,): (SharedValue,)| {
-            Ok((store.data_mut().put_shared(v)?,))
+        |mut store: wasmtime::StoreContextMut<'_, HostState>, (v,): (GuestValue,)| {
+            let data = Bytes::copy_from_slice(v.data.as_le_slice(&store));
+            let value = SharedValue { data, refs: v.refs };
+            Ok((store.data_mut().put_shared(value)?,))
         },
     )?;
     objects.func_wrap_async(

@@ -158,6 +158,10 @@ enum State {
         size: usize,
         /// Insertion order, oldest spilled first.
         seq: u64,
+        /// The bytes are in the spill file (from the first spill until the
+        /// object is freed: objects are immutable, so the file stays valid
+        /// and a restored object is spilled again without rewriting it).
+        on_disk: bool,
     },
     Failed(TaskError),
 }
@@ -218,6 +222,7 @@ impl LocalObjectStore {
                         refs: Arc::new(value.refs),
                         size,
                         seq,
+                        on_disk: false,
                     },
                 );
                 match old {
@@ -242,30 +247,33 @@ impl LocalObjectStore {
 
     /// Moves the oldest in-memory objects to disk until memory is under the cap.
     fn spill_until_under_cap(&self) {
-        let victims: Vec<(ObjectId, Bytes)> = {
+        let victims: Vec<(ObjectId, Bytes, bool)> = {
             let inner = self.inner.lock();
             if inner.bytes_in_memory <= self.memory_cap {
                 return;
             }
-            let mut candidates: Vec<(u64, ObjectId, Bytes)> = inner
+            let mut candidates: Vec<(u64, ObjectId, Bytes, bool)> = inner
                 .entries
                 .iter()
                 .filter_map(|(id, e)| match &e.state {
                     State::Ready {
-                        data: Some(d), seq, ..
-                    } if !d.is_empty() => Some((*seq, *id, d.clone())),
+                        data: Some(d),
+                        seq,
+                        on_disk,
+                        ..
+                    } if !d.is_empty() => Some((*seq, *id, d.clone(), *on_disk)),
                     _ => None,
                 })
                 .collect();
             candidates.sort_unstable_by_key(|c| c.0);
             let mut excess = inner.bytes_in_memory - self.memory_cap;
             let mut out = Vec::new();
-            for (_, id, d) in candidates {
+            for (_, id, d, on_disk) in candidates {
                 if excess == 0 {
                     break;
                 }
                 excess = excess.saturating_sub(d.len());
-                out.push((id, d));
+                out.push((id, d, on_disk));
             }
             out
         };
@@ -276,19 +284,29 @@ impl LocalObjectStore {
             tracing::error!(dir = %self.spill_dir.display(), error = %e, "cannot create spill directory; objects stay in memory");
             return;
         }
-        for (id, data) in victims {
-            let path = self.spill_path(id);
-            if let Err(e) = write_atomically(&path, &data) {
-                tracing::error!(object = %id, error = %e, "spilling failed; object stays in memory");
-                continue;
+        for (id, data, already_on_disk) in victims {
+            if !already_on_disk {
+                if let Err(e) = write_atomically(&self.spill_path(id), &data) {
+                    tracing::error!(object = %id, error = %e, "spilling failed; object stays in memory");
+                    continue;
+                }
             }
             let mut inner = self.inner.lock();
             let mut freed = 0;
+            let mut present = false;
             if let Some(Entry {
-                state: State::Ready { data: d, size, .. },
+                state:
+                    State::Ready {
+                        data: d,
+                        size,
+                        on_disk,
+                        ..
+                    },
                 ..
             }) = inner.entries.get_mut(&id)
             {
+                present = true;
+                *on_disk = true;
                 if d.is_some() {
                     *d = None;
                     freed = *size;
@@ -299,10 +317,12 @@ impl LocalObjectStore {
                 inner.spilled += 1;
                 self.spills.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(object = %id, bytes = freed, "spilled to disk");
-            } else {
-                // Freed or already spilled meanwhile.
+            }
+            if !present {
+                // Freed meanwhile: its file may have been written after the
+                // free removed it.
                 drop(inner);
-                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(self.spill_path(id));
             }
         }
     }
@@ -397,7 +417,6 @@ impl LocalObjectStore {
             }
             value
         };
-        let _ = std::fs::remove_file(&path);
         self.spill_until_under_cap();
         Ok(ObjectValue {
             data: value.0,
@@ -415,7 +434,9 @@ fn lost(id: ObjectId) -> TaskError {
 }
 
 fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    // A name of its own per write: two threads may spill the same object.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let tmp = path.with_extension(format!("tmp{}", NEXT.fetch_add(1, Ordering::Relaxed)));
     std::fs::write(&tmp, data)?;
     std::fs::rename(&tmp, path)
 }
@@ -493,7 +514,7 @@ impl ObjectStore for LocalObjectStore {
             }
             e
         };
-        if let State::Ready { data: None, .. } = &removed.state {
+        if let State::Ready { on_disk: true, .. } = &removed.state {
             let _ = std::fs::remove_file(self.spill_path(id));
         }
         // Dropping the entry releases its nested references, outside the lock.
@@ -649,5 +670,35 @@ mod tests {
             0,
             "spill files removed"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_readers_of_spilled_objects_all_get_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, ids) = store(1000, dir.path());
+        let held: Vec<Held> = (0..6u8)
+            .map(|i| {
+                Held::put(
+                    &s,
+                    ObjectId(ids.next()),
+                    ObjectValue::from_bytes(vec![i; 400]),
+                )
+            })
+            .collect();
+        let mut readers = tokio::task::JoinSet::new();
+        for round in 0..60 {
+            let h = held[round % held.len()].clone();
+            readers.spawn(async move {
+                let v = h.get(None).await.expect("a spilled object comes back");
+                assert!(v.data.iter().all(|b| *b as usize == round % 6));
+            });
+        }
+        while let Some(r) = readers.join_next().await {
+            r.unwrap();
+        }
+        assert!(s.stats().bytes_in_memory <= 1000 + 400);
+        drop(held);
+        assert_eq!(s.stats().objects, 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

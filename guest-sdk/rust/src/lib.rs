@@ -26,6 +26,7 @@ extern crate self as wrun;
 mod actor;
 #[doc(hidden)]
 pub mod bindings;
+mod blob;
 mod codec;
 pub mod context;
 mod error;
@@ -36,6 +37,7 @@ mod object;
 mod task;
 
 pub use actor::{ActorHandle, ActorOptions};
+pub use blob::{put_blob, Blob};
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
 pub use object::{get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
@@ -54,8 +56,8 @@ pub use serde_bytes;
 /// The names most jobs use.
 pub mod prelude {
     pub use crate::{
-        debug, error, get, get_all, info, put, trace, wait, warn, ActorHandle, Error, ErrorKind,
-        Id, IntoArg, ObjectRef, Result,
+        debug, error, get, get_all, info, put, put_blob, trace, wait, warn, ActorHandle, Blob,
+        Error, ErrorKind, Id, IntoArg, ObjectRef, Result,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -3,7 +3,8 @@
 //!
 //! `objects nested` returns `{"local": 4, "by_ref": 4, "inline": 4}`;
 //! `objects wait` returns `{"ready_first": 2, "ready_after_timeout": 0,
-//! "rest": [3, 4], "get_timeout": "get-timeout"}`.
+//! "rest": [3, 4], "get_timeout": "get-timeout"}`; `objects blob` moves a
+//! 3 MiB [`Blob`] through the store and returns the same byte sum four ways.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -70,6 +71,33 @@ fn waits() -> wrun::Result<Waited> {
     })
 }
 
+/// Sums a blob's bytes inside a task (it arrives as an ordinary value).
+#[wrun::task]
+fn blob_sum(b: Blob) -> u64 {
+    b.iter().map(|x| *x as u64).sum()
+}
+
+/// Moves a 3 MiB blob through the store without encoding it, and reads it
+/// back three ways: adopted, decoded, and as a task argument.
+fn blobs() -> wrun::Result<BTreeMap<&'static str, u64>> {
+    let mut blob = Blob::zeroed(3 << 20)?;
+    for (i, b) in blob.iter_mut().enumerate() {
+        *b = (i % 251) as u8;
+    }
+    let expected: u64 = blob.iter().map(|x| *x as u64).sum();
+    let r = wrun::put_blob(blob)?;
+    let adopted: u64 = r.get_blob()?.iter().map(|x| *x as u64).sum();
+    let decoded: u64 = r.get()?.iter().map(|x| *x as u64).sum();
+    let in_task = blob_sum::remote(&r)?.get()?;
+    Ok([
+        ("expected", expected),
+        ("adopted", adopted),
+        ("decoded", decoded),
+        ("in_task", in_task),
+    ]
+    .into())
+}
+
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum Outcome {
@@ -81,8 +109,9 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
     match args.first().map_or("nested", String::as_str) {
         "nested" => nested().map(Outcome::Nested),
         "wait" => waits().map(Outcome::Waited),
-        other => Err(format!("unknown mode {other:?}: use nested or wait").into()),
+        "blob" => blobs().map(Outcome::Nested),
+        other => Err(format!("unknown mode {other:?}: use nested, wait or blob").into()),
     }
 }
 
-wrun::export_job!(main = main, tasks = [sum_refs, slow]);
+wrun::export_job!(main = main, tasks = [sum_refs, slow, blob_sum]);
