@@ -659,3 +659,17 @@ async fn blobs_move_through_the_store_intact_and_read_as_plain_bytes() {
         assert_eq!(field(&v, k).as_u64(), Some(expected), "{k} in {v}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_task_runs_in_a_fresh_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("hostile")).unwrap();
+    for _ in 0..3 {
+        let r = rt
+            .submit(&job, "fresh", vec![], TaskOptions::default())
+            .unwrap();
+        let v = rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap();
+        assert_eq!(decode(&v).as_u64(), Some(1), "no state leaks between tasks");
+    }
+}

@@ -12,6 +12,16 @@ use wrun::serde_bytes::ByteBuf;
 #[wrun::task]
 fn noop() {}
 
+/// Calls counted in this instance's memory.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts its calls in a static and returns the count: every task runs in a
+/// fresh instance, so a second call never sees the first one's state.
+#[wrun::task]
+fn fresh() -> u64 {
+    CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+}
+
 /// Loops forever.
 #[wrun::task]
 fn spin() {
@@ -174,6 +184,6 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
 
 wrun::export_job!(
     main = main,
-    tasks = [noop, spin, bomb, recurse, huge_put, fail, panic, flaky],
+    tasks = [noop, fresh, spin, bomb, recurse, huge_put, fail, panic, flaky],
     actors = [Attempts, Fragile]
 );
