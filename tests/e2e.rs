@@ -673,3 +673,28 @@ async fn every_task_runs_in_a_fresh_instance() {
         assert_eq!(decode(&v).as_u64(), Some(1), "no state leaks between tasks");
     }
 }
+
+#[test]
+fn cli_shows_a_progress_line_on_a_terminal_for_long_jobs() {
+    // `script` gives wrun a pseudo-terminal; the job spins for 1.5 s.
+    let cache = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "{} submit {} spin 1500",
+        wrun_bin().display(),
+        ex("hostile")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("WRUN_CACHE_DIR", cache.path())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[wrun]") && text.contains("tasks:"), "{text}");
+    assert!(
+        text.contains("timeout"),
+        "the job still reports its error: {text}"
+    );
+    // Without a terminal there is no progress line.
+    let (_, _, err) = wrun(&["submit", &ex("hostile"), "spin", "1500"]);
+    assert!(!err.contains("[wrun]"), "{err}");
+}
