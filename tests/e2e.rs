@@ -698,3 +698,30 @@ fn cli_shows_a_progress_line_on_a_terminal_for_long_jobs() {
     let (_, _, err) = wrun(&["submit", &ex("hostile"), "spin", "1500"]);
     assert!(!err.contains("[wrun]"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_asking_for_more_returns_than_it_gives_fails_instead_of_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt.load_job_file(&example("counter")).unwrap();
+    let a = rt
+        .create_actor(&job, "Counter", vec![arg(1)], ActorOptions::default())
+        .unwrap();
+    let r = rt.call_actor(a, "value", vec![], 2).unwrap();
+    for h in &r {
+        let e = rt.get(h, Some(Duration::from_secs(30))).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e}");
+        assert!(e.message.contains("num_returns = 2"), "{e}");
+    }
+    let job = rt.load_job_file(&example("hello")).unwrap();
+    let opts = TaskOptions {
+        num_returns: 3,
+        ..Default::default()
+    };
+    let r = rt.submit(&job, "hello", vec![arg("x")], opts).unwrap();
+    let e = rt
+        .get(&r[2], Some(Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("returned 1 values"), "{e}");
+}

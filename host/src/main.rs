@@ -194,6 +194,8 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     }
     if let Some(m) = a.guest_memory {
         cfg.job_limits.memory_per_instance = m as usize;
+        // Pool slots must be at least as large as the limit.
+        cfg.engine.max_memory_bytes = cfg.engine.max_memory_bytes.max(m as usize);
     }
     let min_level = if a.quiet {
         Level::Error

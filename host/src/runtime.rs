@@ -631,17 +631,6 @@ impl RuntimeInner {
             Ok(Err(e)) => return Err(named(e.into(), label)),
             Err(e) => return Err(classify(e, store.data(), label)),
         };
-        if outputs.len() != spec.options.num_returns as usize {
-            return Err(TaskError::new(
-                ErrorKind::InvalidArgument,
-                label.to_string(),
-                format!(
-                    "the task returned {} values but was submitted with num_returns = {}",
-                    outputs.len(),
-                    spec.options.num_returns
-                ),
-            ));
-        }
         let table = &mut store.data_mut().table;
         outputs
             .into_iter()
@@ -726,6 +715,20 @@ pub(crate) struct Returns {
 impl Returns {
     pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
         self.done = true;
+        // Every reference handed out must be fulfilled: a call that returned
+        // another number of values than was asked fails as a whole.
+        let outcome = match outcome {
+            Ok(values) if values.len() != self.ids.len() => Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                self.label.to_string(),
+                format!(
+                    "returned {} values but the call asked for num_returns = {}",
+                    values.len(),
+                    self.ids.len()
+                ),
+            )),
+            other => other,
+        };
         match outcome {
             Ok(values) => {
                 for (id, v) in self.ids.iter().zip(values) {
@@ -782,14 +785,10 @@ fn timeout_error(label: &str, t: Duration) -> TaskError {
 /// Turns a wasmtime failure into the error the caller sees.
 pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
     if state.timed_out {
-        let ms = state
-            .deadline
-            .map(|_| "its".to_string())
-            .unwrap_or_default();
         return TaskError::new(
             ErrorKind::Timeout,
             label.to_string(),
-            format!("interrupted: ran past {ms} timeout"),
+            "ran past its timeout and was interrupted",
         );
     }
     if state.limits.hit {
