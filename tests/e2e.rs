@@ -450,7 +450,7 @@ async fn unknown_functions_and_impossible_resources_are_clear_errors() {
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("no_such_task"), "{e}");
     let opts = TaskOptions {
-        resources: wrun_host::scheduler::Resources::new(1.0, 0).with_custom("tpu", 1.0),
+        resources: Some(wrun_host::scheduler::Resources::new(1.0, 0).with_custom("tpu", 1.0)),
         ..Default::default()
     };
     let r = rt.submit(&job, "noop", vec![], opts).unwrap();
@@ -478,7 +478,7 @@ async fn custom_resources_gate_tasks_that_need_them() {
     let rt = Runtime::new(cfg).unwrap();
     let job = rt.load_job_file(&example("hostile")).unwrap();
     let opts = TaskOptions {
-        resources: wrun_host::scheduler::Resources::new(0.0, 0).with_custom("license", 1.0),
+        resources: Some(wrun_host::scheduler::Resources::new(0.0, 0).with_custom("license", 1.0)),
         ..Default::default()
     };
     let refs: Vec<_> = (0..5)

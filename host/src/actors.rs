@@ -9,12 +9,14 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
 use crate::host_api::{from_wit_value, to_wit_value};
 use crate::ids::{ActorId, JobId, TaskId};
 use crate::object_store::{Held, ObjectValue};
 use crate::runtime::{
-    classify, internal, resolve_args, InstanceCtx, LoadedJob, Returns, RuntimeInner, TaskArg,
+    classify, internal, resolve_args, resolve_environment, InstanceCtx, LoadedJob, Returns,
+    RuntimeInner, TaskArg,
 };
 use crate::scheduler::Resources;
 
@@ -60,6 +62,31 @@ impl ActorRegistry {
 
     pub fn live(&self) -> usize {
         self.actors.lock().len()
+    }
+
+    /// Refuses a job access to another job's actor unless that actor is
+    /// named in a shared namespace (`caller` `None` is the host: trusted).
+    pub(crate) fn check_visible(
+        &self,
+        caller: Option<JobId>,
+        id: ActorId,
+    ) -> Result<(), TaskError> {
+        let Some(job) = caller else { return Ok(()) };
+        let Some(entry) = self.actors.lock().get(&id).cloned() else {
+            return Ok(());
+        };
+        let shared = entry
+            .name
+            .as_ref()
+            .is_some_and(|(ns, _)| !crate::host_api::is_private_namespace(ns));
+        if entry.job == job || shared {
+            return Ok(());
+        }
+        Err(TaskError::new(
+            ErrorKind::NotFound,
+            "actor",
+            format!("no actor {id} is visible to this job"),
+        ))
     }
 
     /// Why a dead actor died, if it died recently.
@@ -128,12 +155,16 @@ impl ActorRegistry {
 pub(crate) struct ActorSpec {
     pub class: String,
     pub args: Vec<TaskArg>,
-    pub resources: Resources,
+    /// `None`: the environment's default for actors, or nothing.
+    pub resources: Option<Resources>,
     /// `(namespace, name)` when the actor is named.
     pub name: Option<(String, String)>,
     pub max_restarts: u32,
     /// Nesting depth of the creator plus one (queue priority).
     pub depth: u32,
+    /// A named environment of the job's manifest, else the creator's.
+    pub environment: Option<String>,
+    pub caller_env: Arc<Environment>,
 }
 
 pub(crate) fn create(
@@ -143,6 +174,7 @@ pub(crate) fn create(
 ) -> Result<ActorId, TaskError> {
     let class = spec.class.clone();
     let name = spec.name.clone();
+    let env = resolve_environment(job, &spec.caller_env, spec.environment.as_deref(), &class)?;
     if class.is_empty() {
         return Err(TaskError::new(
             ErrorKind::InvalidArgument,
@@ -175,19 +207,20 @@ pub(crate) fn create(
         runner: Mutex::new(None),
     });
     rt.actors.actors.lock().insert(id, entry.clone());
-    let runner = tokio::spawn(run_actor(rt.clone(), job.clone(), id, spec, rx));
+    let runner = tokio::spawn(run_actor(rt.clone(), job.clone(), id, spec, env, rx));
     *entry.runner.lock() = Some(runner);
     Ok(id)
 }
 
 pub(crate) fn call(
     rt: &Arc<RuntimeInner>,
+    caller: Option<JobId>,
     actor: ActorId,
     method: String,
     args: Vec<TaskArg>,
     num_returns: u32,
-    _depth: u32,
 ) -> Result<Vec<Held>, TaskError> {
+    rt.actors.check_visible(caller, actor)?;
     let entry = rt.actors.actors.lock().get(&actor).cloned();
     let Some(entry) = entry else {
         let message = match rt.actors.death(actor) {
@@ -231,10 +264,11 @@ async fn run_actor(
     job: Arc<LoadedJob>,
     id: ActorId,
     spec: ActorSpec,
+    env: Arc<Environment>,
     mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
 ) {
     let class = spec.class.clone();
-    let why = actor_lifetime(&rt, &job, id, spec, &mut mailbox).await;
+    let why = actor_lifetime(&rt, &job, id, spec, env, &mut mailbox).await;
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
     rt.actors.bury(id, &why);
     if let Some(e) = rt.actors.remove(id) {
@@ -258,6 +292,7 @@ async fn actor_lifetime(
     job: &Arc<LoadedJob>,
     id: ActorId,
     spec: ActorSpec,
+    env: Arc<Environment>,
     mailbox: &mut mpsc::UnboundedReceiver<ActorCall>,
 ) -> String {
     let ActorSpec {
@@ -269,6 +304,9 @@ async fn actor_lifetime(
         ..
     } = spec;
     let class = class.as_str();
+    let resources = resources
+        .or_else(|| env.actor_resources.clone())
+        .unwrap_or_default();
     let ctor_label: Arc<str> = Arc::from(format!("{class}.<init>"));
     let values = match resolve_args(args, &ctor_label).await {
         Ok(v) => v,
@@ -297,6 +335,7 @@ async fn actor_lifetime(
                 label: ctor_label.clone(),
                 depth,
                 grant: grant.take(),
+                env: env.clone(),
             })
             .await
         {

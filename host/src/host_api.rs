@@ -16,12 +16,13 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::actors::ActorSpec;
 use crate::bindings::wrun::runtime::{actors, context, logging, objects, tasks, types};
 use crate::bindings::{ActorOptions, Arg, TaskOptions as WitTaskOptions, Value, WitError, WitId};
+use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
 use crate::guest_io::StderrTail;
 use crate::ids::{ActorId, TaskId};
 use crate::logs::{Level, LogLine};
 use crate::object_store::{Held, ObjectValue};
-use crate::runtime::{LoadedJob, RuntimeInner, TaskArg, TaskOptions};
+use crate::runtime::{LoadedJob, RuntimeInner, ScratchDir, TaskArg, TaskOptions};
 use crate::scheduler::{Grant, Resources};
 
 /// The WIT `value` record with its bytes in a shared [`Bytes`]: lowered into
@@ -139,7 +140,15 @@ pub struct HostState {
     /// Past this instant the running guest is interrupted.
     pub(crate) deadline: Option<Instant>,
     pub(crate) timed_out: bool,
+    /// Epoch ticks of running time left before the CPU-time limit.
+    pub(crate) cpu_ticks_left: Option<u64>,
+    pub(crate) cpu_exceeded: bool,
     pub(crate) stderr_tail: StderrTail,
+    /// The environment this instance runs in.
+    pub(crate) env: Arc<Environment>,
+    /// Held for its `Drop`, which removes the directory with the instance.
+    #[allow(dead_code)]
+    pub(crate) scratch: Option<ScratchDir>,
 }
 
 impl WasiView for HostState {
@@ -209,11 +218,29 @@ impl HostState {
     }
 }
 
+/// Each job's own namespace (`job-<id>`) is private to it; every other
+/// namespace is shared by the jobs that know its name.
+pub(crate) fn is_private_namespace(ns: &str) -> bool {
+    ns.starts_with("job-")
+}
+
 fn deadline_after(timeout_ms: Option<u64>) -> Option<Instant> {
     timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms))
 }
 
-fn resources(cpus: f64, memory: u64, custom: &[(String, f64)]) -> Result<Resources, String> {
+/// The resources a call asked for; `None` when it asked for nothing (the
+/// environment's default applies), with `default_cpus` when it named only
+/// memory or custom resources.
+fn resources(
+    cpus: Option<f64>,
+    memory: u64,
+    custom: &[(String, f64)],
+    default_cpus: f64,
+) -> Result<Option<Resources>, String> {
+    if cpus.is_none() && memory == 0 && custom.is_empty() {
+        return Ok(None);
+    }
+    let cpus = cpus.unwrap_or(default_cpus);
     if !cpus.is_finite() || cpus < 0.0 {
         return Err(format!("cpus must be a finite number >= 0, got {cpus}"));
     }
@@ -226,7 +253,7 @@ fn resources(cpus: f64, memory: u64, custom: &[(String, f64)]) -> Result<Resourc
         }
         r = r.with_custom(name, *amount);
     }
-    Ok(r)
+    Ok(Some(r))
 }
 
 impl types::Host for HostState {}
@@ -254,7 +281,7 @@ impl types::HostObjectRef for HostState {
 impl HostState {
     /// Stores a value a guest put (the `put` import).
     fn put_shared(&mut self, v: SharedValue) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
-        let max = self.job.limits.max_object_bytes;
+        let max = self.env.limits.max_object_bytes;
         if v.data.len() > max {
             return Ok(Err(self.error(
                 ErrorKind::InvalidArgument,
@@ -392,7 +419,7 @@ impl tasks::Host for HostState {
         options: WitTaskOptions,
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
         let args = self.take_args(args)?;
-        let res = match resources(options.cpus, options.memory, &options.custom) {
+        let res = match resources(options.cpus, options.memory, &options.custom, 1.0) {
             Ok(r) => r,
             Err(m) => return Ok(Err(self.error(ErrorKind::InvalidArgument, m))),
         };
@@ -402,10 +429,11 @@ impl tasks::Host for HostState {
             max_retries: options.max_retries,
             retry_exceptions: options.retry_exceptions,
             timeout: options.timeout_ms.map(Duration::from_millis),
+            environment: options.environment,
         };
         match self
             .rt
-            .submit_task(&self.job, function, args, opts, self.depth + 1)
+            .submit_task(&self.job, &self.env, function, args, opts, self.depth + 1)
         {
             Ok(held) => Ok(Ok(self.push_refs(held)?)),
             Err(e) => Ok(Err(e.into())),
@@ -421,7 +449,7 @@ impl actors::Host for HostState {
         options: ActorOptions,
     ) -> wasmtime::Result<Result<WitId, WitError>> {
         let args = self.take_args(args)?;
-        let res = match resources(options.cpus, options.memory, &options.custom) {
+        let res = match resources(options.cpus, options.memory, &options.custom, 0.0) {
             Ok(r) => r,
             Err(m) => return Ok(Err(self.error(ErrorKind::InvalidArgument, m))),
         };
@@ -431,6 +459,14 @@ impl actors::Host for HostState {
                 .unwrap_or_else(|| self.job.namespace.clone());
             (ns, n)
         });
+        if let Some((ns, _)) = &name {
+            if is_private_namespace(ns) && *ns != self.job.namespace {
+                return Ok(Err(self.error(
+                    ErrorKind::InvalidArgument,
+                    format!("namespace `{ns}` is another job's private namespace; use a shared one (any name not starting with `job-`)"),
+                )));
+            }
+        }
         Ok(self
             .rt
             .create_actor(
@@ -442,6 +478,8 @@ impl actors::Host for HostState {
                     name,
                     max_restarts: options.max_restarts,
                     depth: self.depth + 1,
+                    environment: options.environment,
+                    caller_env: self.env.clone(),
                 },
             )
             .map(|id| id.0.into())
@@ -457,11 +495,11 @@ impl actors::Host for HostState {
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
         let args = self.take_args(args)?;
         match self.rt.call_actor(
+            Some(self.job.id),
             ActorId(actor.into()),
             method,
             args,
             num_returns,
-            self.depth + 1,
         ) {
             Ok(held) => Ok(Ok(self.push_refs(held)?)),
             Err(e) => Ok(Err(e.into())),
@@ -474,13 +512,17 @@ impl actors::Host for HostState {
         namespace: Option<String>,
     ) -> wasmtime::Result<Option<WitId>> {
         let ns = namespace.unwrap_or_else(|| self.job.namespace.clone());
+        // Another job's private namespace looks empty.
+        if is_private_namespace(&ns) && ns != self.job.namespace {
+            return Ok(None);
+        }
         Ok(self.rt.actors.lookup(&ns, &name).map(|id| id.0.into()))
     }
 
     fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
         Ok(self
             .rt
-            .kill_actor(ActorId(actor.into()))
+            .kill_actor(Some(self.job.id), ActorId(actor.into()))
             .map_err(Into::into))
     }
 }

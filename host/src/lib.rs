@@ -4,6 +4,7 @@
 pub mod actors;
 mod bindings;
 pub mod engine;
+pub mod environment;
 pub mod error;
 mod guest_io;
 mod host_api;
@@ -14,6 +15,7 @@ pub mod runtime;
 pub mod scheduler;
 pub mod values;
 
+pub use environment::{Environment, ManifestError};
 pub use error::{ErrorKind, LoadError, TaskError};
 pub use ids::ActorId;
 pub use object_store::{Held, ObjectValue, StoreStats};

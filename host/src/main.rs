@@ -58,6 +58,11 @@ enum Command {
 
 #[derive(Args)]
 struct SubmitArgs {
+    /// The job's runtime environment: a TOML manifest (docs/runtime-env.md).
+    /// Without one, guests get no files, network, host variables, real clock
+    /// or real randomness.
+    #[arg(long = "env", value_name = "ENV.toml")]
+    env: Option<PathBuf>,
     /// The job's component (.wasm), built with a wrun guest SDK.
     job: PathBuf,
     /// Arguments passed to the job's `main`.
@@ -216,8 +221,20 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     tokio.block_on(async move {
         let start = Instant::now();
+        let rt_limits = cfg.job_limits;
         let rt = Runtime::new(cfg)?;
-        let job = match rt.load_job_file(&a.job) {
+        let env = match &a.env {
+            Some(manifest) => match rt.load_environment(manifest) {
+                Ok(env) => env,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(3));
+                }
+            },
+            None => Arc::new(wrun_host::Environment::deny_all(rt_limits)),
+        };
+        let env_time = start.elapsed();
+        let job = match rt.load_job_file_in(&a.job, env.clone()) {
             Ok(j) => j,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -235,6 +252,14 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             }
         }
         if a.timing {
+            if a.env.is_some() {
+                eprintln!(
+                    "wrun: environment {} ({}): ready in {:.1} ms",
+                    env.source,
+                    if env.packed_now { "working directory packed now" } else { "from the cache" },
+                    env_time.as_secs_f64() * 1e3
+                );
+            }
             let c = rt.counters();
             eprintln!(
                 "wrun: job {} ({}, component {}): load {:.1} ms, total {:.1} ms, tasks {} ok / {} failed",

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::actors::{ActorRegistry, ActorSpec};
 use crate::bindings;
 use crate::engine::{CacheOutcome, ComponentCache, EngineOptions, WasmEngine};
+use crate::environment::{Environment, ManifestError, SCRATCH_GUEST_PATH};
 use crate::error::{ErrorKind, LoadError, TaskError};
 use crate::guest_io::{GuestOutput, StderrTail};
 use crate::host_api::{from_wit_value, to_wit_value, HostState, MemoryLimit};
@@ -42,8 +42,10 @@ pub struct RuntimeConfig {
     pub object_memory_cap: usize,
     /// Where spilled objects go.
     pub spill_dir: PathBuf,
-    /// Where compiled components are cached.
+    /// Where compiled components and packed working directories are cached.
     pub cache_dir: PathBuf,
+    /// Where per-task scratch directories are made (and removed).
+    pub scratch_dir: PathBuf,
     pub engine: EngineOptions,
     /// Limits every job gets unless it declares others.
     pub job_limits: JobLimits,
@@ -82,6 +84,7 @@ impl Default for RuntimeConfig {
             object_memory_cap: (total_memory_bytes().unwrap_or(4 << 30) / 4) as usize,
             spill_dir: std::env::temp_dir().join(format!("wrun-spill-{}", std::process::id())),
             cache_dir,
+            scratch_dir: std::env::temp_dir().join(format!("wrun-scratch-{}", std::process::id())),
             engine: EngineOptions::default(),
             job_limits: JobLimits::default(),
             log_sink: tracing_sink(),
@@ -105,20 +108,24 @@ fn total_memory_bytes() -> Option<u64> {
 #[derive(Clone, Debug)]
 pub struct TaskOptions {
     pub num_returns: u32,
-    pub resources: Resources,
+    /// `None`: the environment's default for tasks, or 1 CPU.
+    pub resources: Option<Resources>,
     pub max_retries: u32,
     pub retry_exceptions: bool,
     pub timeout: Option<Duration>,
+    /// A named environment of the job's manifest; the caller's when `None`.
+    pub environment: Option<String>,
 }
 
 impl Default for TaskOptions {
     fn default() -> Self {
         TaskOptions {
             num_returns: 1,
-            resources: Resources::new(1.0, 0),
+            resources: None,
             max_retries: 0,
             retry_exceptions: false,
             timeout: None,
+            environment: None,
         }
     }
 }
@@ -129,10 +136,12 @@ const MAX_RETURNS: u32 = 1024;
 /// Options of an actor created from the host API.
 #[derive(Clone, Debug, Default)]
 pub struct ActorOptions {
-    pub resources: Resources,
+    /// `None`: the environment's default for actors, or nothing.
+    pub resources: Option<Resources>,
     pub name: Option<String>,
     pub namespace: Option<String>,
     pub max_restarts: u32,
+    pub environment: Option<String>,
 }
 
 /// One argument of a call.
@@ -154,7 +163,8 @@ pub struct LoadedJob {
     pub load_time: Duration,
     /// Named actors are registered here unless a namespace is given.
     pub namespace: String,
-    pub limits: JobLimits,
+    /// What its guests may see and use (and its named alternatives).
+    pub env: Arc<Environment>,
     pub(crate) pre: bindings::JobPre<HostState>,
 }
 
@@ -196,6 +206,7 @@ pub(crate) struct InstanceCtx {
     pub label: Arc<str>,
     pub depth: u32,
     pub grant: Option<Grant>,
+    pub env: Arc<Environment>,
 }
 
 impl Runtime {
@@ -240,8 +251,28 @@ impl Runtime {
         })
     }
 
-    /// Loads a job's component from a file (see [`Runtime::load_job_bytes`]).
+    /// Reads a runtime-environment manifest (packing its working directory
+    /// into the cache unless it is there already).
+    pub fn load_environment(
+        &self,
+        manifest: &std::path::Path,
+    ) -> Result<Arc<Environment>, ManifestError> {
+        let c = &self.inner.config;
+        Environment::load(manifest, &c.cache_dir, c.job_limits).map(Arc::new)
+    }
+
+    /// Loads a job's component from a file, in the deny-all default environment.
     pub fn load_job_file(&self, path: &std::path::Path) -> Result<Arc<LoadedJob>, LoadError> {
+        let env = Arc::new(Environment::deny_all(self.inner.config.job_limits));
+        self.load_job_file_in(path, env)
+    }
+
+    /// Loads a job's component from a file, to run in `env`.
+    pub fn load_job_file_in(
+        &self,
+        path: &std::path::Path,
+        env: Arc<Environment>,
+    ) -> Result<Arc<LoadedJob>, LoadError> {
         let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
             path: path.display().to_string(),
             source: e,
@@ -250,7 +281,7 @@ impl Runtime {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "job".into());
-        self.load_job_bytes(&bytes, &name, &path.display().to_string())
+        self.load_job_bytes(&bytes, &name, &path.display().to_string(), env)
     }
 
     /// Compiles (or loads from the cache) and pre-links a job's component,
@@ -260,6 +291,7 @@ impl Runtime {
         bytes: &[u8],
         name: &str,
         what: &str,
+        env: Arc<Environment>,
     ) -> Result<Arc<LoadedJob>, LoadError> {
         let start = Instant::now();
         let rt = &self.inner;
@@ -278,7 +310,7 @@ impl Runtime {
             cache,
             load_time: start.elapsed(),
             namespace: format!("job-{id}"),
-            limits: rt.config.job_limits,
+            env,
             pre,
         }))
     }
@@ -309,7 +341,7 @@ impl Runtime {
         options: TaskOptions,
     ) -> Result<Vec<Held>, TaskError> {
         self.inner
-            .submit_task(job, function.to_string(), args, options, 1)
+            .submit_task(job, &job.env, function.to_string(), args, options, 1)
     }
 
     /// Creates an actor of `class` from the host (as a job's driver would).
@@ -335,6 +367,8 @@ impl Runtime {
                 name,
                 max_restarts: options.max_restarts,
                 depth: 1,
+                environment: options.environment,
+                caller_env: job.env.clone(),
             },
         )
     }
@@ -348,12 +382,12 @@ impl Runtime {
         num_returns: u32,
     ) -> Result<Vec<Held>, TaskError> {
         self.inner
-            .call_actor(actor, method.to_string(), args, num_returns, 1)
+            .call_actor(None, actor, method.to_string(), args, num_returns)
     }
 
     /// Kills an actor: its queued calls fail with `actor-died`.
     pub fn kill_actor(&self, actor: ActorId) -> Result<(), TaskError> {
-        self.inner.kill_actor(actor)
+        self.inner.kill_actor(None, actor)
     }
 
     /// Looks up a named actor.
@@ -408,23 +442,42 @@ impl RuntimeInner {
         ctx: InstanceCtx,
     ) -> Result<(Store<HostState>, bindings::Job), TaskError> {
         let tail = StderrTail::default();
-        let wasi = WasiCtxBuilder::new()
-            .stdout(GuestOutput::stdout(
-                self.log_sink.clone(),
-                ctx.label.clone(),
-            ))
-            .stderr(GuestOutput::stderr(
-                self.log_sink.clone(),
-                ctx.label.clone(),
-                tail.clone(),
-            ))
-            .build();
+        let mut wasi = ctx
+            .env
+            .wasi_builder()
+            .map_err(|e| internal(&ctx.label, format!("{e:#}")))?;
+        wasi.stdout(GuestOutput::stdout(
+            self.log_sink.clone(),
+            ctx.label.clone(),
+        ))
+        .stderr(GuestOutput::stderr(
+            self.log_sink.clone(),
+            ctx.label.clone(),
+            tail.clone(),
+        ));
+        let scratch = if ctx.env.scratch {
+            let dir = ScratchDir::create(&self.config.scratch_dir, ctx.task_id)
+                .map_err(|e| internal(&ctx.label, format!("creating a scratch directory: {e}")))?;
+            wasi.preopened_dir(
+                &dir.0,
+                SCRATCH_GUEST_PATH,
+                wasmtime_wasi::FsPerms::ReadWrite,
+            )
+            .map_err(|e| internal(&ctx.label, format!("mounting the scratch directory: {e}")))?;
+            Some(dir)
+        } else {
+            None
+        };
+        let wasi = wasi.build();
+        let cpu_ticks_left = ctx.env.cpu_time.map(|t| {
+            (t.as_nanos() / self.config.engine.epoch_tick.as_nanos().max(1)).max(1) as u64
+        });
         let label = ctx.label.clone();
         let state = HostState {
             table: ResourceTable::new(),
             wasi,
             limits: MemoryLimit {
-                limit: ctx.job.limits.memory_per_instance,
+                limit: ctx.env.limits.memory_per_instance,
                 hit: false,
             },
             rt: self.clone(),
@@ -436,12 +489,25 @@ impl RuntimeInner {
             grant: ctx.grant,
             deadline: None,
             timed_out: false,
+            cpu_ticks_left,
+            cpu_exceeded: false,
             stderr_tail: tail,
+            env: ctx.env,
+            scratch,
         };
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
+            // The callback runs once per epoch tick while the guest runs (not
+            // while it is blocked), so counting calls counts CPU time.
+            if let Some(left) = &mut s.cpu_ticks_left {
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    s.cpu_exceeded = true;
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+            }
             if let Some(d) = s.deadline {
                 if Instant::now() >= d {
                     s.timed_out = true;
@@ -472,6 +538,7 @@ impl RuntimeInner {
                 label: label.clone(),
                 depth: 0,
                 grant: None,
+                env: job.env.clone(),
             })
             .await?;
         let res = inst.wrun_runtime_guest().call_main(&mut store, &args).await;
@@ -487,6 +554,7 @@ impl RuntimeInner {
     pub(crate) fn submit_task(
         self: &Arc<Self>,
         job: &Arc<LoadedJob>,
+        caller_env: &Arc<Environment>,
         function: String,
         args: Vec<TaskArg>,
         options: TaskOptions,
@@ -509,6 +577,7 @@ impl RuntimeInner {
                 ),
             ));
         }
+        let env = resolve_environment(job, caller_env, options.environment.as_deref(), &function)?;
         let id = TaskId(self.ids.next());
         let label = Self::task_label(&function, id);
         let (held, returns) = self.pending_returns(options.num_returns, label.clone());
@@ -516,13 +585,20 @@ impl RuntimeInner {
         let rt = self.clone();
         let job = job.clone();
         tokio::spawn(async move {
+            let resources = options.resources.clone().unwrap_or_else(|| {
+                env.task_resources
+                    .clone()
+                    .unwrap_or_else(|| Resources::new(1.0, 0))
+            });
             let spec = TaskSpec {
                 id,
                 job,
                 function,
                 label,
                 options,
+                resources,
                 depth,
+                env,
             };
             let outcome = rt.run_task(&spec, args).await;
             if outcome.is_ok() {
@@ -589,7 +665,7 @@ impl RuntimeInner {
         let grant = self
             .scheduler
             .clone()
-            .acquire(spec.options.resources.clone(), spec.depth)
+            .acquire(spec.resources.clone(), spec.depth)
             .await
             .map_err(|e| {
                 TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string())
@@ -603,6 +679,7 @@ impl RuntimeInner {
                 label: label.clone(),
                 depth: spec.depth,
                 grant: Some(grant),
+                env: spec.env.clone(),
             })
             .await?;
         let mut args = Vec::with_capacity(values.len());
@@ -646,13 +723,14 @@ impl RuntimeInner {
         crate::actors::create(self, job, spec)
     }
 
+    /// Calls an actor method; `caller` is the calling job (`None`: the host).
     pub(crate) fn call_actor(
         self: &Arc<Self>,
+        caller: Option<JobId>,
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
         num_returns: u32,
-        depth: u32,
     ) -> Result<Vec<Held>, TaskError> {
         if num_returns == 0 || num_returns > MAX_RETURNS {
             return Err(TaskError::new(
@@ -661,10 +739,15 @@ impl RuntimeInner {
                 format!("num_returns must be between 1 and {MAX_RETURNS}, got {num_returns}"),
             ));
         }
-        crate::actors::call(self, actor, method, args, num_returns, depth)
+        crate::actors::call(self, caller, actor, method, args, num_returns)
     }
 
-    pub(crate) fn kill_actor(self: &Arc<Self>, actor: ActorId) -> Result<(), TaskError> {
+    pub(crate) fn kill_actor(
+        self: &Arc<Self>,
+        caller: Option<JobId>,
+        actor: ActorId,
+    ) -> Result<(), TaskError> {
+        self.actors.check_visible(caller, actor)?;
         self.actors.kill(actor, "killed by a kill request")
     }
 }
@@ -675,7 +758,55 @@ struct TaskSpec {
     function: String,
     label: Arc<str>,
     options: TaskOptions,
+    resources: Resources,
     depth: u32,
+    env: Arc<Environment>,
+}
+
+/// The environment a call runs in: a named one of the job's manifest, or
+/// the caller's.
+pub(crate) fn resolve_environment(
+    job: &LoadedJob,
+    caller_env: &Arc<Environment>,
+    name: Option<&str>,
+    what: &str,
+) -> Result<Arc<Environment>, TaskError> {
+    match name {
+        None => Ok(caller_env.clone()),
+        Some(n) => job.env.named.get(n).cloned().ok_or_else(|| {
+            let known: Vec<&str> = job.env.named.keys().map(String::as_str).collect();
+            TaskError::new(
+                ErrorKind::NotFound,
+                what.to_string(),
+                format!(
+                    "no environment `{n}` in {} (declared: {})",
+                    job.env.source,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            )
+        }),
+    }
+}
+
+/// A task's writable `/scratch`, removed with its instance.
+pub(crate) struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create(root: &std::path::Path, task: TaskId) -> std::io::Result<Self> {
+        let dir = root.join(task.to_string());
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Resolves by-reference arguments to their values.
@@ -784,6 +915,17 @@ fn timeout_error(label: &str, t: Duration) -> TaskError {
 
 /// Turns a wasmtime failure into the error the caller sees.
 pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
+    if state.cpu_exceeded {
+        let limit = state.env.cpu_time.unwrap_or_default();
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label.to_string(),
+            format!(
+                "used more than its CPU-time limit of {} ms and was interrupted",
+                limit.as_millis()
+            ),
+        );
+    }
     if state.timed_out {
         return TaskError::new(
             ErrorKind::Timeout,

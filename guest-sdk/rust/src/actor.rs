@@ -14,12 +14,13 @@ use crate::{Id, Result};
 /// (`cpus(0.0)`), no memory reservation, no name, no restarts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActorOptions {
-    cpus: f64,
+    cpus: Option<f64>,
     memory: u64,
     custom: Vec<(String, f64)>,
     name: Option<String>,
     namespace: Option<String>,
     max_restarts: u32,
+    environment: Option<String>,
 }
 
 impl ActorOptions {
@@ -28,9 +29,16 @@ impl ActorOptions {
         Self::default()
     }
 
-    /// CPU cores the actor holds while it lives.
+    /// CPU cores the actor holds while it lives (default: the environment's
+    /// `resources.actor_cpus`, or 0).
     pub fn cpus(mut self, cpus: f64) -> Self {
-        self.cpus = cpus;
+        self.cpus = Some(cpus);
+        self
+    }
+
+    /// Runs the actor in the named environment of the job's manifest.
+    pub fn environment(mut self, name: impl Into<String>) -> Self {
+        self.environment = Some(name.into());
         self
     }
 
@@ -72,6 +80,7 @@ impl ActorOptions {
             name: self.name.clone(),
             namespace: self.namespace.clone(),
             max_restarts: self.max_restarts,
+            environment: self.environment.clone(),
         }
     }
 }

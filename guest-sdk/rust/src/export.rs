@@ -297,6 +297,14 @@ macro_rules! __task_option_methods {
             self.opts = self.opts.timeout(t);
             self
         }
+        /// Runs in the named environment of the job's manifest.
+        pub fn environment(
+            mut self,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.opts = self.opts.environment(name);
+            self
+        }
     };
 }
 
@@ -322,6 +330,14 @@ macro_rules! __actor_option_methods {
             amount: f64,
         ) -> Self {
             self.opts = self.opts.resource(name, amount);
+            self
+        }
+        /// Runs in the named environment of the job's manifest.
+        pub fn environment(
+            mut self,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.opts = self.opts.environment(name);
             self
         }
         /// Registers the actor under `name`.

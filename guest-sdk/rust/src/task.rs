@@ -10,17 +10,19 @@ use crate::{codec, Error, ObjectRef, Result};
 /// Resources and policy of one task invocation.
 ///
 /// `#[wrun::task]` gives each task an `options()` builder with these same
-/// methods; defaults: 1 CPU, no memory reservation, no custom resources, no
-/// retries, no timeout.
+/// methods; defaults: 1 CPU (or the environment's default), no memory
+/// reservation, no custom resources, no retries, no timeout, the caller's
+/// environment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskOptions {
     pub(crate) num_returns: u32,
-    pub(crate) cpus: f64,
+    pub(crate) cpus: Option<f64>,
     pub(crate) memory: u64,
     pub(crate) custom: Vec<(String, f64)>,
     pub(crate) max_retries: u32,
     pub(crate) retry_exceptions: bool,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) environment: Option<String>,
 }
 
 impl TaskOptions {
@@ -28,18 +30,27 @@ impl TaskOptions {
     pub fn new(num_returns: u32) -> Self {
         TaskOptions {
             num_returns,
-            cpus: 1.0,
+            cpus: None,
             memory: 0,
             custom: Vec::new(),
             max_retries: 0,
             retry_exceptions: false,
             timeout: None,
+            environment: None,
         }
     }
 
-    /// CPU cores reserved while the task runs.
+    /// CPU cores reserved while the task runs (default: the environment's
+    /// `resources.task_cpus`, or 1).
     pub fn cpus(mut self, cpus: f64) -> Self {
-        self.cpus = cpus;
+        self.cpus = Some(cpus);
+        self
+    }
+
+    /// Runs the task in the named environment of the job's manifest
+    /// (`[environments.NAME]`) instead of the caller's.
+    pub fn environment(mut self, name: impl Into<String>) -> Self {
+        self.environment = Some(name.into());
         self
     }
 
@@ -89,6 +100,7 @@ impl TaskOptions {
             timeout_ms: self
                 .timeout
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            environment: self.environment.clone(),
         }
     }
 }

@@ -1,0 +1,156 @@
+//! Probes what a runtime environment lets a guest see: files, variables,
+//! network, clock, randomness, scratch space, CPU time, other jobs' actors.
+//! The isolation tests run its tasks under different manifests; every probe
+//! reports what happened (a value, or the error text) rather than failing.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::io::{Read, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use wrun::prelude::*;
+
+/// The contents of `path`, or why it cannot be read.
+#[wrun::task]
+fn read_file(path: String) -> Result<String, String> {
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// Writes `path`, or says why it cannot.
+#[wrun::task]
+fn write_file(path: String, text: String) -> Result<(), String> {
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {path}: {e}"))
+}
+
+/// An environment variable, if the guest sees it.
+#[wrun::task]
+fn env_var(name: String) -> Option<String> {
+    std::env::var(&name).ok()
+}
+
+/// Connects to `addr`, sends "ping" and returns the reply.
+#[wrun::task]
+fn connect(addr: String) -> Result<String, String> {
+    let mut s = std::net::TcpStream::connect(&addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    s.write_all(b"ping").map_err(|e| e.to_string())?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).map_err(|e| e.to_string())?;
+    Ok(reply)
+}
+
+/// The wall clock, in seconds since 1970.
+#[wrun::task]
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A number drawn from the guest's randomness.
+#[wrun::task]
+fn random() -> u64 {
+    RandomState::new().hash_one(42u8)
+}
+
+/// Writes a file into `/scratch` and lists the directory.
+#[wrun::task]
+fn use_scratch(name: String) -> Result<Vec<String>, String> {
+    std::fs::write(format!("/scratch/{name}"), "x")
+        .map_err(|e| format!("writing /scratch: {e}"))?;
+    let mut names: Vec<String> = std::fs::read_dir("/scratch")
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Burns CPU for ever.
+#[wrun::task]
+fn burn() {
+    let mut x = 0u64;
+    loop {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+    }
+}
+
+/// Sleeps (blocked, using no CPU) and returns how long it slept.
+#[wrun::task]
+fn nap(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+/// A small actor other jobs try to reach.
+pub struct Cell {
+    v: u64,
+}
+
+#[wrun::actor]
+impl Cell {
+    /// Holds `v`.
+    pub fn new(v: u64) -> Self {
+        Cell { v }
+    }
+
+    /// The value it holds.
+    pub fn get(&self) -> u64 {
+        self.v
+    }
+}
+
+/// `env_of NAME ENV`: the variable NAME seen by a task in environment ENV.
+/// `lookup NAME NS`: whether the actor NAME is visible in namespace NS.
+/// `call_id HI LO`: calls `get` on the actor with that id (a guessed id).
+/// `kill_id HI LO`: tries to kill it.
+fn main(args: Vec<String>) -> wrun::Result<String> {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    let id = || -> wrun::Result<Id> {
+        let p = |s: String| {
+            s.parse::<u64>()
+                .map_err(|e| Error::application(e.to_string()))
+        };
+        Ok(Id {
+            hi: p(arg(1))?,
+            lo: p(arg(2))?,
+        })
+    };
+    match arg(0).as_str() {
+        "env_of" => Ok(env_var::options()
+            .environment(arg(2))
+            .remote(arg(1))?
+            .get()?
+            .unwrap_or_else(|| "<unset>".into())),
+        "lookup" => Ok(CellHandle::lookup(&arg(1), Some(&arg(2)))?
+            .map_or("absent".into(), |c| format!("found {}", c.id()))),
+        "call_id" => {
+            let c = CellHandle::from_untyped(ActorHandle::from_id(id()?));
+            Ok(match c.get().and_then(|r| r.get()) {
+                Ok(v) => format!("got {v}"),
+                Err(e) => format!("refused: {e}"),
+            })
+        }
+        "kill_id" => Ok(match ActorHandle::from_id(id()?).kill() {
+            Ok(()) => "killed".into(),
+            Err(e) => format!("refused: {e}"),
+        }),
+        other => Err(Error::application(format!("unknown mode {other:?}"))),
+    }
+}
+
+wrun::export_job!(
+    main = main,
+    tasks = [
+        read_file,
+        write_file,
+        env_var,
+        connect,
+        now,
+        random,
+        use_scratch,
+        burn,
+        nap
+    ],
+    actors = [Cell]
+);

@@ -1,0 +1,685 @@
+//! Runtime environments: the per-job manifest (`wrun submit --env env.toml`)
+//! and what it grants a job's guests. The schema is documented in
+//! docs/runtime-env.md.
+//!
+//! Everything is denied unless the manifest grants it: no host environment
+//! variables, no files, no network, and deterministic stand-ins for the wall
+//! clock, the monotonic clock and randomness. A working directory is copied
+//! into the cache under the hash of its contents, so the second use of an
+//! environment costs a hash check, not a copy.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::runtime::JobLimits;
+use crate::scheduler::Resources;
+
+/// Where a guest sees the working directory.
+pub const WORK_DIR_GUEST_PATH: &str = "/work";
+/// Where a guest sees its per-task scratch directory.
+pub const SCRATCH_GUEST_PATH: &str = "/scratch";
+/// The wall clock a guest without the `clock` capability sees (2000-01-01T00:00:00Z),
+/// advancing one millisecond per read.
+pub const DETERMINISTIC_EPOCH_SECS: u64 = 946_684_800;
+
+/// A manifest that cannot be used: where, which field, and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ManifestError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// What a job's guests may see and use.
+#[derive(Clone, Debug)]
+pub struct Environment {
+    /// The manifest it came from (`default` without one).
+    pub source: String,
+    /// Hash of the manifest and the working directory's contents.
+    pub hash: String,
+    pub language: String,
+    pub packages: Vec<String>,
+    pub env_vars: Vec<(String, String)>,
+    /// The packed working directory in the cache, mounted read-only at `/work`.
+    pub working_dir: Option<PathBuf>,
+    /// A fresh writable `/scratch` per task, removed when the task ends.
+    pub scratch: bool,
+    /// Addresses guests may connect to (TCP) or send to (UDP).
+    pub network: Vec<SocketAddr>,
+    pub real_clock: bool,
+    pub real_random: bool,
+    /// Host directories readable by guests, mounted at the same path.
+    pub read_paths: Vec<PathBuf>,
+    pub limits: JobLimits,
+    /// CPU time a task may run (time blocked in `get` does not count).
+    pub cpu_time: Option<Duration>,
+    /// Resources of tasks and actors that do not say.
+    pub task_resources: Option<Resources>,
+    pub actor_resources: Option<Resources>,
+    /// Whether the working directory was packed now (false: found in the cache).
+    pub packed_now: bool,
+    /// The manifest's `[environments.NAME]` tables, for tasks and actors that
+    /// ask for one.
+    pub named: BTreeMap<String, std::sync::Arc<Environment>>,
+}
+
+impl Environment {
+    /// The environment of a job submitted without a manifest: everything denied.
+    pub fn deny_all(limits: JobLimits) -> Self {
+        Environment {
+            source: "default".into(),
+            hash: String::new(),
+            language: "rust".into(),
+            packages: Vec::new(),
+            env_vars: Vec::new(),
+            working_dir: None,
+            scratch: false,
+            network: Vec::new(),
+            real_clock: false,
+            real_random: false,
+            read_paths: Vec::new(),
+            limits,
+            cpu_time: None,
+            task_resources: None,
+            actor_resources: None,
+            packed_now: false,
+            named: BTreeMap::new(),
+        }
+    }
+
+    /// Reads and checks a manifest; packs its working directory into
+    /// `cache_dir` unless an identical one is there.
+    pub fn load(path: &Path, cache_dir: &Path, base: JobLimits) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the manifest: {e}"),
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, &path.display().to_string(), dir, cache_dir, base)
+    }
+
+    /// Checks a manifest's text; relative paths are relative to `dir`.
+    pub fn parse(
+        text: &str,
+        file: &str,
+        dir: &Path,
+        cache_dir: &Path,
+        base: JobLimits,
+    ) -> Result<Self, ManifestError> {
+        let at = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+            ManifestError {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let mut m: Manifest =
+            toml::from_str(text).map_err(|e| at(e.span(), e.message().trim().to_string()))?;
+        let named = m.environments.take().unwrap_or_default();
+        let mut env = Self::build(m, text, file, dir, cache_dir, base, &at)?;
+        for (name, sub) in named {
+            let span = sub.span();
+            let sub = sub.into_inner();
+            if sub.environments.is_some() {
+                return Err(at(
+                    Some(span),
+                    format!("environments.{name}: environments do not nest; declare every one under [environments.NAME]"),
+                ));
+            }
+            let mut e = Self::build(sub, text, file, dir, cache_dir, base, &at)?;
+            e.source = format!("{file} [environments.{name}]");
+            env.named.insert(name, std::sync::Arc::new(e));
+        }
+        Ok(env)
+    }
+
+    /// One environment: the manifest's top level or one of its named tables.
+    fn build(
+        m: Manifest,
+        text: &str,
+        file: &str,
+        dir: &Path,
+        cache_dir: &Path,
+        base: JobLimits,
+        at: &dyn Fn(Option<Range<usize>>, String) -> ManifestError,
+    ) -> Result<Self, ManifestError> {
+        let runtime = m.runtime.unwrap_or_default();
+        let language = runtime
+            .language
+            .map(|l| (l.span(), l.into_inner()))
+            .unwrap_or((0..0, "rust".into()));
+        if !["rust", "cpp", "python", "java"].contains(&language.1.as_str()) {
+            return Err(at(
+                Some(language.0),
+                format!(
+                    "runtime.language: expected one of rust, cpp, python, java; got `{}`",
+                    language.1
+                ),
+            ));
+        }
+
+        let mut env_vars = Vec::new();
+        for (k, v) in m.env.unwrap_or_default() {
+            if k.is_empty() || k.contains('=') || k.contains('\0') || v.get_ref().contains('\0') {
+                return Err(at(
+                    Some(v.span()),
+                    format!("env.{k}: names must be non-empty without `=`, and values without NUL bytes"),
+                ));
+            }
+            env_vars.push((k, v.into_inner()));
+        }
+
+        let files = m.files.unwrap_or_default();
+        let mut hasher = Sha256::new();
+        hasher.update(text.as_bytes());
+        let mut working_dir = None;
+        let mut packed_now = false;
+        if let Some(wd) = files.working_dir {
+            let span = wd.span();
+            let src = dir.join(wd.get_ref());
+            if !src.is_dir() {
+                return Err(at(
+                    Some(span),
+                    format!(
+                        "files.working_dir: expected a directory, but {} is not one",
+                        src.display()
+                    ),
+                ));
+            }
+            let (packed, fresh) = pack_working_dir(&src, cache_dir, &mut hasher)
+                .map_err(|e| at(Some(span), format!("files.working_dir: {e}")))?;
+            working_dir = Some(packed);
+            packed_now = fresh;
+        }
+
+        let caps = m.capabilities.unwrap_or_default();
+        let mut network = Vec::new();
+        for entry in caps.network.unwrap_or_default() {
+            let span = entry.span();
+            let s = entry.into_inner();
+            let addrs = resolve_host_port(&s).map_err(|why| {
+                at(
+                    Some(span),
+                    format!("capabilities.network: `{s}`: {why} (expected HOST:PORT, e.g. 127.0.0.1:8080)"),
+                )
+            })?;
+            network.extend(addrs);
+        }
+        let mut read_paths = Vec::new();
+        for p in caps.read.unwrap_or_default() {
+            let span = p.span();
+            let path = PathBuf::from(p.get_ref());
+            if !path.is_absolute() || !path.is_dir() {
+                return Err(at(
+                    Some(span),
+                    format!(
+                        "capabilities.read: expected an absolute path of an existing directory, got `{}`",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            read_paths.push(path);
+        }
+
+        let mut limits = base;
+        let mut cpu_time = None;
+        if let Some(l) = m.limits {
+            if let Some(v) = l.memory {
+                limits.memory_per_instance =
+                    size(&v, "limits.memory").map_err(|e| at(Some(v.span()), e))?;
+            }
+            if let Some(v) = l.max_object {
+                limits.max_object_bytes =
+                    size(&v, "limits.max_object").map_err(|e| at(Some(v.span()), e))?;
+            }
+            if let Some(v) = l.cpu_time {
+                cpu_time = Some(duration(&v).map_err(|e| at(Some(v.span()), e))?);
+            }
+        }
+
+        let (mut task_resources, mut actor_resources) = (None, None);
+        if let Some(r) = m.resources {
+            let custom = r.custom.unwrap_or_default();
+            let mk = |cpus: f64, span: Range<usize>| -> Result<Resources, ManifestError> {
+                if !cpus.is_finite() || cpus < 0.0 {
+                    return Err(at(
+                        Some(span),
+                        format!("resources: cpus must be a number >= 0, got {cpus}"),
+                    ));
+                }
+                let mut res = Resources::new(cpus, r.memory.unwrap_or(0));
+                for (k, v) in &custom {
+                    res = res.with_custom(k, *v);
+                }
+                Ok(res)
+            };
+            if let Some(c) = r.task_cpus {
+                task_resources = Some(mk(*c.get_ref(), c.span())?);
+            }
+            if let Some(c) = r.actor_cpus {
+                actor_resources = Some(mk(*c.get_ref(), c.span())?);
+            }
+        }
+
+        let hash = hex(&hasher.finalize());
+        Ok(Environment {
+            source: file.to_string(),
+            hash,
+            language: language.1,
+            packages: runtime.packages.unwrap_or_default(),
+            env_vars,
+            working_dir,
+            scratch: files.scratch.unwrap_or(false),
+            network,
+            real_clock: caps.clock.unwrap_or(false),
+            real_random: caps.random.unwrap_or(false),
+            read_paths,
+            limits,
+            cpu_time,
+            task_resources,
+            actor_resources,
+            packed_now,
+            named: BTreeMap::new(),
+        })
+    }
+
+    /// A WASI context granting exactly what this environment grants.
+    pub(crate) fn wasi_builder(&self) -> anyhow::Result<wasmtime_wasi::WasiCtxBuilder> {
+        let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+        b.envs(&self.env_vars);
+        if let Some(wd) = &self.working_dir {
+            b.preopened_dir(wd, WORK_DIR_GUEST_PATH, wasmtime_wasi::FsPerms::ReadOnly)
+                .map_err(|e| anyhow::anyhow!("mounting {}: {e}", wd.display()))?;
+        }
+        for p in &self.read_paths {
+            let guest = p.to_string_lossy();
+            b.preopened_dir(p, guest.as_ref(), wasmtime_wasi::FsPerms::ReadOnly)
+                .map_err(|e| anyhow::anyhow!("mounting {}: {e}", p.display()))?;
+        }
+        if !self.network.is_empty() {
+            let allowed = std::sync::Arc::new(self.network.clone());
+            b.allow_tcp(true).allow_udp(true);
+            b.socket_addr_check(move |addr, usage| {
+                use wasmtime_wasi::sockets::SocketAddrUse as U;
+                let ok = match usage {
+                    // Binding the wildcard address is part of every connect.
+                    U::TcpBind | U::UdpBind => addr.ip().is_unspecified() && addr.port() == 0,
+                    U::TcpConnect | U::UdpSend => allowed.contains(&addr),
+                    _ => false,
+                };
+                Box::pin(async move { ok })
+            });
+        }
+        if !self.real_clock {
+            b.wall_clock(DeterministicWallClock::default());
+            b.monotonic_clock(DeterministicMonotonicClock::default());
+        }
+        if !self.real_random {
+            b.secure_random(wasmtime_wasi::Deterministic::new(deterministic_bytes(
+                0x5eed,
+            )));
+            b.insecure_random(wasmtime_wasi::Deterministic::new(deterministic_bytes(
+                0x1a5e,
+            )));
+            b.insecure_random_seed(0x7772_756e_7772_756e);
+        }
+        Ok(b)
+    }
+}
+
+/// 2000-01-01T00:00:00Z, one millisecond later at every read.
+#[derive(Default)]
+struct DeterministicWallClock {
+    reads: AtomicU64,
+}
+
+impl wasmtime_wasi::HostWallClock for DeterministicWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        let n = self.reads.fetch_add(1, Ordering::Relaxed);
+        Duration::from_secs(DETERMINISTIC_EPOCH_SECS) + Duration::from_millis(n)
+    }
+}
+
+/// Zero at the start, one millisecond later at every read.
+#[derive(Default)]
+struct DeterministicMonotonicClock {
+    reads: AtomicU64,
+}
+
+impl wasmtime_wasi::HostMonotonicClock for DeterministicMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1_000_000
+    }
+
+    fn now(&self) -> u64 {
+        self.reads.fetch_add(1, Ordering::Relaxed) * 1_000_000
+    }
+}
+
+/// 4 KiB of splitmix64 output from `seed`: the same bytes every run.
+fn deterministic_bytes(seed: u64) -> Vec<u8> {
+    let mut x = seed;
+    (0..512)
+        .flat_map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)).to_le_bytes()
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    runtime: Option<RuntimeSection>,
+    env: Option<BTreeMap<String, Spanned<String>>>,
+    files: Option<FilesSection>,
+    capabilities: Option<Capabilities>,
+    limits: Option<LimitsSection>,
+    resources: Option<ResourcesSection>,
+    environments: Option<BTreeMap<String, Spanned<Manifest>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RuntimeSection {
+    language: Option<Spanned<String>>,
+    packages: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FilesSection {
+    working_dir: Option<Spanned<String>>,
+    scratch: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Capabilities {
+    network: Option<Vec<Spanned<String>>>,
+    clock: Option<bool>,
+    random: Option<bool>,
+    read: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    memory: Option<Spanned<SizeValue>>,
+    cpu_time: Option<Spanned<String>>,
+    max_object: Option<Spanned<SizeValue>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResourcesSection {
+    task_cpus: Option<Spanned<f64>>,
+    actor_cpus: Option<Spanned<f64>>,
+    memory: Option<u64>,
+    custom: Option<BTreeMap<String, f64>>,
+}
+
+/// A size: a number of bytes, or a string such as "64M".
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+fn size(v: &Spanned<SizeValue>, field: &str) -> Result<usize, String> {
+    match v.get_ref() {
+        SizeValue::Bytes(n) => Ok(*n as usize),
+        SizeValue::Text(s) => parse_size(s).map(|n| n as usize).ok_or_else(|| {
+            format!(
+                "{field}: expected a size such as 1048576, \"64K\", \"64M\" or \"2G\"; got \"{s}\""
+            )
+        }),
+    }
+}
+
+/// `"64M"` → 67108864. Suffixes K, M, G (powers of 1024).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()?.to_ascii_uppercase() {
+        'K' => (&s[..s.len() - 1], 1u64 << 10),
+        'M' => (&s[..s.len() - 1], 1 << 20),
+        'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// `"250ms"`, `"10s"`, `"2m"`.
+fn duration(v: &Spanned<String>) -> Result<Duration, String> {
+    let s = v.get_ref().trim();
+    let parsed = if let Some(n) = s.strip_suffix("ms") {
+        n.trim().parse::<u64>().ok().map(Duration::from_millis)
+    } else if let Some(n) = s.strip_suffix('s') {
+        n.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(Duration::from_secs_f64)
+    } else if let Some(n) = s.strip_suffix('m') {
+        n.trim()
+            .parse::<u64>()
+            .ok()
+            .map(|m| Duration::from_secs(m * 60))
+    } else {
+        None
+    };
+    parsed.ok_or_else(|| format!("limits.cpu_time: expected a duration such as \"250ms\", \"10s\" or \"2m\"; got \"{s}\""))
+}
+
+fn resolve_host_port(s: &str) -> Result<Vec<SocketAddr>, String> {
+    let (host, port) = s.rsplit_once(':').ok_or("no port")?;
+    port.parse::<u16>()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    if host.is_empty() {
+        return Err("no host".into());
+    }
+    let addrs: Vec<SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve it: {e}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err("it resolves to no address".into());
+    }
+    Ok(addrs)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Copies `src` into `cache/workdirs/<hash of its contents>` unless that
+/// exists; returns the copy and whether it was made now. Symbolic links are
+/// refused: they could point outside the directory.
+fn pack_working_dir(
+    src: &Path,
+    cache: &Path,
+    manifest_hash: &mut Sha256,
+) -> Result<(PathBuf, bool), String> {
+    let mut files = Vec::new();
+    collect_files(src, Path::new(""), &mut files)?;
+    files.sort();
+    let mut h = Sha256::new();
+    for rel in &files {
+        let bytes =
+            std::fs::read(src.join(rel)).map_err(|e| format!("reading {}: {e}", rel.display()))?;
+        h.update(rel.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    let digest = hex(&h.finalize());
+    manifest_hash.update(digest.as_bytes());
+    let dest = cache.join("workdirs").join(&digest);
+    if dest.is_dir() {
+        return Ok((dest, false));
+    }
+    let tmp = cache
+        .join("workdirs")
+        .join(format!(".{digest}.tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    for rel in &files {
+        let to = tmp.join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("packing into {}: {e}", parent.display()))?;
+        }
+        std::fs::copy(src.join(rel), &to).map_err(|e| format!("packing {}: {e}", rel.display()))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("packing: {e}"))?;
+    match std::fs::rename(&tmp, &dest) {
+        Ok(()) => Ok((dest, true)),
+        // Packed by someone else meanwhile: same contents.
+        Err(_) if dest.is_dir() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Ok((dest, false))
+        }
+        Err(e) => Err(format!("packing into {}: {e}", dest.display())),
+    }
+}
+
+fn collect_files(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let dir = root.join(rel);
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("reading {}: {e}", dir.display()))?;
+        let ty = entry.file_type().map_err(|e| e.to_string())?;
+        let r = rel.join(entry.file_name());
+        if ty.is_symlink() {
+            return Err(format!(
+                "{} is a symbolic link; working directories may hold only files and directories",
+                root.join(&r).display()
+            ));
+        } else if ty.is_dir() {
+            collect_files(root, &r, out)?;
+        } else {
+            out.push(r);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Environment, ManifestError> {
+        let dir = tempfile::tempdir().unwrap();
+        Environment::parse(
+            text,
+            "env.toml",
+            dir.path(),
+            dir.path(),
+            JobLimits::default(),
+        )
+    }
+
+    #[test]
+    fn an_empty_manifest_denies_everything() {
+        let e = parse("").unwrap();
+        assert!(e.env_vars.is_empty() && e.network.is_empty() && e.read_paths.is_empty());
+        assert!(!e.real_clock && !e.real_random && !e.scratch && e.working_dir.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_line_the_field_and_what_was_expected() {
+        let e = parse("[limits]\nmemory = \"12Q\"\n").unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("env.toml", 2), "{e}");
+        assert!(
+            e.message.contains("limits.memory") && e.message.contains("64M"),
+            "{e}"
+        );
+
+        let e = parse("[capabilities]\nclock = true\nnetwork = [\"localhost\"]\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("HOST:PORT"), "{e}");
+
+        let e = parse("[files]\nworkdir = \"x\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(
+            e.message.contains("unknown field `workdir`") && e.message.contains("working_dir"),
+            "{e}"
+        );
+
+        let e = parse("[runtime]\nlanguage = \"cobol\"\n").unwrap_err();
+        assert!(e.message.contains("rust, cpp, python, java"), "{e}");
+
+        let e = parse("[limits]\ncpu_time = \"soon\"\n").unwrap_err();
+        assert!(e.message.contains("250ms"), "{e}");
+    }
+
+    #[test]
+    fn sizes_durations_and_addresses_parse() {
+        let e = parse(
+            "[limits]\nmemory = \"64M\"\nmax_object = 1024\ncpu_time = \"1.5s\"\n[capabilities]\nnetwork = [\"127.0.0.1:8080\"]\n",
+        )
+        .unwrap();
+        assert_eq!(e.limits.memory_per_instance, 64 << 20);
+        assert_eq!(e.limits.max_object_bytes, 1024);
+        assert_eq!(e.cpu_time, Some(Duration::from_millis(1500)));
+        assert_eq!(e.network, vec!["127.0.0.1:8080".parse().unwrap()]);
+    }
+
+    #[test]
+    fn working_dirs_are_packed_once_by_content() {
+        let src = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::create_dir(src.path().join("data")).unwrap();
+        std::fs::write(src.path().join("data/a.txt"), "alpha").unwrap();
+        let text = "[files]\nworking_dir = \"data\"\n";
+        let load = || {
+            Environment::parse(
+                text,
+                "env.toml",
+                src.path(),
+                cache.path(),
+                JobLimits::default(),
+            )
+            .unwrap()
+        };
+        let first = load();
+        assert!(first.packed_now);
+        let wd = first.working_dir.clone().unwrap();
+        assert_eq!(std::fs::read_to_string(wd.join("a.txt")).unwrap(), "alpha");
+        let second = load();
+        assert!(!second.packed_now, "the second use finds the packed copy");
+        assert_eq!(second.working_dir, first.working_dir);
+        std::fs::write(src.path().join("data/a.txt"), "beta").unwrap();
+        let third = load();
+        assert!(third.packed_now && third.working_dir != first.working_dir);
+        assert_ne!(third.hash, first.hash);
+    }
+}

@@ -1,0 +1,471 @@
+//! Runtime environments and isolation, with hostile guests: what a manifest
+//! grants is all a guest gets, and jobs do not see each other.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wrun_host::{ActorOptions, Environment, ErrorKind, LoadedJob, Runtime, TaskError, TaskOptions};
+use wrun_tests::{arg, decode, example, runtime, wrun_bin};
+
+/// Loads `envprobe` in the environment of `manifest` (written to `dir`).
+fn probe_job(rt: &Runtime, dir: &Path, manifest: &str) -> Arc<LoadedJob> {
+    let path = dir.join("env.toml");
+    std::fs::write(&path, manifest).unwrap();
+    let env = rt.load_environment(&path).unwrap_or_else(|e| panic!("{e}"));
+    rt.load_job_file_in(&example("envprobe"), env).unwrap()
+}
+
+/// Runs one probe task and returns its value or its error.
+async fn probe(
+    rt: &Runtime,
+    job: &Arc<LoadedJob>,
+    task: &str,
+    args: Vec<rmpv::Value>,
+) -> Result<rmpv::Value, TaskError> {
+    probe_with(rt, job, task, args, TaskOptions::default()).await
+}
+
+async fn probe_with(
+    rt: &Runtime,
+    job: &Arc<LoadedJob>,
+    task: &str,
+    args: Vec<rmpv::Value>,
+    opts: TaskOptions,
+) -> Result<rmpv::Value, TaskError> {
+    let r = rt
+        .submit(job, task, args.into_iter().map(arg).collect(), opts)
+        .unwrap();
+    rt.get(&r[0], Some(Duration::from_secs(30)))
+        .await
+        .map(|v| decode(&v))
+}
+
+fn s(v: &str) -> rmpv::Value {
+    v.into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_are_only_those_the_manifest_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    std::env::set_var("WRUN_TEST_SECRET", "host-only");
+    let job = probe_job(&rt, dir.path(), "[env]\nGREETING = \"hi\"\n");
+    assert_eq!(
+        probe(&rt, &job, "env_var", vec![s("GREETING")])
+            .await
+            .unwrap()
+            .as_str(),
+        Some("hi")
+    );
+    for host_var in ["WRUN_TEST_SECRET", "HOME", "PATH"] {
+        let v = probe(&rt, &job, "env_var", vec![s(host_var)])
+            .await
+            .unwrap();
+        assert!(v.is_nil(), "{host_var} leaked: {v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_working_directory_is_read_only_and_host_paths_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    std::fs::create_dir_all(dir.path().join("data/sub")).unwrap();
+    std::fs::write(dir.path().join("data/sub/a.txt"), "alpha").unwrap();
+    let granted = tempfile::tempdir().unwrap();
+    std::fs::write(granted.path().join("g.txt"), "granted").unwrap();
+    let manifest = format!(
+        "[files]\nworking_dir = \"data\"\n[capabilities]\nread = [\"{}\"]\n",
+        granted.path().display()
+    );
+    let job = probe_job(&rt, dir.path(), &manifest);
+    let read = |p: String| probe(&rt, &job, "read_file", vec![p.as_str().into()]);
+    assert_eq!(
+        read("/work/sub/a.txt".into()).await.unwrap().as_str(),
+        Some("alpha")
+    );
+    assert_eq!(
+        read(format!("{}/g.txt", granted.path().display()))
+            .await
+            .unwrap()
+            .as_str(),
+        Some("granted")
+    );
+    // Writing the working directory, or reading anything not granted, fails.
+    let e = probe(&rt, &job, "write_file", vec![s("/work/sub/a.txt"), s("x")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Application);
+    for secret in ["/etc/passwd", "/work/../env.toml", "/proc/self/environ"] {
+        let e = read(secret.into()).await.unwrap_err();
+        assert!(e.message.contains("cannot read"), "{secret}: {e}");
+    }
+    let host_file = dir.path().join("env.toml");
+    let e = read(host_file.display().to_string()).await.unwrap_err();
+    assert!(e.message.contains("cannot read"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("data/sub/a.txt")).unwrap(),
+        "alpha"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scratch_space_is_private_to_a_task_and_wiped_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = wrun_tests::config(dir.path());
+    cfg.scratch_dir = dir.path().join("scratch-root");
+    let rt = Runtime::new(cfg).unwrap();
+    let job = probe_job(&rt, dir.path(), "[files]\nscratch = true\n");
+    let first = probe(&rt, &job, "use_scratch", vec![s("one")])
+        .await
+        .unwrap();
+    assert_eq!(first.to_string(), r#"["one"]"#);
+    let second = probe(&rt, &job, "use_scratch", vec![s("two")])
+        .await
+        .unwrap();
+    assert_eq!(
+        second.to_string(),
+        r#"["two"]"#,
+        "the first task's file is gone"
+    );
+    let left = std::fs::read_dir(dir.path().join("scratch-root"))
+        .unwrap()
+        .count();
+    assert_eq!(left, 0, "scratch directories are removed with their tasks");
+    // Without `scratch = true` there is no /scratch.
+    let plain = probe_job(&rt, dir.path(), "");
+    assert!(probe(&rt, &plain, "use_scratch", vec![s("x")])
+        .await
+        .is_err());
+}
+
+/// A one-shot TCP server on loopback answering "pong".
+fn pong_server() -> (std::net::SocketAddr, std::thread::JoinHandle<bool>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let addr = l.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok((mut c, _)) = l.accept() {
+                c.set_nonblocking(false).unwrap();
+                let mut buf = [0u8; 4];
+                let _ = c.read_exact(&mut buf);
+                let _ = c.write_all(b"pong");
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    });
+    (addr, h)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_allow_listed_destinations_can_be_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let (allowed, server) = pong_server();
+    let (other, other_server) = pong_server();
+    let job = probe_job(
+        &rt,
+        dir.path(),
+        &format!("[capabilities]\nnetwork = [\"{allowed}\"]\n"),
+    );
+    let reply = probe(
+        &rt,
+        &job,
+        "connect",
+        vec![allowed.to_string().as_str().into()],
+    )
+    .await;
+    assert_eq!(reply.unwrap().as_str(), Some("pong"));
+    assert!(server.join().unwrap());
+    let e = probe(
+        &rt,
+        &job,
+        "connect",
+        vec![other.to_string().as_str().into()],
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message.contains("connect"), "{e}");
+    let closed = probe_job(&rt, dir.path(), "");
+    assert!(probe(
+        &rt,
+        &closed,
+        "connect",
+        vec![other.to_string().as_str().into()]
+    )
+    .await
+    .is_err());
+    assert!(
+        !other_server.join().unwrap(),
+        "nothing reached the unlisted server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clocks_and_randomness_are_deterministic_unless_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(&rt, dir.path(), "");
+    let t = probe(&rt, &job, "now", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert_eq!(t, wrun_host::environment::DETERMINISTIC_EPOCH_SECS);
+    let r1 = probe(&rt, &job, "random", vec![]).await.unwrap();
+    let r2 = probe(&rt, &job, "random", vec![]).await.unwrap();
+    assert_eq!(r1, r2, "the same stand-in randomness every time");
+    let real = probe_job(
+        &rt,
+        dir.path(),
+        "[capabilities]\nclock = true\nrandom = true\n",
+    );
+    let t = probe(&rt, &real, "now", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(t > 1_700_000_000, "{t}");
+    let r3 = probe(&rt, &real, "random", vec![]).await.unwrap();
+    let r4 = probe(&rt, &real, "random", vec![]).await.unwrap();
+    assert_ne!(r3, r4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_time_counts_running_not_waiting_and_memory_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(
+        &rt,
+        dir.path(),
+        "[limits]\ncpu_time = \"200ms\"\nmemory = \"32M\"\n",
+    );
+    let e = probe(&rt, &job, "burn", vec![]).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(e.message.contains("CPU-time limit of 200 ms"), "{e}");
+    // Sleeping three times the limit uses almost no CPU.
+    assert_eq!(
+        probe(&rt, &job, "nap", vec![600.into()])
+            .await
+            .unwrap()
+            .as_u64(),
+        Some(600)
+    );
+    let hostile_env = rt.load_environment(&dir.path().join("env.toml")).unwrap();
+    let hostile = rt
+        .load_job_file_in(&example("hostile"), hostile_env)
+        .unwrap();
+    let r = rt
+        .submit(&hostile, "bomb", vec![], TaskOptions::default())
+        .unwrap();
+    let e = rt
+        .get(&r[0], Some(Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::MemoryLimit, "{e}");
+    assert!(e.message.contains(&(32u64 << 20).to_string()), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_jobs_in_different_environments_run_at_once_without_seeing_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let a_dir = dir.path().join("a");
+    let b_dir = dir.path().join("b");
+    for (d, word) in [(&a_dir, "apple"), (&b_dir, "banana")] {
+        std::fs::create_dir_all(d.join("wd")).unwrap();
+        std::fs::write(d.join("wd/word.txt"), word).unwrap();
+    }
+    let a = probe_job(
+        &rt,
+        &a_dir,
+        "[env]\nWHO = \"a\"\n[files]\nworking_dir = \"wd\"\n",
+    );
+    let b = probe_job(
+        &rt,
+        &b_dir,
+        "[env]\nWHO = \"b\"\n[files]\nworking_dir = \"wd\"\n",
+    );
+    let (ra, rb) = tokio::join!(
+        async {
+            (
+                probe(&rt, &a, "env_var", vec![s("WHO")]).await,
+                probe(&rt, &a, "read_file", vec![s("/work/word.txt")]).await,
+            )
+        },
+        async {
+            (
+                probe(&rt, &b, "env_var", vec![s("WHO")]).await,
+                probe(&rt, &b, "read_file", vec![s("/work/word.txt")]).await,
+            )
+        }
+    );
+    assert_eq!(ra.0.unwrap().as_str(), Some("a"));
+    assert_eq!(ra.1.unwrap().as_str(), Some("apple"));
+    assert_eq!(rb.0.unwrap().as_str(), Some("b"));
+    assert_eq!(rb.1.unwrap().as_str(), Some("banana"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_can_ask_for_a_named_environment_of_its_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(
+        &rt,
+        dir.path(),
+        "[env]\nMODE = \"default\"\n[environments.other.env]\nMODE = \"other\"\n",
+    );
+    let v = decode(
+        &rt.run_main(&job, vec!["env_of".into(), "MODE".into(), "other".into()])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(v.as_str(), Some("other"));
+    assert_eq!(
+        probe(&rt, &job, "env_var", vec![s("MODE")])
+            .await
+            .unwrap()
+            .as_str(),
+        Some("default")
+    );
+    let e = rt
+        .run_main(&job, vec!["env_of".into(), "MODE".into(), "nope".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert!(
+        e.message.contains("no environment `nope`") && e.message.contains("other"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_cannot_reach_each_others_actors_unless_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let owner = probe_job(&rt, dir.path(), "");
+    let intruder = probe_job(&rt, dir.path(), "");
+    let private = rt
+        .create_actor(
+            &owner,
+            "Cell",
+            vec![arg(7)],
+            ActorOptions {
+                name: Some("cell".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let shared = rt
+        .create_actor(
+            &owner,
+            "Cell",
+            vec![arg(9)],
+            ActorOptions {
+                name: Some("cell".into()),
+                namespace: Some("team".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let main = |args: Vec<String>| {
+        let (rt, job) = (rt.clone(), intruder.clone());
+        async move {
+            decode(&rt.run_main(&job, args).await.unwrap())
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let ns = owner.namespace.clone();
+    assert_eq!(
+        main(vec!["lookup".into(), "cell".into(), ns]).await,
+        "absent"
+    );
+    let forged = |id: wrun_host::ActorId, mode: &str| {
+        vec![mode.to_string(), id.0.hi.to_string(), id.0.lo.to_string()]
+    };
+    let out = main(forged(private, "call_id")).await;
+    assert!(
+        out.starts_with("refused") && out.contains("not-found"),
+        "{out}"
+    );
+    let out = main(forged(private, "kill_id")).await;
+    assert!(out.starts_with("refused"), "{out}");
+    assert_eq!(rt.actor_count(), 2, "the private actor survived");
+    // A shared namespace is reachable by name and by id.
+    let found = main(vec!["lookup".into(), "cell".into(), "team".into()]).await;
+    assert_eq!(found, format!("found {}", shared.0));
+    assert_eq!(main(forged(shared, "call_id")).await, "got 9");
+}
+
+#[test]
+fn a_broken_manifest_is_refused_with_file_line_and_field_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("env.toml");
+    std::fs::write(
+        &manifest,
+        "[env]\nA = \"1\"\n\n[limits]\nmemory = \"lots\"\n",
+    )
+    .unwrap();
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--env"])
+        .arg(&manifest)
+        .arg(example("hello"))
+        .env("WRUN_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:5:", manifest.display())), "{err}");
+    assert!(
+        err.contains("limits.memory") && err.contains("64M"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran");
+}
+
+#[test]
+fn the_second_submit_of_an_environment_reuses_every_cached_step() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("wd")).unwrap();
+    std::fs::write(dir.path().join("wd/f.txt"), "x").unwrap();
+    let manifest = dir.path().join("env.toml");
+    std::fs::write(&manifest, "[files]\nworking_dir = \"wd\"\n").unwrap();
+    let run = || {
+        let out = Command::new(wrun_bin())
+            .args(["submit", "--timing", "--env"])
+            .arg(&manifest)
+            .arg(example("hello"))
+            .env("WRUN_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let cold = run();
+    assert!(
+        cold.contains("working directory packed now") && cold.contains("compiled"),
+        "{cold}"
+    );
+    let warm = run();
+    assert!(
+        warm.contains("from the cache") && warm.contains("cache hit"),
+        "{warm}"
+    );
+}
+
+#[test]
+fn an_environment_without_a_manifest_denies_everything() {
+    let env = Environment::deny_all(wrun_host::JobLimits::default());
+    assert!(
+        env.env_vars.is_empty() && env.network.is_empty() && !env.real_clock && !env.real_random
+    );
+}
