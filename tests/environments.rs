@@ -469,3 +469,26 @@ fn an_environment_without_a_manifest_denies_everything() {
         env.env_vars.is_empty() && env.network.is_empty() && !env.real_clock && !env.real_random
     );
 }
+
+#[test]
+fn the_example_manifest_runs_its_job_in_a_named_environment() {
+    let cache = tempfile::tempdir().unwrap();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust/envprobe/env.toml");
+    let run = |mode: &str| {
+        let out = Command::new(wrun_bin())
+            .args(["submit", "--env"])
+            .arg(&manifest)
+            .arg(example("envprobe"))
+            .args(["env_of", "GREETING", mode])
+            .env("WRUN_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(run("loud"), "HELLO");
+}
