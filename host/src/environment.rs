@@ -13,6 +13,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -329,12 +330,11 @@ impl Environment {
             b.monotonic_clock(DeterministicMonotonicClock::default());
         }
         if !self.real_random {
-            b.secure_random(wasmtime_wasi::Deterministic::new(deterministic_bytes(
-                0x5eed,
-            )));
-            b.insecure_random(wasmtime_wasi::Deterministic::new(deterministic_bytes(
-                0x1a5e,
-            )));
+            // Computed once: every instance gets a copy of the same bytes.
+            static SECURE: LazyLock<Vec<u8>> = LazyLock::new(|| deterministic_bytes(0x5eed));
+            static INSECURE: LazyLock<Vec<u8>> = LazyLock::new(|| deterministic_bytes(0x1a5e));
+            b.secure_random(wasmtime_wasi::Deterministic::new(SECURE.clone()));
+            b.insecure_random(wasmtime_wasi::Deterministic::new(INSECURE.clone()));
             b.insecure_random_seed(0x7772_756e_7772_756e);
         }
         Ok(b)
@@ -374,10 +374,10 @@ impl wasmtime_wasi::HostMonotonicClock for DeterministicMonotonicClock {
     }
 }
 
-/// 4 KiB of splitmix64 output from `seed`: the same bytes every run.
+/// 1 KiB of splitmix64 output from `seed`: the same bytes every run.
 fn deterministic_bytes(seed: u64) -> Vec<u8> {
     let mut x = seed;
-    (0..512)
+    (0..128)
         .flat_map(|_| {
             x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
             let mut z = x;
