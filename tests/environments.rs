@@ -335,6 +335,21 @@ async fn a_task_can_ask_for_a_named_environment_of_its_job() {
             .as_str(),
         Some("default")
     );
+    // Actors too.
+    let actor_in = |env: Option<&str>| {
+        let opts = ActorOptions {
+            environment: env.map(Into::into),
+            ..Default::default()
+        };
+        rt.create_actor(&job, "Cell", vec![arg(1)], opts).unwrap()
+    };
+    for (env, expected) in [(Some("other"), "other"), (None, "default")] {
+        let r = rt
+            .call_actor(actor_in(env), "var", vec![arg("MODE")], 1)
+            .unwrap();
+        let v = decode(&rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap());
+        assert_eq!(v.as_str(), Some(expected));
+    }
     let e = rt
         .run_main(&job, vec!["env_of".into(), "MODE".into(), "nope".into()])
         .await

@@ -173,6 +173,20 @@ impl Environment {
             ));
         }
 
+        let packages = runtime.packages.unwrap_or_default();
+        if let Some(first) = packages.first() {
+            if language.1 == "rust" || language.1 == "cpp" {
+                return Err(at(
+                    Some(first.span()),
+                    format!(
+                        "runtime.packages: {} guests link their libraries when the component is built; packages are for python and java runtimes",
+                        language.1
+                    ),
+                ));
+            }
+        }
+        let packages: Vec<String> = packages.into_iter().map(Spanned::into_inner).collect();
+
         let mut env_vars = Vec::new();
         for (k, v) in m.env.unwrap_or_default() {
             if k.is_empty() || k.contains('=') || k.contains('\0') || v.get_ref().contains('\0') {
@@ -281,7 +295,7 @@ impl Environment {
             source: file.to_string(),
             hash,
             language: language.1,
-            packages: runtime.packages.unwrap_or_default(),
+            packages,
             env_vars,
             working_dir,
             scratch: files.scratch.unwrap_or(false),
@@ -404,7 +418,7 @@ struct Manifest {
 #[serde(deny_unknown_fields)]
 struct RuntimeSection {
     language: Option<Spanned<String>>,
-    packages: Option<Vec<String>>,
+    packages: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -636,6 +650,10 @@ mod tests {
 
         let e = parse("[runtime]\nlanguage = \"cobol\"\n").unwrap_err();
         assert!(e.message.contains("rust, cpp, python, java"), "{e}");
+
+        let e = parse("[runtime]\npackages = [\"serde\"]\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("python and java"), "{e}");
 
         let e = parse("[limits]\ncpu_time = \"soon\"\n").unwrap_err();
         assert!(e.message.contains("250ms"), "{e}");

@@ -98,6 +98,11 @@ impl Cell {
     pub fn get(&self) -> u64 {
         self.v
     }
+
+    /// An environment variable as this actor sees it.
+    pub fn var(&self, name: String) -> Option<String> {
+        std::env::var(name).ok()
+    }
 }
 
 /// `env_of NAME ENV`: the variable NAME seen by a task in environment ENV.
