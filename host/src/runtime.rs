@@ -232,7 +232,7 @@ impl Runtime {
         for (k, v) in &config.custom {
             total = total.with_custom(k, *v);
         }
-        // Keep a few slots spare for drivers and actors of new jobs.
+        // One permit per pool slot: tasks wait for a free slot instead of failing.
         let slots = Arc::new(Semaphore::new(config.engine.max_instances as usize));
         Ok(Runtime {
             inner: Arc::new(RuntimeInner {
