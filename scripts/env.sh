@@ -7,3 +7,5 @@ export WRUN_ROOT
 # Where the example components land.
 export WRUN_EXAMPLES_DIR="$CARGO_TARGET_DIR/wasm32-wasip2/release"
 export WRUN_BIN="$CARGO_TARGET_DIR/release/wrun"
+# Where the Python example components land.
+export WRUN_PY_EXAMPLES_DIR="$CARGO_TARGET_DIR/python"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing wrun needs, idempotently: a Rust
-# toolchain with the wasm32-wasip2 target. Safe to run on every build.
+# toolchain with the wasm32-wasip2 target, and componentize-py (in a venv)
+# for Python guests. Safe to run on every build.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -17,3 +18,4 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
 fi
 mkdir -p "$CARGO_TARGET_DIR"
+"$WRUN_ROOT/runtimes/python/setup.sh" >/dev/null

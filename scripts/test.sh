@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit tests, SDK tests, and the end-to-end tests
-# that drive the real CLI and host API with the real example components.
+# Runs the whole test suite: unit tests, SDK tests (Rust and Python), and the
+# end-to-end tests that drive the real CLI and host API with the real example
+# components of every language.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$WRUN_ROOT/scripts/build.sh"
 cd "$WRUN_ROOT"
 cargo test --release --workspace -- --test-threads=2
+# The Python SDK's own tests (its codec), with the machine's Python.
+python3 -m pytest -q guest-sdk/python/tests

@@ -29,6 +29,26 @@ pub fn example(name: &str) -> PathBuf {
     p
 }
 
+/// The component of a Python example, built by `scripts/build.sh`.
+pub fn py_example(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WRUN_PY_EXAMPLES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("python"));
+    let p = dir.join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} is missing: build the examples first (scripts/build.sh)",
+        p.display()
+    );
+    p
+}
+
+/// A compiled-component cache shared by test runs, for components that take
+/// seconds to compile (the ~19 MB Python ones).
+pub fn shared_cache_dir() -> PathBuf {
+    target_dir().join("wrun-test-cache")
+}
+
 /// The `wrun` binary, built by `scripts/build.sh`.
 pub fn wrun_bin() -> PathBuf {
     let p = std::env::var_os("WRUN_BIN")

@@ -1,0 +1,110 @@
+"""Errors: the WIT ``error`` record as Python exceptions.
+
+Every failure the host reports (a task that raised, trapped or timed out, a
+dead actor, a ``get`` past its timeout, ...) reaches Python as a
+:class:`TaskError` carrying the record's ``kind``, ``task`` and ``message``.
+A few kinds have their own subclass so that Ray-style ``except`` clauses read
+naturally (``except wrun.GetTimeoutError``); all of them are ``TaskError``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Type
+
+__all__ = [
+    "ErrorKind",
+    "TaskError",
+    "ActorDiedError",
+    "GetTimeoutError",
+    "TaskTimeoutError",
+    "ObjectLostError",
+    "NotFoundError",
+]
+
+
+class ErrorKind:
+    """The WIT ``error-kind`` names. ``TaskError.kind`` is one of these strings."""
+
+    APPLICATION = "application"
+    TRAP = "trap"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory-limit"
+    ACTOR_DIED = "actor-died"
+    NOT_FOUND = "not-found"
+    INVALID_ARGUMENT = "invalid-argument"
+    GET_TIMEOUT = "get-timeout"
+    OBJECT_LOST = "object-lost"
+    INTERNAL = "internal"
+
+    ALL = (
+        APPLICATION, TRAP, TIMEOUT, MEMORY_LIMIT, ACTOR_DIED,
+        NOT_FOUND, INVALID_ARGUMENT, GET_TIMEOUT, OBJECT_LOST, INTERNAL,
+    )
+
+
+class TaskError(Exception):
+    """A failure reported by the runtime: what failed, where, and why.
+
+    ``kind`` is an :class:`ErrorKind` name such as ``"actor-died"``, ``task``
+    the task or actor method that failed (``"fib"``, ``"Counter.incr"``), and
+    ``message`` a description (for an ``application`` error raised by Python
+    code: the exception and its traceback). ``str(e)`` reads
+    ``"<kind> in <task>: <message>"``, like the Rust SDK's ``wrun::Error``.
+
+    Raised out of a task, a ``TaskError`` is passed on unchanged, so a driver
+    sees the kind and origin of the failure that started the chain (a child's
+    trap stays a trap), as Ray chains the cause of a failed task.
+    """
+
+    def __new__(cls, kind: str = ErrorKind.APPLICATION, task: str = "", message: str = ""):
+        # `TaskError(kind, ...)` builds the subclass of that kind, so code that
+        # re-creates an error (or the SDK converting a host error) gets the
+        # class an `except` clause expects.
+        if cls is TaskError:
+            cls = _BY_KIND.get(kind, TaskError)
+        return super().__new__(cls)
+
+    def __init__(self, kind: str = ErrorKind.APPLICATION, task: str = "", message: str = ""):
+        if kind not in ErrorKind.ALL:
+            raise ValueError(f"unknown error kind {kind!r}")
+        super().__init__(kind, task, message)
+        self.kind = kind
+        self.task = task
+        self.message = message
+
+    def __str__(self) -> str:
+        if self.task:
+            return f"{self.kind} in {self.task}: {self.message}"
+        return f"{self.kind}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind!r}, {self.task!r}, {self.message!r})"
+
+
+class ActorDiedError(TaskError):
+    """The actor is dead: killed, or its constructor failed (``actor-died``)."""
+
+
+class GetTimeoutError(TaskError, TimeoutError):
+    """A ``get`` or ``wait`` ran past its timeout (``get-timeout``)."""
+
+
+class TaskTimeoutError(TaskError, TimeoutError):
+    """A task ran past its timeout or CPU-time limit (``timeout``)."""
+
+
+class ObjectLostError(TaskError):
+    """The object was freed or otherwise lost (``object-lost``)."""
+
+
+class NotFoundError(TaskError, LookupError):
+    """No such function, class, method or actor (``not-found``)."""
+
+
+_BY_KIND: Dict[str, Type[TaskError]] = {
+    ErrorKind.ACTOR_DIED: ActorDiedError,
+    ErrorKind.GET_TIMEOUT: GetTimeoutError,
+    ErrorKind.TIMEOUT: TaskTimeoutError,
+    ErrorKind.OBJECT_LOST: ObjectLostError,
+    ErrorKind.NOT_FOUND: NotFoundError,
+}

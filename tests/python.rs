@@ -1,0 +1,50 @@
+//! Python guests: the examples built with the Python SDK (componentize-py)
+//! run on the same host and give the same results as the Rust ones.
+
+use std::process::Command;
+
+use wrun_tests::{example, py_example, shared_cache_dir, wrun_bin};
+
+/// Runs `wrun submit` with the shared component cache (a Python component
+/// compiles in seconds, once).
+fn submit(component: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(wrun_bin())
+        .arg("submit")
+        .arg(component)
+        .args(args)
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn python_hello_greets() {
+    let (code, out, err) = submit(&py_example("hello"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "Hello, world!");
+    let (_, out, _) = submit(&py_example("hello"), &["Ada"]);
+    assert_eq!(out, "Hello, Ada!");
+}
+
+#[test]
+fn python_pi_matches_the_rust_pi_exactly() {
+    let (code, py, err) = submit(&py_example("pi"), &["10"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, rust, _) = submit(&example("pi"), &["10"]);
+    assert_eq!(py, rust);
+    assert!(py.contains("\"inside\": 78621"), "{py}");
+}
+
+#[test]
+fn python_counter_actor_matches_the_rust_counter() {
+    let (code, py, err) = submit(&py_example("counter"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let (_, rust, _) = submit(&example("counter"), &[]);
+    assert_eq!(py, rust);
+    assert_eq!(py, r#"{"value": 55, "max_seen": 55, "after_kill": "actor-died"}"#);
+}
