@@ -48,3 +48,31 @@ fn python_counter_actor_matches_the_rust_counter() {
     assert_eq!(py, rust);
     assert_eq!(py, r#"{"value": 55, "max_seen": 55, "after_kill": "actor-died"}"#);
 }
+
+#[test]
+fn python_wordcount_matches_the_rust_wordcount() {
+    let (code, py, err) = submit(&py_example("wordcount"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let (_, rust, _) = submit(&example("wordcount"), &[]);
+    assert_eq!(py, rust);
+    assert!(py.starts_with(r#"{"words": 20000, "distinct": 50"#), "{py}");
+}
+
+#[test]
+fn python_jobs_run_in_their_declared_environment() {
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python/hello/env.toml");
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--env"])
+        .arg(&manifest)
+        .arg(py_example("hello"))
+        .arg("Ada")
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Bonjour, Ada!");
+    // Without the manifest the variable is not there.
+    let (_, plain, _) = submit(&py_example("hello"), &["Ada"]);
+    assert_eq!(plain, "Hello, Ada!");
+}
