@@ -16,6 +16,10 @@ for app in examples/python/*/; do
         continue
     fi
     echo "building Python example $name" >&2
-    runtimes/python/build.sh "$app" "$out" >/dev/null
+    env_args=()
+    if [ -f "$app/env.toml" ]; then
+        env_args=(--env "$app/env.toml")
+    fi
+    runtimes/python/build.sh "${env_args[@]}" "$app" "$out" >/dev/null
     echo "$hash" > "$out.stamp"
 done

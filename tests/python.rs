@@ -46,7 +46,10 @@ fn python_counter_actor_matches_the_rust_counter() {
     assert_eq!(code, 0, "{err}");
     let (_, rust, _) = submit(&example("counter"), &[]);
     assert_eq!(py, rust);
-    assert_eq!(py, r#"{"value": 55, "max_seen": 55, "after_kill": "actor-died"}"#);
+    assert_eq!(
+        py,
+        r#"{"value": 55, "max_seen": 55, "after_kill": "actor-died"}"#
+    );
 }
 
 #[test]
@@ -70,9 +73,50 @@ fn python_jobs_run_in_their_declared_environment() {
         .env("WRUN_CACHE_DIR", shared_cache_dir())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Bonjour, Ada!");
     // Without the manifest the variable is not there.
     let (_, plain, _) = submit(&py_example("hello"), &["Ada"]);
     assert_eq!(plain, "Hello, Ada!");
+}
+
+#[test]
+fn python_packages_declared_by_the_environment_are_bundled_once() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = root.join("examples/python/report/env.toml");
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--env"])
+        .arg(&manifest)
+        .arg(py_example("report"))
+        .arg("3")
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("|   3 |     9 |    27 |"),
+        "tabulate formatted it: {table}"
+    );
+    // Building again finds the packages in the cache instead of installing them.
+    let dir = tempfile::tempdir().unwrap();
+    let rebuild = Command::new("bash")
+        .arg(root.join("runtimes/python/build.sh"))
+        .arg("--env")
+        .arg(&manifest)
+        .arg(root.join("examples/python/report"))
+        .arg(dir.path().join("report.wasm"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&rebuild.stderr);
+    assert!(rebuild.status.success(), "{err}");
+    assert!(err.contains("from the cache"), "{err}");
 }

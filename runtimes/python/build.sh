@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds a Python wrun job into a WebAssembly component.
 #
-#   runtimes/python/build.sh APP_DIR OUT.wasm
+#   runtimes/python/build.sh [--env ENV.toml] APP_DIR OUT.wasm
+#
+# With --env, the pure-Python packages the manifest's `runtime.packages` lists
+# are installed from PyPI into ~/.cache/wrun/pypkgs/<hash of the list> (once:
+# a later build with the same list reuses them) and bundled into the component.
 #
 # APP_DIR holds the job's module, app.py (and any pure-Python modules it
 # imports). componentize-py bundles CPython, the wrun SDK (guest-sdk/python)
@@ -14,8 +18,13 @@
 # provides the exported `Guest` class.
 set -euo pipefail
 
+ENV_FILE=""
+if [ "${1:-}" = "--env" ]; then
+    ENV_FILE=${2:?"--env needs a manifest path"}
+    shift 2
+fi
 if [ $# -ne 2 ]; then
-    echo "usage: $0 APP_DIR OUT.wasm" >&2
+    echo "usage: $0 [--env ENV.toml] APP_DIR OUT.wasm" >&2
     exit 2
 fi
 APP_DIR=$(cd "$1" && pwd)
@@ -30,11 +39,41 @@ fi
 VENV=$("$ROOT/runtimes/python/setup.sh" | tail -n 1)
 mkdir -p "$(dirname "$OUT")"
 
+# Packages declared by the environment, installed once per distinct list.
+PKG_PATH=()
+if [ -n "$ENV_FILE" ]; then
+    mapfile -t PACKAGES < <(python3 - "$ENV_FILE" <<'PY'
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    manifest = tomllib.load(f)
+for p in sorted(manifest.get("runtime", {}).get("packages", [])):
+    print(p)
+PY
+)
+    if [ ${#PACKAGES[@]} -gt 0 ]; then
+        key=$(printf '%s\n' "${PACKAGES[@]}" | sha256sum | cut -c1-32)
+        PKG_DIR="${WRUN_CACHE_DIR:-$HOME/.cache/wrun}/pypkgs/$key"
+        if [ ! -d "$PKG_DIR" ]; then
+            echo "installing ${PACKAGES[*]} (pure-Python wheels only)" >&2
+            rm -rf "$PKG_DIR.tmp"
+            "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+                --only-binary=:all: --target "$PKG_DIR.tmp" "${PACKAGES[@]}" >&2 || {
+                echo "runtime.packages in $ENV_FILE: ${PACKAGES[*]} did not install as pure-Python wheels" >&2
+                exit 1
+            }
+            mv "$PKG_DIR.tmp" "$PKG_DIR"
+        else
+            echo "packages ${PACKAGES[*]} from the cache ($PKG_DIR)" >&2
+        fi
+        PKG_PATH=(-p "$PKG_DIR")
+    fi
+fi
+
 # Leave VIRTUAL_ENV unset: componentize-py would add that venv's
 # site-packages (componentize-py itself, pip) to the component.
 env -u VIRTUAL_ENV "$VENV/bin/componentize-py" -q \
     -d "$ROOT/wit" -w job \
     componentize wrun_job \
-    -p "$APP_DIR" -p "$ROOT/guest-sdk/python" \
+    -p "$APP_DIR" -p "$ROOT/guest-sdk/python" "${PKG_PATH[@]}" \
     -o "$OUT"
 echo "$OUT"
