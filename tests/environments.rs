@@ -507,3 +507,30 @@ fn the_example_manifest_runs_its_job_in_a_named_environment() {
     };
     assert_eq!(run("loud"), "HELLO");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_object_handle_reaches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    // Another job's objects exist on this node...
+    let victim = probe_job(&rt, dir.path(), "");
+    let secret = rt.put(wrun_host::ObjectValue::from_bytes(
+        wrun_host::values::encode(&"secret".into()),
+    ));
+    let r = rt
+        .submit(&victim, "env_var", vec![arg("X")], TaskOptions::default())
+        .unwrap();
+    rt.get(&r[0], None).await.unwrap();
+    // ...and a hostile job guesses handle numbers.
+    let hostile = rt.load_job_file(&example("hostile")).unwrap();
+    for handle in 0..16u32 {
+        let r = rt
+            .submit(&hostile, "forge", vec![arg(handle)], TaskOptions::default())
+            .unwrap();
+        match rt.get(&r[0], Some(Duration::from_secs(30))).await {
+            Ok(v) => panic!("handle {handle} reached an object: {}", decode(&v)),
+            Err(e) => assert_eq!(e.kind, ErrorKind::Trap, "handle {handle}: {e}"),
+        }
+    }
+    drop(secret);
+}

@@ -22,6 +22,22 @@ fn fresh() -> u64 {
     CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
 }
 
+/// Forges an object-reference handle from a bare number and tries to read
+/// it. A guest's handles index its own instance's table, so this can only
+/// trap (no such handle) — never reach another task's or job's object.
+#[wrun::task]
+fn forge(handle: u32) -> String {
+    use wrun::bindings::wrun::runtime::{objects, types::ObjectRef};
+    // SAFETY: deliberately not; this is the hostile part.
+    let forged = unsafe { ObjectRef::from_handle(handle) };
+    let outcome = match objects::get(&[&forged], Some(100)) {
+        Ok(v) => format!("read {} bytes", v[0].data.len()),
+        Err(e) => format!("refused: {}", e.message),
+    };
+    std::mem::forget(forged);
+    outcome
+}
+
 /// Loops forever.
 #[wrun::task]
 fn spin() {
@@ -165,6 +181,12 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
             fail::remote(msg)?.get().map(|()| None)
         }
         "panic" => panic::remote()?.get().map(|()| None),
+        "forge" => {
+            let out = forge::remote(arg(&args, 1, 1)? as u32)?.get()?;
+            Err(Error::application(format!(
+                "a forged handle was read: {out}"
+            )))
+        }
         "flaky" => {
             let attempts = Attempts::remote()?;
             let r = flaky::options()
@@ -184,6 +206,6 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
 
 wrun::export_job!(
     main = main,
-    tasks = [noop, fresh, spin, bomb, recurse, huge_put, fail, panic, flaky],
+    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, fail, panic, flaky],
     actors = [Attempts, Fragile]
 );
