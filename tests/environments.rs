@@ -534,3 +534,34 @@ async fn a_forged_object_handle_reaches_nothing() {
     }
     drop(secret);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_resources_come_from_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    // Tasks that say nothing ask for what the manifest sets: more than this node has.
+    let job = probe_job(&rt, dir.path(), "[resources]\ntask_cpus = 512.0\n");
+    let e = probe(&rt, &job, "env_var", vec![s("X")]).await.unwrap_err();
+    assert!(e.message.contains("needs 512 cpus"), "{e}");
+    // A task that names its CPUs is not affected.
+    let opts = TaskOptions {
+        resources: Some(wrun_host::scheduler::Resources::new(1.0, 0)),
+        ..Default::default()
+    };
+    assert!(probe_with(&rt, &job, "env_var", vec![s("X")], opts)
+        .await
+        .is_ok());
+    // Actors likewise take `actor_cpus`.
+    let job = probe_job(&rt, dir.path(), "[resources]\nactor_cpus = 512.0\n");
+    let a = rt
+        .create_actor(&job, "Cell", vec![arg(1)], ActorOptions::default())
+        .unwrap();
+    let e = match rt.call_actor(a, "get", vec![], 1) {
+        Ok(r) => rt
+            .get(&r[0], Some(Duration::from_secs(30)))
+            .await
+            .unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(e.message.contains("512 cpus"), "{e}");
+}
