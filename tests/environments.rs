@@ -565,3 +565,42 @@ async fn default_resources_come_from_the_manifest() {
     };
     assert!(e.message.contains("512 cpus"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_instances_carry_module_state_and_a_trap_discards_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let path = dir.path().join("reuse.toml");
+    std::fs::write(&path, "[runtime]\nreuse_instances = true\n").unwrap();
+    let env = rt.load_environment(&path).unwrap();
+    let job = rt.load_job_file_in(&example("hostile"), env).unwrap();
+    let fresh = || async {
+        let r = rt
+            .submit(&job, "fresh", vec![], TaskOptions::default())
+            .unwrap();
+        decode(&rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap())
+            .as_u64()
+            .unwrap()
+    };
+    // One task at a time: each runs in the instance the previous one left.
+    let counts = [fresh().await, fresh().await, fresh().await];
+    assert_eq!(counts, [1, 2, 3], "module state carried over");
+    // A trap discards its instance; tasks go on in a new one.
+    let r = rt
+        .submit(&job, "panic", vec![], TaskOptions::default())
+        .unwrap();
+    assert_eq!(rt.get(&r[0], None).await.unwrap_err().kind, ErrorKind::Trap);
+    let after = fresh().await;
+    assert!(after >= 1);
+    // Without reuse every task starts from scratch (the default).
+    let plain = rt.load_job_file(&example("hostile")).unwrap();
+    for _ in 0..2 {
+        let r = rt
+            .submit(&plain, "fresh", vec![], TaskOptions::default())
+            .unwrap();
+        assert_eq!(
+            decode(&rt.get(&r[0], None).await.unwrap()).as_u64(),
+            Some(1)
+        );
+    }
+}

@@ -120,3 +120,24 @@ fn python_packages_declared_by_the_environment_are_bundled_once() {
     assert!(rebuild.status.success(), "{err}");
     assert!(err.contains("from the cache"), "{err}");
 }
+
+#[test]
+fn python_tasks_run_in_warm_instances_when_the_environment_allows() {
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python/bench/env.toml");
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--env"])
+        .arg(&manifest)
+        .arg(py_example("bench"))
+        .args(["tasks", "300"])
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"ops\": 300"), "{text}");
+}

@@ -365,7 +365,7 @@ async fn actor_lifetime(
         }
         while let Some(call) = mailbox.recv().await {
             let label: Arc<str> = Arc::from(format!("{class}.{}", call.method));
-            store.data_mut().label = label.clone();
+            store.data_mut().set_label(label.clone());
             let values = match resolve_args(call.args, &label).await {
                 Ok(v) => v,
                 Err(e) => {

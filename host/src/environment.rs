@@ -69,6 +69,10 @@ pub struct Environment {
     pub actor_resources: Option<Resources>,
     /// Whether the working directory was packed now (false: found in the cache).
     pub packed_now: bool,
+    /// Tasks may run in a warm instance that ran earlier tasks of the same
+    /// job and environment (one at a time), as Ray reuses worker processes:
+    /// module-level state persists between them. Off by default.
+    pub reuse_instances: bool,
     /// The manifest's `[environments.NAME]` tables, for tasks and actors that
     /// ask for one.
     pub named: BTreeMap<String, std::sync::Arc<Environment>>,
@@ -94,6 +98,7 @@ impl Environment {
             task_resources: None,
             actor_resources: None,
             packed_now: false,
+            reuse_instances: false,
             named: BTreeMap::new(),
         }
     }
@@ -199,6 +204,16 @@ impl Environment {
         }
 
         let files = m.files.unwrap_or_default();
+        let reuse_instances = match runtime.reuse_instances {
+            Some(r) if *r.get_ref() && files.scratch == Some(true) => {
+                return Err(at(
+                    Some(r.span()),
+                    "runtime.reuse_instances: cannot be combined with files.scratch (a reused instance keeps its mounts); drop one of them".into(),
+                ))
+            }
+            Some(r) => r.into_inner(),
+            None => false,
+        };
         let mut hasher = Sha256::new();
         hasher.update(text.as_bytes());
         let mut working_dir = None;
@@ -308,6 +323,7 @@ impl Environment {
             task_resources,
             actor_resources,
             packed_now,
+            reuse_instances,
             named: BTreeMap::new(),
         })
     }
@@ -418,6 +434,7 @@ struct Manifest {
 #[serde(deny_unknown_fields)]
 struct RuntimeSection {
     language: Option<Spanned<String>>,
+    reuse_instances: Option<Spanned<bool>>,
     packages: Option<Vec<Spanned<String>>>,
 }
 
@@ -654,6 +671,10 @@ mod tests {
         let e = parse("[runtime]\npackages = [\"serde\"]\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
         assert!(e.message.contains("python and java"), "{e}");
+
+        let e = parse("[runtime]\nreuse_instances = true\n[files]\nscratch = true\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("files.scratch"), "{e}");
 
         let e = parse("[limits]\ncpu_time = \"soon\"\n").unwrap_err();
         assert!(e.message.contains("250ms"), "{e}");

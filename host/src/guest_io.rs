@@ -11,6 +11,26 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
 use crate::logs::{Level, LogLine, LogSink};
 
+/// The task an instance runs now, shared with its output streams so lines
+/// are labelled by the current task even when the instance is reused (an
+/// actor's calls, a warm task instance).
+#[derive(Clone)]
+pub struct LabelCell(Arc<Mutex<Arc<str>>>);
+
+impl LabelCell {
+    pub fn new(label: Arc<str>) -> Self {
+        LabelCell(Arc::new(Mutex::new(label)))
+    }
+
+    pub fn get(&self) -> Arc<str> {
+        self.0.lock().clone()
+    }
+
+    pub fn set(&self, label: Arc<str>) {
+        *self.0.lock() = label;
+    }
+}
+
 /// The last bytes a guest wrote to stderr, quoted in trap errors (a Rust
 /// panic message lands there just before the trap).
 #[derive(Clone, Default)]
@@ -21,6 +41,11 @@ const TAIL_BYTES: usize = 2048;
 impl StderrTail {
     pub fn text(&self) -> String {
         self.0.lock().trim().to_string()
+    }
+
+    /// Forgets what earlier tasks of a reused instance wrote.
+    pub fn clear(&self) {
+        self.0.lock().clear();
     }
 
     fn push(&self, line: &str) {
@@ -41,13 +66,13 @@ impl StderrTail {
 #[derive(Clone)]
 pub struct GuestOutput {
     sink: LogSink,
-    label: Arc<str>,
+    label: LabelCell,
     level: Level,
     tail: Option<StderrTail>,
 }
 
 impl GuestOutput {
-    pub fn stdout(sink: LogSink, label: Arc<str>) -> Self {
+    pub fn stdout(sink: LogSink, label: LabelCell) -> Self {
         GuestOutput {
             sink,
             label,
@@ -56,7 +81,7 @@ impl GuestOutput {
         }
     }
 
-    pub fn stderr(sink: LogSink, label: Arc<str>, tail: StderrTail) -> Self {
+    pub fn stderr(sink: LogSink, label: LabelCell, tail: StderrTail) -> Self {
         GuestOutput {
             sink,
             label,
@@ -98,7 +123,7 @@ impl LineWriter {
             t.push(text);
         }
         (self.out.sink)(LogLine {
-            task: self.out.label.clone(),
+            task: self.out.label.get(),
             level: self.out.level,
             message: text.to_string(),
         });

@@ -18,7 +18,7 @@ use crate::bindings::wrun::runtime::{actors, context, logging, objects, tasks, t
 use crate::bindings::{ActorOptions, Arg, TaskOptions as WitTaskOptions, Value, WitError, WitId};
 use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
-use crate::guest_io::StderrTail;
+use crate::guest_io::{LabelCell, StderrTail};
 use crate::ids::{ActorId, TaskId};
 use crate::logs::{Level, LogLine};
 use crate::object_store::{Held, ObjectValue};
@@ -133,6 +133,8 @@ pub struct HostState {
     pub(crate) actor_id: Option<ActorId>,
     /// The task or method running now, for logs and errors.
     pub(crate) label: Arc<str>,
+    /// The same, as the instance's output streams see it.
+    pub(crate) label_cell: LabelCell,
     /// Nesting depth: tasks this instance submits run at `depth + 1`.
     pub(crate) depth: u32,
     /// The resources this instance holds; its CPU is lent out while blocked.
@@ -186,6 +188,12 @@ pub(crate) fn from_wit_value(table: &mut ResourceTable, v: Value) -> wasmtime::R
 }
 
 impl HostState {
+    /// Names the task or method now running (logs, errors, output lines).
+    pub(crate) fn set_label(&mut self, label: Arc<str>) {
+        self.label_cell.set(label.clone());
+        self.label = label;
+    }
+
     fn error(&self, kind: ErrorKind, message: impl Into<String>) -> WitError {
         TaskError::new(kind, self.label.to_string(), message).into()
     }

@@ -14,6 +14,7 @@ pub mod object_store;
 pub mod runtime;
 pub mod scheduler;
 pub mod values;
+mod warm;
 
 pub use environment::{Environment, ManifestError};
 pub use error::{ErrorKind, LoadError, TaskError};

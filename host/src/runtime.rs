@@ -22,7 +22,7 @@ use crate::bindings;
 use crate::engine::{CacheOutcome, ComponentCache, EngineOptions, WasmEngine};
 use crate::environment::{Environment, ManifestError, SCRATCH_GUEST_PATH};
 use crate::error::{ErrorKind, LoadError, TaskError};
-use crate::guest_io::{GuestOutput, StderrTail};
+use crate::guest_io::{GuestOutput, LabelCell, StderrTail};
 use crate::host_api::{from_wit_value, to_wit_value, HostState, MemoryLimit};
 use crate::ids::{ActorId, IdGen, JobId, ObjectId, TaskId};
 use crate::logs::{tracing_sink, LogSink};
@@ -188,6 +188,8 @@ pub(crate) struct RuntimeInner {
     /// Instance slots of the pool; waiting here instead of failing when full.
     pub(crate) slots: Arc<Semaphore>,
     pub(crate) counters: Counters,
+    /// Idle instances of environments that allow reuse.
+    pub(crate) warm: crate::warm::WarmPool,
     pub(crate) log_sink: LogSink,
     pub(crate) config: RuntimeConfig,
 }
@@ -245,6 +247,7 @@ impl Runtime {
                 actors: ActorRegistry::default(),
                 slots,
                 counters: Counters::default(),
+                warm: crate::warm::WarmPool::default(),
                 log_sink: config.log_sink.clone(),
                 config,
             }),
@@ -329,6 +332,7 @@ impl Runtime {
             .await
             .unwrap_or_else(|e| Err(internal("main", format!("the driver's task failed: {e}"))));
         self.inner.actors.kill_job(job.id);
+        self.inner.warm.drop_job(job.id);
         out
     }
 
@@ -442,17 +446,18 @@ impl RuntimeInner {
         ctx: InstanceCtx,
     ) -> Result<(Store<HostState>, bindings::Job), TaskError> {
         let tail = StderrTail::default();
+        let label_cell = LabelCell::new(ctx.label.clone());
         let mut wasi = ctx
             .env
             .wasi_builder()
             .map_err(|e| internal(&ctx.label, format!("{e:#}")))?;
         wasi.stdout(GuestOutput::stdout(
             self.log_sink.clone(),
-            ctx.label.clone(),
+            label_cell.clone(),
         ))
         .stderr(GuestOutput::stderr(
             self.log_sink.clone(),
-            ctx.label.clone(),
+            label_cell.clone(),
             tail.clone(),
         ));
         let scratch = if ctx.env.scratch {
@@ -485,6 +490,7 @@ impl RuntimeInner {
             task_id: ctx.task_id,
             actor_id: ctx.actor_id,
             label: ctx.label,
+            label_cell,
             depth: ctx.depth,
             grant: ctx.grant,
             deadline: None,
@@ -670,18 +676,40 @@ impl RuntimeInner {
             .map_err(|e| {
                 TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string())
             })?;
-        let _slot = self.slots.clone().acquire_owned().await;
-        let (mut store, inst) = self
-            .instantiate(InstanceCtx {
-                job: spec.job.clone(),
-                task_id: spec.id,
-                actor_id: None,
-                label: label.clone(),
-                depth: spec.depth,
-                grant: Some(grant),
-                env: spec.env.clone(),
-            })
-            .await?;
+        let reuse = spec.env.reuse_instances;
+        let warm_key = crate::warm::key(&spec.job, &spec.env);
+        let warm = if reuse {
+            self.warm.take(warm_key)
+        } else {
+            None
+        };
+        let (mut store, inst, slot) = match warm {
+            Some(w) => {
+                let mut store = w.store;
+                self.prepare_reused(store.data_mut(), spec, grant);
+                (store, w.instance, w.slot)
+            }
+            None => {
+                let slot = self
+                    .slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| internal(label, e))?;
+                let (store, inst) = self
+                    .instantiate(InstanceCtx {
+                        job: spec.job.clone(),
+                        task_id: spec.id,
+                        actor_id: None,
+                        label: label.clone(),
+                        depth: spec.depth,
+                        grant: Some(grant),
+                        env: spec.env.clone(),
+                    })
+                    .await?;
+                (store, inst, slot)
+            }
+        };
         let mut args = Vec::with_capacity(values.len());
         for v in values {
             args.push(
@@ -703,16 +731,46 @@ impl RuntimeInner {
             },
             None => call.await,
         };
-        let outputs = match res {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(named(e.into(), label)),
+        let outcome = match res {
+            Ok(Ok(outputs)) => {
+                let table = &mut store.data_mut().table;
+                outputs
+                    .into_iter()
+                    .map(|v| from_wit_value(table, v).map_err(|e| internal(label, e)))
+                    .collect()
+            }
+            Ok(Err(e)) => Err(named(e.into(), label)),
+            // A trap or an interruption leaves the instance unusable.
             Err(e) => return Err(classify(e, store.data(), label)),
         };
-        let table = &mut store.data_mut().table;
-        outputs
-            .into_iter()
-            .map(|v| from_wit_value(table, v).map_err(|e| internal(label, e)))
-            .collect()
+        if reuse {
+            // The guest returned normally: its instance may serve the next task.
+            drop(store.data_mut().grant.take());
+            let cap = (self.config.cpus.ceil() as usize).max(1) * 2;
+            let w = crate::warm::WarmInstance {
+                store,
+                instance: inst,
+                slot,
+            };
+            self.warm.give_back(warm_key, w, cap);
+        }
+        outcome
+    }
+
+    /// Readies a warm instance for another task.
+    fn prepare_reused(&self, s: &mut HostState, spec: &TaskSpec, grant: Grant) {
+        s.task_id = spec.id;
+        s.set_label(spec.label.clone());
+        s.depth = spec.depth;
+        s.grant = Some(grant);
+        s.deadline = None;
+        s.timed_out = false;
+        s.cpu_exceeded = false;
+        s.cpu_ticks_left = spec.env.cpu_time.map(|t| {
+            (t.as_nanos() / self.config.engine.epoch_tick.as_nanos().max(1)).max(1) as u64
+        });
+        s.limits.hit = false;
+        s.stderr_tail.clear();
     }
 
     pub(crate) fn create_actor(

@@ -1,0 +1,67 @@
+//! Warm task instances, for environments that allow reuse
+//! (`runtime.reuse_instances = true`).
+//!
+//! A fresh instance per task is the default and costs a few microseconds for
+//! a Rust guest, but hundreds for an interpreter (CPython starts its runtime
+//! in every instance). With reuse, a finished task's instance waits here,
+//! keyed by job and environment, and the next task of the same kind runs in
+//! it: one task at a time, module-level state carried over, as Ray reuses a
+//! worker process. An instance whose task trapped or timed out is dropped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::Store;
+
+use crate::bindings;
+use crate::environment::Environment;
+use crate::host_api::HostState;
+use crate::ids::JobId;
+use crate::runtime::LoadedJob;
+
+/// An idle instance with its pool slot.
+pub(crate) struct WarmInstance {
+    pub store: Store<HostState>,
+    pub instance: bindings::Job,
+    pub slot: OwnedSemaphorePermit,
+}
+
+/// Which instances may serve a task: same job, same environment.
+pub(crate) type WarmKey = (JobId, usize);
+
+pub(crate) fn key(job: &LoadedJob, env: &Arc<Environment>) -> WarmKey {
+    (job.id, Arc::as_ptr(env) as usize)
+}
+
+/// Idle instances by job and environment.
+#[derive(Default)]
+pub(crate) struct WarmPool {
+    idle: Mutex<HashMap<WarmKey, Vec<WarmInstance>>>,
+}
+
+impl WarmPool {
+    pub fn take(&self, key: WarmKey) -> Option<WarmInstance> {
+        self.idle.lock().get_mut(&key)?.pop()
+    }
+
+    /// Keeps `w` for a later task unless `cap` are idle already.
+    pub fn give_back(&self, key: WarmKey, w: WarmInstance, cap: usize) {
+        let mut idle = self.idle.lock();
+        let list = idle.entry(key).or_default();
+        if list.len() < cap {
+            list.push(w);
+        }
+    }
+
+    /// Drops the idle instances of a job that ended.
+    pub fn drop_job(&self, job: JobId) {
+        let gone: Vec<Vec<WarmInstance>> = {
+            let mut idle = self.idle.lock();
+            let keys: Vec<WarmKey> = idle.keys().filter(|k| k.0 == job).copied().collect();
+            keys.iter().filter_map(|k| idle.remove(k)).collect()
+        };
+        drop(gone);
+    }
+}
