@@ -26,4 +26,5 @@ fi
 exec "$CARGO_TARGET_DIR/release/wrun-bench" \
     --bench-wasm "$WRUN_EXAMPLES_DIR/bench.wasm" \
     --hello-wasm "$WRUN_EXAMPLES_DIR/hello.wasm" \
+    --py-bench-wasm "$WRUN_PY_EXAMPLES_DIR/bench.wasm" \
     --wrun "$WRUN_BIN" "${ray[@]}" "${extra[@]}"

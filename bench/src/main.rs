@@ -30,6 +30,12 @@ struct Args {
     /// The wrun binary.
     #[arg(long)]
     wrun: PathBuf,
+    /// The Python bench example and its environment (warm instances, real
+    /// clock); without them Python guests are not measured.
+    #[arg(long)]
+    py_bench_wasm: Option<PathBuf>,
+    #[arg(long, default_value = "examples/python/bench/env.toml")]
+    py_env: PathBuf,
     /// Python of the Ray venv; without it only wrun is measured.
     #[arg(long)]
     ray_python: Option<PathBuf>,
@@ -170,6 +176,24 @@ async fn measure_wrun(args: &Args) -> anyhow::Result<WrunFigures> {
     rows.push(("put_get_1mib_gbps", median(pg1)));
     rows.push(("put_get_100mib_gbps", median(pg100)));
 
+    // Python no-op tasks, in warm instances.
+    if let Some(py) = &args.py_bench_wasm {
+        runs("Python no-op tasks");
+        let env = rt
+            .load_environment(&args.py_env)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let pyjob = rt
+            .load_job_file_in(py, env)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        mode(&rt, &pyjob, &["tasks", "500"]).await?;
+        let mut rates = Vec::new();
+        for _ in 0..args.runs {
+            let v = mode(&rt, &pyjob, &["tasks", if q { "1000" } else { "5000" }]).await?;
+            rates.push(field(&v, "per_second"));
+        }
+        rows.push(("py_task_bulk_per_s", median(rates)));
+    }
+
     // RSS per idle actor, measured in this process from the host API.
     runs("idle actor RSS");
     // A fresh runtime, so no pool slot is warm from the workloads above.
@@ -270,6 +294,14 @@ fn print_report(w: &WrunFigures, ray: Option<&serde_json::Value>) {
             ray_key: "task_bulk_per_s",
             higher_is_better: true,
             target: ">= 50x",
+        },
+        Row {
+            name: "Python no-op tasks, bulk (warm)",
+            unit: "tasks/s",
+            wrun: w.get("py_task_bulk_per_s"),
+            ray_key: "task_bulk_per_s",
+            higher_is_better: true,
+            target: ">= 10x",
         },
         Row {
             name: "no-op task round trip p50",
