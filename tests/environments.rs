@@ -604,3 +604,26 @@ async fn reused_instances_carry_module_state_and_a_trap_discards_one() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_holding_too_many_references_is_stopped_with_the_remedy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let path = dir.path().join("few.toml");
+    std::fs::write(&path, "[limits]\nmax_refs = 1000\n").unwrap();
+    let env = rt.load_environment(&path).unwrap();
+    let job = rt.load_job_file_in(&example("bench"), env).unwrap();
+    let e = rt
+        .run_main(&job, vec!["tasks".into(), "2000".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Trap, "{e}");
+    assert!(
+        e.message.contains("more than 1000 object references")
+            && e.message.contains("limits.max_refs"),
+        "{e}"
+    );
+    // Within the limit the same job runs.
+    let ok = rt.run_main(&job, vec!["tasks".into(), "500".into()]).await;
+    assert!(ok.is_ok(), "{ok:?}");
+}

@@ -276,6 +276,9 @@ impl Environment {
                 limits.max_object_bytes =
                     size(&v, "limits.max_object").map_err(|e| at(Some(v.span()), e))?;
             }
+            if let Some(n) = l.max_refs {
+                limits.max_refs = n;
+            }
             if let Some(v) = l.cpu_time {
                 cpu_time = Some(duration(&v).map_err(|e| at(Some(v.span()), e))?);
             }
@@ -458,6 +461,7 @@ struct Capabilities {
 #[serde(deny_unknown_fields)]
 struct LimitsSection {
     memory: Option<Spanned<SizeValue>>,
+    max_refs: Option<usize>,
     cpu_time: Option<Spanned<String>>,
     max_object: Option<Spanned<SizeValue>>,
 }

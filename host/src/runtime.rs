@@ -60,6 +60,8 @@ pub struct JobLimits {
     pub memory_per_instance: usize,
     /// The largest object a guest may put, in bytes.
     pub max_object_bytes: usize,
+    /// Object references (and other handles) one instance may hold at once.
+    pub max_refs: usize,
 }
 
 impl Default for JobLimits {
@@ -67,6 +69,7 @@ impl Default for JobLimits {
         JobLimits {
             memory_per_instance: 512 << 20,
             max_object_bytes: 1 << 30,
+            max_refs: 1_000_000,
         }
     }
 }
@@ -501,8 +504,10 @@ impl RuntimeInner {
             env: ctx.env,
             scratch,
         };
+        let max_refs = state.env.limits.max_refs;
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_max_component_handles(max_refs);
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
             // The callback runs once per epoch tick while the guest runs (not
@@ -1010,6 +1015,10 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
             "wasm trap: out of bounds memory access (in Rust and C guests, often a stack overflow of the in-memory shadow stack)".to_string()
         }
         Some(t) => t.to_string(),
+        None if format!("{e:#}").contains("store handle limit exceeded") => format!(
+            "the guest holds more than {} object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
+            state.env.limits.max_refs
+        ),
         None => format!("{e:#}"),
     };
     let tail = state.stderr_tail.text();
