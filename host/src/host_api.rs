@@ -28,9 +28,7 @@ use crate::scheduler::{Grant, Resources};
 /// The WIT `value` record with its bytes in a shared [`Bytes`]: lowered into
 /// the guest straight from the store's buffer, so a `get` copies the bytes
 /// once.
-#[derive(
-    wasmtime::component::ComponentType, wasmtime::component::Lower, wasmtime::component::Lift,
-)]
+#[derive(wasmtime::component::ComponentType, wasmtime::component::Lower)]
 #[component(record)]
 pub(crate) struct SharedValue {
     #[component(name = "data")]
@@ -61,6 +59,13 @@ pub(crate) fn link_shared_objects(
     objects.func_wrap(
         "put",
         |mut store: wasmtime::StoreContextMut<'_, HostState>, (v,): (GuestValue,)| {
+            // Refuse an object over the limit before copying a byte of it.
+            if let Some(e) = store.data().object_too_large(v.data.len()) {
+                for r in v.refs {
+                    store.data_mut().table.delete(r)?;
+                }
+                return Ok((Err(e),));
+            }
             let data = Bytes::copy_from_slice(v.data.as_le_slice(&store));
             let value = SharedValue { data, refs: v.refs };
             Ok((store.data_mut().put_shared(value)?,))
@@ -288,16 +293,23 @@ impl types::HostObjectRef for HostState {
 
 impl HostState {
     /// Stores a value a guest put (the `put` import).
-    fn put_shared(&mut self, v: SharedValue) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+    /// The error for a `put` of `len` bytes over the environment's limit.
+    fn object_too_large(&self, len: usize) -> Option<WitError> {
         let max = self.env.limits.max_object_bytes;
-        if v.data.len() > max {
-            return Ok(Err(self.error(
+        (len > max).then(|| {
+            self.error(
                 ErrorKind::InvalidArgument,
-                format!(
-                    "put of {} bytes exceeds the job's object size limit of {max} bytes",
-                    v.data.len()
-                ),
-            )));
+                format!("put of {len} bytes exceeds the job's object size limit of {max} bytes"),
+            )
+        })
+    }
+
+    fn put_shared(&mut self, v: SharedValue) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+        if let Some(e) = self.object_too_large(v.data.len()) {
+            for r in v.refs {
+                self.table.delete(r)?;
+            }
+            return Ok(Err(e));
         }
         let mut refs = Vec::with_capacity(v.refs.len());
         for r in v.refs {
