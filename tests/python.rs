@@ -1,15 +1,25 @@
 //! Python guests: the examples built with the Python SDK (componentize-py)
 //! run on the same host and give the same results as the Rust ones.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wrun_tests::{example, py_example, shared_cache_dir, wrun_bin};
 
 /// Runs `wrun submit` with the shared component cache (a Python component
 /// compiles in seconds, once).
-fn submit(component: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(wrun_bin())
-        .arg("submit")
+fn submit(component: &Path, args: &[&str]) -> (i32, String, String) {
+    submit_in(None, component, args)
+}
+
+/// The same, in the environment of `manifest` (relative to the repository).
+fn submit_in(manifest: Option<&str>, component: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(wrun_bin());
+    cmd.arg("submit");
+    if let Some(m) = manifest {
+        cmd.arg("--env").arg(repo().join(m));
+    }
+    let out = cmd
         .arg(component)
         .args(args)
         .env("WRUN_CACHE_DIR", shared_cache_dir())
@@ -20,6 +30,10 @@ fn submit(component: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).trim().to_string(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 #[test]
@@ -63,22 +77,13 @@ fn python_wordcount_matches_the_rust_wordcount() {
 
 #[test]
 fn python_jobs_run_in_their_declared_environment() {
-    let manifest =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python/hello/env.toml");
-    let out = Command::new(wrun_bin())
-        .args(["submit", "--env"])
-        .arg(&manifest)
-        .arg(py_example("hello"))
-        .arg("Ada")
-        .env("WRUN_CACHE_DIR", shared_cache_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, out, err) = submit_in(
+        Some("examples/python/hello/env.toml"),
+        &py_example("hello"),
+        &["Ada"],
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Bonjour, Ada!");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "Bonjour, Ada!");
     // Without the manifest the variable is not there.
     let (_, plain, _) = submit(&py_example("hello"), &["Ada"]);
     assert_eq!(plain, "Hello, Ada!");
@@ -86,26 +91,18 @@ fn python_jobs_run_in_their_declared_environment() {
 
 #[test]
 fn python_packages_declared_by_the_environment_are_bundled_once() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let manifest = root.join("examples/python/report/env.toml");
-    let out = Command::new(wrun_bin())
-        .args(["submit", "--env"])
-        .arg(&manifest)
-        .arg(py_example("report"))
-        .arg("3")
-        .env("WRUN_CACHE_DIR", shared_cache_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, table, err) = submit_in(
+        Some("examples/python/report/env.toml"),
+        &py_example("report"),
+        &["3"],
     );
-    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code, 0, "{err}");
     assert!(
         table.contains("|   3 |     9 |    27 |"),
         "tabulate formatted it: {table}"
     );
+    let root = repo();
+    let manifest = root.join("examples/python/report/env.toml");
     // Building again finds the packages in the cache instead of installing them.
     let dir = tempfile::tempdir().unwrap();
     let rebuild = Command::new("bash")
@@ -123,21 +120,11 @@ fn python_packages_declared_by_the_environment_are_bundled_once() {
 
 #[test]
 fn python_tasks_run_in_warm_instances_when_the_environment_allows() {
-    let manifest =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python/bench/env.toml");
-    let out = Command::new(wrun_bin())
-        .args(["submit", "--env"])
-        .arg(&manifest)
-        .arg(py_example("bench"))
-        .args(["tasks", "300"])
-        .env("WRUN_CACHE_DIR", shared_cache_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, text, err) = submit_in(
+        Some("examples/python/bench/env.toml"),
+        &py_example("bench"),
+        &["tasks", "300"],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code, 0, "{err}");
     assert!(text.contains("\"ops\": 300"), "{text}");
 }
