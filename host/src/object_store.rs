@@ -573,6 +573,19 @@ mod tests {
     use super::*;
     use crate::ids::IdGen;
 
+    /// `n` objects of 400 bytes, object `i` filled with the byte `i`.
+    fn put_filled(s: &Arc<dyn ObjectStore>, ids: &IdGen, n: u8) -> Vec<Held> {
+        (0..n)
+            .map(|i| {
+                Held::put(
+                    s,
+                    ObjectId(ids.next()),
+                    ObjectValue::from_bytes(vec![i; 400]),
+                )
+            })
+            .collect()
+    }
+
     fn store(cap: usize, dir: &Path) -> (Arc<dyn ObjectStore>, IdGen) {
         let ids = IdGen::for_node(1);
         let s: Arc<dyn ObjectStore> = Arc::new(LocalObjectStore::new(ids.node_id(), cap, dir));
@@ -645,15 +658,7 @@ mod tests {
     async fn objects_over_the_cap_spill_to_disk_and_come_back_intact() {
         let dir = tempfile::tempdir().unwrap();
         let (s, ids) = store(1000, dir.path());
-        let held: Vec<Held> = (0..5u8)
-            .map(|i| {
-                Held::put(
-                    &s,
-                    ObjectId(ids.next()),
-                    ObjectValue::from_bytes(vec![i; 400]),
-                )
-            })
-            .collect();
+        let held = put_filled(&s, &ids, 5);
         let st = s.stats();
         assert!(st.bytes_in_memory <= 1000, "{st:?}");
         assert!(st.spilled_objects >= 3, "{st:?}");
@@ -676,15 +681,7 @@ mod tests {
     async fn concurrent_readers_of_spilled_objects_all_get_them() {
         let dir = tempfile::tempdir().unwrap();
         let (s, ids) = store(1000, dir.path());
-        let held: Vec<Held> = (0..6u8)
-            .map(|i| {
-                Held::put(
-                    &s,
-                    ObjectId(ids.next()),
-                    ObjectValue::from_bytes(vec![i; 400]),
-                )
-            })
-            .collect();
+        let held = put_filled(&s, &ids, 6);
         let mut readers = tokio::task::JoinSet::new();
         for round in 0..60 {
             let h = held[round % held.len()].clone();
