@@ -627,3 +627,30 @@ async fn a_guest_holding_too_many_references_is_stopped_with_the_remedy() {
     let ok = rt.run_main(&job, vec!["tasks".into(), "500".into()]).await;
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_warm_instances_give_their_slots_to_other_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = wrun_tests::config(dir.path());
+    cfg.engine.max_instances = 3;
+    let rt = Runtime::new(cfg).unwrap();
+    let path = dir.path().join("reuse.toml");
+    std::fs::write(&path, "[runtime]\nreuse_instances = true\n").unwrap();
+    // Three jobs with reuse each leave a warm instance behind: every slot idle.
+    for _ in 0..3 {
+        let env = rt.load_environment(&path).unwrap();
+        let job = rt.load_job_file_in(&example("hostile"), env).unwrap();
+        let r = rt
+            .submit(&job, "noop", vec![], TaskOptions::default())
+            .unwrap();
+        rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap();
+    }
+    // A fresh-instance job still gets a slot.
+    let plain = rt.load_job_file(&example("hostile")).unwrap();
+    let r = rt
+        .submit(&plain, "noop", vec![], TaskOptions::default())
+        .unwrap();
+    rt.get(&r[0], Some(Duration::from_secs(10)))
+        .await
+        .expect("a slot was freed");
+}

@@ -695,6 +695,8 @@ impl RuntimeInner {
                 (store, w.instance, w.slot)
             }
             None => {
+                // Idle warm instances give way to work that needs a slot.
+                while self.slots.available_permits() == 0 && self.warm.evict_one() {}
                 let slot = self
                     .slots
                     .clone()

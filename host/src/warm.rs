@@ -55,6 +55,15 @@ impl WarmPool {
         }
     }
 
+    /// Drops one idle instance, freeing its pool slot; false if none is idle.
+    pub fn evict_one(&self) -> bool {
+        let evicted = {
+            let mut idle = self.idle.lock();
+            idle.values_mut().find_map(|list| list.pop())
+        };
+        evicted.is_some()
+    }
+
     /// Drops the idle instances of a job that ended.
     pub fn drop_job(&self, job: JobId) {
         let gone: Vec<Vec<WarmInstance>> = {
