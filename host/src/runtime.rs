@@ -1017,11 +1017,17 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
             "wasm trap: out of bounds memory access (in Rust and C guests, often a stack overflow of the in-memory shadow stack)".to_string()
         }
         Some(t) => t.to_string(),
-        None if format!("{e:#}").contains("store handle limit exceeded") => format!(
-            "the guest holds more than {} object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
-            state.env.limits.max_refs
-        ),
-        None => format!("{e:#}"),
+        None => {
+            let text = format!("{e:#}");
+            if text.contains("store handle limit exceeded") {
+                format!(
+                    "the guest holds more than {} object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
+                    state.env.limits.max_refs
+                )
+            } else {
+                text
+            }
+        }
     };
     let tail = state.stderr_tail.text();
     if !tail.is_empty() {

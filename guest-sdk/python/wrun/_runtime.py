@@ -186,6 +186,15 @@ _ACTOR_OPTIONS = {
 _ALIASES = {"num_cpus": "cpus", "lifetime": None, "max_calls": None}
 
 
+def _with_options(obj: Any, kind: str, allowed: set, options: Dict[str, Any]) -> Any:
+    """A copy of ``obj`` (a remote function or actor class) with ``options``
+    merged over its own, so ``f.options(...)`` never changes ``f``."""
+    copy = type(obj).__new__(type(obj))
+    copy.__dict__.update(obj.__dict__)
+    copy._options = {**obj._options, **_check_options(kind, allowed, options)}
+    return copy
+
+
 def _check_options(kind: str, allowed: set, options: Dict[str, Any]) -> Dict[str, Any]:
     out = {}
     for k, v in options.items():
@@ -242,12 +251,7 @@ class RemoteFunction:
         a trap, timeout or memory-limit failure), ``retry_exceptions`` (also
         retry when it raises), ``timeout`` (seconds per attempt) and
         ``environment`` (a named environment of the job's manifest)."""
-        merged = dict(self._options)
-        merged.update(_check_options("task", _TASK_OPTIONS, options))
-        copy = RemoteFunction.__new__(RemoteFunction)
-        copy.__dict__.update(self.__dict__)
-        copy._options = merged
-        return copy
+        return _with_options(self, "task", _TASK_OPTIONS, options)
 
     def _wit_options(self) -> Any:
         o = self._options
@@ -328,12 +332,7 @@ class ActorClass:
         instance fails), ``cpus`` (held while it lives; the environment's
         default, or 0, when unset), ``memory``, ``resources`` and
         ``environment``."""
-        merged = dict(self._options)
-        merged.update(_check_options("actor", _ACTOR_OPTIONS, options))
-        copy = ActorClass.__new__(ActorClass)
-        copy.__dict__.update(self.__dict__)
-        copy._options = merged
-        return copy
+        return _with_options(self, "actor", _ACTOR_OPTIONS, options)
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         """Creates the actor; returns its handle."""
