@@ -9,3 +9,6 @@ export WRUN_EXAMPLES_DIR="$CARGO_TARGET_DIR/wasm32-wasip2/release"
 export WRUN_BIN="$CARGO_TARGET_DIR/release/wrun"
 # Where the Python example components land.
 export WRUN_PY_EXAMPLES_DIR="$CARGO_TARGET_DIR/python"
+# Where the C++ and Java example components land.
+export WRUN_CPP_EXAMPLES_DIR="$CARGO_TARGET_DIR/cpp"
+export WRUN_JAVA_EXAMPLES_DIR="$CARGO_TARGET_DIR/java"

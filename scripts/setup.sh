@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing wrun needs, idempotently: a Rust
-# toolchain with the wasm32-wasip2 target, and componentize-py (in a venv)
-# for Python guests. Safe to run on every build.
+# toolchain with the wasm32-wasip2 target, componentize-py (in a venv) for
+# Python guests, clang-19 with the wasm32 sysroot, wit-bindgen and wasm-tools
+# for C++ guests, and the Java guest toolchain once runtimes/java has one.
+# Safe to run on every build.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -19,3 +21,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
 fi
 mkdir -p "$CARGO_TARGET_DIR"
 "$WRUN_ROOT/runtimes/python/setup.sh" >/dev/null
+"$WRUN_ROOT/runtimes/cpp/setup.sh" >/dev/null
+if [ -x "$WRUN_ROOT/runtimes/java/setup.sh" ]; then
+    "$WRUN_ROOT/runtimes/java/setup.sh" >/dev/null
+fi

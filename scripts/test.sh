@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit tests, SDK tests (Rust and Python), and the
+# Runs the whole test suite: unit tests, SDK tests (Rust, Python, C++), and the
 # end-to-end tests that drive the real CLI and host API with the real example
 # components of every language.
 set -euo pipefail
@@ -9,3 +9,5 @@ cd "$WRUN_ROOT"
 cargo test --release --workspace -- --test-threads=2
 # The Python SDK's own tests (its codec), with the machine's Python.
 python3 -m pytest -q guest-sdk/python/tests
+# The C++ SDK's own tests (its codec), natively with sanitizers.
+guest-sdk/cpp/tests/run.sh

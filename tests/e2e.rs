@@ -290,13 +290,13 @@ async fn a_component_is_compiled_once_then_loaded_from_the_cache() {
         .unwrap()
         .load_job_file(&example("pi"))
         .unwrap();
-    assert_eq!(first.cache, CacheOutcome::Compiled);
+    assert_eq!(first.components[0].cache, CacheOutcome::Compiled);
     let second = Runtime::new(cfg)
         .unwrap()
         .load_job_file(&example("pi"))
         .unwrap();
-    assert_eq!(second.cache, CacheOutcome::Hit);
-    assert_eq!(first.hash, second.hash);
+    assert_eq!(second.components[0].cache, CacheOutcome::Hit);
+    assert_eq!(first.hash(), second.hash());
     assert!(
         second.load_time < first.load_time,
         "hit {:?} vs compile {:?}",

@@ -1,7 +1,7 @@
 //! Helpers of the end-to-end tests: where the real example components and the
 //! `wrun` binary are, and runtimes that collect guest logs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use wrun_host::logs::LogLine;
@@ -29,11 +29,12 @@ pub fn example(name: &str) -> PathBuf {
     p
 }
 
-/// The component of a Python example, built by `scripts/build.sh`.
-pub fn py_example(name: &str) -> PathBuf {
-    let dir = std::env::var_os("WRUN_PY_EXAMPLES_DIR")
+/// The component of a guest example in `lang` (python, cpp, java), built
+/// by `scripts/build.sh` into the directory `dir_var` names.
+fn guest_example(dir_var: &str, default_dir: &str, name: &str) -> PathBuf {
+    let dir = std::env::var_os(dir_var)
         .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("python"));
+        .unwrap_or_else(|| target_dir().join(default_dir));
     let p = dir.join(format!("{name}.wasm"));
     assert!(
         p.exists(),
@@ -41,6 +42,52 @@ pub fn py_example(name: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// The component of a Python example, built by `scripts/build.sh`.
+pub fn py_example(name: &str) -> PathBuf {
+    guest_example("WRUN_PY_EXAMPLES_DIR", "python", name)
+}
+
+/// The component of a C++ example, built by `scripts/build.sh`.
+pub fn cpp_example(name: &str) -> PathBuf {
+    guest_example("WRUN_CPP_EXAMPLES_DIR", "cpp", name)
+}
+
+/// The component of a Java example, built by `scripts/build.sh`.
+pub fn java_example(name: &str) -> PathBuf {
+    guest_example("WRUN_JAVA_EXAMPLES_DIR", "java", name)
+}
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// What one `wrun` command printed.
+pub struct Run {
+    pub code: i32,
+    /// Standard output, trimmed.
+    pub out: String,
+    pub err: String,
+}
+
+/// Runs `wrun submit OPTIONS COMPONENT ARGS` with the shared component cache
+/// (a Python component compiles in seconds, once).
+pub fn submit_with(options: &[std::ffi::OsString], component: &Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(wrun_bin())
+        .arg("submit")
+        .args(options)
+        .arg(component)
+        .args(args)
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// A compiled-component cache shared by test runs, for components that take

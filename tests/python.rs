@@ -1,39 +1,23 @@
 //! Python guests: the examples built with the Python SDK (componentize-py)
 //! run on the same host and give the same results as the Rust ones.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use wrun_tests::{example, py_example, shared_cache_dir, wrun_bin};
+use wrun_tests::{example, py_example, repo, submit_with};
 
-/// Runs `wrun submit` with the shared component cache (a Python component
-/// compiles in seconds, once).
 fn submit(component: &Path, args: &[&str]) -> (i32, String, String) {
     submit_in(None, component, args)
 }
 
 /// The same, in the environment of `manifest` (relative to the repository).
 fn submit_in(manifest: Option<&str>, component: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = Command::new(wrun_bin());
-    cmd.arg("submit");
-    if let Some(m) = manifest {
-        cmd.arg("--env").arg(repo().join(m));
-    }
-    let out = cmd
-        .arg(component)
-        .args(args)
-        .env("WRUN_CACHE_DIR", shared_cache_dir())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let options = match manifest {
+        Some(m) => vec!["--env".into(), repo().join(m).into_os_string()],
+        None => vec![],
+    };
+    let r = submit_with(&options, component, args);
+    (r.code, r.out, r.err)
 }
 
 #[test]

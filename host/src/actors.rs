@@ -16,7 +16,7 @@ use crate::ids::{ActorId, JobId, TaskId};
 use crate::object_store::{Held, ObjectValue};
 use crate::runtime::{
     classify, internal, resolve_args, resolve_environment, InstanceCtx, LoadedJob, Returns,
-    RuntimeInner, TaskArg,
+    RuntimeInner, Target, TaskArg,
 };
 use crate::scheduler::Resources;
 
@@ -153,7 +153,10 @@ impl ActorRegistry {
 
 /// What an actor is made of: its class, constructor arguments and policy.
 pub(crate) struct ActorSpec {
+    /// `NAME` (of the creator's component) or `COMPONENT/NAME`.
     pub class: String,
+    /// The creator's component, which a bare class name refers to.
+    pub caller_component: usize,
     pub args: Vec<TaskArg>,
     /// `None`: the environment's default for actors, or nothing.
     pub resources: Option<Resources>,
@@ -182,6 +185,7 @@ pub(crate) fn create(
             "the class name is empty",
         ));
     }
+    let target = job.resolve(spec.caller_component, &class)?;
     let id = ActorId(rt.ids.next());
     if let Some(n) = &name {
         let mut names = rt.actors.names.lock();
@@ -207,7 +211,15 @@ pub(crate) fn create(
         runner: Mutex::new(None),
     });
     rt.actors.actors.lock().insert(id, entry.clone());
-    let runner = tokio::spawn(run_actor(rt.clone(), job.clone(), id, spec, env, rx));
+    let runner = tokio::spawn(run_actor(
+        rt.clone(),
+        job.clone(),
+        id,
+        spec,
+        target,
+        env,
+        rx,
+    ));
     *entry.runner.lock() = Some(runner);
     Ok(id)
 }
@@ -264,11 +276,12 @@ async fn run_actor(
     job: Arc<LoadedJob>,
     id: ActorId,
     spec: ActorSpec,
+    target: Target,
     env: Arc<Environment>,
     mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
 ) {
     let class = spec.class.clone();
-    let why = actor_lifetime(&rt, &job, id, spec, env, &mut mailbox).await;
+    let why = actor_lifetime(&rt, &job, id, spec, target, env, &mut mailbox).await;
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
     rt.actors.bury(id, &why);
     if let Some(e) = rt.actors.remove(id) {
@@ -292,6 +305,7 @@ async fn actor_lifetime(
     job: &Arc<LoadedJob>,
     id: ActorId,
     spec: ActorSpec,
+    target: Target,
     env: Arc<Environment>,
     mailbox: &mut mpsc::UnboundedReceiver<ActorCall>,
 ) -> String {
@@ -330,6 +344,7 @@ async fn actor_lifetime(
         let (mut store, inst) = match rt
             .instantiate(InstanceCtx {
                 job: job.clone(),
+                component: target.component,
                 task_id: TaskId(rt.ids.next()),
                 actor_id: Some(id),
                 label: ctor_label.clone(),
@@ -350,7 +365,10 @@ async fn actor_lifetime(
             }
         }
         let guest = inst.wrun_runtime_guest();
-        match guest.call_construct(&mut store, class, &ctor_args).await {
+        match guest
+            .call_construct(&mut store, &target.name, &ctor_args)
+            .await
+        {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return format!("its constructor failed: {}", TaskError::from(e)),
             Err(e) => {

@@ -73,7 +73,12 @@ impl From<ErrorKind> for WitErrorKind {
 
 impl From<WitError> for TaskError {
     fn from(e: WitError) -> Self {
-        TaskError::new(e.kind.into(), e.task, e.message)
+        TaskError {
+            kind: e.kind.into(),
+            task: e.task,
+            language: e.language,
+            message: e.message,
+        }
     }
 }
 
@@ -82,6 +87,7 @@ impl From<TaskError> for WitError {
         WitError {
             kind: e.kind.into(),
             task: e.task,
+            language: e.language,
             message: e.message,
         }
     }

@@ -50,6 +50,8 @@ pub struct TaskError {
     pub kind: ErrorKind,
     /// The task or method that failed, e.g. `fib` or `Counter.incr`.
     pub task: String,
+    /// The language of the guest that raised it; empty when the runtime did.
+    pub language: String,
     pub message: String,
 }
 
@@ -58,6 +60,7 @@ impl TaskError {
         TaskError {
             kind,
             task: task.into(),
+            language: String::new(),
             message: message.into(),
         }
     }
@@ -65,13 +68,11 @@ impl TaskError {
 
 impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} in `{}`: {}",
-            self.kind.as_str(),
-            self.task,
-            self.message
-        )
+        write!(f, "{} in `{}`", self.kind.as_str(), self.task)?;
+        if !self.language.is_empty() {
+            write!(f, " ({})", self.language)?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 
@@ -89,6 +90,8 @@ pub enum LoadError {
     Malformed { what: String, reason: String },
     #[error("{what} does not fit the wrun:runtime/job world ({reason}); build it with the wrun guest SDK and `wrun::export_job!`")]
     WrongWorld { what: String, reason: String },
+    #[error("{what}: {reason}")]
+    ComponentName { what: String, reason: String },
     #[error("compiled-component cache at {path}: {reason}")]
     Cache { path: String, reason: String },
 }

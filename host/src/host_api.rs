@@ -134,6 +134,9 @@ pub struct HostState {
     pub(crate) limits: MemoryLimit,
     pub(crate) rt: Arc<RuntimeInner>,
     pub(crate) job: Arc<LoadedJob>,
+    /// Which of the job's components this instance runs (bare names in its
+    /// calls refer to it).
+    pub(crate) component: usize,
     pub(crate) task_id: TaskId,
     pub(crate) actor_id: Option<ActorId>,
     /// The task or method running now, for logs and errors.
@@ -451,10 +454,15 @@ impl tasks::Host for HostState {
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,
         };
-        match self
-            .rt
-            .submit_task(&self.job, &self.env, function, args, opts, self.depth + 1)
-        {
+        match self.rt.submit_task(
+            &self.job,
+            self.component,
+            &self.env,
+            function,
+            args,
+            opts,
+            self.depth + 1,
+        ) {
             Ok(held) => Ok(Ok(self.push_refs(held)?)),
             Err(e) => Ok(Err(e.into())),
         }
@@ -493,6 +501,7 @@ impl actors::Host for HostState {
                 &self.job,
                 ActorSpec {
                     class,
+                    caller_component: self.component,
                     args,
                     resources: res,
                     name,

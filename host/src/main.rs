@@ -65,6 +65,11 @@ struct SubmitArgs {
     env: Option<PathBuf>,
     /// The job's component (.wasm), built with a wrun guest SDK.
     job: PathBuf,
+    /// Another component of the job, as NAME=FILE.wasm (repeatable), in any
+    /// guest language: the job's guests call its tasks and actor classes as
+    /// `NAME/function` and `NAME/Class`.
+    #[arg(long = "component", value_name = "NAME=FILE.wasm", value_parser = parse_component)]
+    components: Vec<(String, PathBuf)>,
     /// Arguments passed to the job's `main`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
@@ -90,6 +95,17 @@ struct SubmitArgs {
     /// Print load and run times to stderr.
     #[arg(long)]
     timing: bool,
+}
+
+fn parse_component(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "`{s}` is not NAME=FILE.wasm (e.g. --component stats=build/stats.wasm)"
+        )),
+    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -234,7 +250,7 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             None => Arc::new(wrun_host::Environment::deny_all(rt_limits)),
         };
         let env_time = start.elapsed();
-        let job = match rt.load_job_file_in(&a.job, env.clone()) {
+        let job = match rt.load_multi_job_in(&a.job, &a.components, env.clone()) {
             Ok(j) => j,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -264,11 +280,11 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "wrun: job {} ({}, component {}): load {:.1} ms, total {:.1} ms, tasks {} ok / {} failed",
                 job.name,
-                match job.cache {
+                match job.components[0].cache {
                     wrun_host::engine::CacheOutcome::Hit => "cache hit",
                     wrun_host::engine::CacheOutcome::Compiled => "compiled",
                 },
-                &job.hash[..12],
+                &job.hash()[..12],
                 loaded.as_secs_f64() * 1e3,
                 start.elapsed().as_secs_f64() * 1e3,
                 c.finished.load(Ordering::Relaxed),

@@ -155,20 +155,83 @@ pub enum TaskArg {
     Ref(Held),
 }
 
-/// A job's component, compiled and pre-linked.
-pub struct LoadedJob {
-    pub id: JobId,
+/// One component of a job, compiled and pre-linked.
+pub struct JobComponent {
+    /// What calls from other components use (`NAME/function`); the driver's
+    /// is the job's name.
     pub name: String,
     /// SHA-256 of the component.
     pub hash: String,
     pub cache: CacheOutcome,
+    pub(crate) pre: bindings::JobPre<HostState>,
+}
+
+/// A job: its driver's component and any others it calls by name (in any
+/// guest language), sharing one id, namespace and environment.
+pub struct LoadedJob {
+    pub id: JobId,
+    pub name: String,
+    /// `components[0]` is the driver's (it runs `main`).
+    pub components: Vec<JobComponent>,
     /// How long loading took (compile or cache hit).
     pub load_time: Duration,
     /// Named actors are registered here unless a namespace is given.
     pub namespace: String,
     /// What its guests may see and use (and its named alternatives).
     pub env: Arc<Environment>,
-    pub(crate) pre: bindings::JobPre<HostState>,
+}
+
+/// A task or actor class resolved to the component that exports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// Index into [`LoadedJob::components`].
+    pub component: usize,
+    /// The name within that component.
+    pub name: String,
+}
+
+impl LoadedJob {
+    /// The driver's component hash (the job's identity in logs).
+    pub fn hash(&self) -> &str {
+        &self.components[0].hash
+    }
+
+    /// Resolves `NAME` (in the caller's component) or `COMPONENT/NAME`.
+    pub(crate) fn resolve(&self, caller: usize, name: &str) -> Result<Target, TaskError> {
+        let Some((component, bare)) = name.split_once('/') else {
+            return Ok(Target {
+                component: caller,
+                name: name.to_string(),
+            });
+        };
+        let index = self
+            .components
+            .iter()
+            .position(|c| c.name == component)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.components.iter().map(|c| c.name.as_str()).collect();
+                TaskError::new(
+                    ErrorKind::NotFound,
+                    name,
+                    format!(
+                        "job `{}` has no component `{component}` (its components: {}); add it with `wrun submit --component {component}=FILE.wasm`",
+                        self.name,
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        if bare.is_empty() {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                name,
+                "the name after the component is empty (expected COMPONENT/NAME)",
+            ));
+        }
+        Ok(Target {
+            component: index,
+            name: bare.to_string(),
+        })
+    }
 }
 
 /// Task counters, for progress lines and `wrun status`.
@@ -206,6 +269,8 @@ pub struct Runtime {
 /// Where an instance runs and for whom.
 pub(crate) struct InstanceCtx {
     pub job: Arc<LoadedJob>,
+    /// Which of the job's components to instantiate.
+    pub component: usize,
     pub task_id: TaskId,
     pub actor_id: Option<ActorId>,
     pub label: Arc<str>,
@@ -273,21 +338,49 @@ impl Runtime {
         self.load_job_file_in(path, env)
     }
 
+    /// Loads a job of several components (see [`Runtime::load_multi_job_in`])
+    /// in the deny-all default environment.
+    pub fn load_multi_job(
+        &self,
+        path: &std::path::Path,
+        others: &[(String, std::path::PathBuf)],
+    ) -> Result<Arc<LoadedJob>, LoadError> {
+        let env = Arc::new(Environment::deny_all(self.inner.config.job_limits));
+        self.load_multi_job_in(path, others, env)
+    }
+
     /// Loads a job's component from a file, to run in `env`.
     pub fn load_job_file_in(
         &self,
         path: &std::path::Path,
         env: Arc<Environment>,
     ) -> Result<Arc<LoadedJob>, LoadError> {
-        let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        self.load_multi_job_in(path, &[], env)
+    }
+
+    /// Loads a job made of several components: the driver's (`path`) and
+    /// `others`, each under the name that calls from the rest use
+    /// (`NAME/function`, `NAME/Class`). They may be written in different
+    /// languages; they share the job's id, namespace and environment.
+    pub fn load_multi_job_in(
+        &self,
+        path: &std::path::Path,
+        others: &[(String, std::path::PathBuf)],
+        env: Arc<Environment>,
+    ) -> Result<Arc<LoadedJob>, LoadError> {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "job".into());
-        self.load_job_bytes(&bytes, &name, &path.display().to_string(), env)
+        let mut parts = vec![(
+            name.clone(),
+            read_component(path)?,
+            path.display().to_string(),
+        )];
+        for (other, p) in others {
+            parts.push((other.clone(), read_component(p)?, p.display().to_string()));
+        }
+        self.load_job_parts(&name, parts, env)
     }
 
     /// Compiles (or loads from the cache) and pre-links a job's component,
@@ -299,25 +392,53 @@ impl Runtime {
         what: &str,
         env: Arc<Environment>,
     ) -> Result<Arc<LoadedJob>, LoadError> {
+        self.load_job_parts(
+            name,
+            vec![(name.to_string(), bytes.to_vec(), what.to_string())],
+            env,
+        )
+    }
+
+    /// Loads `(component name, bytes, description)` parts, the driver's first.
+    fn load_job_parts(
+        &self,
+        name: &str,
+        parts: Vec<(String, Vec<u8>, String)>,
+        env: Arc<Environment>,
+    ) -> Result<Arc<LoadedJob>, LoadError> {
         let start = Instant::now();
         let rt = &self.inner;
-        let (component, cache, hash) = rt.cache.load(&rt.engine.engine, bytes, what)?;
-        let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
-            what: what.to_string(),
-            reason: format!("{e:#}"),
-        };
-        let pre = rt.linker.instantiate_pre(&component).map_err(wrong_world)?;
-        let pre = bindings::JobPre::new(pre).map_err(wrong_world)?;
+        let mut components: Vec<JobComponent> = Vec::with_capacity(parts.len());
+        for (cname, bytes, what) in parts {
+            check_component_name(&cname, &what)?;
+            if components.iter().any(|c| c.name == cname) {
+                return Err(LoadError::ComponentName {
+                    what,
+                    reason: format!("the job already has a component named `{cname}`"),
+                });
+            }
+            let (component, cache, hash) = rt.cache.load(&rt.engine.engine, &bytes, &what)?;
+            let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
+                what: what.clone(),
+                reason: format!("{e:#}"),
+            };
+            let pre = rt.linker.instantiate_pre(&component).map_err(wrong_world)?;
+            let pre = bindings::JobPre::new(pre).map_err(wrong_world)?;
+            components.push(JobComponent {
+                name: cname,
+                hash,
+                cache,
+                pre,
+            });
+        }
         let id = JobId(rt.ids.next());
         Ok(Arc::new(LoadedJob {
             id,
             name: name.to_string(),
-            hash,
-            cache,
+            components,
             load_time: start.elapsed(),
             namespace: format!("job-{id}"),
             env,
-            pre,
         }))
     }
 
@@ -348,7 +469,7 @@ impl Runtime {
         options: TaskOptions,
     ) -> Result<Vec<Held>, TaskError> {
         self.inner
-            .submit_task(job, &job.env, function.to_string(), args, options, 1)
+            .submit_task(job, 0, &job.env, function.to_string(), args, options, 1)
     }
 
     /// Creates an actor of `class` from the host (as a job's driver would).
@@ -369,6 +490,7 @@ impl Runtime {
             job,
             ActorSpec {
                 class: class.to_string(),
+                caller_component: 0,
                 args,
                 resources: options.resources,
                 name,
@@ -490,6 +612,7 @@ impl RuntimeInner {
             },
             rt: self.clone(),
             job: ctx.job.clone(),
+            component: ctx.component,
             task_id: ctx.task_id,
             actor_id: ctx.actor_id,
             label: ctx.label,
@@ -528,7 +651,11 @@ impl RuntimeInner {
             Ok(UpdateDeadline::Yield(1))
         });
         store.set_epoch_deadline(1);
-        match ctx.job.pre.instantiate_async(&mut store).await {
+        match ctx.job.components[ctx.component]
+            .pre
+            .instantiate_async(&mut store)
+            .await
+        {
             Ok(inst) => Ok((store, inst)),
             Err(e) => Err(classify(e, store.data(), &label)),
         }
@@ -544,6 +671,7 @@ impl RuntimeInner {
         let (mut store, inst) = self
             .instantiate(InstanceCtx {
                 job: job.clone(),
+                component: 0,
                 task_id: TaskId(self.ids.next()),
                 actor_id: None,
                 label: label.clone(),
@@ -562,9 +690,13 @@ impl RuntimeInner {
         }
     }
 
+    /// Submits `function` (`NAME` of the caller's component, or
+    /// `COMPONENT/NAME`) on behalf of a guest of `caller_component`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn submit_task(
         self: &Arc<Self>,
         job: &Arc<LoadedJob>,
+        caller_component: usize,
         caller_env: &Arc<Environment>,
         function: String,
         args: Vec<TaskArg>,
@@ -588,6 +720,7 @@ impl RuntimeInner {
                 ),
             ));
         }
+        let target = job.resolve(caller_component, &function)?;
         let env = resolve_environment(job, caller_env, options.environment.as_deref(), &function)?;
         let id = TaskId(self.ids.next());
         let label = Self::task_label(&function, id);
@@ -604,7 +737,7 @@ impl RuntimeInner {
             let spec = TaskSpec {
                 id,
                 job,
-                function,
+                target,
                 label,
                 options,
                 resources,
@@ -682,7 +815,7 @@ impl RuntimeInner {
                 TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string())
             })?;
         let reuse = spec.env.reuse_instances;
-        let warm_key = crate::warm::key(&spec.job, &spec.env);
+        let warm_key = crate::warm::key(&spec.job, spec.target.component, &spec.env);
         let warm = if reuse {
             self.warm.take(warm_key)
         } else {
@@ -706,6 +839,7 @@ impl RuntimeInner {
                 let (store, inst) = self
                     .instantiate(InstanceCtx {
                         job: spec.job.clone(),
+                        component: spec.target.component,
                         task_id: spec.id,
                         actor_id: None,
                         label: label.clone(),
@@ -728,7 +862,7 @@ impl RuntimeInner {
         }
         let call = inst
             .wrun_runtime_guest()
-            .call_run_task(&mut store, &spec.function, &args);
+            .call_run_task(&mut store, &spec.target.name, &args);
         let res = match spec.options.timeout {
             // The epoch callback interrupts a running guest; this covers one
             // blocked in a host call.
@@ -820,7 +954,8 @@ impl RuntimeInner {
 struct TaskSpec {
     id: TaskId,
     job: Arc<LoadedJob>,
-    function: String,
+    /// The component and the function's name in it.
+    target: Target,
     label: Arc<str>,
     options: TaskOptions,
     resources: Resources,
@@ -1035,4 +1170,30 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
         message.push_str(&tail);
     }
     TaskError::new(ErrorKind::Trap, label.to_string(), message)
+}
+
+fn read_component(path: &std::path::Path) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|e| LoadError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })
+}
+
+/// Component names appear in calls (`NAME/function`): short, plain words.
+fn check_component_name(name: &str, what: &str) -> Result<(), LoadError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(LoadError::ComponentName {
+            what: what.to_string(),
+            reason: format!(
+                "`{name}` is not a valid component name: use 1 to 64 letters, digits, `-`, `_` or `.`"
+            ),
+        })
+    }
 }

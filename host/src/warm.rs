@@ -28,11 +28,12 @@ pub(crate) struct WarmInstance {
     pub slot: OwnedSemaphorePermit,
 }
 
-/// Which instances may serve a task: same job, same environment.
-pub(crate) type WarmKey = (JobId, usize);
+/// Which instances may serve a task: same job, same component, same
+/// environment.
+pub(crate) type WarmKey = (JobId, usize, usize);
 
-pub(crate) fn key(job: &LoadedJob, env: &Arc<Environment>) -> WarmKey {
-    (job.id, Arc::as_ptr(env) as usize)
+pub(crate) fn key(job: &LoadedJob, component: usize, env: &Arc<Environment>) -> WarmKey {
+    (job.id, component, Arc::as_ptr(env) as usize)
 }
 
 /// Idle instances by job and environment.

@@ -25,6 +25,8 @@ from ._runtime import (
     LogHandler,
     RemoteFunction,
     RuntimeContext,
+    actor_class,
+    function,
     get,
     get_actor,
     get_runtime_context,
@@ -46,6 +48,7 @@ from .errors import (
 
 __all__ = [
     "remote", "main", "method", "put", "get", "wait", "get_actor", "kill",
+    "function", "actor_class",
     "log", "LogHandler", "get_runtime_context", "RuntimeContext",
     "ObjectRef", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
     "TaskError", "ErrorKind", "ActorDiedError", "GetTimeoutError",

@@ -47,11 +47,13 @@ def _kind_name(kind: Any) -> str:
 
 def from_wit_error(e: Any) -> TaskError:
     """A WIT ``error`` record (the payload of ``Err``) as a TaskError."""
-    return TaskError(_kind_name(e.kind), e.task, e.message)
+    return TaskError(_kind_name(e.kind), e.task, e.message, e.language)
 
 
 def to_wit_error(e: TaskError) -> Any:
-    return _wit.Error(_wit.ErrorKind[e.kind.upper().replace("-", "_")], e.task, e.message)
+    return _wit.Error(
+        _wit.ErrorKind[e.kind.upper().replace("-", "_")], e.task, e.language, e.message
+    )
 
 
 def _host_call(f: Callable, *args: Any) -> Any:
@@ -105,10 +107,14 @@ def _refs_result(handles: List[Any], num_returns: int) -> Any:
     return tuple(refs)
 
 
-def _positional(fn: Callable, name: str, args: tuple, kwargs: dict) -> tuple:
+def _positional(fn: Optional[Callable], name: str, args: tuple, kwargs: dict) -> tuple:
     """Maps keyword arguments onto positions: the WIT call is positional."""
     if not kwargs:
         return args
+    if fn is None:
+        raise TypeError(
+            f"{name} is written in another component: pass its arguments by position"
+        )
     bound = inspect.signature(fn).bind(*args, **kwargs)
     if bound.kwargs:
         raise TypeError(f"{name}: keyword-only or **kwargs parameters cannot be passed remotely")
@@ -241,6 +247,8 @@ class RemoteFunction:
         return int(self._options.get("num_returns", 1))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._function is None:
+            raise TypeError(f"{self._name} is in another component: call it with .remote()")
         return self._function(*args, **kwargs)
 
     def options(self, **options: Any) -> "RemoteFunction":
@@ -275,6 +283,24 @@ class RemoteFunction:
 
     def __repr__(self) -> str:
         return f"RemoteFunction({self._name})"
+
+
+def function(name: str, /, **options: Any) -> RemoteFunction:
+    """A task by name, in any language: ``"COMPONENT/NAME"`` for one of
+    another component of the job (``wrun submit --component
+    COMPONENT=FILE.wasm``), or ``"NAME"`` for one of this component.
+
+    ``wrun.function("cpp/shard_stats").remote(xs)`` submits it like a
+    ``@wrun.remote`` function; its arguments go by position (the other
+    language has no keyword arguments) and must be values the codec carries.
+    Ray's counterpart is ``ray.cross_language.java_function``."""
+    f = RemoteFunction.__new__(RemoteFunction)
+    f._function = None
+    f._name = name
+    f._options = _check_options("task", _TASK_OPTIONS, options)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"The task {name} of another component."
+    return f
 
 
 # --- actors ------------------------------------------------------------------
@@ -323,6 +349,8 @@ class ActorClass:
         return self._name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._cls is None:
+            raise TypeError(f"{self._name} is in another component: create it with .remote()")
         return self._cls(*args, **kwargs)
 
     def options(self, **options: Any) -> "ActorClass":
@@ -353,6 +381,22 @@ class ActorClass:
 
     def __repr__(self) -> str:
         return f"ActorClass({self._name})"
+
+
+def actor_class(name: str, /, **options: Any) -> ActorClass:
+    """An actor class by name, in any language (``"COMPONENT/NAME"`` or
+    ``"NAME"``, as for :func:`function`): ``wrun.actor_class("rust/Tally")
+    .options(name="tally").remote()`` creates one and returns its handle,
+    whose methods are called as usual (``handle.add.remote(x)``). Ray's
+    counterpart is ``ray.cross_language.java_actor_class``."""
+    c = ActorClass.__new__(ActorClass)
+    c._cls = None
+    c._name = name
+    c._options = _check_options("actor", _ACTOR_OPTIONS, options)
+    c._num_returns = {}
+    c.__name__ = c.__qualname__ = name
+    c.__doc__ = f"The actor class {name} of another component."
+    return c
 
 
 def call_method(handle: ActorHandle, name: str, args: tuple, num_returns: int) -> Any:

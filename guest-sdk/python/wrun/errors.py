@@ -48,15 +48,25 @@ class TaskError(Exception):
     ``kind`` is an :class:`ErrorKind` name such as ``"actor-died"``, ``task``
     the task or actor method that failed (``"fib"``, ``"Counter.incr"``), and
     ``message`` a description (for an ``application`` error raised by Python
-    code: the exception and its traceback). ``str(e)`` reads
-    ``"<kind> in <task>: <message>"``, like the Rust SDK's ``wrun::Error``.
+    code: the exception and its traceback), and ``language`` the language of
+    the guest that raised it (``"python"`` here, ``"rust"``, ``"cpp"``,
+    ``"java"`` for errors that crossed from other components; empty when the
+    runtime raised it). ``str(e)`` reads
+    ``"<kind> in <task> (<language>): <message>"``, like the Rust SDK's
+    ``wrun::Error``.
 
     Raised out of a task, a ``TaskError`` is passed on unchanged, so a driver
     sees the kind and origin of the failure that started the chain (a child's
     trap stays a trap), as Ray chains the cause of a failed task.
     """
 
-    def __new__(cls, kind: str = ErrorKind.APPLICATION, task: str = "", message: str = ""):
+    def __new__(
+        cls,
+        kind: str = ErrorKind.APPLICATION,
+        task: str = "",
+        message: str = "",
+        language: str = "python",
+    ):
         # `TaskError(kind, ...)` builds the subclass of that kind, so code that
         # re-creates an error (or the SDK converting a host error) gets the
         # class an `except` clause expects.
@@ -64,21 +74,31 @@ class TaskError(Exception):
             cls = _BY_KIND.get(kind, TaskError)
         return super().__new__(cls)
 
-    def __init__(self, kind: str = ErrorKind.APPLICATION, task: str = "", message: str = ""):
+    def __init__(
+        self,
+        kind: str = ErrorKind.APPLICATION,
+        task: str = "",
+        message: str = "",
+        language: str = "python",
+    ):
         if kind not in ErrorKind.ALL:
             raise ValueError(f"unknown error kind {kind!r}")
-        super().__init__(kind, task, message)
+        super().__init__(kind, task, message, language)
         self.kind = kind
         self.task = task
         self.message = message
+        self.language = language
 
     def __str__(self) -> str:
-        if self.task:
-            return f"{self.kind} in {self.task}: {self.message}"
-        return f"{self.kind}: {self.message}"
+        where = f" in {self.task}" if self.task else ""
+        lang = f" ({self.language})" if self.language else ""
+        return f"{self.kind}{where}{lang}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.kind!r}, {self.task!r}, {self.message!r})"
+        return (
+            f"{type(self).__name__}({self.kind!r}, {self.task!r}, "
+            f"{self.message!r}, {self.language!r})"
+        )
 
 
 class ActorDiedError(TaskError):

@@ -58,14 +58,19 @@ impl fmt::Display for ErrorKind {
 
 /// An error that reaches whoever gets a result: what failed, where, and why.
 ///
-/// Displays as `<kind> in <task>: <message>` (or `<kind>: <message>` when no
-/// task is named).
+/// Displays as `<kind> in <task> (<language>): <message>`; the task and the
+/// language are left out when unknown. Errors that crossed from a guest in
+/// another language keep that language, so a Python exception reaching a
+/// Rust caller reads `application in stats/mean (python): ValueError: ...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     /// Why the call failed.
     pub kind: ErrorKind,
     /// The task or actor method that failed, e.g. `fib` or `Counter.incr`.
     pub task: String,
+    /// The language of the guest that raised it (`rust` for errors made
+    /// here); empty when the runtime raised it.
+    pub language: String,
     /// A human-readable description.
     pub message: String,
 }
@@ -76,6 +81,7 @@ impl Error {
         Error {
             kind,
             task: task.into(),
+            language: "rust".into(),
             message: message.into(),
         }
     }
@@ -92,11 +98,14 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.task.is_empty() {
-            write!(f, "{}: {}", self.kind, self.message)
-        } else {
-            write!(f, "{} in {}: {}", self.kind, self.task, self.message)
+        write!(f, "{}", self.kind)?;
+        if !self.task.is_empty() {
+            write!(f, " in {}", self.task)?;
         }
+        if !self.language.is_empty() {
+            write!(f, " ({})", self.language)?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 
@@ -160,6 +169,7 @@ impl From<wit::Error> for Error {
         Error {
             kind: e.kind.into(),
             task: e.task,
+            language: e.language,
             message: e.message,
         }
     }
@@ -170,6 +180,7 @@ impl From<Error> for wit::Error {
         wit::Error {
             kind: e.kind.into(),
             task: e.task,
+            language: e.language,
             message: e.message,
         }
     }
@@ -184,9 +195,14 @@ mod tests {
         let e = Error::new(ErrorKind::ActorDied, "Counter.incr", "actor was killed");
         assert_eq!(
             e.to_string(),
-            "actor-died in Counter.incr: actor was killed"
+            "actor-died in Counter.incr (rust): actor was killed"
         );
-        assert_eq!(Error::from("boom").to_string(), "application: boom");
+        assert_eq!(Error::from("boom").to_string(), "application (rust): boom");
+        let from_host = Error {
+            language: String::new(),
+            ..Error::new(ErrorKind::ObjectLost, "get", "freed")
+        };
+        assert_eq!(from_host.to_string(), "object-lost in get: freed");
     }
 
     #[test]

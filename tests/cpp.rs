@@ -1,0 +1,63 @@
+//! C++ guests: the examples built with the C++ SDK (clang-19, wit-bindgen c)
+//! run on the same host and give exactly the results of the Rust and Python
+//! ones.
+
+use std::ffi::OsString;
+
+use wrun_tests::{cpp_example, example, py_example, repo, submit_with};
+
+fn same_as_rust_and_python(name: &str, args: &[&str]) -> String {
+    let cpp = submit_with(&[], &cpp_example(name), args);
+    assert_eq!(cpp.code, 0, "{}", cpp.err);
+    let rust = submit_with(&[], &example(name), args);
+    assert_eq!(cpp.out, rust.out, "C++ and Rust `{name}` differ");
+    let py = submit_with(&[], &py_example(name), args);
+    assert_eq!(cpp.out, py.out, "C++ and Python `{name}` differ");
+    cpp.out
+}
+
+#[test]
+fn cpp_pi_matches_rust_and_python_exactly() {
+    let out = same_as_rust_and_python("pi", &["10"]);
+    assert!(out.contains("\"inside\": 78621"), "{out}");
+}
+
+#[test]
+fn cpp_wordcount_matches_rust_and_python() {
+    let out = same_as_rust_and_python("wordcount", &[]);
+    assert!(
+        out.starts_with(r#"{"words": 20000, "distinct": 50, "top": [["and", 825]"#),
+        "{out}"
+    );
+}
+
+#[test]
+fn cpp_counter_actor_matches_rust_and_python() {
+    let out = same_as_rust_and_python("counter", &[]);
+    assert_eq!(
+        out,
+        r#"{"value": 55, "max_seen": 55, "after_kill": "actor-died"}"#
+    );
+}
+
+#[test]
+fn cpp_hello_reads_its_declared_environment() {
+    let plain = submit_with(&[], &cpp_example("hello"), &["Ada"]);
+    assert_eq!(plain.code, 0, "{}", plain.err);
+    assert_eq!(plain.out, "Hello, Ada!");
+    let manifest: Vec<OsString> = vec![
+        "--env".into(),
+        repo().join("examples/cpp/hello/env.toml").into(),
+    ];
+    let env = submit_with(&manifest, &cpp_example("hello"), &["Ada"]);
+    assert_eq!(env.code, 0, "{}", env.err);
+    assert_eq!(env.out, "Bonjour, Ada!");
+}
+
+#[test]
+fn cpp_bad_arguments_are_clear_errors() {
+    let r = submit_with(&[], &cpp_example("pi"), &["many"]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("in `main` (cpp)"), "{}", r.err);
+    assert!(r.err.contains("task count 'many'"), "{}", r.err);
+}
