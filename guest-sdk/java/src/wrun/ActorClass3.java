@@ -1,0 +1,25 @@
+package wrun;
+
+import wrun.internal.Registry;
+
+/**
+ * An actor class whose constructor takes 3 arguments, made by
+ * {@link Wrun#actor}: {@code remote(...)} creates an actor and returns its handle.
+ *
+ * @param <S> the class of the actor's state
+ */
+public final class ActorClass3<A, B, C, S> extends ActorClass<S, ActorClass3<A, B, C, S>> {
+    ActorClass3(Registry.ClassDef def, ActorOptions options) {
+        super(def, options);
+    }
+
+    @Override
+    protected ActorClass3<A, B, C, S> with(ActorOptions options) {
+        return new ActorClass3<>(def, options);
+    }
+
+    /** Creates the actor (its constructor runs in a fresh instance, somewhere in the cluster). */
+    public ActorHandle<S> remote(A a, B b, C c) {
+        return create(new Object[] {a, b, c});
+    }
+}

@@ -1,0 +1,29 @@
+package wrun;
+
+import java.util.List;
+
+/**
+ * An actor method taking 2 arguments, made by {@link ActorClass#method}:
+ * {@code remote(actor, ...)} calls it on that actor and returns a reference to
+ * its result.
+ */
+public final class ActorMethod2<S, A, B, R> extends ActorMethod<R, ActorMethod2<S, A, B, R>> {
+    ActorMethod2(String className, String name, int numReturns) {
+        super(className, name, numReturns);
+    }
+
+    @Override
+    protected ActorMethod2<S, A, B, R> with(int numReturns) {
+        return new ActorMethod2<>(className(), name(), numReturns);
+    }
+
+    /** Calls the method on {@code actor}; returns a reference to its result. */
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b) {
+        return callOne(actor, new Object[] {a, b});
+    }
+
+    /** Calls the method on {@code actor}; returns one reference per return value. */
+    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, A a, B b) {
+        return call(actor, new Object[] {a, b});
+    }
+}

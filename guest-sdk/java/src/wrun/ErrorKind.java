@@ -1,0 +1,41 @@
+package wrun;
+
+/** Why a call failed: the WIT {@code error-kind}, in the WIT's order. */
+public enum ErrorKind {
+    /** The guest returned an error (a Java exception, a Rust {@code Err}). */
+    APPLICATION("application"),
+    /** The guest trapped (unreachable, stack overflow, out of memory, ...). */
+    TRAP("trap"),
+    /** The task ran past its timeout or CPU-time limit. */
+    TIMEOUT("timeout"),
+    /** The guest hit its memory limit. */
+    MEMORY_LIMIT("memory-limit"),
+    /** The actor is dead (killed, or its constructor failed). */
+    ACTOR_DIED("actor-died"),
+    /** A named function, class, method or actor does not exist. */
+    NOT_FOUND("not-found"),
+    /** An argument or option was invalid. */
+    INVALID_ARGUMENT("invalid-argument"),
+    /** A wait or get ran past its timeout. */
+    GET_TIMEOUT("get-timeout"),
+    /** The object was freed or otherwise lost. */
+    OBJECT_LOST("object-lost"),
+    /** The runtime failed for a reason unrelated to the guest. */
+    INTERNAL("internal");
+
+    private final String witName;
+
+    ErrorKind(String witName) {
+        this.witName = witName;
+    }
+
+    /** The WIT name, e.g. {@code "actor-died"}. */
+    public String witName() {
+        return witName;
+    }
+
+    @Override
+    public String toString() {
+        return witName;
+    }
+}

@@ -1,0 +1,152 @@
+package wrun;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Resources and policy of task invocations (the WIT {@code task-options}).
+ * Immutable: every setter returns a changed copy, so one instance can serve
+ * as shared defaults.
+ *
+ * <pre>{@code
+ * TaskOptions o = TaskOptions.DEFAULT.cpus(0.5).maxRetries(2).timeoutMs(10_000);
+ * }</pre>
+ */
+public final class TaskOptions {
+    /** One return value, the environment's default CPUs, no retries, no timeout. */
+    public static final TaskOptions DEFAULT = new TaskOptions();
+
+    int numReturns = 1;
+    Double cpus;
+    long memory;
+    Map<String, Double> resources = Collections.emptyMap();
+    int maxRetries;
+    boolean retryExceptions;
+    long timeoutMs = -1;
+    String environment;
+
+    public TaskOptions() {
+    }
+
+    private TaskOptions copy() {
+        TaskOptions o = new TaskOptions();
+        o.numReturns = numReturns;
+        o.cpus = cpus;
+        o.memory = memory;
+        o.resources = resources;
+        o.maxRetries = maxRetries;
+        o.retryExceptions = retryExceptions;
+        o.timeoutMs = timeoutMs;
+        o.environment = environment;
+        return o;
+    }
+
+    /** Number of return values (object references) a call produces; the task returns a List of as many. */
+    public TaskOptions numReturns(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("numReturns must be >= 0");
+        }
+        TaskOptions o = copy();
+        o.numReturns = n;
+        return o;
+    }
+
+    /** CPU cores reserved while the task runs (released while it blocks in get/wait). */
+    public TaskOptions cpus(double cpus) {
+        if (!(cpus >= 0)) {
+            throw new IllegalArgumentException("cpus must be >= 0");
+        }
+        TaskOptions o = copy();
+        o.cpus = cpus;
+        return o;
+    }
+
+    /** Bytes of memory reserved while the task runs. */
+    public TaskOptions memory(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("memory must be >= 0");
+        }
+        TaskOptions o = copy();
+        o.memory = bytes;
+        return o;
+    }
+
+    /** A custom resource the task needs, e.g. {@code resource("license", 1)}. */
+    public TaskOptions resource(String name, double amount) {
+        TaskOptions o = copy();
+        Map<String, Double> m = new LinkedHashMap<>(resources);
+        m.put(name, amount);
+        o.resources = m;
+        return o;
+    }
+
+    /** Re-runs after a trap, timeout or memory-limit failure. */
+    public TaskOptions maxRetries(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("maxRetries must be >= 0");
+        }
+        TaskOptions o = copy();
+        o.maxRetries = n;
+        return o;
+    }
+
+    /** Also retry when the task throws (an application error). */
+    public TaskOptions retryExceptions(boolean retry) {
+        TaskOptions o = copy();
+        o.retryExceptions = retry;
+        return o;
+    }
+
+    /** Wall-clock limit per attempt, in milliseconds. */
+    public TaskOptions timeoutMs(long ms) {
+        if (ms < 0) {
+            throw new IllegalArgumentException("timeoutMs must be >= 0");
+        }
+        TaskOptions o = copy();
+        o.timeoutMs = ms;
+        return o;
+    }
+
+    /** Run in this named environment of the job's manifest ({@code [environments.NAME]}). */
+    public TaskOptions environment(String name) {
+        TaskOptions o = copy();
+        o.environment = name;
+        return o;
+    }
+
+    public int numReturns() {
+        return numReturns;
+    }
+
+    /** The CPUs asked for, or null for the environment's default. */
+    public Double cpus() {
+        return cpus;
+    }
+
+    public long memory() {
+        return memory;
+    }
+
+    public Map<String, Double> resources() {
+        return Collections.unmodifiableMap(resources);
+    }
+
+    public int maxRetries() {
+        return maxRetries;
+    }
+
+    public boolean retryExceptions() {
+        return retryExceptions;
+    }
+
+    /** The timeout in milliseconds, or -1 for none. */
+    public long timeoutMs() {
+        return timeoutMs;
+    }
+
+    /** The environment, or null for the caller's. */
+    public String environment() {
+        return environment;
+    }
+}

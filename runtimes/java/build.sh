@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds a Java wrun job into a WebAssembly component.
+#
+#   runtimes/java/build.sh [--heap SIZE] [--job CLASS] [--debug] SRC_DIR OUT.wasm
+#
+# SRC_DIR holds the job's .java files (any package layout); exactly one class
+# implements wrun.Job (or name it with --job). Steps:
+#  1. WrunBuild (one JVM): javac --release 17 of guest-sdk/java/src and
+#     SRC_DIR; the entry class WrunEntry in the job's package; TeaVM-WASI to a
+#     preview-1 core module; its memory's maximum dropped (the SDK grows
+#     memory above TeaVM's fixed heap for the values crossing the boundary).
+#  2. wasm-tools component embed: the `job` world of wit/wrun.wit, read now,
+#     becomes the module's component type (the SDK's canonical-ABI glue is
+#     hand-written, and `component new` checks it against that WIT).
+#  3. wasm-tools component new with the preview-1 reactor adapter.
+#
+#   --heap SIZE   TeaVM's heap, fixed for the instance's life (default 64M;
+#                 K/M suffixes): Java objects live there, and an instance's
+#                 linear memory is about this much plus the values in flight.
+#   --debug       keep TeaVM's debug information (larger module).
+#   WRUN_JAVA_WORK  scratch directory (default: a temporary one, removed).
+set -euo pipefail
+
+HEAP=64M
+JOB=()
+DEBUG=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --heap) HEAP=${2:?"--heap needs a size"}; shift 2 ;;
+        --job) JOB=(--job "${2:?"--job needs a class name"}"); shift 2 ;;
+        --debug) DEBUG=(--debug); shift ;;
+        --) shift; break ;;
+        -*) echo "unknown option $1" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
+if [ $# -ne 2 ]; then
+    echo "usage: $0 [--heap SIZE] [--job CLASS] [--debug] SRC_DIR OUT.wasm" >&2
+    exit 2
+fi
+SRC=$(cd "$1" && pwd)
+OUT=$2
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+JT=$("$ROOT/runtimes/java/setup.sh" | tail -n 1)
+if [ -n "${WRUN_JAVA_WORK:-}" ]; then
+    WORK=$WRUN_JAVA_WORK
+    mkdir -p "$WORK"
+else
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/wrun-java.XXXXXX")
+    trap 'rm -rf "$WORK"' EXIT
+fi
+mkdir -p "$(dirname "$OUT")"
+
+java -Xss8m -cp "$JT/classes:$(cat "$JT/classpath")" WrunBuild \
+    --sdk "$ROOT/guest-sdk/java/src" --src "$SRC" --work "$WORK/build" \
+    --out "$WORK/core.wasm" --heap "$HEAP" "${JOB[@]}" "${DEBUG[@]}" >&2
+"$JT/wasm-tools" component embed --world job "$ROOT/wit" "$WORK/core.wasm" -o "$WORK/embedded.wasm"
+"$JT/wasm-tools" component new "$WORK/embedded.wasm" \
+    --adapt "wasi_snapshot_preview1=$JT/wasi_snapshot_preview1.reactor.wasm" -o "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "$OUT"

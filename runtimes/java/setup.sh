@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Prepares the toolchain for Java guests, idempotently:
+#  - TeaVM-WASI, the Fermyon fork of TeaVM (com.fermyon:teavm-* 0.2.7 on Maven
+#    Central), which compiles JVM bytecode to a WASI preview-1 core module,
+#    and its Java class library; Maven resolves them (runtimes/java/tool/pom.xml)
+#    into $WRUN_JAVA_TOOLS/m2;
+#  - WrunBuild (runtimes/java/tool/WrunBuild.java), the build's one JVM step:
+#    javac, the job's entry class, TeaVM and a fix to the module;
+#  - wasm-tools and the preview-1 reactor adapter, shared with the C++ guests
+#    in ~/.cache/wrun/tools (WRUN_TOOLS), installed here only if missing.
+# Needs JDK 17 (TeaVM 0.2 cannot read newer class files), Maven, and cargo for
+# wasm-tools if it is not there yet. Only Maven Central and crates.io are used.
+#
+#   WRUN_JAVA_TOOLS   where the Java tools live (default: ~/.cache/wrun/java-tools)
+#   WRUN_TOOLS        wasm-tools and the adapter (default: ~/.cache/wrun/tools)
+#
+# The last line printed is the Java tools directory.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+JT="${WRUN_JAVA_TOOLS:-$HOME/.cache/wrun/java-tools}"
+TOOLS="${WRUN_TOOLS:-$HOME/.cache/wrun/tools}"
+WASM_TOOLS_VERSION=1.262.0
+ADAPTER_VERSION=48.0.8
+
+for cmd in java javac mvn; do
+    command -v "$cmd" >/dev/null || { echo "$cmd not found: the Java guests need JDK 17 and Maven" >&2; exit 1; }
+done
+jv=$(javac -version 2>&1 | awk '{print $2}')
+case "$jv" in
+    17|17.*) ;;
+    *) echo "javac $jv: the Java guests need JDK 17 (TeaVM-WASI 0.2 reads class files up to 17)" >&2; exit 1 ;;
+esac
+
+# TeaVM and WrunBuild: redone when the pom, WrunBuild or the JDK changes.
+stamp=$(cat "$HERE/tool/pom.xml" "$HERE/tool/WrunBuild.java" <(javac -version 2>&1) | sha256sum | cut -c1-16)
+if [ "$(cat "$JT/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$JT/classpath" ]; then
+    echo "resolving TeaVM-WASI from Maven Central into $JT/m2" >&2
+    mkdir -p "$JT"
+    rm -f "$JT/stamp"
+    mvn -q -B -f "$HERE/tool/pom.xml" -Dmaven.repo.local="$JT/m2" \
+        dependency:build-classpath -Dmdep.outputFile="$JT/classpath.tmp" >&2
+    mv "$JT/classpath.tmp" "$JT/classpath"
+    rm -rf "$JT/classes"
+    mkdir -p "$JT/classes"
+    javac -nowarn -cp "$(cat "$JT/classpath")" -d "$JT/classes" "$HERE/tool/WrunBuild.java" >&2
+    echo "$stamp" >"$JT/stamp"
+fi
+
+# wasm-tools and the adapter, as runtimes/cpp/setup.sh installs them.
+mkdir -p "$TOOLS/bin"
+if ! { [ -x "$TOOLS/bin/wasm-tools" ] && "$TOOLS/bin/wasm-tools" --version 2>/dev/null | grep -q "$WASM_TOOLS_VERSION"; }; then
+    echo "installing wasm-tools $WASM_TOOLS_VERSION" >&2
+    cargo install --quiet --locked --root "$TOOLS" wasm-tools --version "$WASM_TOOLS_VERSION" \
+        --no-default-features --features component,validate,print,metadata >&2
+fi
+ADAPTER="$TOOLS/wasi_snapshot_preview1.reactor-$ADAPTER_VERSION.wasm"
+if [ ! -s "$ADAPTER" ]; then
+    echo "fetching the preview-1 reactor adapter $ADAPTER_VERSION" >&2
+    src="$TOOLS/adapter-src"
+    mkdir -p "$src/src"
+    printf '[package]\nname = "adapter-src"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nwasi-preview1-component-adapter-provider = "=%s"\n' \
+        "$ADAPTER_VERSION" >"$src/Cargo.toml"
+    : >"$src/src/lib.rs"
+    manifest=$(cd "$src" && cargo metadata --quiet --format-version 1 |
+        python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasi-preview1-component-adapter-provider"))')
+    cp "$(dirname "$manifest")/artefacts/wasi_snapshot_preview1.reactor.wasm" "$ADAPTER.tmp"
+    mv "$ADAPTER.tmp" "$ADAPTER"
+fi
+ln -sf "$ADAPTER" "$JT/wasi_snapshot_preview1.reactor.wasm"
+ln -sf "$TOOLS/bin/wasm-tools" "$JT/wasm-tools"
+echo "$JT"
