@@ -23,8 +23,16 @@ if [ "${ray[0]:-}" != none ]; then
 else
     ray=()
 fi
+java=()
+if [ -f "$WRUN_JAVA_EXAMPLES_DIR/bench.wasm" ]; then
+    java=(--lang "java=$WRUN_JAVA_EXAMPLES_DIR/bench.wasm")
+fi
 exec "$CARGO_TARGET_DIR/release/wrun-bench" \
     --bench-wasm "$WRUN_EXAMPLES_DIR/bench.wasm" \
     --hello-wasm "$WRUN_EXAMPLES_DIR/hello.wasm" \
     --py-bench-wasm "$WRUN_PY_EXAMPLES_DIR/bench.wasm" \
+    --lang "rust=$WRUN_EXAMPLES_DIR/bench.wasm" \
+    --lang "cpp=$WRUN_CPP_EXAMPLES_DIR/bench.wasm" \
+    --lang "python=$WRUN_PY_EXAMPLES_DIR/bench.wasm" \
+    "${java[@]}" \
     --wrun "$WRUN_BIN" "${ray[@]}" "${extra[@]}"

@@ -11,6 +11,8 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use wrun_host::{ActorOptions, LoadedJob, Runtime, RuntimeConfig};
 
+mod languages;
+
 /// The same allocator as the `wrun` binary, so in-process figures match it.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -36,6 +38,13 @@ struct Args {
     py_bench_wasm: Option<PathBuf>,
     #[arg(long, default_value = "examples/python/bench/env.toml")]
     py_env: PathBuf,
+    /// A guest language's bench component, as LANGUAGE=FILE.wasm
+    /// (repeatable): its size, compile time, no-op task costs and bulk rate.
+    #[arg(long = "lang", value_name = "LANGUAGE=FILE.wasm")]
+    langs: Vec<String>,
+    /// The environment of the per-language bench jobs (clock, warm instances).
+    #[arg(long, default_value = "bench/lang-env.toml")]
+    lang_env: PathBuf,
     /// Python of the Ray venv; without it only wrun is measured.
     #[arg(long)]
     ray_python: Option<PathBuf>,
@@ -67,11 +76,29 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let wrun = tokio.block_on(measure_wrun(&args))?;
+    let mut langs = Vec::new();
+    for l in &args.langs {
+        let Some((name, wasm)) = l.split_once('=') else {
+            bail!("--lang {l}: expected LANGUAGE=FILE.wasm");
+        };
+        langs.push(tokio.block_on(languages::measure(
+            name,
+            std::path::Path::new(wasm),
+            &args.lang_env,
+            args.quick,
+            args.runs,
+        ))?);
+    }
     let ray = match &args.ray_python {
         Some(py) => Some(run_ray(&args, py)?),
         None => None,
     };
     print_report(&wrun, ray.as_ref());
+    let ray_rate = ray
+        .as_ref()
+        .and_then(|j| j.get("task_bulk_per_s"))
+        .and_then(|v| v.as_f64());
+    languages::print(&langs, ray_rate);
     Ok(())
 }
 

@@ -305,7 +305,9 @@ Task<R> task(std::string name) {
 template <class F>
 auto task(F* fn) {
     using R = typename detail::Unwrap<typename detail::FnTraits<F*>::Ret>::type;
-    return Task<R>(detail::name_of(reinterpret_cast<const void*>(fn)));
+    // A task returning nothing returns nil to its caller.
+    using Out = std::conditional_t<std::is_void_v<R>, Value, R>;
+    return Task<Out>(detail::name_of(reinterpret_cast<const void*>(fn)));
 }
 
 // Several return values of one task (num_returns = N): return
