@@ -30,11 +30,11 @@ pub struct LanguageFigures {
 }
 
 fn runtime(cache: &Path) -> anyhow::Result<Runtime> {
-    Ok(Runtime::new(RuntimeConfig {
+    Runtime::new(RuntimeConfig {
         log_sink: Arc::new(|_| {}),
         cache_dir: cache.to_path_buf(),
         ..RuntimeConfig::default()
-    })?)
+    })
 }
 
 /// Median time of `n` no-op tasks, one after the other, from the host.
