@@ -61,3 +61,40 @@ fn cpp_bad_arguments_are_clear_errors() {
     assert!(r.err.contains("in `main` (cpp)"), "{}", r.err);
     assert!(r.err.contains("task count 'many'"), "{}", r.err);
 }
+
+#[test]
+fn cpp_nested_tasks_match_the_rust_nested() {
+    for args in [&["4096"][..], &["fib", "15"][..]] {
+        let cpp = submit_with(&[], &cpp_example("nested"), args);
+        assert_eq!(cpp.code, 0, "{}", cpp.err);
+        let rust = submit_with(&[], &example("nested"), args);
+        assert_eq!(cpp.out, rust.out);
+    }
+}
+
+#[test]
+fn cpp_sdk_tour_exercises_options_objects_and_actors() {
+    let r = submit_with(&[], &cpp_example("features"), &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v = &r.out;
+    for expected in [
+        r#""split": ["hello", 5]"#,
+        r#""timeout": "timeout""#,
+        r#""missing_resource": "invalid-argument""#,
+        r#""wait": [true, true, true]"#,
+        r#""wait_pending": false"#,
+        r#""nested_refs": ["a", "b"]"#,
+        r#""bytes": [0, 255, 7]"#,
+        r#""actor_in_value": 7"#,
+        r#""actor_id_in_actor": true"#,
+        r#""lookup": [true, false]"#,
+        r#""same_job": true"#,
+    ] {
+        assert!(v.contains(expected), "missing {expected} in {v}");
+    }
+    assert!(
+        v.contains("wasm `unreachable` executed") && v.contains("(after 2 retries)"),
+        "{v}"
+    );
+    assert!(r.err.contains("[main] tour done"), "{}", r.err);
+}

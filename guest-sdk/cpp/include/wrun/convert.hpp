@@ -138,7 +138,7 @@ struct Convert<std::vector<T>> {
     static Value to(const std::vector<T>& xs, RefTable& refs) {
         Array a;
         a.reserve(xs.size());
-        for (auto& x : xs) a.push_back(Convert<T>::to(x, refs));
+        for (const auto& x : xs) a.push_back(Convert<T>::to(x, refs));
         return Value(std::move(a));
     }
     static Result<std::vector<T>> from(const Value& v, RefTable& refs) {

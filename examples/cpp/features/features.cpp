@@ -1,0 +1,156 @@
+// A tour of the C++ SDK, each feature exercised against the real host; the
+// driver returns what it observed and tests/cpp.rs checks every entry:
+// options (resources, retries, timeouts), several return values, wait,
+// references inside values, bytes, actor handles passed to tasks, named
+// actors in a namespace, and the runtime context.
+//
+//   wrun submit features.wasm
+#include <cstdlib>
+
+#include <wrun/wrun.hpp>
+
+using wrun::Value;
+
+// Two return values: the text and its length.
+wrun::Returns<std::string, uint64_t> split(std::string s) { return {s, s.size()}; }
+WRUN_TASK(split);
+
+// Traps every time (an abort is a trap, retried per max_retries).
+void crash() { std::abort(); }
+WRUN_TASK(crash);
+
+// Never returns on its own.
+uint64_t spin() {
+    volatile uint64_t i = 0;
+    for (;;) i = i + 1;
+    return i;
+}
+WRUN_TASK(spin);
+
+uint64_t one() { return 1; }
+WRUN_TASK(one);
+
+// Gets the values behind a list of references.
+wrun::Result<std::vector<std::string>> deref(std::vector<wrun::ObjectRef<std::string>> refs) {
+    return wrun::get(refs);
+}
+WRUN_TASK(deref);
+
+// Calls the actor it is handed.
+wrun::Result<int64_t> poke(wrun::ActorHandle box, int64_t by) {
+    auto r = box.call<int64_t>("add", by);
+    if (!r) return wrun::fail(r.error());
+    return wrun::get(*r);
+}
+WRUN_TASK(poke);
+
+// Looks a named actor up in a namespace.
+wrun::Result<bool> find(std::string name, std::string ns) {
+    auto found = wrun::ActorHandle::lookup(name, ns);
+    if (!found) return wrun::fail(found.error());
+    return found->has_value();
+}
+WRUN_TASK(find);
+
+wrun::Result<bool> same_job(uint64_t hi, uint64_t lo) {
+    auto id = wrun::job_id();
+    return id.hi == hi && id.lo == lo;
+}
+WRUN_TASK(same_job);
+
+class Box {
+public:
+    Box() = default;
+    int64_t add(int64_t by) { return n_ += by; }
+    bool knows_itself() const { return wrun::actor_id().has_value(); }
+
+private:
+    int64_t n_ = 0;
+};
+WRUN_ACTOR(Box);
+WRUN_METHOD(Box, add);
+WRUN_METHOD(Box, knows_itself);
+
+std::string kind_of(const wrun::Error& e) { return wrun::kind_name(e.kind); }
+
+#define TRY(var, expr)                                  \
+    auto var = (expr);                                  \
+    if (!var) return wrun::fail(var.error())
+
+wrun::Result<Value> job_main(std::vector<std::string>) {
+    wrun::Map out;
+    wrun::RefTable none;
+
+    // num_returns = 2
+    TRY(parts, wrun::task(split).num_returns(2).remote_n(std::string("hello")));
+    TRY(text, wrun::get(wrun::ObjectRef<std::string>((*parts)[0])));
+    TRY(len, wrun::get(wrun::ObjectRef<uint64_t>((*parts)[1])));
+    out.emplace_back("split", wrun::Array{*text, *len});
+
+    // retries after traps, then the trap with the count
+    TRY(crashed, wrun::task(crash).max_retries(2).remote());
+    auto c = wrun::get(*crashed);
+    out.emplace_back("retries", c ? Value("no error") : Value(c.error().to_string()));
+
+    // a timeout interrupts a runaway task
+    TRY(spun, wrun::task(spin).timeout_ms(200).remote());
+    auto s = wrun::get(*spun);
+    out.emplace_back("timeout", s ? Value("no error") : Value(kind_of(s.error())));
+
+    // a task that needs a resource no node has is refused
+    TRY(needy, wrun::task(one).resource("quantum-annealer", 1).remote());
+    auto n = wrun::get(*needy);
+    out.emplace_back("missing_resource", n ? Value("no error") : Value(kind_of(n.error())));
+
+    // wait: all ready, and a pending one not ready after 0 ms
+    std::vector<wrun::ObjectRef<uint64_t>> ones;
+    for (int i = 0; i < 3; ++i) {
+        TRY(r, wrun::task(one).cpus(0.5).remote());
+        ones.push_back(std::move(*r));
+    }
+    auto ready = wrun::wait(ones, 3, 10'000);
+    out.emplace_back("wait", wrun::to_value(std::vector<bool>(ready.begin(), ready.end()), none));
+    TRY(slow, wrun::task(spin).timeout_ms(300).remote());
+    std::vector<wrun::ObjectRef<uint64_t>> one_slow{*slow};
+    out.emplace_back("wait_pending", Value(static_cast<bool>(wrun::wait(one_slow, 1, 0)[0])));
+
+    // references inside a stored value, passed on and dereferenced elsewhere
+    TRY(a, wrun::put(std::string("a")));
+    TRY(b, wrun::put(std::string("b")));
+    TRY(list, wrun::put(std::vector<wrun::ObjectRef<std::string>>{*a, *b}));
+    TRY(refs_back, wrun::get(*list));
+    TRY(derefd, wrun::task(deref).remote(*refs_back));
+    TRY(strings, wrun::get(*derefd));
+    out.emplace_back("nested_refs", wrun::to_value(*strings, none));
+
+    // bytes through the store
+    TRY(blob, wrun::put(wrun::Bytes{{0, 255, 7}}));
+    TRY(blob_back, wrun::get(*blob));
+    out.emplace_back("bytes", wrun::to_value(blob_back->data, none));
+
+    // an actor handle inside a task's arguments
+    TRY(box, wrun::actor("Box").name("box").namespace_("tour").remote());
+    TRY(poked, wrun::task(poke).remote(*box, int64_t{7}));
+    TRY(poked_v, wrun::get(*poked));
+    out.emplace_back("actor_in_value", Value(*poked_v));
+    TRY(knows, box->call<bool>("knows_itself"));
+    TRY(knows_v, wrun::get(*knows));
+    out.emplace_back("actor_id_in_actor", Value(*knows_v));
+
+    // a named actor found from a task, in its namespace only
+    TRY(f1, wrun::task(find).remote(std::string("box"), std::string("tour")));
+    TRY(f2, wrun::task(find).remote(std::string("box"), std::string("elsewhere")));
+    TRY(found1, wrun::get(*f1));
+    TRY(found2, wrun::get(*f2));
+    out.emplace_back("lookup", wrun::Array{*found1, *found2});
+
+    // tasks run in the driver's job
+    auto id = wrun::job_id();
+    TRY(sj, wrun::task(same_job).remote(id.hi, id.lo));
+    TRY(sj_v, wrun::get(*sj));
+    out.emplace_back("same_job", Value(*sj_v));
+    wrun::log(wrun::Level::Info, "tour done");
+    if (auto k = box->kill(); !k) return wrun::fail(k.error());
+    return Value(std::move(out));
+}
+WRUN_MAIN(job_main);
