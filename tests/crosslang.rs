@@ -29,6 +29,17 @@ fn ref_list(refs: Vec<wrun_host::Held>) -> wrun_host::TaskArg {
     })
 }
 
+/// Submits `name` from the host and waits for its one result.
+async fn call(
+    rt: &Runtime,
+    job: &std::sync::Arc<wrun_host::LoadedJob>,
+    name: &str,
+    args: Vec<wrun_host::TaskArg>,
+) -> Result<rmpv::Value, wrun_host::TaskError> {
+    let r = rt.submit(job, name, args, TaskOptions::default())?;
+    rt.get(&r[0], None).await.map(|v| decode(&v))
+}
+
 fn components(list: &[(&str, PathBuf)]) -> Vec<(String, PathBuf)> {
     list.iter()
         .map(|(n, p)| (n.to_string(), p.clone()))
@@ -132,15 +143,14 @@ async fn a_python_exception_reaches_cpp_with_its_type_and_traceback() {
         )
         .unwrap();
     // C++ calls the Python task `explode` by name and reports what it got.
-    let r = rt
-        .submit(
-            &job,
-            "cpp/relay",
-            vec![arg("pipeline/explode"), arg("bad shard")],
-            TaskOptions::default(),
-        )
-        .unwrap();
-    let v = decode(&rt.get(&r[0], None).await.unwrap());
+    let v = call(
+        &rt,
+        &job,
+        "cpp/relay",
+        vec![arg("pipeline/explode"), arg("bad shard")],
+    )
+    .await
+    .unwrap();
     assert_eq!(field(&v, "kind").as_str(), Some("application"), "{v}");
     assert_eq!(field(&v, "task").as_str(), Some("explode"), "{v}");
     assert_eq!(field(&v, "language").as_str(), Some("python"), "{v}");
@@ -154,15 +164,14 @@ async fn a_python_exception_reaches_cpp_with_its_type_and_traceback() {
             &components(&[("cpp", cpp_example("shards"))]),
         )
         .unwrap();
-    let r = rt
-        .submit(
-            &job2,
-            "cpp/relay",
-            vec![arg("hello/hello"), arg("Ada")],
-            TaskOptions::default(),
-        )
-        .unwrap();
-    let v = decode(&rt.get(&r[0], None).await.unwrap());
+    let v = call(
+        &rt,
+        &job2,
+        "cpp/relay",
+        vec![arg("hello/hello"), arg("Ada")],
+    )
+    .await
+    .unwrap();
     assert_eq!(field(&v, "ok").as_str(), Some("Hello, Ada!"), "{v}");
 }
 
@@ -185,10 +194,7 @@ async fn unknown_components_and_names_are_clear_errors() {
         "{e}"
     );
     // The component exists, the task does not: the component says so.
-    let r = rt
-        .submit(&job, "cpp/nonesuch", vec![], TaskOptions::default())
-        .unwrap();
-    let e = rt.get(&r[0], None).await.unwrap_err();
+    let e = call(&rt, &job, "cpp/nonesuch", vec![]).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
     assert!(e.message.contains("shard_stats"), "lists what exists: {e}");
     let e = rt

@@ -461,6 +461,7 @@ impl Runtime {
     }
 
     /// Submits a task of `job` from the host; returns its result references.
+    /// `function` is `NAME` (of the driver's component) or `COMPONENT/NAME`.
     pub fn submit(
         &self,
         job: &Arc<LoadedJob>,
@@ -472,7 +473,8 @@ impl Runtime {
             .submit_task(job, 0, &job.env, function.to_string(), args, options, 1)
     }
 
-    /// Creates an actor of `class` from the host (as a job's driver would).
+    /// Creates an actor of `class` (`NAME` or `COMPONENT/NAME`) from the host
+    /// (as a job's driver would).
     pub fn create_actor(
         &self,
         job: &Arc<LoadedJob>,

@@ -182,6 +182,18 @@ detail::Args take_args(exports_wrun_runtime_guest_list_value_t* args) {
     return out;
 }
 
+// Reports a failed export: `e`, named after `label` unless it names a task.
+bool export_failure(Error e, const std::string& label, wrun_runtime_types_error_t* err) {
+    if (e.task.empty()) e.task = label;
+    *err = export_error(e);
+    return false;
+}
+
+// Releases the handles of arguments a call did not keep.
+void release(detail::Args& in) {
+    for (auto& w : in) detail::drop_handles(w.refs);
+}
+
 void export_outputs(std::vector<WireValue>& outs, exports_wrun_runtime_guest_list_value_t* ret) {
     ret->len = outs.size();
     ret->ptr = static_cast<exports_wrun_runtime_guest_value_t*>(
@@ -431,12 +443,7 @@ extern "C" bool exports_wrun_runtime_guest_main(job_list_string_t* args,
         return false;
     }
     auto out = (*r.main)(std::move(argv));
-    if (!out) {
-        Error e = out.error();
-        if (e.task.empty()) e.task = "main";
-        *err = wrun::export_error(e);
-        return false;
-    }
+    if (!out) return wrun::export_failure(out.error(), "main", err);
     *ret = wrun::to_c_value(std::move(*out));
     return true;
 }
@@ -454,13 +461,8 @@ extern "C" bool exports_wrun_runtime_guest_run_task(job_string_t* function,
         return false;
     }
     auto out = it->second(in);
-    for (auto& w : in) wrun::detail::drop_handles(w.refs);
-    if (!out) {
-        Error e = out.error();
-        if (e.task.empty()) e.task = name;
-        *err = wrun::export_error(e);
-        return false;
-    }
+    wrun::release(in);
+    if (!out) return wrun::export_failure(out.error(), name, err);
     wrun::export_outputs(*out, ret);
     return true;
 }
@@ -477,13 +479,8 @@ extern "C" bool exports_wrun_runtime_guest_construct(job_string_t* class_,
         return false;
     }
     auto obj = it->second(in);
-    for (auto& w : in) wrun::detail::drop_handles(w.refs);
-    if (!obj) {
-        Error e = obj.error();
-        if (e.task.empty()) e.task = cls + ".<init>";
-        *err = wrun::export_error(e);
-        return false;
-    }
+    wrun::release(in);
+    if (!obj) return wrun::export_failure(obj.error(), cls + ".<init>", err);
     r.actor = std::move(*obj);
     r.actor_class = cls;
     return true;
@@ -509,13 +506,8 @@ extern "C" bool exports_wrun_runtime_guest_call_method(job_string_t* method,
         return false;
     }
     auto out = it->second(*r.actor, in);
-    for (auto& w : in) wrun::detail::drop_handles(w.refs);
-    if (!out) {
-        Error e = out.error();
-        if (e.task.empty()) e.task = label;
-        *err = wrun::export_error(e);
-        return false;
-    }
+    wrun::release(in);
+    if (!out) return wrun::export_failure(out.error(), label, err);
     wrun::export_outputs(*out, ret);
     return true;
 }
