@@ -12,7 +12,9 @@
 #  2. wasm-tools component embed: the `job` world of wit/wrun.wit, read now,
 #     becomes the module's component type (the SDK's canonical-ABI glue is
 #     hand-written, and `component new` checks it against that WIT).
-#  3. wasm-tools component new with the preview-1 reactor adapter.
+#  3. wasm-tools component new with the preview-1 reactor adapter and, when
+#     the module needs them, the shims of runtimes/java/shim (java.lang.Math,
+#     non-ASCII case mapping).
 #
 #   --heap SIZE   TeaVM's heap, fixed for the instance's life (default 64M;
 #                 K/M suffixes): Java objects live there, and an instance's
@@ -56,7 +58,12 @@ java -Xss8m -cp "$JT/classes:$(cat "$JT/classpath")" WrunBuild \
     --sdk "$ROOT/guest-sdk/java/src" --src "$SRC" --work "$WORK/build" \
     --out "$WORK/core.wasm" --heap "$HEAP" "${JOB[@]}" "${DEBUG[@]}" >&2
 "$JT/wasm-tools" component embed --world job "$ROOT/wit" "$WORK/core.wasm" -o "$WORK/embedded.wasm"
-"$JT/wasm-tools" component new "$WORK/embedded.wasm" \
-    --adapt "wasi_snapshot_preview1=$JT/wasi_snapshot_preview1.reactor.wasm" -o "$OUT.tmp"
+# The preview-1 adapter, and the shims for what TeaVM's class library wants
+# from a JavaScript host (Math, case mapping) when the module uses them.
+ADAPT=(--adapt "wasi_snapshot_preview1=$JT/wasi_snapshot_preview1.reactor.wasm")
+while read -r name; do
+    [ -n "$name" ] && ADAPT+=(--adapt "$name=$JT/$name.wasm")
+done <"$WORK/build/adapters"
+"$JT/wasm-tools" component new "$WORK/embedded.wasm" "${ADAPT[@]}" -o "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo "$OUT"

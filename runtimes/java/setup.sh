@@ -7,9 +7,15 @@
 #  - WrunBuild (runtimes/java/tool/WrunBuild.java), the build's one JVM step:
 #    javac, the job's entry class, TeaVM and a fix to the module;
 #  - wasm-tools and the preview-1 reactor adapter, shared with the C++ guests
-#    in ~/.cache/wrun/tools (WRUN_TOOLS), installed here only if missing.
-# Needs JDK 17 (TeaVM 0.2 cannot read newer class files), Maven, and cargo for
-# wasm-tools if it is not there yet. Only Maven Central and crates.io are used.
+#    in ~/.cache/wrun/tools (WRUN_TOOLS), installed here only if missing;
+#  - two small adapter modules (runtimes/java/shim) for what TeaVM's class
+#    library expects from a JavaScript host: java.lang.Math's functions
+#    (musl's libm from Debian's wasi-libc, compiled with clang-19) and
+#    non-ASCII case mapping (forwarded to the SDK).
+# Needs JDK 17 (TeaVM 0.2 cannot read newer class files), Maven, Debian's
+# clang-19, lld-19 and wasi-libc (installed with apt if missing), and cargo
+# for wasm-tools if it is not there yet. Only Maven Central, crates.io and
+# Debian are used.
 #
 #   WRUN_JAVA_TOOLS   where the Java tools live (default: ~/.cache/wrun/java-tools)
 #   WRUN_TOOLS        wasm-tools and the adapter (default: ~/.cache/wrun/tools)
@@ -68,5 +74,32 @@ if [ ! -s "$ADAPTER" ]; then
     mv "$ADAPTER.tmp" "$ADAPTER"
 fi
 ln -sf "$ADAPTER" "$JT/wasi_snapshot_preview1.reactor.wasm"
+
+# The shims: redone when their sources change.
+debs=(clang-19 lld-19 wasi-libc)
+missing=()
+for p in "${debs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
+shim_stamp=$(cat "$HERE/shim/teavm_math.c" "$HERE/shim/teavm_case.wat" "$HERE/shim/dataless.py" | sha256sum | cut -c1-16)
+if [ "$(cat "$JT/shim-stamp" 2>/dev/null)" != "$shim_stamp" ] || [ ! -s "$JT/wrun-teavm-math.wasm" ]; then
+    echo "building the TeaVM shims" >&2
+    rm -f "$JT/shim-stamp"
+    # SHIM_BASE of guest-sdk/java/src/wrun/internal/Mem.java; 33280 is TeaVM-WASI's HEAP_OFFSET.
+    clang-19 --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry -Wl,--import-memory \
+        -Wl,--global-base=16896 -Wl,-z,stack-size=2048 -Wl,--strip-all \
+        -o "$JT/teavm_math.core.wasm" "$HERE/shim/teavm_math.c"
+    python3 "$HERE/shim/dataless.py" "$TOOLS/bin/wasm-tools" "$JT/teavm_math.core.wasm" \
+        "$JT/wrun-teavm-math.wasm" 33280
+    "$TOOLS/bin/wasm-tools" metadata add --name wrun-teavm-case "$HERE/shim/teavm_case.wat" \
+        -o "$JT/wrun-teavm-case.wasm"
+    echo "$shim_stamp" >"$JT/shim-stamp"
+fi
 ln -sf "$TOOLS/bin/wasm-tools" "$JT/wasm-tools"
 echo "$JT"

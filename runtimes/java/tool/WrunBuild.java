@@ -42,7 +42,10 @@ import org.teavm.vm.TeaVMOptimizationLevel;
  *     SDK's hand-written canonical-ABI glue ({@code wrun.internal.Guest}).</li>
  * <li>Drops the maximum of the module's memory: TeaVM declares its heap's
  *     maximum as the memory's, but the SDK grows the memory above the (fixed)
- *     heap for the values that cross the component boundary.</li>
+ *     heap for the values that cross the component boundary. Renames the
+ *     imports TeaVM's class library expects from a JavaScript host
+ *     ({@code teavm.towlower}, {@code teavmMath.sin}, ...) to the module
+ *     {@code wrun-teavm-shim}, which runtimes/java/shim provides.</li>
  * </ol>
  */
 public final class WrunBuild {
@@ -108,6 +111,8 @@ public final class WrunBuild {
                 + "public final class " + ENTRY + " {\n"
                 + "    static {\n"
                 + "        wrun.internal.Guest.setJobFactory(() -> new " + job[1] + "());\n"
+                + "        wrun.internal.CaseMap.init(new int[] {" + caseTable(true) + "},\n"
+                + "                new int[] {" + caseTable(false) + "});\n"
                 + "    }\n\n"
                 + "    private " + ENTRY + "() {\n    }\n\n"
                 + "    public static void main(String[] args) {\n"
@@ -121,7 +126,44 @@ public final class WrunBuild {
 
         byte[] module = Files.readAllBytes(core);
         Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.write(out, unboundMemory(module));
+        Files.write(out, fixModule(module));
+        // The adapters build.sh links in, one name per line.
+        Files.write(work.resolve("adapters"), ADAPTERS);
+    }
+
+    /**
+     * The JDK's simple case mapping (to lower or upper case) of every code
+     * point that has one, as ranges {start, end, delta, stride}: the body of
+     * an int array literal (see wrun.internal.CaseMap).
+     */
+    static String caseTable(boolean lower) {
+        List<int[]> ranges = new ArrayList<>();
+        for (int cp = 0; cp <= Character.MAX_CODE_POINT; cp++) {
+            int m = lower ? Character.toLowerCase(cp) : Character.toUpperCase(cp);
+            if (m == cp) {
+                continue;
+            }
+            int delta = m - cp;
+            int[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+            if (last != null && last[2] == delta) {
+                if (last[0] == last[1] && (cp - last[1] == 1 || cp - last[1] == 2)) {
+                    last[3] = cp - last[1];
+                    last[1] = cp;
+                    continue;
+                }
+                if (last[0] != last[1] && cp - last[1] == last[3]) {
+                    last[1] = cp;
+                    continue;
+                }
+            }
+            ranges.add(new int[] {cp, cp, delta, 1});
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int[] r : ranges) {
+            sb.append(sb.length() == 0 ? "" : ",").append(r[0]).append(',').append(r[1]).append(',')
+                    .append(r[2]).append(',').append(r[3]);
+        }
+        return sb.toString();
     }
 
     private static int parseSize(String s) {
@@ -245,8 +287,21 @@ public final class WrunBuild {
 
     // --- the module fix -------------------------------------------------------------
 
-    /** The module with its memory's maximum removed (section 5, limits flag 0x01 -> 0x00). */
-    static byte[] unboundMemory(byte[] m) {
+    /** The adapter (runtimes/java/shim) that provides TeaVM's case mapping imports. */
+    static final String CASE_SHIM = "wrun-teavm-case";
+    /** The adapter (runtimes/java/shim) that provides TeaVM's java.lang.Math imports. */
+    static final String MATH_SHIM = "wrun-teavm-math";
+    private static final java.util.Set<String> MATH = java.util.Set.of("sin", "cos", "tan", "asin", "acos",
+            "atan", "atan2", "exp", "log", "pow", "sqrt", "ceil", "floor");
+    /** The adapters the module imports from, filled by {@link #fixModule}. */
+    static final java.util.Set<String> ADAPTERS = new java.util.TreeSet<>();
+
+    /**
+     * The module with its memory's maximum removed (section 5, limits flag
+     * 0x01 -> 0x00), and with the imports TeaVM's class library expects from
+     * its JavaScript host ("teavm", "teavmMath") renamed to the shim's module.
+     */
+    static byte[] fixModule(byte[] m) {
         if (m.length < 8 || m[0] != 0 || m[1] != 'a' || m[2] != 's' || m[3] != 'm') {
             fail("TeaVM did not write a WebAssembly module");
         }
@@ -258,35 +313,90 @@ public final class WrunBuild {
             int id = m[pos[0]++] & 0xFF;
             int size = (int) uleb(m, pos);
             int start = pos[0];
+            byte[] body;
             if (id == 5) {
-                int[] p = {start};
-                long count = uleb(m, p);
-                ByteArrayOutputStream sec = new ByteArrayOutputStream();
-                writeUleb(sec, count);
-                for (long i = 0; i < count; i++) {
-                    int flags = m[p[0]++] & 0xFF;
-                    long min = uleb(m, p);
-                    if ((flags & 1) != 0) {
-                        uleb(m, p);
-                    }
-                    sec.write(flags & ~1);
-                    writeUleb(sec, min);
-                }
-                out.write(id);
-                writeUleb(out, sec.size());
-                out.writeBytes(sec.toByteArray());
+                body = unboundMemories(m, start);
                 patched = true;
+            } else if (id == 2) {
+                body = renameImports(m, start);
             } else {
-                out.write(id);
-                writeUleb(out, size);
-                out.write(m, start, size);
+                body = Arrays.copyOfRange(m, start, start + size);
             }
+            out.write(id);
+            writeUleb(out, body.length);
+            out.writeBytes(body);
             pos[0] = start + size;
         }
         if (!patched) {
             fail("the module TeaVM wrote has no memory section");
         }
         return out.toByteArray();
+    }
+
+    private static byte[] unboundMemories(byte[] m, int start) {
+        int[] p = {start};
+        long count = uleb(m, p);
+        ByteArrayOutputStream sec = new ByteArrayOutputStream();
+        writeUleb(sec, count);
+        for (long i = 0; i < count; i++) {
+            int flags = m[p[0]++] & 0xFF;
+            long min = uleb(m, p);
+            if ((flags & 1) != 0) {
+                uleb(m, p);
+            }
+            sec.write(flags & ~1);
+            writeUleb(sec, min);
+        }
+        return sec.toByteArray();
+    }
+
+    private static byte[] renameImports(byte[] m, int start) {
+        int[] p = {start};
+        long count = uleb(m, p);
+        ByteArrayOutputStream sec = new ByteArrayOutputStream();
+        writeUleb(sec, count);
+        for (long i = 0; i < count; i++) {
+            int n = (int) uleb(m, p);
+            String module = new String(m, p[0], n, java.nio.charset.StandardCharsets.UTF_8);
+            p[0] += n;
+            int descStart = p[0];
+            n = (int) uleb(m, p); // field name
+            String field = new String(m, p[0], n, java.nio.charset.StandardCharsets.UTF_8);
+            p[0] += n;
+            if (module.equals("teavmMath") && MATH.contains(field)) {
+                module = MATH_SHIM;
+            } else if (module.equals("teavm") && (field.equals("towlower") || field.equals("towupper"))) {
+                module = CASE_SHIM;
+            } else if (module.startsWith("teavm") || module.equals("spectest") || module.isEmpty()) {
+                fail("the module needs " + module + "." + field + ", which TeaVM expects from a JavaScript "
+                        + "host and wrun does not provide; avoid the Java API that uses it");
+            }
+            if (module.equals(MATH_SHIM) || module.equals(CASE_SHIM)) {
+                ADAPTERS.add(module);
+            }
+            byte[] mb = module.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            writeUleb(sec, mb.length);
+            sec.writeBytes(mb);
+            int kind = m[p[0]++] & 0xFF;
+            switch (kind) {
+                case 0: uleb(m, p); break;                    // func: type index
+                case 1: p[0]++; limits(m, p); break;          // table: reftype, limits
+                case 2: limits(m, p); break;                  // memory
+                case 3: p[0] += 2; break;                     // global: valtype, mut
+                case 4: p[0]++; uleb(m, p); break;            // tag
+                default: fail("unknown import kind " + kind);
+            }
+            sec.write(m, descStart, p[0] - descStart);
+        }
+        return sec.toByteArray();
+    }
+
+    private static void limits(byte[] m, int[] p) {
+        int flags = m[p[0]++] & 0xFF;
+        uleb(m, p);
+        if ((flags & 1) != 0) {
+            uleb(m, p);
+        }
     }
 
     private static long uleb(byte[] b, int[] pos) {

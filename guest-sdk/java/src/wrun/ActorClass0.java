@@ -18,7 +18,11 @@ public final class ActorClass0<S> extends ActorClass<S, ActorClass0<S>> {
         return new ActorClass0<>(def, options);
     }
 
-    /** Creates the actor (its constructor runs in a fresh instance, somewhere in the cluster). */
+    /**
+     * Creates the actor (its constructor runs in a fresh instance, somewhere
+     * in the cluster) and returns its handle. Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ActorHandle<S> remote() {
         return create(new Object[] {});
     }

@@ -18,8 +18,16 @@ public final class ActorClass1<A, S> extends ActorClass<S, ActorClass1<A, S>> {
         return new ActorClass1<>(def, options);
     }
 
-    /** Creates the actor (its constructor runs in a fresh instance, somewhere in the cluster). */
+    /**
+     * Creates the actor (its constructor runs in a fresh instance, somewhere
+     * in the cluster) and returns its handle. Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ActorHandle<S> remote(A a) {
+        return create(new Object[] {a});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a) {
         return create(new Object[] {a});
     }
 }

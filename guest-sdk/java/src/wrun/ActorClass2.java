@@ -18,8 +18,24 @@ public final class ActorClass2<A, B, S> extends ActorClass<S, ActorClass2<A, B, 
         return new ActorClass2<>(def, options);
     }
 
-    /** Creates the actor (its constructor runs in a fresh instance, somewhere in the cluster). */
+    /**
+     * Creates the actor (its constructor runs in a fresh instance, somewhere
+     * in the cluster) and returns its handle. Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ActorHandle<S> remote(A a, B b) {
+        return create(new Object[] {a, b});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b) {
+        return create(new Object[] {a, b});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b) {
+        return create(new Object[] {a, b});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b) {
         return create(new Object[] {a, b});
     }
 }

@@ -18,8 +18,40 @@ public final class ActorClass3<A, B, C, S> extends ActorClass<S, ActorClass3<A, 
         return new ActorClass3<>(def, options);
     }
 
-    /** Creates the actor (its constructor runs in a fresh instance, somewhere in the cluster). */
+    /**
+     * Creates the actor (its constructor runs in a fresh instance, somewhere
+     * in the cluster) and returns its handle. Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ActorHandle<S> remote(A a, B b, C c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b, C c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b, C c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b, C c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(A a, B b, ObjectRef<C> c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b, ObjectRef<C> c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b, ObjectRef<C> c) {
+        return create(new Object[] {a, b, c});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c) {
         return create(new Object[] {a, b, c});
     }
 }

@@ -18,8 +18,72 @@ public final class ActorClass4<A, B, C, D, S> extends ActorClass<S, ActorClass4<
         return new ActorClass4<>(def, options);
     }
 
-    /** Creates the actor (its constructor runs in a fresh instance, somewhere in the cluster). */
+    /**
+     * Creates the actor (its constructor runs in a fresh instance, somewhere
+     * in the cluster) and returns its handle. Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ActorHandle<S> remote(A a, B b, C c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b, C c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b, C c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b, C c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, B b, ObjectRef<C> c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b, ObjectRef<C> c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b, ObjectRef<C> c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c, D d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, B b, C c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b, C c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b, C c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b, C c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, B b, ObjectRef<C> c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, B b, ObjectRef<C> c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(A a, ObjectRef<B> b, ObjectRef<C> c, ObjectRef<D> d) {
+        return create(new Object[] {a, b, c, d});
+    }
+
+    public ActorHandle<S> remote(ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c, ObjectRef<D> d) {
         return create(new Object[] {a, b, c, d});
     }
 }

@@ -17,13 +17,24 @@ public final class ActorMethod1<S, A, R> extends ActorMethod<R, ActorMethod1<S, 
         return new ActorMethod1<>(className(), name(), numReturns);
     }
 
-    /** Calls the method on {@code actor}; returns a reference to its result. */
+    /**
+     * Calls the method on {@code actor}; returns a reference to its result
+     * ({@code null} with {@code numReturns(0)}). Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ObjectRef<R> remote(ActorHandle<S> actor, A a) {
         return callOne(actor, new Object[] {a});
     }
 
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a) {
+        return callOne(actor, new Object[] {a});
+    }
+
     /** Calls the method on {@code actor}; returns one reference per return value. */
-    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, A a) {
-        return call(actor, new Object[] {a});
+    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, Object... args) {
+        if (args.length != 1) {
+            throw new IllegalArgumentException(className() + "." + name() + " takes 1 argument, got " + args.length);
+        }
+        return call(actor, args);
     }
 }

@@ -17,13 +17,48 @@ public final class ActorMethod3<S, A, B, C, R> extends ActorMethod<R, ActorMetho
         return new ActorMethod3<>(className(), name(), numReturns);
     }
 
-    /** Calls the method on {@code actor}; returns a reference to its result. */
+    /**
+     * Calls the method on {@code actor}; returns a reference to its result
+     * ({@code null} with {@code numReturns(0)}). Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b, C c) {
         return callOne(actor, new Object[] {a, b, c});
     }
 
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, B b, C c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, ObjectRef<B> b, C c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, ObjectRef<B> b, C c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b, ObjectRef<C> c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, B b, ObjectRef<C> c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, ObjectRef<B> b, ObjectRef<C> c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c) {
+        return callOne(actor, new Object[] {a, b, c});
+    }
+
     /** Calls the method on {@code actor}; returns one reference per return value. */
-    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, A a, B b, C c) {
-        return call(actor, new Object[] {a, b, c});
+    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, Object... args) {
+        if (args.length != 3) {
+            throw new IllegalArgumentException(className() + "." + name() + " takes 3 arguments, got " + args.length);
+        }
+        return call(actor, args);
     }
 }

@@ -17,13 +17,80 @@ public final class ActorMethod4<S, A, B, C, D, R> extends ActorMethod<R, ActorMe
         return new ActorMethod4<>(className(), name(), numReturns);
     }
 
-    /** Calls the method on {@code actor}; returns a reference to its result. */
+    /**
+     * Calls the method on {@code actor}; returns a reference to its result
+     * ({@code null} with {@code numReturns(0)}). Each argument is a value or an
+     * {@link ObjectRef} to one, which the host resolves first.
+     */
     public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b, C c, D d) {
         return callOne(actor, new Object[] {a, b, c, d});
     }
 
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, B b, C c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, ObjectRef<B> b, C c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, ObjectRef<B> b, C c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b, ObjectRef<C> c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, B b, ObjectRef<C> c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, ObjectRef<B> b, ObjectRef<C> c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c, D d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b, C c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, B b, C c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, ObjectRef<B> b, C c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, ObjectRef<B> b, C c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, B b, ObjectRef<C> c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, B b, ObjectRef<C> c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, A a, ObjectRef<B> b, ObjectRef<C> c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ActorHandle<S> actor, ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c, ObjectRef<D> d) {
+        return callOne(actor, new Object[] {a, b, c, d});
+    }
+
     /** Calls the method on {@code actor}; returns one reference per return value. */
-    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, A a, B b, C c, D d) {
-        return call(actor, new Object[] {a, b, c, d});
+    public List<ObjectRef<Object>> remoteAll(ActorHandle<S> actor, Object... args) {
+        if (args.length != 4) {
+            throw new IllegalArgumentException(className() + "." + name() + " takes 4 arguments, got " + args.length);
+        }
+        return call(actor, args);
     }
 }

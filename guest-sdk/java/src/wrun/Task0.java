@@ -16,13 +16,21 @@ public final class Task0<R> extends RemoteFunction<R, Task0<R>> {
         return new Task0<>(name(), options);
     }
 
-    /** Submits the task; returns a reference to its result ({@code null} with {@code numReturns(0)}). */
+    /**
+     * Submits the task; returns at once with a reference to its result
+     * ({@code null} with {@code numReturns(0)}). Each argument is a value or
+     * an {@link ObjectRef} to one: the host resolves a reference before the
+     * task runs, so the task receives the value.
+     */
     public ObjectRef<R> remote() {
         return submitOne(new Object[] {});
     }
 
     /** Submits the task; returns one reference per return value ({@code numReturns} of them). */
-    public List<ObjectRef<Object>> remoteAll() {
-        return submit(new Object[] {});
+    public List<ObjectRef<Object>> remoteAll(Object... args) {
+        if (args.length != 0) {
+            throw new IllegalArgumentException(name() + " takes 0 arguments, got " + args.length);
+        }
+        return submit(args);
     }
 }

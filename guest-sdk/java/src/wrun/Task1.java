@@ -16,13 +16,25 @@ public final class Task1<A, R> extends RemoteFunction<R, Task1<A, R>> {
         return new Task1<>(name(), options);
     }
 
-    /** Submits the task; returns a reference to its result ({@code null} with {@code numReturns(0)}). */
+    /**
+     * Submits the task; returns at once with a reference to its result
+     * ({@code null} with {@code numReturns(0)}). Each argument is a value or
+     * an {@link ObjectRef} to one: the host resolves a reference before the
+     * task runs, so the task receives the value.
+     */
     public ObjectRef<R> remote(A a) {
         return submitOne(new Object[] {a});
     }
 
+    public ObjectRef<R> remote(ObjectRef<A> a) {
+        return submitOne(new Object[] {a});
+    }
+
     /** Submits the task; returns one reference per return value ({@code numReturns} of them). */
-    public List<ObjectRef<Object>> remoteAll(A a) {
-        return submit(new Object[] {a});
+    public List<ObjectRef<Object>> remoteAll(Object... args) {
+        if (args.length != 1) {
+            throw new IllegalArgumentException(name() + " takes 1 argument, got " + args.length);
+        }
+        return submit(args);
     }
 }

@@ -16,13 +16,81 @@ public final class Task4<A, B, C, D, R> extends RemoteFunction<R, Task4<A, B, C,
         return new Task4<>(name(), options);
     }
 
-    /** Submits the task; returns a reference to its result ({@code null} with {@code numReturns(0)}). */
+    /**
+     * Submits the task; returns at once with a reference to its result
+     * ({@code null} with {@code numReturns(0)}). Each argument is a value or
+     * an {@link ObjectRef} to one: the host resolves a reference before the
+     * task runs, so the task receives the value.
+     */
     public ObjectRef<R> remote(A a, B b, C c, D d) {
         return submitOne(new Object[] {a, b, c, d});
     }
 
+    public ObjectRef<R> remote(ObjectRef<A> a, B b, C c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, ObjectRef<B> b, C c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, ObjectRef<B> b, C c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, B b, ObjectRef<C> c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, B b, ObjectRef<C> c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, ObjectRef<B> b, ObjectRef<C> c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c, D d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, B b, C c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, B b, C c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, ObjectRef<B> b, C c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, ObjectRef<B> b, C c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, B b, ObjectRef<C> c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, B b, ObjectRef<C> c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(A a, ObjectRef<B> b, ObjectRef<C> c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
+    public ObjectRef<R> remote(ObjectRef<A> a, ObjectRef<B> b, ObjectRef<C> c, ObjectRef<D> d) {
+        return submitOne(new Object[] {a, b, c, d});
+    }
+
     /** Submits the task; returns one reference per return value ({@code numReturns} of them). */
-    public List<ObjectRef<Object>> remoteAll(A a, B b, C c, D d) {
-        return submit(new Object[] {a, b, c, d});
+    public List<ObjectRef<Object>> remoteAll(Object... args) {
+        if (args.length != 4) {
+            throw new IllegalArgumentException(name() + " takes 4 arguments, got " + args.length);
+        }
+        return submit(args);
     }
 }

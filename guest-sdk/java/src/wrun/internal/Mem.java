@@ -51,6 +51,21 @@ public final class Mem {
     /** Length of the last string or byte list written by {@link #str} or {@link #bytes}. */
     public static int lastLen;
 
+    /**
+     * Where the {@code wrun-teavm-math} adapter (runtimes/java/shim) keeps its
+     * data and stack: the top half of the region [512, 33280) that
+     * TeaVM-WASI's {@code Memory.malloc} manages with a bitmap at [0, 512),
+     * one 64-bit word per 512 bytes. Marking those words as used keeps
+     * Memory.malloc out of it.
+     */
+    public static final int SHIM_BASE = 16896;
+
+    static {
+        for (int a = (SHIM_BASE - 512) / 512 * 8; a < 512; a += 8) {
+            Address.fromInt(a).putLong(-1L);
+        }
+    }
+
     private static int grow(int bytes) {
         if (memEnd == 0) {
             memEnd = WasmHeap.memoryLimit.toInt();
