@@ -52,6 +52,11 @@ public final class WrunBuild {
     private static final String ENTRY = "WrunEntry";
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--case-table")) {
+            // For the SDK's unit tests (runtimes/java/test.sh).
+            System.out.println(caseTable(args[1].equals("lower")));
+            return;
+        }
         Path sdk = null;
         Path src = null;
         Path work = null;
