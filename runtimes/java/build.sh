@@ -45,6 +45,19 @@ OUT=$2
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 JT=$("$ROOT/runtimes/java/setup.sh" | tail -n 1)
+
+# The SDK's canonical-ABI glue is written by hand for one shape of the WIT;
+# `component new` checks the core signatures, but not the layout of records
+# passed through memory. So the WIT (without its comments) must be the one the
+# glue was written for: guest-sdk/java/wit.sha256.
+wit_hash=$("$JT/wasm-tools" component wit "$ROOT/wit" | grep -v '^[[:space:]]*//' | grep -v '^[[:space:]]*$' |
+    sha256sum | cut -d' ' -f1)
+if [ "$wit_hash" != "$(cat "$ROOT/guest-sdk/java/wit.sha256")" ]; then
+    echo "wit/wrun.wit changed since the Java SDK's hand-written canonical-ABI glue was written:" >&2
+    echo "update guest-sdk/java/src/wrun/internal/{WasmHost,Guest}.java to match it, then" >&2
+    echo "guest-sdk/java/wit.sha256 (to $wit_hash)" >&2
+    exit 1
+fi
 if [ -n "${WRUN_JAVA_WORK:-}" ]; then
     WORK=$WRUN_JAVA_WORK
     mkdir -p "$WORK"

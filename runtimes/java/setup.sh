@@ -44,8 +44,9 @@ if [ "$(cat "$JT/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$JT/classpath" ];
     echo "resolving TeaVM-WASI from Maven Central into $JT/m2" >&2
     mkdir -p "$JT"
     rm -f "$JT/stamp"
-    mvn -q -B -Dstyle.color=never -f "$HERE/tool/pom.xml" -Dmaven.repo.local="$JT/m2" \
-        dependency:build-classpath -Dmdep.outputFile="$JT/classpath.tmp" >&2
+    mvn -q -B -f "$HERE/tool/pom.xml" -Dmaven.repo.local="$JT/m2" \
+        dependency:build-classpath -Dmdep.outputFile="$JT/classpath.tmp" >"$JT/mvn.log" 2>&1 ||
+        { cat "$JT/mvn.log" >&2; exit 1; }
     mv "$JT/classpath.tmp" "$JT/classpath"
     rm -rf "$JT/classes"
     mkdir -p "$JT/classes"

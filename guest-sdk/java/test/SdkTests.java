@@ -377,17 +377,23 @@ public final class SdkTests {
     }
 
     static void errors() {
-        WrunException e = WrunException.of(ErrorKind.ACTOR_DIED, "Counter.incr", "killed");
+        WrunException e = WrunException.of(ErrorKind.ACTOR_DIED, "Counter.incr", "killed", "");
         check(e instanceof WrunException.ActorDiedException, "actor-died has its class");
-        eq("actor-died in Counter.incr: killed", e.getMessage(), "message");
+        eq("actor-died in Counter.incr: killed", e.getMessage(), "message of a runtime error");
         eq("killed", e.detail(), "detail");
+        eq("", e.language(), "no language");
+        WrunException j = new WrunException(ErrorKind.APPLICATION, "fail", "java.lang.IllegalStateException: x");
+        eq("java", j.language(), "errors the Java SDK raises are Java's");
+        eq("application in fail (java): java.lang.IllegalStateException: x", j.getMessage(), "message with language");
+        WrunException py = WrunException.of(ErrorKind.APPLICATION, "pipeline/explode", "ValueError: x", "python");
+        eq("application in pipeline/explode (python): ValueError: x", py.getMessage(), "another language's");
         check(WrunException.of(ErrorKind.GET_TIMEOUT, "", "x") instanceof WrunException.GetTimeoutException,
                 "get-timeout");
         check(WrunException.of(ErrorKind.TIMEOUT, "f", "x") instanceof WrunException.TaskTimeoutException, "timeout");
         check(WrunException.of(ErrorKind.NOT_FOUND, "f", "x") instanceof WrunException.NotFoundException, "not-found");
         check(WrunException.of(ErrorKind.OBJECT_LOST, "f", "x") instanceof WrunException.ObjectLostException,
                 "object-lost");
-        eq("internal: boom", WrunException.of(ErrorKind.INTERNAL, "", "boom").getMessage(), "no task");
+        eq("internal: boom", WrunException.of(ErrorKind.INTERNAL, "", "boom", "").getMessage(), "no task");
         String[] wit = {"application", "trap", "timeout", "memory-limit", "actor-died", "not-found",
             "invalid-argument", "get-timeout", "object-lost", "internal"};
         for (int i = 0; i < wit.length; i++) {

@@ -14,11 +14,20 @@ import wrun.internal.Registry;
  * @param <T> the concrete actor class type (returned by the option setters)
  */
 public abstract class ActorClass<S, T extends ActorClass<S, T>> {
+    /** The registration of a class of this component; null for one named by {@link Wrun#actorClass}. */
     final Registry.ClassDef def;
+    private final String name;
     private final ActorOptions options;
 
     ActorClass(Registry.ClassDef def, ActorOptions options) {
         this.def = def;
+        this.name = def.name;
+        this.options = options;
+    }
+
+    ActorClass(String name, ActorOptions options) {
+        this.def = null;
+        this.name = name;
         this.options = options;
     }
 
@@ -26,7 +35,7 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
 
     /** The name the host knows the class by. */
     public String name() {
-        return def.name;
+        return name;
     }
 
     public ActorOptions options() {
@@ -74,8 +83,8 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
     }
 
     ActorHandle<S> create(Object[] args) {
-        Id id = Host.get().create(def.name, args, options);
-        return new ActorHandle<>(id, def.name);
+        Id id = Host.get().create(name, args, options);
+        return new ActorHandle<>(id, name);
     }
 
     /** Creates an actor with untyped constructor arguments. */
@@ -86,6 +95,10 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
     // --- methods ------------------------------------------------------------------
 
     private <M> M reg(String name, int arity, int numReturns, Registry.MethodInvoker inv, M m) {
+        if (def == null) {
+            throw new IllegalStateException(this.name + " is a class of another component: call its methods "
+                    + "by name, handle.call(\"method\", args...)");
+        }
         def.method(name, arity, numReturns, inv);
         return m;
     }
@@ -99,7 +112,7 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
     /** Registers a method that returns {@code numReturns} values (as a List of that size). */
     @SuppressWarnings("unchecked")
     public <R> ActorMethod0<S, R> method(String name, int numReturns, Fn.M0<S, R> f) {
-        return reg(name, 0, numReturns, (self, a) -> f.apply((S) self), new ActorMethod0<>(def.name, name, numReturns));
+        return reg(name, 0, numReturns, (self, a) -> f.apply((S) self), new ActorMethod0<>(name(), name, numReturns));
     }
 
     public <A, R> ActorMethod1<S, A, R> method(String name, Fn.M1<S, A, R> f) {
@@ -109,7 +122,7 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
     @SuppressWarnings("unchecked")
     public <A, R> ActorMethod1<S, A, R> method(String name, int numReturns, Fn.M1<S, A, R> f) {
         return reg(name, 1, numReturns, (self, a) -> f.apply((S) self, (A) a[0]),
-                new ActorMethod1<>(def.name, name, numReturns));
+                new ActorMethod1<>(name(), name, numReturns));
     }
 
     public <A, B, R> ActorMethod2<S, A, B, R> method(String name, Fn.M2<S, A, B, R> f) {
@@ -119,7 +132,7 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
     @SuppressWarnings("unchecked")
     public <A, B, R> ActorMethod2<S, A, B, R> method(String name, int numReturns, Fn.M2<S, A, B, R> f) {
         return reg(name, 2, numReturns, (self, a) -> f.apply((S) self, (A) a[0], (B) a[1]),
-                new ActorMethod2<>(def.name, name, numReturns));
+                new ActorMethod2<>(name(), name, numReturns));
     }
 
     public <A, B, C, R> ActorMethod3<S, A, B, C, R> method(String name, Fn.M3<S, A, B, C, R> f) {
@@ -130,7 +143,7 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
     public <A, B, C, R> ActorMethod3<S, A, B, C, R> method(String name, int numReturns,
             Fn.M3<S, A, B, C, R> f) {
         return reg(name, 3, numReturns, (self, a) -> f.apply((S) self, (A) a[0], (B) a[1], (C) a[2]),
-                new ActorMethod3<>(def.name, name, numReturns));
+                new ActorMethod3<>(name(), name, numReturns));
     }
 
     public <A, B, C, D, R> ActorMethod4<S, A, B, C, D, R> method(String name, Fn.M4<S, A, B, C, D, R> f) {
@@ -142,7 +155,7 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
             Fn.M4<S, A, B, C, D, R> f) {
         return reg(name, 4, numReturns,
                 (self, a) -> f.apply((S) self, (A) a[0], (B) a[1], (C) a[2], (D) a[3]),
-                new ActorMethod4<>(def.name, name, numReturns));
+                new ActorMethod4<>(name(), name, numReturns));
     }
 
     public <A, B, C, D, E, R> ActorMethod5<S, A, B, C, D, E, R> method(String name,
@@ -155,11 +168,11 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
             Fn.M5<S, A, B, C, D, E, R> f) {
         return reg(name, 5, numReturns,
                 (self, a) -> f.apply((S) self, (A) a[0], (B) a[1], (C) a[2], (D) a[3], (E) a[4]),
-                new ActorMethod5<>(def.name, name, numReturns));
+                new ActorMethod5<>(name(), name, numReturns));
     }
 
     @Override
     public String toString() {
-        return "ActorClass(" + def.name + ")";
+        return "ActorClass(" + name + ")";
     }
 }

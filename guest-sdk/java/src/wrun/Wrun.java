@@ -129,7 +129,30 @@ public final class Wrun {
         return new Task6<>(name, defaults);
     }
 
+    /**
+     * A task by name, in any language: {@code "COMPONENT/NAME"} for one of
+     * another component of the job ({@code wrun submit --component
+     * COMPONENT=FILE.wasm}), or {@code "NAME"} for one of this component.
+     * {@code Wrun.function("cpp/shard_stats").remote(xs)} submits it like a
+     * registered task. Ray's counterpart is
+     * {@code Ray.task(PyFunction.of(...))}.
+     */
+    public static <R> NamedTask<R> function(String name) {
+        return new NamedTask<>(name, TaskOptions.DEFAULT);
+    }
+
     // --- actors ------------------------------------------------------------------
+
+    /**
+     * An actor class by name, in any language ({@code "COMPONENT/NAME"} or
+     * {@code "NAME"}, as for {@link #function}):
+     * {@code Wrun.actorClass("rust/Tally").name("tally").remote()} creates one
+     * and returns its handle, whose methods are called by name
+     * ({@code handle.call("add_all", refs)}).
+     */
+    public static <S> NamedActorClass<S> actorClass(String name) {
+        return new NamedActorClass<>(name, ActorOptions.DEFAULT);
+    }
 
     /** Registers an actor class whose constructor takes 0 arguments; see {@link #actor(String, ActorOptions, Fn.F0)}. */
     public static <S> ActorClass0<S> actor(String name, Fn.F0<S> constructor) {

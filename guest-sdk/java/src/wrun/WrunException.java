@@ -6,10 +6,13 @@ package wrun;
  *
  * <p>{@link #kind()} says why ({@link ErrorKind#ACTOR_DIED}, ...),
  * {@link #task()} which task or actor method failed ({@code "fib"},
- * {@code "Counter.incr"}) and {@link #detail()} how; {@link #getMessage()}
- * reads {@code "<kind> in <task>: <detail>"}, as the Rust SDK's
- * {@code wrun::Error} prints. A few kinds have their own subclass so that
- * {@code catch} clauses read naturally; all of them are WrunExceptions.
+ * {@code "Counter.incr"}, {@code "cpp/shard_stats"}), {@link #language()} the
+ * language of the guest that raised it ({@code "java"}, {@code "python"},
+ * {@code "rust"}, {@code "cpp"}; empty when the runtime raised it) and
+ * {@link #detail()} how; {@link #getMessage()} reads
+ * {@code "<kind> in <task> (<language>): <detail>"}, as every SDK prints
+ * errors. A few kinds have their own subclass so that {@code catch} clauses
+ * read naturally; all of them are WrunExceptions.
  *
  * <p>Thrown out of a task, a WrunException passes through unchanged, so a
  * driver sees the kind and origin of the failure that started the chain.
@@ -17,30 +20,47 @@ package wrun;
 public class WrunException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The language this SDK reports for the errors it raises. */
+    public static final String JAVA = "java";
+
     private final ErrorKind kind;
     private final String task;
+    private final String language;
     private final String detail;
 
+    /** An error raised by this (Java) guest. */
     public WrunException(ErrorKind kind, String task, String detail) {
-        super(format(kind, task, detail));
+        this(kind, task, detail, JAVA);
+    }
+
+    public WrunException(ErrorKind kind, String task, String detail, String language) {
+        super(format(kind, task, detail, language));
         this.kind = kind;
         this.task = task == null ? "" : task;
+        this.language = language == null ? "" : language;
         this.detail = detail == null ? "" : detail;
     }
 
-    private static String format(ErrorKind kind, String task, String detail) {
-        return task == null || task.isEmpty() ? kind + ": " + detail : kind + " in " + task + ": " + detail;
+    private static String format(ErrorKind kind, String task, String detail, String language) {
+        String where = task == null || task.isEmpty() ? "" : " in " + task;
+        String lang = language == null || language.isEmpty() ? "" : " (" + language + ")";
+        return kind + where + lang + ": " + detail;
+    }
+
+    /** An error raised by this (Java) guest, of the subclass that matches {@code kind}. */
+    public static WrunException of(ErrorKind kind, String task, String detail) {
+        return of(kind, task, detail, JAVA);
     }
 
     /** The exception of the subclass that matches {@code kind}. */
-    public static WrunException of(ErrorKind kind, String task, String detail) {
+    public static WrunException of(ErrorKind kind, String task, String detail, String language) {
         switch (kind) {
-            case ACTOR_DIED: return new ActorDiedException(task, detail);
-            case GET_TIMEOUT: return new GetTimeoutException(task, detail);
-            case TIMEOUT: return new TaskTimeoutException(task, detail);
-            case OBJECT_LOST: return new ObjectLostException(task, detail);
-            case NOT_FOUND: return new NotFoundException(task, detail);
-            default: return new WrunException(kind, task, detail);
+            case ACTOR_DIED: return new ActorDiedException(task, detail, language);
+            case GET_TIMEOUT: return new GetTimeoutException(task, detail, language);
+            case TIMEOUT: return new TaskTimeoutException(task, detail, language);
+            case OBJECT_LOST: return new ObjectLostException(task, detail, language);
+            case NOT_FOUND: return new NotFoundException(task, detail, language);
+            default: return new WrunException(kind, task, detail, language);
         }
     }
 
@@ -53,6 +73,11 @@ public class WrunException extends RuntimeException {
         return task;
     }
 
+    /** The language of the guest that raised the error; empty when the runtime raised it. */
+    public String language() {
+        return language;
+    }
+
     /** The description (for an application error: the exception and its stack trace). */
     public String detail() {
         return detail;
@@ -62,8 +87,8 @@ public class WrunException extends RuntimeException {
     public static final class ActorDiedException extends WrunException {
         private static final long serialVersionUID = 1L;
 
-        public ActorDiedException(String task, String detail) {
-            super(ErrorKind.ACTOR_DIED, task, detail);
+        public ActorDiedException(String task, String detail, String language) {
+            super(ErrorKind.ACTOR_DIED, task, detail, language);
         }
     }
 
@@ -71,8 +96,8 @@ public class WrunException extends RuntimeException {
     public static final class GetTimeoutException extends WrunException {
         private static final long serialVersionUID = 1L;
 
-        public GetTimeoutException(String task, String detail) {
-            super(ErrorKind.GET_TIMEOUT, task, detail);
+        public GetTimeoutException(String task, String detail, String language) {
+            super(ErrorKind.GET_TIMEOUT, task, detail, language);
         }
     }
 
@@ -80,8 +105,8 @@ public class WrunException extends RuntimeException {
     public static final class TaskTimeoutException extends WrunException {
         private static final long serialVersionUID = 1L;
 
-        public TaskTimeoutException(String task, String detail) {
-            super(ErrorKind.TIMEOUT, task, detail);
+        public TaskTimeoutException(String task, String detail, String language) {
+            super(ErrorKind.TIMEOUT, task, detail, language);
         }
     }
 
@@ -89,8 +114,8 @@ public class WrunException extends RuntimeException {
     public static final class ObjectLostException extends WrunException {
         private static final long serialVersionUID = 1L;
 
-        public ObjectLostException(String task, String detail) {
-            super(ErrorKind.OBJECT_LOST, task, detail);
+        public ObjectLostException(String task, String detail, String language) {
+            super(ErrorKind.OBJECT_LOST, task, detail, language);
         }
     }
 
@@ -98,8 +123,8 @@ public class WrunException extends RuntimeException {
     public static final class NotFoundException extends WrunException {
         private static final long serialVersionUID = 1L;
 
-        public NotFoundException(String task, String detail) {
-            super(ErrorKind.NOT_FOUND, task, detail);
+        public NotFoundException(String task, String detail, String language) {
+            super(ErrorKind.NOT_FOUND, task, detail, language);
         }
     }
 }

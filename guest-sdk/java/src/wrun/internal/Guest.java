@@ -79,8 +79,18 @@ public final class Guest {
         sb.append(t);
         StackTraceElement[] st = t.getStackTrace();
         if (st != null) {
-            for (StackTraceElement e : st) {
-                sb.append("\n\tat ").append(e);
+            // From the frame that threw (not the exception's constructors) to
+            // the user's outermost frame (not the SDK's dispatch).
+            int from = 0;
+            while (from < st.length && isConstruction(st[from])) {
+                from++;
+            }
+            int to = st.length;
+            while (to > from && isSdk(st[to - 1])) {
+                to--;
+            }
+            for (int i = from; i < to; i++) {
+                sb.append("\n\tat ").append(st[i]);
             }
         }
         Throwable cause = t.getCause();
@@ -88,6 +98,20 @@ public final class Guest {
             sb.append("\nCaused by: ");
             appendTrace(sb, cause, depth + 1);
         }
+    }
+
+    private static boolean isConstruction(StackTraceElement e) {
+        String m = e.getMethodName();
+        return "fillInStackTrace".equals(m) || "<init>".equals(m) && isThrowableName(e.getClassName());
+    }
+
+    private static boolean isThrowableName(String c) {
+        return c != null && (c.endsWith("Throwable") || c.endsWith("Exception") || c.endsWith("Error"));
+    }
+
+    private static boolean isSdk(StackTraceElement e) {
+        String f = e.getFileName();
+        return "Guest.java".equals(f) || "Wrun.java".equals(f) || "ActorClass.java".equals(f);
     }
 
     /**
@@ -104,11 +128,9 @@ public final class Guest {
 
     /** Writes {@code result<_, error>::err} (payload at 4) and returns its address. */
     private static int lowerError(WrunException e) {
-        int ret = Mem.alloc(24, 4);
+        int ret = Mem.alloc(WasmHost.RESULT_SIZE, 4);
         Mem.u8(ret, 1);
-        Mem.u8(ret + 4, e.kind().ordinal());
-        Mem.storeStr(ret + 8, e.task());
-        Mem.storeStr(ret + 16, e.detail());
+        WasmHost.storeError(ret + 4, e);
         return ret;
     }
 
@@ -193,7 +215,7 @@ public final class Guest {
         for (int i = 0; i < n; i++) {
             WasmHost.storeValue(list + 16 * i, values[i]);
         }
-        int ret = Mem.alloc(24, 4);
+        int ret = Mem.alloc(WasmHost.RESULT_SIZE, 4);
         Mem.u8(ret, 0);
         Mem.i32(ret + 4, list);
         Mem.i32(ret + 8, n);
@@ -217,7 +239,7 @@ public final class Guest {
                 return fail(t, "main");
             }
             WasmHost.Encoded v = encodeReturns("main", result, 1)[0];
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(WasmHost.RESULT_SIZE, 4);
             Mem.u8(ret, 0);
             WasmHost.storeValue(ret + 4, v);
             return ret;
@@ -288,7 +310,7 @@ public final class Guest {
             }
             actor = state;
             actorClass = def;
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(WasmHost.RESULT_SIZE, 4);
             Mem.u8(ret, 0);
             return ret;
         } catch (Throwable t) {

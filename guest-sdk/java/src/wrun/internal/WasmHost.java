@@ -88,14 +88,32 @@ final class WasmHost extends Host {
 
     // --- lifting and lowering ---------------------------------------------------
 
-    /** The WIT {@code error} record at {@code p} as an exception. */
+    /**
+     * The size of {@code result<T, error>} where T has at most the error's
+     * size and alignment 4: discriminant, then the payload at 4.
+     */
+    static final int RESULT_SIZE = 4 + 28;
+
+    /**
+     * The WIT {@code error} record at {@code p} as an exception: kind (u8) at
+     * 0, then the strings task, language and message at 4, 12 and 20.
+     */
     static WrunException liftError(int p) {
         int kind = Mem.u8(p);
         String task = Mem.readString(Mem.i32(p + 4), Mem.i32(p + 8));
-        String message = Mem.readString(Mem.i32(p + 12), Mem.i32(p + 16));
+        String language = Mem.readString(Mem.i32(p + 12), Mem.i32(p + 16));
+        String message = Mem.readString(Mem.i32(p + 20), Mem.i32(p + 24));
         ErrorKind[] kinds = ErrorKind.values();
         ErrorKind k = kind < kinds.length ? kinds[kind] : ErrorKind.INTERNAL;
-        return WrunException.of(k, task, message);
+        return WrunException.of(k, task, message, language);
+    }
+
+    /** Stores {@code e} as a WIT {@code error} record at {@code p}. */
+    static void storeError(int p, WrunException e) {
+        Mem.u8(p, e.kind().ordinal());
+        Mem.storeStr(p + 4, e.task());
+        Mem.storeStr(p + 12, e.language());
+        Mem.storeStr(p + 20, e.detail());
     }
 
     static Id liftId(int p) {
@@ -275,7 +293,7 @@ final class WasmHost extends Host {
         try {
             int v = Mem.alloc(16, 4);
             storeValue(v, e);
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(RESULT_SIZE, 4);
             put0(Mem.i32(v), Mem.i32(v + 4), Mem.i32(v + 8), Mem.i32(v + 12), ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 4);
@@ -291,7 +309,7 @@ final class WasmHost extends Host {
         long m = Mem.mark();
         try {
             int rp = storeBorrows(refs);
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(RESULT_SIZE, 4);
             get0(rp, refs.size(), timeoutMs < 0 ? 0 : 1, Math.max(timeoutMs, 0), ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 4);
@@ -351,7 +369,7 @@ final class WasmHost extends Host {
                 Mem.i64(t + 56, o.timeoutMs());
             }
             storeOptStr(t + 64, o.environment());
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(RESULT_SIZE, 4);
             submit0(p, ret);
             return liftRefsResult(ret);
         } finally {
@@ -377,8 +395,8 @@ final class WasmHost extends Host {
             storeOptStr(a + 44, o.namespace());
             Mem.i32(a + 56, o.maxRestarts());
             storeOptStr(a + 60, o.environment());
-            // result<id, error>: payload at 8
-            int ret = Mem.alloc(32, 8);
+            // result<id, error>: payload at 8, 40 bytes
+            int ret = Mem.alloc(40, 8);
             create0(p, ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 8);
@@ -396,7 +414,7 @@ final class WasmHost extends Host {
             int ap = storeArgs(args);
             int mp = Mem.str(method);
             int ml = Mem.lastLen;
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(RESULT_SIZE, 4);
             call0(actor.hi(), actor.lo(), mp, ml, ap, args.length, numReturns, ret);
             return liftRefsResult(ret);
         } finally {
@@ -428,7 +446,7 @@ final class WasmHost extends Host {
     public void kill(Id actor) {
         long m = Mem.mark();
         try {
-            int ret = Mem.alloc(24, 4);
+            int ret = Mem.alloc(RESULT_SIZE, 4);
             kill0(actor.hi(), actor.lo(), ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 4);

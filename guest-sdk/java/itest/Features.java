@@ -1,0 +1,302 @@
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import wrun.ActorClass0;
+import wrun.ActorClass1;
+import wrun.ActorHandle;
+import wrun.ActorMethod0;
+import wrun.ActorMethod1;
+import wrun.ErrorKind;
+import wrun.Id;
+import wrun.Job;
+import wrun.ObjectRef;
+import wrun.Task0;
+import wrun.Task1;
+import wrun.Task2;
+import wrun.TaskOptions;
+import wrun.WaitResult;
+import wrun.Wrun;
+import wrun.WrunException;
+
+/**
+ * The Java SDK against a real host: every feature once, checked in the driver.
+ * runtimes/java/itest.sh builds and submits it; the job returns the names of
+ * the checks that passed, in order, and fails on the first that does not.
+ */
+public final class Features implements Job {
+    // --- tasks -------------------------------------------------------------------------
+
+    static final Task2<Long, Long, Long> ADD = Wrun.task("add", Features::add);
+    static final Task1<Long, Long> FIB = Wrun.task("fib", Features::fib);
+    static final Task1<String, List<Object>> SPLIT =
+            Wrun.task("split", TaskOptions.DEFAULT.numReturns(2), Features::split);
+    static final Task1<String, Object> NOTHING =
+            Wrun.task("nothing", TaskOptions.DEFAULT.numReturns(0), s -> null);
+    static final Task1<String, String> FAIL = Wrun.task("fail", Features::fail);
+    static final Task1<Long, Long> CALLS_FAIL = Wrun.task("callsFail", Features::callsFail);
+    static final Task1<List<ObjectRef<Long>>, Long> SUM_REFS = Wrun.task("sumRefs", Features::sumRefs);
+    static final Task1<Long, ObjectRef<String>> MAKE_REF = Wrun.task("makeRef", Features::makeRef);
+    static final Task1<byte[], Long> LENGTH = Wrun.task("length", b -> (long) b.length);
+    static final Task1<Long, byte[]> BLOB = Wrun.task("blob", Features::blob);
+    static final Task1<Long, Long> SPIN = Wrun.task("spin", Features::spin);
+    static final Task0<String> ENV = Wrun.task("env", () -> {
+        String v = System.getenv("MODE");
+        return v == null ? "none" : v;
+    });
+    static final Task0<Map<String, Object>> CONTEXT = Wrun.task("context", Features::context);
+    static final Task1<Double, List<Object>> MATH = Wrun.task("math", Features::math);
+    static final Task1<String, String> TEXT = Wrun.task("text", Features::text);
+    static final Task0<Long> FLAKY = Wrun.task("flaky", Features::flaky);
+    static final Task1<Long, Long> MANY_REFS = Wrun.task("manyRefs", Features::manyRefs);
+
+    static long add(long a, long b) {
+        return a + b;
+    }
+
+    static long fib(long n) {
+        if (n < 2) {
+            return n;
+        }
+        ObjectRef<Long> a = FIB.remote(n - 1);
+        ObjectRef<Long> b = FIB.remote(n - 2);
+        return a.get() + b.get();
+    }
+
+    static List<Object> split(String s) {
+        return List.of(s.toUpperCase(), (long) s.length());
+    }
+
+    static String fail(String why) {
+        throw new IllegalStateException("bad input: " + why);
+    }
+
+    static long callsFail(long x) {
+        return FAIL.remote("nested " + x).get().length();
+    }
+
+    static long sumRefs(List<ObjectRef<Long>> refs) {
+        long s = 0;
+        for (long v : Wrun.get(refs)) {
+            s += v;
+        }
+        return s;
+    }
+
+    static ObjectRef<String> makeRef(long n) {
+        return Wrun.put("made " + n);
+    }
+
+    static byte[] blob(long n) {
+        byte[] b = new byte[(int) n];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (i * 31);
+        }
+        return b;
+    }
+
+    static long spin(long ms) {
+        long end = System.currentTimeMillis() + ms;
+        long n = 0;
+        while (System.currentTimeMillis() < end) {
+            n++;
+        }
+        return n;
+    }
+
+    static Map<String, Object> context() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("job", Wrun.context().jobId().hex());
+        m.put("task", Wrun.context().taskId().hex());
+        m.put("node", Wrun.context().nodeId().hex());
+        m.put("actor", Wrun.context().actorId().isPresent());
+        Wrun.log("context read");
+        Wrun.log(Wrun.LogLevel.DEBUG, "a debug line");
+        return m;
+    }
+
+    static List<Object> math(double x) {
+        return List.of(Math.sin(x), Math.cos(x), Math.tan(x), Math.exp(x), Math.log(x), Math.pow(x, 2.5),
+                Math.atan2(x, 2), Math.asin(0.5), Math.acos(0.5), Math.atan(x), Math.sqrt(x), Math.floor(x),
+                Math.ceil(x), Math.cbrt(27), Math.hypot(3, 4), Math.log10(1000));
+    }
+
+    static String text(String s) {
+        return s.toUpperCase() + "|" + s.toLowerCase() + "|" + String.join("+", s.split("\\s+"));
+    }
+
+    static int flakyCalls;
+
+    /** Throws on its first attempt in each instance (every retry is a fresh instance). */
+    static long flaky() {
+        throw new IllegalStateException("flaky attempt");
+    }
+
+    static long manyRefs(long n) {
+        long s = 0;
+        for (long i = 0; i < n; i++) {
+            ObjectRef<Long> r = Wrun.put(i);
+            s += r.get();
+        }
+        return s;
+    }
+
+    // --- actors ------------------------------------------------------------------------
+
+    /** A counter; {@code split} returns two values. */
+    public static final class Counter {
+        long n;
+
+        Counter(long start) {
+            n = start;
+        }
+
+        long incr(long by) {
+            n += by;
+            return n;
+        }
+
+        long value() {
+            return n;
+        }
+
+        List<Object> both() {
+            return List.of(n, -n);
+        }
+
+        long boom() {
+            throw new UnsupportedOperationException("no boom today");
+        }
+    }
+
+    static final ActorClass1<Long, Counter> COUNTER = Wrun.actor("Counter", Counter::new);
+    static final ActorMethod1<Counter, Long, Long> INCR = COUNTER.method("incr", Counter::incr);
+    static final ActorMethod0<Counter, Long> VALUE = COUNTER.method("value", Counter::value);
+    static final ActorMethod0<Counter, Object> BOTH = COUNTER.method("both", 2, Counter::both);
+    static final ActorMethod0<Counter, Long> BOOM = COUNTER.method("boom", Counter::boom);
+
+    /** An actor whose constructor fails. */
+    public static final class Broken {
+        Broken() {
+            throw new IllegalStateException("cannot construct");
+        }
+    }
+
+    static final ActorClass0<Broken> BROKEN = Wrun.actor("Broken", Broken::new);
+
+    // --- the driver --------------------------------------------------------------------
+
+    private final List<String> passed = new ArrayList<>();
+
+    private void check(String name, boolean ok, Object detail) {
+        if (!ok) {
+            throw new AssertionError("check " + name + " failed: " + detail);
+        }
+        passed.add(name);
+        Wrun.log("passed " + name);
+    }
+
+    private static WrunException failure(Runnable r) {
+        try {
+            r.run();
+        } catch (WrunException e) {
+            return e;
+        }
+        return null;
+    }
+
+    @Override
+    public Object main(List<String> args) {
+        check("add", ADD.remote(2L, 3L).get() == 5L, "");
+        check("nested fib", FIB.remote(10L).get() == 55L, "");
+
+        List<ObjectRef<Object>> two = SPLIT.remoteAll("abc");
+        check("num-returns 2", two.size() == 2 && "ABC".equals(two.get(0).get()) && (Long) two.get(1).get() == 3,
+                two);
+        WrunException zero = failure(() -> NOTHING.remote("x"));
+        check("num-returns 0 is refused by the host", zero != null && zero.kind() == ErrorKind.INVALID_ARGUMENT, zero);
+
+        WrunException e = failure(() -> FAIL.remote("x").get());
+        check("application error", e != null && e.kind() == ErrorKind.APPLICATION && e.task().equals("fail")
+                && e.detail().startsWith("java.lang.IllegalStateException: bad input: x"), e);
+        check("stack trace", e.detail().contains("\tat ") && e.detail().contains("fail"), e.detail());
+        e = failure(() -> CALLS_FAIL.remote(7L).get());
+        check("nested error passes through", e != null && e.task().equals("fail")
+                && e.detail().contains("bad input: nested 7"), e);
+
+        ObjectRef<Long> p = Wrun.put(40L);
+        check("put/get", p.get() == 40L, "");
+        check("ref as argument", ADD.remote(p, 2L).get() == 42L, "");
+        check("nested refs", SUM_REFS.remote(List.of(p, Wrun.put(2L))).get() == 42L, "");
+        ObjectRef<String> made = MAKE_REF.remote(5L).get();
+        check("returned ref", "made 5".equals(made.get()), "");
+        check("ref id", p.hex().length() == 32 && p.id().equals(p.id()) && p.owner() != null, p);
+
+        byte[] big = blob(3 << 20);
+        check("large argument", LENGTH.remote(big).get() == big.length, "");
+        byte[] back = BLOB.remote((long) (3 << 20)).get();
+        check("large result", java.util.Arrays.equals(back, big), back.length);
+        check("large put", ((byte[]) Wrun.put(big).get()).length == big.length, "");
+
+        ObjectRef<Long> slow = SPIN.remote(300L);
+        ObjectRef<Long> fast = ADD.remote(1L, 1L);
+        WaitResult<Long> w = Wrun.wait(List.of(slow, fast), 1, 5000);
+        check("wait", w.ready().size() == 1 && w.ready().get(0) == fast && w.pending().get(0) == slow, w);
+        e = failure(() -> slow.get(1));
+        check("get timeout", e instanceof WrunException.GetTimeoutException, e);
+        e = failure(() -> SPIN.timeoutMs(50).remote(5_000L).get());
+        check("task timeout", e instanceof WrunException.TaskTimeoutException, e);
+
+        check("environment", "gpu-mode".equals(ENV.environment("gpu").remote().get()), "");
+        e = failure(() -> ENV.environment("nope").remote().get());
+        check("unknown environment", e != null && e.kind() == ErrorKind.NOT_FOUND, e);
+        check("options accepted", ADD.cpus(0.5).memory(1 << 20).resource("license", 1).maxRetries(2)
+                .remote(1L, 2L).get() == 3L, "");
+        e = failure(() -> FLAKY.maxRetries(2).retryExceptions(true).remote().get());
+        check("retry exceptions", e != null && e.kind() == ErrorKind.APPLICATION, e);
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ctx = CONTEXT.remote().get();
+        check("context", ((String) ctx.get("job")).equals(Wrun.context().jobId().hex())
+                && !ctx.get("task").equals(Wrun.context().taskId().hex()) && Boolean.FALSE.equals(ctx.get("actor")),
+                ctx);
+
+        @SuppressWarnings("unchecked")
+        List<Object> math = (List<Object>) (List<?>) MATH.remote(1.5).get();
+        check("math", math.get(0).equals(Math.sin(1.5)) || Math.abs((Double) math.get(0) - 0.9974949866040544) < 1e-15,
+                math);
+        check("text", "HELLO WÖRLD Ǆ|hello wörld ǆ|Hello+Wörld+ǅ".equals(TEXT.remote("Hello Wörld ǅ").get()),
+                TEXT.remote("Hello Wörld ǅ").get());
+        check("task releases its refs", MANY_REFS.remote(2000L).get() == 1999L * 1000, "");
+
+        ActorHandle<Counter> c = COUNTER.name("ctr").namespace("itest").maxRestarts(1).remote(10L);
+        check("actor call", INCR.remote(c, 5L).get() == 15L && VALUE.remote(c).get() == 15L, "");
+        check("call by name", (Long) c.call("incr", 1L).get() == 16L, "");
+        List<ObjectRef<Object>> both = BOTH.remoteAll(c);
+        check("method num-returns 2", (Long) both.get(0).get() == 16L && (Long) both.get(1).get() == -16L, both);
+        e = failure(() -> BOOM.remote(c).get());
+        check("method error", e != null && e.task().equals("Counter.boom")
+                && e.detail().startsWith("java.lang.UnsupportedOperationException: no boom today"), e);
+        e = failure(() -> c.call("nope").get());
+        check("unknown method", e != null && e.kind() == ErrorKind.NOT_FOUND, e);
+        check("lookup", Wrun.getActor("ctr", "itest").map(h -> h.equals(c)).orElse(false), "");
+        check("lookup elsewhere", Wrun.getActor("ctr").isEmpty(), "");
+        Wrun.kill(c);
+        e = failure(() -> VALUE.remote(c).get());
+        check("killed", e instanceof WrunException.ActorDiedException, e);
+        e = failure(() -> {
+            ActorHandle<Broken> b = BROKEN.remote();
+            b.call("x").get();
+        });
+        check("constructor failure", e != null && e.kind() == ErrorKind.ACTOR_DIED, e);
+
+        e = failure(() -> ADD.submit(new Object[] {1L}).get(0).get());
+        check("wrong argument count", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
+        e = failure(() -> ADD.remote(1L, 2L).get().toString().length());
+        check("no error", e == null, e);
+
+        Id id = Wrun.context().jobId();
+        check("id", id.hex().length() == 32, id);
+        return passed;
+    }
+}

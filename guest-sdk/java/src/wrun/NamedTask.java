@@ -1,0 +1,36 @@
+package wrun;
+
+import java.util.List;
+
+/**
+ * A task known only by its name, in any component and language, made by
+ * {@link Wrun#function}: {@code Wrun.function("cpp/shard_stats").remote(xs)}.
+ * Its arguments are whatever values the codec carries; its result type is
+ * unchecked.
+ *
+ * @param <R> the result type the caller expects
+ */
+public final class NamedTask<R> extends RemoteFunction<R, NamedTask<R>> {
+    NamedTask(String name, TaskOptions options) {
+        super(name, options);
+    }
+
+    @Override
+    protected NamedTask<R> with(TaskOptions options) {
+        return new NamedTask<>(name(), options);
+    }
+
+    /**
+     * Submits the task; returns a reference to its result ({@code null} with
+     * {@code numReturns(0)}). A top-level {@link ObjectRef} argument is
+     * resolved by the host: the task receives its value.
+     */
+    public ObjectRef<R> remote(Object... args) {
+        return submitOne(args);
+    }
+
+    /** Submits the task; returns one reference per return value ({@code numReturns} of them). */
+    public List<ObjectRef<Object>> remoteAll(Object... args) {
+        return submit(args);
+    }
+}
