@@ -4,8 +4,9 @@
 #    Central), which compiles JVM bytecode to a WASI preview-1 core module,
 #    and its Java class library; Maven resolves them (runtimes/java/tool/pom.xml)
 #    into $WRUN_JAVA_TOOLS/m2;
-#  - WrunBuild (runtimes/java/tool/WrunBuild.java), the build's one JVM step:
-#    javac, the job's entry class, TeaVM and a fix to the module;
+#  - WrunBuild (runtimes/java/tool), the build's one JVM step: javac, the
+#    job's entry class (with the types of its tasks and actors, read from its
+#    bytecode), TeaVM and a fix to the module;
 #  - wasm-tools and the preview-1 reactor adapter, shared with the C++ guests
 #    in ~/.cache/wrun/tools (WRUN_TOOLS), installed here only if missing;
 #  - two small adapter modules (runtimes/java/shim) for what TeaVM's class
@@ -39,7 +40,7 @@ case "$jv" in
 esac
 
 # TeaVM and WrunBuild: redone when the pom, WrunBuild or the JDK changes.
-stamp=$(cat "$HERE/tool/pom.xml" "$HERE/tool/WrunBuild.java" <(javac -version 2>&1) | sha256sum | cut -c1-16)
+stamp=$(cat "$HERE/tool/pom.xml" "$HERE"/tool/*.java <(javac -version 2>&1) | sha256sum | cut -c1-16)
 if [ "$(cat "$JT/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$JT/classpath" ]; then
     echo "resolving TeaVM-WASI from Maven Central into $JT/m2" >&2
     mkdir -p "$JT"
@@ -50,7 +51,7 @@ if [ "$(cat "$JT/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$JT/classpath" ];
     mv "$JT/classpath.tmp" "$JT/classpath"
     rm -rf "$JT/classes"
     mkdir -p "$JT/classes"
-    javac -nowarn -cp "$(cat "$JT/classpath")" -d "$JT/classes" "$HERE/tool/WrunBuild.java" >&2
+    javac -nowarn -cp "$(cat "$JT/classpath")" -d "$JT/classes" "$HERE"/tool/*.java >&2
     echo "$stamp" >"$JT/stamp"
 fi
 

@@ -48,6 +48,7 @@ public final class Features implements Job {
     static final Task1<Double, List<Object>> MATH = Wrun.task("math", Features::math);
     static final Task1<String, String> TEXT = Wrun.task("text", Features::text);
     static final Task0<Long> FLAKY = Wrun.task("flaky", Features::flaky);
+    static final Task1<Integer, Long> SMALL = Wrun.task("small", x -> 2L * x);
     static final Task1<Long, Long> MANY_REFS = Wrun.task("manyRefs", Features::manyRefs);
 
     static long add(long a, long b) {
@@ -292,6 +293,17 @@ public final class Features implements Job {
 
         e = failure(() -> ADD.submit(new Object[] {1L}).get(0).get());
         check("wrong argument count", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
+        e = failure(() -> ADD.submit(new Object[] {"x", 1L}).get(0).get());
+        check("wrong argument type", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT
+                && e.detail().equals("argument 0 of add: expected long (int), got string"), e);
+        e = failure(() -> ADD.submit(new Object[] {1L << 40, null}).get(0).get());
+        check("nil for a primitive", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
+        check("int converted to Integer, result to Long", SMALL.remote(3).get() == 6L, "");
+        e = failure(() -> SMALL.submit(new Object[] {1L << 40}).get(0).get());
+        check("int out of Integer's range", e != null && e.detail().contains("expected Integer (int), got int 1099511627776"), e);
+        e = failure(() -> Wrun.function("env").returns(Long.class).remote().get());
+        check("result type", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT
+                && e.detail().equals("result of env: expected Long (int), got string"), e);
         e = failure(() -> ADD.remote(1L, 2L).get().toString().length());
         check("no error", e == null, e);
 

@@ -21,6 +21,7 @@ import wrun.TaskOptions;
 import wrun.WrunException;
 import wrun.internal.CaseMap;
 import wrun.internal.Host;
+import wrun.internal.Types;
 
 /**
  * Unit tests of the Java SDK that run on an ordinary JVM (no host): the codec
@@ -54,6 +55,8 @@ public final class SdkTests {
         run("ids", SdkTests::ids);
         run("errors", SdkTests::errors);
         run("case mapping table matches the JDK", SdkTests::caseMap);
+        run("decoded values fit declared types, or are refused", SdkTests::fit);
+        run("types read from a job's bytecode", SdkTests::signatures);
 
         System.out.println(passed + " passed, " + FAILED.size() + " failed");
         for (String f : FAILED) {
@@ -398,6 +401,45 @@ public final class SdkTests {
             "invalid-argument", "get-timeout", "object-lost", "internal"};
         for (int i = 0; i < wit.length; i++) {
             eq(wit[i], ErrorKind.values()[i].witName(), "error-kind " + i + " in the WIT's order");
+        }
+    }
+
+    static void fit() {
+        eq(5, Types.fit(5L, Integer.class, true), "int to Integer");
+        eq((short) -3, Types.fit(-3L, Short.class, false), "int to Short");
+        eq((byte) 7, Types.fit(7L, Byte.class, false), "int to Byte");
+        eq(3.0, Types.fit(3L, Double.class, true), "exact int to Double");
+        eq(0.5f, Types.fit(0.5, Float.class, false), "exact float to Float");
+        eq(BigInteger.valueOf(9), Types.fit(9L, BigInteger.class, false), "int to BigInteger");
+        eq("s", Types.fit("s", String.class, false), "String");
+        eq(null, Types.fit(null, String.class, false), "nil to a reference type");
+        eq(List.of(1L), Types.fit(List.of(1L), List.class, false), "List");
+        eq("x", Types.fit("x", null, false), "unchecked");
+        throwsA(IllegalArgumentException.class, () -> Types.fit(1L << 40, Integer.class, true), "int overflow");
+        throwsA(IllegalArgumentException.class, () -> Types.fit((1L << 53) + 1, Double.class, true), "inexact");
+        throwsA(IllegalArgumentException.class, () -> Types.fit(0.1, Float.class, true), "inexact float");
+        throwsA(IllegalArgumentException.class, () -> Types.fit(1.5, Long.class, true), "float for int");
+        throwsA(IllegalArgumentException.class, () -> Types.fit(null, Long.class, true), "nil for long");
+        throwsA(IllegalArgumentException.class, () -> Types.fit(List.of(), Types.Never.class, false), "never");
+        try {
+            Types.fit("x", Long.class, true);
+            throw new AssertionError("no error");
+        } catch (IllegalArgumentException e) {
+            eq("expected long (int), got string", e.getMessage(), "message names both kinds");
+        }
+    }
+
+    /** WrunBuild --signatures on examples/java/counter, compiled by test.sh. */
+    static void signatures() throws Exception {
+        String s = Files.readString(Path.of(System.getProperty("wrun.signatures")));
+        for (String want : List.of(
+                "Types.ctor(\"Counter\", new Class<?>[] {java.lang.Long.class}, new boolean[] {true}",
+                "Types.method(\"Counter\", \"incr\", new Class<?>[] {java.lang.Long.class}, new boolean[] {true}, "
+                        + "java.lang.Long.class)",
+                "Types.method(\"Counter\", \"value\", new Class<?>[] {}, new boolean[] {}, java.lang.Long.class)",
+                "Types.task(\"bump\", new Class<?>[] {wrun.ActorHandle.class, java.lang.Long.class}, "
+                        + "new boolean[] {false, true}, java.lang.Long.class)")) {
+            check(s.contains(want), "missing: " + want + "\nin:\n" + s);
         }
     }
 

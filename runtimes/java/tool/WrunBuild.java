@@ -38,6 +38,10 @@ import org.teavm.vm.TeaVMOptimizationLevel;
  *     {@code wrun.Job} (or {@code --job}), and writes the entry class
  *     {@code WrunEntry} in its package, which hands the SDK a factory for
  *     it when the module starts.</li>
+ * <li>Reads the parameter and result types of every task, actor
+ *     constructor and method the job registers from its bytecode (see
+ *     {@link Signatures}): TeaVM's WebAssembly backend does not check casts,
+ *     so the SDK checks the arguments it decodes against them instead.</li>
  * <li>Runs TeaVM from that entry class: the exported functions are the
  *     SDK's hand-written canonical-ABI glue ({@code wrun.internal.Guest}).</li>
  * <li>Drops the maximum of the module's memory: TeaVM declares its heap's
@@ -52,6 +56,11 @@ public final class WrunBuild {
     private static final String ENTRY = "WrunEntry";
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--signatures")) {
+            // For the SDK's unit tests: the types read from compiled classes.
+            System.out.print(Signatures.of(Path.of(args[1])));
+            return;
+        }
         if (args.length == 2 && args[0].equals("--case-table")) {
             // For the SDK's unit tests (runtimes/java/test.sh).
             System.out.println(caseTable(args[1].equals("lower")));
@@ -103,6 +112,7 @@ public final class WrunBuild {
         javac(cp, classes, sources);
 
         String[] job = findJob(classes, src, jobClass);
+        String signatures = Signatures.of(classes);
         // The entry class lives in the job's package (perhaps the unnamed one,
         // which no other package can name): it hands the SDK a factory for the
         // job when the module starts.
@@ -115,6 +125,7 @@ public final class WrunBuild {
                 + "@org.teavm.interop.StaticInit\n"
                 + "public final class " + ENTRY + " {\n"
                 + "    static {\n"
+                + signatures
                 + "        wrun.internal.Guest.setJobFactory(() -> new " + job[1] + "());\n"
                 + "        wrun.internal.CaseMap.init(new int[] {" + caseTable(true) + "},\n"
                 + "                new int[] {" + caseTable(false) + "});\n"
@@ -275,6 +286,7 @@ public final class WrunBuild {
         tool.setDebugInformationGenerated(debug);
         tool.setObfuscated(false);
         tool.setIncremental(false);
+        tool.setStrict(true);
         tool.setMinHeapSize(heap);
         tool.setMaxHeapSize(heap);
         tool.setClassLoader(new URLClassLoader(new URL[] {classes.toUri().toURL()},

@@ -54,7 +54,14 @@ public abstract class ActorMethod<R, T extends ActorMethod<R, T>> {
                     + " return values: use remoteAll");
         }
         List<ObjectRef<Object>> refs = call(actor, args);
-        return numReturns == 0 ? null : (ObjectRef<R>) (ObjectRef<?>) refs.get(0);
+        if (numReturns == 0) {
+            return null;
+        }
+        ObjectRef<Object> r = refs.get(0);
+        wrun.internal.Types.Sig sig = wrun.internal.Types.method(className, name);
+        r.expected = sig == null ? null : sig.result();
+        r.origin = className + "." + name;
+        return (ObjectRef<R>) (ObjectRef<?>) r;
     }
 
     @Override

@@ -5,19 +5,36 @@ import java.util.List;
 /**
  * A task known only by its name, in any component and language, made by
  * {@link Wrun#function}: {@code Wrun.function("cpp/shard_stats").remote(xs)}.
- * Its arguments are whatever values the codec carries; its result type is
- * unchecked.
+ * Its arguments are whatever values the codec carries; its result is
+ * checked only against the type given to {@link #returns}.
  *
  * @param <R> the result type the caller expects
  */
 public final class NamedTask<R> extends RemoteFunction<R, NamedTask<R>> {
-    NamedTask(String name, TaskOptions options) {
+    private final Class<?> returns;
+
+    NamedTask(String name, TaskOptions options, Class<?> returns) {
         super(name, options);
+        this.returns = returns;
     }
 
     @Override
     protected NamedTask<R> with(TaskOptions options) {
-        return new NamedTask<>(name(), options);
+        return new NamedTask<>(name(), options, returns);
+    }
+
+    @Override
+    Class<?> resultType() {
+        return returns != null ? returns : super.resultType();
+    }
+
+    /**
+     * The same task, whose result {@link Wrun#get} checks against
+     * {@code type} (converting integers and floats where no value changes, as
+     * for arguments): {@code Wrun.function("cpp/count").returns(Long.class)}.
+     */
+    public <T> NamedTask<T> returns(Class<T> type) {
+        return new NamedTask<>(name(), options(), type);
     }
 
     /**

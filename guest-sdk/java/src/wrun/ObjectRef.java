@@ -21,6 +21,9 @@ import wrun.internal.TaskScope;
  */
 public final class ObjectRef<T> {
     private int handle;
+    /** The class its value must fit (see wrun.internal.Types), or null; and the task that makes it. */
+    Class<?> expected;
+    String origin;
 
     /** Wraps an owned host handle (SDK-internal). */
     public ObjectRef(int handle) {

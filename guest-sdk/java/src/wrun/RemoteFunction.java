@@ -23,6 +23,12 @@ public abstract class RemoteFunction<R, T extends RemoteFunction<R, T>> {
 
     protected abstract T with(TaskOptions options);
 
+    /** The class the result must fit (from the job's bytecode), or null. */
+    Class<?> resultType() {
+        wrun.internal.Types.Sig sig = wrun.internal.Types.task(name);
+        return sig == null ? null : sig.result();
+    }
+
     /** The name the host knows the task by. */
     public String name() {
         return name;
@@ -98,7 +104,13 @@ public abstract class RemoteFunction<R, T extends RemoteFunction<R, T>> {
             throw new IllegalStateException("task " + name + " has " + n + " return values: use remoteAll");
         }
         List<ObjectRef<Object>> refs = submit(args);
-        return n == 0 ? null : (ObjectRef<R>) (ObjectRef<?>) refs.get(0);
+        if (n == 0) {
+            return null;
+        }
+        ObjectRef<Object> r = refs.get(0);
+        r.expected = resultType();
+        r.origin = name;
+        return (ObjectRef<R>) (ObjectRef<?>) r;
     }
 
     @Override

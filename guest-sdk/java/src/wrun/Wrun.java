@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import wrun.internal.Host;
 import wrun.internal.Registry;
+import wrun.internal.Types;
 
 /**
  * The wrun API: register tasks and actor classes, and use objects, actors,
@@ -138,7 +139,7 @@ public final class Wrun {
      * {@code Ray.task(PyFunction.of(...))}.
      */
     public static <R> NamedTask<R> function(String name) {
-        return new NamedTask<>(name, TaskOptions.DEFAULT);
+        return new NamedTask<>(name, TaskOptions.DEFAULT, null);
     }
 
     // --- actors ------------------------------------------------------------------
@@ -269,7 +270,19 @@ public final class Wrun {
         if (refs.isEmpty()) {
             return new ArrayList<>();
         }
-        return (List<T>) Host.get().get(refs, timeoutMs);
+        List<Object> values = Host.get().get(refs, timeoutMs);
+        for (int i = 0; i < values.size(); i++) {
+            ObjectRef<T> r = refs.get(i);
+            if (r.expected != null) {
+                try {
+                    values.set(i, Types.fit(values.get(i), r.expected, false));
+                } catch (IllegalArgumentException e) {
+                    throw new WrunException(ErrorKind.INVALID_ARGUMENT, r.origin,
+                            "result of " + r.origin + ": " + e.getMessage());
+                }
+            }
+        }
+        return (List<T>) values;
     }
 
     /**

@@ -268,6 +268,7 @@ public final class Guest {
             }
             Object[] args = raw.decode(fn);
             checkArity(fn, def.arity, args);
+            Types.checkArgs(fn, Types.task(fn), args);
             Object result;
             try {
                 result = def.invoker.invoke(args);
@@ -302,6 +303,7 @@ public final class Guest {
             }
             Object[] args = raw.decode(cls);
             checkArity(cls, def.arity, args);
+            Types.checkArgs(cls, Types.ctor(cls), args);
             Object state;
             try {
                 state = def.constructor.invoke(args);
@@ -343,6 +345,7 @@ public final class Guest {
             }
             Object[] args = raw.decode(task);
             checkArity(task, def.arity, args);
+            Types.checkArgs(task, Types.method(actorClass.name, name), args);
             Object result;
             try {
                 result = def.invoker.invoke(actor, args);
