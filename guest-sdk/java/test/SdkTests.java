@@ -546,6 +546,11 @@ public final class SdkTests {
         }
 
         @Override
+        public void sleep(long ms) {
+            throw none();
+        }
+
+        @Override
         public Id context(int which) {
             throw none();
         }

@@ -331,6 +331,15 @@ public final class Wrun {
         Host.get().log(level.ordinal(), String.valueOf(message));
     }
 
+    /**
+     * Blocks for {@code ms} milliseconds (wall-clock, or the deterministic
+     * clock the environment gives). {@code Thread.sleep} is not available:
+     * TeaVM-WASI implements it with a JavaScript event loop.
+     */
+    public static void sleep(long ms) {
+        Host.get().sleep(ms);
+    }
+
     /** Who and where the caller is (Ray: {@code Ray.getRuntimeContext()}). */
     public static RuntimeContext context() {
         return RuntimeContext.INSTANCE;

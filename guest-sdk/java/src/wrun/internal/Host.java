@@ -60,6 +60,9 @@ public abstract class Host {
 
     public abstract void log(int level, String message);
 
+    /** Blocks the guest for {@code ms} milliseconds. */
+    public abstract void sleep(long ms);
+
     /** One of the context ids ({@link #JOB_ID}, ...); null for {@link #ACTOR_ID} outside an actor. */
     public abstract Id context(int which);
 }

@@ -86,6 +86,10 @@ final class WasmHost extends Host {
     @Import(module = CONTEXT, name = "actor-id")
     private static native void actorId0(int ret);
 
+    /** WASI preview 1's poll_oneoff, for {@link #sleep} (TeaVM-WASI's Thread.sleep needs a JavaScript host). */
+    @Import(module = "wasi_snapshot_preview1", name = "poll_oneoff")
+    private static native int pollOneoff(int in, int out, int n, int nevents);
+
     // --- lifting and lowering ---------------------------------------------------
 
     /**
@@ -462,6 +466,32 @@ final class WasmHost extends Host {
         try {
             int p = Mem.str(message);
             log0(level, p, Mem.lastLen);
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    @Override
+    public void sleep(long ms) {
+        if (ms <= 0) {
+            return;
+        }
+        long m = Mem.mark();
+        try {
+            // One subscription: a relative timeout on the monotonic clock.
+            int sub = Mem.alloc(48, 8);
+            for (int i = 0; i < 48; i += 8) {
+                Mem.i64(sub + i, 0);
+            }
+            Mem.u8(sub + 8, 0); // eventtype clock
+            Mem.i32(sub + 16, 1); // clockid monotonic
+            Mem.i64(sub + 24, ms * 1_000_000L); // timeout, ns
+            int ev = Mem.alloc(32, 8);
+            int nev = Mem.alloc(4, 4);
+            int errno = pollOneoff(sub, ev, 1, nev);
+            if (errno != 0) {
+                throw new IllegalStateException("poll_oneoff failed: errno " + errno);
+            }
         } finally {
             Mem.reset(m);
         }
