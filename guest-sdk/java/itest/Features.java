@@ -168,6 +168,11 @@ public final class Features implements Job {
         long boom() {
             throw new UnsupportedOperationException("no boom today");
         }
+
+        /** Traps (an integer division by zero is a WebAssembly trap under TeaVM). */
+        long crash(long zero) {
+            return n / zero;
+        }
     }
 
     static final ActorClass1<Long, Counter> COUNTER = Wrun.actor("Counter", Counter::new);
@@ -175,6 +180,7 @@ public final class Features implements Job {
     static final ActorMethod0<Counter, Long> VALUE = COUNTER.method("value", Counter::value);
     static final ActorMethod0<Counter, Object> BOTH = COUNTER.method("both", 2, Counter::both);
     static final ActorMethod0<Counter, Long> BOOM = COUNTER.method("boom", Counter::boom);
+    static final ActorMethod1<Counter, Long, Long> CRASH = COUNTER.method("crash", Counter::crash);
 
     /** An actor whose constructor fails. */
     public static final class Broken {
@@ -282,6 +288,9 @@ public final class Features implements Job {
         check("unknown method", e != null && e.kind() == ErrorKind.NOT_FOUND, e);
         check("lookup", Wrun.getActor("ctr", "itest").map(h -> h.equals(c)).orElse(false), "");
         check("lookup elsewhere", Wrun.getActor("ctr").isEmpty(), "");
+        e = failure(() -> CRASH.remote(c, 0L).get());
+        check("method trap", e != null && e.kind() == ErrorKind.TRAP, e);
+        check("restarted after the trap", VALUE.remote(c).get() == 10L, "");
         Wrun.kill(c);
         e = failure(() -> VALUE.remote(c).get());
         check("killed", e instanceof WrunException.ActorDiedException, e);

@@ -18,6 +18,7 @@ import org.teavm.tooling.ConsoleTeaVMToolLog;
 import org.teavm.tooling.TeaVMProblemRenderer;
 import org.teavm.tooling.TeaVMTargetType;
 import org.teavm.tooling.TeaVMTool;
+import org.teavm.tooling.TeaVMToolLog;
 import org.teavm.vm.TeaVMOptimizationLevel;
 
 /**
@@ -276,7 +277,51 @@ public final class WrunBuild {
     private static void teavm(Path classes, Path core, String entry, int heap, TeaVMOptimizationLevel opt, boolean debug)
             throws Exception {
         TeaVMTool tool = new TeaVMTool();
-        ConsoleTeaVMToolLog log = new ConsoleTeaVMToolLog(false);
+        // TeaVM's warnings and errors; its progress lines only with --debug.
+        TeaVMToolLog console = new ConsoleTeaVMToolLog(false);
+        TeaVMToolLog log = new TeaVMToolLog() {
+            @Override
+            public void info(String text) {
+                if (debug) {
+                    console.info(text);
+                }
+            }
+
+            @Override
+            public void debug(String text) {
+            }
+
+            @Override
+            public void warning(String text) {
+                console.warning(text);
+            }
+
+            @Override
+            public void error(String text) {
+                console.error(text);
+            }
+
+            @Override
+            public void info(String text, Throwable e) {
+                if (debug) {
+                    console.info(text, e);
+                }
+            }
+
+            @Override
+            public void debug(String text, Throwable e) {
+            }
+
+            @Override
+            public void warning(String text, Throwable e) {
+                console.warning(text, e);
+            }
+
+            @Override
+            public void error(String text, Throwable e) {
+                console.error(text, e);
+            }
+        };
         tool.setLog(log);
         tool.setTargetType(TeaVMTargetType.WEBASSEMBLY);
         tool.setMainClass(entry);
