@@ -70,6 +70,21 @@ mkdir -p "$(dirname "$OUT")"
 java -Xss8m -cp "$JT/classes:$(cat "$JT/classpath")" WrunBuild \
     --sdk "$ROOT/guest-sdk/java/src" --src "$SRC" --work "$WORK/build" \
     --out "$WORK/core.wasm" --heap "$HEAP" "${JOB[@]}" "${DEBUG[@]}" >&2
+# TeaVM-WASI occasionally writes invalid code (e.g. the equals() of a record
+# with a long component): say which method, rather than what wasm-tools says
+# about the component later.
+if ! err=$("$JT/wasm-tools" validate "$WORK/core.wasm" 2>&1); then
+    idx=$(printf '%s\n' "$err" | sed -n 's/.*func \([0-9][0-9]*\) failed to validate.*/\1/p' | head -n 1)
+    fn=""
+    if [ -n "$idx" ]; then
+        fn=$("$JT/wasm-tools" print "$WORK/core.wasm" 2>/dev/null |
+            sed -n "s/^  (func \\\$\([^ ]*\) (;$idx;).*/\1/p" | head -n 1)
+    fi
+    echo "TeaVM-WASI wrote an invalid module (a TeaVM bug)${fn:+ in $fn}:" >&2
+    printf '%s\n' "$err" >&2
+    echo "records with long components are one known cause (their generated equals); use a final class" >&2
+    exit 1
+fi
 "$JT/wasm-tools" component embed --world job "$ROOT/wit" "$WORK/core.wasm" -o "$WORK/embedded.wasm"
 # The preview-1 adapter, and the shims for what TeaVM's class library wants
 # from a JavaScript host (Math, case mapping) when the module uses them.
