@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use wrun_host::{ErrorKind, Runtime, TaskOptions};
 use wrun_tests::{
-    arg, config, cpp_example, decode, example, field, py_example, shared_cache_dir, submit_with,
+    arg, config, cpp_example, decode, example, field, java_example, py_example, shared_cache_dir,
+    submit_with,
 };
 
 /// A runtime whose compiled-component cache is shared between test runs
@@ -235,4 +236,123 @@ fn the_cli_refuses_bad_component_arguments_before_running_anything() {
     let r = submit_with(&no_eq, &example("hello"), &[]);
     assert_eq!(r.code, 2, "{}", r.err);
     assert!(r.err.contains("is not NAME=FILE.wasm"), "{}", r.err);
+}
+
+/// The pipeline's components, as `wrun submit` options.
+fn pipeline_components() -> Vec<OsString> {
+    let mut o: Vec<OsString> = Vec::new();
+    for (name, path) in [
+        ("cpp", cpp_example("shards")),
+        ("rust", example("tally")),
+        ("java", java_example("report")),
+    ] {
+        o.push("--component".into());
+        o.push(format!("{name}={}", path.display()).into());
+    }
+    o
+}
+
+/// The statistics of the pipeline's shards, computed here: the same LCG as
+/// examples/python/pipeline.
+fn expected_stats(shards: u64) -> (i64, i128, i64, i64) {
+    let (mut sum, mut sum_sq, mut min, mut max) = (0i64, 0i128, i64::MAX, i64::MIN);
+    for index in 0..shards {
+        let mut x = index;
+        for _ in 0..1000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = ((x >> 33) % 1_000_001) as i64 - 500_000;
+            sum += v;
+            sum_sq += (v as i128) * (v as i128);
+            min = min.min(v);
+            max = max.max(v);
+        }
+    }
+    (sum, sum_sq, min, max)
+}
+
+#[test]
+fn the_pipeline_runs_python_cpp_rust_and_java_and_is_exact() {
+    let r = submit_with(&pipeline_components(), &py_example("pipeline"), &["8"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let (sum, sum_sq, min, max) = expected_stats(8);
+    let total = format!(
+        r#""total": {{"count": 8000, "sum": {sum}, "sum_sq": {sum_sq}, "min": {min}, "max": {max}}}"#
+    );
+    assert!(
+        r.out.starts_with(r#"{"shards": 8, "added": 8, "#),
+        "{}",
+        r.out
+    );
+    assert!(r.out.contains(&total), "want {total} in {}", r.out);
+    let mean = sum as f64 / 8000.0;
+    let sd = (sum_sq as f64 / 8000.0 - mean * mean).sqrt();
+    let report = format!(
+        r#""report": "8 shards, 8000 values, mean {mean:.3}, sd {sd:.3}, min {min}, max {max}""#
+    );
+    assert!(r.out.contains(&report), "want {report} in {}", r.out);
+}
+
+#[test]
+fn errors_cross_every_language_with_task_language_and_message() {
+    let r = submit_with(&pipeline_components(), &py_example("pipeline"), &["errors"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    // The CLI prints the job's result as JSON.
+    let v: serde_json::Value = serde_json::from_str(&r.out).expect("the result is JSON");
+    let check = |k: &str, kind: &str, task: &str, language: &str, message: &str| {
+        let e = &v[k];
+        assert_eq!(e["kind"], kind, "{k}: {e}");
+        assert_eq!(e["task"], task, "{k}: {e}");
+        assert_eq!(e["language"], language, "{k}: {e}");
+        let m = e["message"].as_str().unwrap_or_default();
+        assert!(m.contains(message), "{k}: {m}");
+    };
+    check(
+        "cpp_to_python",
+        "application",
+        "shard_stats",
+        "cpp",
+        "empty shard",
+    );
+    check(
+        "python_to_cpp",
+        "application",
+        "explode",
+        "python",
+        "ValueError: bad shard",
+    );
+    check(
+        "python_to_java",
+        "application",
+        "explode",
+        "python",
+        "ValueError: bad total",
+    );
+    check(
+        "cpp_to_java",
+        "invalid-argument",
+        "shard_stats",
+        "cpp",
+        "expected list, got string",
+    );
+    check(
+        "java_to_python",
+        "invalid-argument",
+        "report",
+        "java",
+        "actor handle",
+    );
+    check(
+        "missing_in_rust",
+        "not-found",
+        "nonesuch",
+        "rust",
+        "no such task",
+    );
+    let tb = v["python_to_java"]["message"].as_str().unwrap_or_default();
+    assert!(
+        tb.contains("Traceback") && tb.contains("in explode"),
+        "{tb}"
+    );
 }

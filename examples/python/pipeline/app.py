@@ -70,6 +70,10 @@ def errors():
     out["python_to_java"] = wrun.get(java_relay.remote("pipeline/explode", "bad total"))
     out["cpp_to_java"] = wrun.get(java_relay.remote("cpp/shard_stats", "not a list"))
     try:
+        wrun.get(report.remote("not an actor handle"))
+    except wrun.TaskError as e:
+        out["java_to_python"] = error_fields(e)
+    try:
         wrun.get(wrun.function("rust/nonesuch").remote())
     except wrun.TaskError as e:
         out["missing_in_rust"] = error_fields(e)
