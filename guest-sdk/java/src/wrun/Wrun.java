@@ -35,10 +35,13 @@ import wrun.internal.Types;
  * convention a task is named after its Java method and an actor class after
  * its Java class, as the Rust and Python SDKs name them.
  *
- * <p>Values cross as MessagePack (see {@link Codec}): integers arrive as
+ * <p>Values cross as MessagePack (see {@link Codec}): integers decode as
  * {@code Long}, floats as {@code Double}, lists as {@code List}, maps as
- * {@code Map}, so declare task parameters with those types ({@code long},
- * {@code Long}, {@code double}, {@code String}, {@code List<Object>}, ...).
+ * {@code Map}. The SDK checks each argument against the parameter types the
+ * build reads from the job's bytecode and converts integers and floats where
+ * no value changes (so {@code int} parameters work); a value that does not
+ * fit is an {@code invalid-argument} error. Elements of lists and maps are
+ * not converted: declare {@code List<Long>}, not {@code List<Integer>}.
  */
 public final class Wrun {
     private Wrun() {
