@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit tests, SDK tests (Rust, Python, C++), and the
+# Runs the whole test suite: unit tests, SDK tests (Rust, Python, C++, Java), and the
 # end-to-end tests that drive the real CLI and host API with the real example
 # components of every language.
 set -euo pipefail
@@ -11,3 +11,7 @@ cargo test --release --workspace -- --test-threads=2
 python3 -m pytest -q guest-sdk/python/tests
 # The C++ SDK's own tests (its codec), natively with sanitizers.
 guest-sdk/cpp/tests/run.sh
+# The Java SDK's own tests on the JVM (codec vectors, types), then its
+# feature job against the real host.
+runtimes/java/test.sh
+runtimes/java/itest.sh >/dev/null

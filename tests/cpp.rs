@@ -86,6 +86,7 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
         r#""nested_refs": ["a", "b"]"#,
         r#""bytes": [0, 255, 7]"#,
         r#""actor_in_value": 7"#,
+        r#""fire_and_forget": [0, 12]"#,
         r#""actor_id_in_actor": true"#,
         r#""lookup": [true, false]"#,
         r#""same_job": true"#,

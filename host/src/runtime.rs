@@ -712,12 +712,14 @@ impl RuntimeInner {
                 "the function name is empty",
             ));
         }
-        if options.num_returns == 0 || options.num_returns > MAX_RETURNS {
+        // num_returns = 0 submits a task for its effects only (Ray's
+        // fire-and-forget): nobody can wait for it, so its failure is logged.
+        if options.num_returns > MAX_RETURNS {
             return Err(TaskError::new(
                 ErrorKind::InvalidArgument,
                 function,
                 format!(
-                    "num_returns must be between 1 and {MAX_RETURNS}, got {}",
+                    "num_returns must be between 0 and {MAX_RETURNS}, got {}",
                     options.num_returns
                 ),
             ));
@@ -933,11 +935,11 @@ impl RuntimeInner {
         args: Vec<TaskArg>,
         num_returns: u32,
     ) -> Result<Vec<Held>, TaskError> {
-        if num_returns == 0 || num_returns > MAX_RETURNS {
+        if num_returns > MAX_RETURNS {
             return Err(TaskError::new(
                 ErrorKind::InvalidArgument,
                 method,
-                format!("num_returns must be between 1 and {MAX_RETURNS}, got {num_returns}"),
+                format!("num_returns must be between 0 and {MAX_RETURNS}, got {num_returns}"),
             ));
         }
         crate::actors::call(self, caller, actor, method, args, num_returns)
@@ -1048,6 +1050,14 @@ pub(crate) struct Returns {
 impl Returns {
     pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
         self.done = true;
+        if self.ids.is_empty() {
+            // A call nobody waits for (num_returns = 0): its values are
+            // dropped, and a failure can only be reported here.
+            if let Err(e) = &outcome {
+                tracing::warn!(call = %self.label, error = %e, "a call with num_returns = 0 failed");
+            }
+            return;
+        }
         // Every reference handed out must be fulfilled: a call that returned
         // another number of values than was asked fails as a whole.
         let outcome = match outcome {

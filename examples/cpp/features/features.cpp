@@ -133,6 +133,13 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
     TRY(poked, wrun::task(poke).remote(*box, int64_t{7}));
     TRY(poked_v, wrun::get(*poked));
     out.emplace_back("actor_in_value", Value(*poked_v));
+    // num_returns = 0: fire and forget (a task, and an actor call whose effect shows next)
+    TRY(none_back, wrun::task(one).num_returns(0).remote_n());
+    TRY(silent, box->call_n("add", 0, int64_t{5}));
+    TRY(after, box->call<int64_t>("add", int64_t{0}));
+    TRY(after_v, wrun::get(*after));
+    out.emplace_back("fire_and_forget",
+                     wrun::Array{static_cast<uint64_t>(none_back->size() + silent->size()), *after_v});
     TRY(knows, box->call<bool>("knows_itself"));
     TRY(knows_v, wrun::get(*knows));
     out.emplace_back("actor_id_in_actor", Value(*knows_v));
