@@ -462,12 +462,26 @@ async fn unknown_functions_and_impossible_resources_are_clear_errors() {
             "noop",
             vec![],
             TaskOptions {
-                num_returns: 0,
+                num_returns: 100_000,
                 ..Default::default()
             },
         )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(e.message.contains("num_returns"), "{e}");
+    // num_returns = 0 is fire and forget: no references come back.
+    let none = rt
+        .submit(
+            &job,
+            "noop",
+            vec![],
+            TaskOptions {
+                num_returns: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
