@@ -19,6 +19,13 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     echo "setup: adding the wasm32-wasip2 target" >&2
     rustup target add wasm32-wasip2
 fi
+# protoc: the host generates its cluster messages from host/proto at build time.
+if ! command -v protoc >/dev/null 2>&1; then
+    echo "setup: installing protobuf-compiler (protoc)" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq protobuf-compiler >&2
+fi
 mkdir -p "$CARGO_TARGET_DIR"
 "$WRUN_ROOT/runtimes/python/setup.sh" >/dev/null
 "$WRUN_ROOT/runtimes/cpp/setup.sh" >/dev/null

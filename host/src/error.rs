@@ -34,6 +34,22 @@ impl ErrorKind {
         }
     }
 
+    /// The WIT `error-kind` name (`actor-died`), as errors cross processes.
+    pub fn wit_name(self) -> &'static str {
+        match self {
+            ErrorKind::Application => "application",
+            ErrorKind::Trap => "trap",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::MemoryLimit => "memory-limit",
+            ErrorKind::ActorDied => "actor-died",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::InvalidArgument => "invalid-argument",
+            ErrorKind::GetTimeout => "get-timeout",
+            ErrorKind::ObjectLost => "object-lost",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
     /// Failures of the instance (not of the guest's logic) that retries cover
     /// by default.
     pub fn is_system_failure(self) -> bool {

@@ -565,11 +565,15 @@ impl logging::Host for HostState {
             logging::Level::Warn => Level::Warn,
             logging::Level::Error => Level::Error,
         };
-        (self.rt.log_sink)(LogLine {
+        let line = LogLine {
             task: self.label.clone(),
             level,
             message,
-        });
+        };
+        match &self.job.log_sink {
+            Some(sink) => sink(line),
+            None => (self.rt.log_sink)(line),
+        }
         Ok(())
     }
 }

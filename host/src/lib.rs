@@ -3,6 +3,7 @@
 
 pub mod actors;
 mod bindings;
+pub mod cluster;
 pub mod engine;
 pub mod environment;
 pub mod error;

@@ -17,6 +17,8 @@ use clap::{Args, Parser, Subcommand};
 use wrun_host::logs::{Level, LogLine, LogSink};
 use wrun_host::{values, Runtime, RuntimeConfig};
 
+mod cluster_cli;
+
 /// Tasks allocate on one worker thread and free on another; glibc's arenas
 /// contend on that, mimalloc's thread-local heaps do not.
 #[global_allocator]
@@ -38,8 +40,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a job on the embedded single-node runtime and print its result.
+    /// Run a job (on the embedded single-node runtime, or on a cluster with
+    /// --address) and print its result.
     Submit(SubmitArgs),
+    /// Start the head of a cluster (--head) or a node joining one
+    /// (--address), in the background.
+    Start(cluster_cli::StartArgs),
+    /// Stop the wrun daemons this machine started.
+    Stop(cluster_cli::StopArgs),
+    /// The cluster's nodes, their resources, and its jobs.
+    Status(cluster_cli::StatusArgs),
+    /// A daemon's main loop (what `wrun start` runs in the background).
+    #[command(name = "__serve", hide = true)]
+    Serve(cluster_cli::ServeArgs),
     /// Create a new job crate from the template, ready for `wrun build`.
     New {
         /// Name of the crate (and its directory).
@@ -95,6 +108,12 @@ struct SubmitArgs {
     /// Print load and run times to stderr.
     #[arg(long)]
     timing: bool,
+    /// Run the job on the cluster whose head is at HOST:PORT instead of
+    /// the embedded runtime.
+    #[arg(long, env = "WRUN_ADDRESS")]
+    address: Option<String>,
+    #[command(flatten)]
+    cluster: cluster_cli::ClusterFiles,
 }
 
 fn parse_component(s: &str) -> Result<(String, PathBuf), String> {
@@ -138,6 +157,10 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Submit(a) => submit(a, cli.verbose),
+        Command::Start(a) => cluster_cli::start(a),
+        Command::Stop(a) => cluster_cli::stop(a),
+        Command::Status(a) => cluster_cli::status(a),
+        Command::Serve(a) => cluster_cli::serve(a),
         Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
         Command::Build { dir } => build_job(&dir).map(|_| ExitCode::SUCCESS),
     };
@@ -184,7 +207,23 @@ fn stderr_sink(min: Level, progress_active: Arc<std::sync::atomic::AtomicBool>) 
     })
 }
 
+/// The driver's result as the CLI prints it: a string as it is, anything
+/// else rendered from MessagePack.
+fn render_result(data: &[u8]) -> String {
+    match values::decode(data) {
+        Ok(rmpv::Value::String(s)) if s.as_str().is_some() => s.into_str().unwrap_or_default(),
+        _ => values::render(data),
+    }
+}
+
 fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
+    if let Some(address) = a.address.clone() {
+        if a.env.is_some() {
+            eprintln!("error: --env is not supported with --address yet: cluster jobs run in the deny-all environment (run without --address to use a manifest)");
+            return Ok(ExitCode::from(2));
+        }
+        return cluster_cli::submit(address, &a.cluster, &a.job, &a.components, a.args, a.quiet);
+    }
     let progress_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut cfg = RuntimeConfig::default();
     if let Some(c) = a.cpus {
@@ -293,13 +332,7 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
         match outcome {
             Ok(v) => {
-                let text = match values::decode(&v.data) {
-                    Ok(rmpv::Value::String(s)) if s.as_str().is_some() => {
-                        s.into_str().unwrap_or_default()
-                    }
-                    _ => values::render(&v.data),
-                };
-                println!("{text}");
+                println!("{}", render_result(&v.data));
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

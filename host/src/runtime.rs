@@ -179,6 +179,9 @@ pub struct LoadedJob {
     pub namespace: String,
     /// What its guests may see and use (and its named alternatives).
     pub env: Arc<Environment>,
+    /// Where this job's guest lines go, when not to the runtime's sink (a
+    /// node daemon streams each job's lines back to its submitter).
+    pub log_sink: Option<LogSink>,
 }
 
 /// A task or actor class resolved to the component that exports it.
@@ -380,7 +383,7 @@ impl Runtime {
         for (other, p) in others {
             parts.push((other.clone(), read_component(p)?, p.display().to_string()));
         }
-        self.load_job_parts(&name, parts, env)
+        self.load_job_parts(&name, parts, env, None)
     }
 
     /// Compiles (or loads from the cache) and pre-links a job's component,
@@ -396,15 +399,18 @@ impl Runtime {
             name,
             vec![(name.to_string(), bytes.to_vec(), what.to_string())],
             env,
+            None,
         )
     }
 
-    /// Loads `(component name, bytes, description)` parts, the driver's first.
-    fn load_job_parts(
+    /// Loads `(component name, bytes, description)` parts, the driver's
+    /// first; the job's guest lines go to `log_sink` when one is given.
+    pub fn load_job_parts(
         &self,
         name: &str,
         parts: Vec<(String, Vec<u8>, String)>,
         env: Arc<Environment>,
+        log_sink: Option<LogSink>,
     ) -> Result<Arc<LoadedJob>, LoadError> {
         let start = Instant::now();
         let rt = &self.inner;
@@ -439,6 +445,7 @@ impl Runtime {
             load_time: start.elapsed(),
             namespace: format!("job-{id}"),
             env,
+            log_sink,
         }))
     }
 
@@ -536,6 +543,11 @@ impl Runtime {
         self.inner.put(value)
     }
 
+    /// This node's id: the high 64 bits of every id it mints.
+    pub fn node_id(&self) -> u64 {
+        self.inner.ids.next().hi
+    }
+
     pub fn store_stats(&self) -> StoreStats {
         self.inner.store.stats()
     }
@@ -578,15 +590,13 @@ impl RuntimeInner {
             .env
             .wasi_builder()
             .map_err(|e| internal(&ctx.label, format!("{e:#}")))?;
-        wasi.stdout(GuestOutput::stdout(
-            self.log_sink.clone(),
-            label_cell.clone(),
-        ))
-        .stderr(GuestOutput::stderr(
-            self.log_sink.clone(),
-            label_cell.clone(),
-            tail.clone(),
-        ));
+        let sink = ctx
+            .job
+            .log_sink
+            .clone()
+            .unwrap_or_else(|| self.log_sink.clone());
+        wasi.stdout(GuestOutput::stdout(sink.clone(), label_cell.clone()))
+            .stderr(GuestOutput::stderr(sink, label_cell.clone(), tail.clone()));
         let scratch = if ctx.env.scratch {
             let dir = ScratchDir::create(&self.config.scratch_dir, ctx.task_id)
                 .map_err(|e| internal(&ctx.label, format!("creating a scratch directory: {e}")))?;

@@ -1,0 +1,68 @@
+//! The cluster: a head (control state in sled, the cluster's view of nodes,
+//! the job API) and node daemons (each a `Runtime` running the jobs placed on
+//! it), talking gRPC (tonic) with a cluster token on every call.
+//!
+//! What this first slice does: nodes join and report their resources; a job
+//! submitted to the head runs on the node with the most free CPUs, and its
+//! logs and result stream back; components travel by content hash and are
+//! compiled once per node; the head's control state survives a restart.
+//! Tasks and objects of one job stay on the node that runs its driver (the
+//! distributed scheduler and object transfer are the next step; see
+//! ARCHITECTURE.md).
+
+pub mod auth;
+pub mod client;
+pub mod daemon;
+pub mod head;
+pub mod node;
+pub mod serve;
+pub mod store;
+
+/// The generated messages and services (host/proto/cluster.proto).
+pub mod proto {
+    tonic::include_proto!("wrun.cluster.v1");
+}
+
+/// The version of the messages between wrun processes. Bump it with any
+/// change to cluster.proto that an older peer would misread.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The port the head listens on unless told otherwise (`--port`).
+pub const DEFAULT_HEAD_PORT: u16 = 6390;
+
+/// Refuses a peer that speaks another protocol version.
+#[allow(clippy::result_large_err)]
+pub fn check_protocol(theirs: u32, what: &str) -> Result<(), tonic::Status> {
+    if theirs == PROTOCOL_VERSION {
+        return Ok(());
+    }
+    tracing::warn!(
+        theirs,
+        ours = PROTOCOL_VERSION,
+        what,
+        "refused a peer of another protocol version"
+    );
+    Err(tonic::Status::failed_precondition(format!(
+        "{what}: the peer speaks wrun protocol {theirs}, this process speaks {PROTOCOL_VERSION}; run the same wrun version on every machine of the cluster"
+    )))
+}
+
+/// Resources as the proto carries them.
+pub fn to_proto_resources(r: &crate::scheduler::Resources) -> proto::Resources {
+    proto::Resources {
+        cpus: r.cpu_millis.max(0) as f64 / 1000.0,
+        memory: r.memory.max(0) as u64,
+        custom: r
+            .custom
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 / 1000.0))
+            .collect(),
+    }
+}
+
+/// The hex SHA-256 of component bytes (their identity across the cluster).
+pub fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}

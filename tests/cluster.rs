@@ -1,0 +1,294 @@
+//! The cluster with real processes on loopback: `wrun start --head`, nodes
+//! joining with `wrun start --address`, jobs submitted to the head and run
+//! on the nodes, the cluster token on every call, protocol versions, the
+//! head's control state across a restart, and `wrun stop`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use wrun_host::cluster::{auth::Token, proto, PROTOCOL_VERSION};
+use wrun_tests::{cpp_example, example, py_example, shared_cache_dir, wrun_bin};
+
+/// A cluster's state directory; stops its daemons when dropped, so a failing
+/// test leaves no process behind.
+struct Cluster {
+    dir: tempfile::TempDir,
+    address: String,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = wrun(self.state(), &["stop"]);
+    }
+}
+
+impl Cluster {
+    fn state(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Starts a head (whose own node offers `cpus`).
+    fn start(cpus: &str) -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let out = wrun(
+            dir.path(),
+            &["start", "--head", "--port", "0", "--cpus", cpus],
+        );
+        assert!(out.0, "{}", out.2);
+        let address = out
+            .1
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(" at ").next())
+            .unwrap()
+            .trim()
+            .to_string();
+        Cluster { dir, address }
+    }
+
+    fn add_node(&self, extra: &[&str]) {
+        let mut args = vec!["start", "--address", &self.address];
+        args.extend_from_slice(extra);
+        let out = wrun(self.state(), &args);
+        assert!(out.0, "{}", out.2);
+    }
+
+    fn status(&self) -> String {
+        let out = wrun(self.state(), &["status"]);
+        assert!(out.0, "{}", out.2);
+        out.1
+    }
+
+    /// Waits until `n` nodes are alive.
+    fn wait_nodes(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.status();
+            if s.matches(" alive ").count() >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} nodes never came alive:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn submit(&self, component: &Path, args: &[&str]) -> (i32, String, String) {
+        let mut a = vec![
+            "submit".to_string(),
+            "--address".into(),
+            self.address.clone(),
+        ];
+        a.push(component.display().to_string());
+        a.extend(args.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = Command::new(wrun_bin())
+            .args(&a)
+            .env("WRUN_STATE_DIR", self.state())
+            .env("WRUN_CACHE_DIR", shared_cache_dir())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn logs(&self) -> String {
+        let mut all = String::new();
+        for e in std::fs::read_dir(self.state().join("logs"))
+            .unwrap()
+            .flatten()
+        {
+            all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+        all
+    }
+}
+
+/// Runs `wrun ARGS` with the state directory; (success, stdout, stderr).
+fn wrun(state: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(wrun_bin())
+        .args(args)
+        .env("WRUN_STATE_DIR", state)
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .env_remove("WRUN_ADDRESS")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn jobs_run_on_the_nodes_of_a_cluster_and_spread_across_them() {
+    let c = Cluster::start("1");
+    assert!(
+        Token::path_in(c.state()).exists(),
+        "the head wrote its token"
+    );
+    c.add_node(&["--cpus", "1", "--resources", "license=2"]);
+    c.wait_nodes(2);
+    let (code, out, err) = c.submit(&example("hello"), &["Ada"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "Hello, Ada!");
+    // Results are exact on any node, in any language, with several components.
+    let (code, out, err) = c.submit(&cpp_example("pi"), &["10"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"inside\": 78621"), "{out}");
+    let (code, out, err) = c.submit(&example("wordcount"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(r#"{"words": 20000, "distinct": 50"#),
+        "{out}"
+    );
+    // Equal nodes take turns: the jobs ran on both.
+    let status = c.status();
+    let jobs: Vec<&str> = status
+        .lines()
+        .skip_while(|l| *l != "jobs:")
+        .skip(1)
+        .collect();
+    assert_eq!(jobs.len(), 3, "{status}");
+    let nodes: std::collections::BTreeSet<&str> =
+        jobs.iter().filter_map(|l| l.split(" on ").nth(1)).collect();
+    assert_eq!(nodes.len(), 2, "jobs spread over both nodes:\n{status}");
+    assert!(status.contains("resources license=2"), "{status}");
+    // Guest logs stream back to the submitter.
+    let (code, _, err) = c.submit(&example("counter"), &[]);
+    assert_eq!(code, 0, "{err}");
+    // A failing job's error comes back with its exit code.
+    let (code, _, err) = c.submit(&cpp_example("pi"), &["many"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("(cpp)") && err.contains("task count 'many'"),
+        "{err}"
+    );
+    // A component that is not one is refused with exit code 3.
+    let bogus = c.state().join("bogus.wasm");
+    std::fs::write(&bogus, b"not wasm").unwrap();
+    let (code, _, err) = c.submit(&bogus, &[]);
+    assert_eq!(code, 3, "{err}");
+}
+
+#[test]
+fn calls_without_the_cluster_token_are_refused_and_logged() {
+    let c = Cluster::start("1");
+    c.wait_nodes(1);
+    // A wrong token.
+    let wrong = c.state().join("wrong.token");
+    std::fs::write(&wrong, "ab".repeat(32)).unwrap();
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--address", &c.address, "--token-file"])
+        .arg(&wrong)
+        .arg(example("hello"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong cluster token"), "{err}");
+    // No token at all, straight through gRPC.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let code = rt.block_on(async {
+        let mut head = wrun_host::cluster::serve::head_client(&c.address)
+            .await
+            .unwrap();
+        head.status(proto::StatusRequest {
+            protocol: PROTOCOL_VERSION,
+        })
+        .await
+        .unwrap_err()
+        .code()
+    });
+    assert_eq!(code, tonic::Code::Unauthenticated);
+    // Both refusals are in the head's log, with the caller's address.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(c.logs().contains("wrong cluster token")
+        && c.logs().contains("without a cluster token"))
+    {
+        assert!(Instant::now() < deadline, "{}", c.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(c.logs().contains("127.0.0.1:"), "{}", c.logs());
+}
+
+#[test]
+fn a_peer_of_another_protocol_version_is_refused_clearly() {
+    let c = Cluster::start("1");
+    let token = Token::load(&Token::path_in(c.state())).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        let mut head = wrun_host::cluster::serve::head_client(&c.address)
+            .await
+            .unwrap();
+        let req = proto::JoinRequest {
+            protocol: PROTOCOL_VERSION + 1,
+            address: "127.0.0.1:1".into(),
+            total: None,
+            node_id: "00000000000000ff".into(),
+        };
+        head.join(token.attach(tonic::Request::new(req)).unwrap())
+            .await
+            .unwrap_err()
+    });
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        status
+            .message()
+            .contains(&format!("speaks wrun protocol {}", PROTOCOL_VERSION + 1)),
+        "{}",
+        status.message()
+    );
+}
+
+#[test]
+fn a_restarted_head_remembers_its_nodes_and_jobs() {
+    let c = Cluster::start("1");
+    c.add_node(&["--cpus", "1"]);
+    c.wait_nodes(2);
+    let (code, _, err) = c.submit(&py_example("hello"), &["Ada"]);
+    assert_eq!(code, 0, "{err}");
+    let before = c.status();
+    let (ok, out, err) = wrun(c.state(), &["stop"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.matches("stopped").count(), 2, "{out}");
+    assert!(!wrun(c.state(), &["status"]).0, "no head after stop");
+    // The same state directory: the same head id, nodes and jobs.
+    let again = wrun(
+        c.state(),
+        &["start", "--head", "--port", "0", "--cpus", "1"],
+    );
+    assert!(again.0, "{}", again.2);
+    let new_address = again
+        .1
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(" at ")
+        .next()
+        .unwrap()
+        .trim();
+    let after = wrun(c.state(), &["status", "--address", new_address]).1;
+    let head_line = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap()
+            .split(" at ")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(head_line(&before), head_line(&after));
+    assert!(after.contains("succeeded"), "{after}");
+    assert!(after.contains(" hello "), "{after}");
+    assert!(
+        after.contains(" unknown "),
+        "the old nodes are remembered:\n{after}"
+    );
+}
