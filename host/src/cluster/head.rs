@@ -232,7 +232,6 @@ impl proto::head_server::Head for HeadService {
         record.node_id = node.node_id.clone();
         self.record_job(&record);
         tracing::info!(job = %job_id, name = %r.name, node = %node.node_id, "job placed");
-        let mut client = self.node_client(&node.address).await?;
         let run = proto::RunJobRequest {
             protocol: PROTOCOL_VERSION,
             job_id: job_id.clone(),
@@ -240,10 +239,24 @@ impl proto::head_server::Head for HeadService {
             components,
             args: r.args,
         };
-        let events = client
-            .run_job(self.token.attach(Request::new(run))?)
-            .await?
-            .into_inner();
+        let started = async {
+            let mut client = self.node_client(&node.address).await?;
+            Ok::<_, Status>(
+                client
+                    .run_job(self.token.attach(Request::new(run))?)
+                    .await?
+                    .into_inner(),
+            )
+        };
+        let events = match started.await {
+            Ok(events) => events,
+            Err(s) => {
+                record.state = "failed".into();
+                record.detail = format!("node {} did not start it: {}", node.node_id, s.message());
+                self.record_job(&record);
+                return Err(s);
+            }
+        };
         let store = self.store.clone();
         let placed = proto::JobEvent {
             event: Some(Event::PlacedOn(node.node_id.clone())),
