@@ -292,3 +292,42 @@ fn a_restarted_head_remembers_its_nodes_and_jobs() {
         "the old nodes are remembered:\n{after}"
     );
 }
+
+#[test]
+fn a_node_with_custom_resources_receives_the_tasks_that_need_them() {
+    let c = Cluster::start("1");
+    c.add_node(&["--cpus", "1", "--resources", "license=2"]);
+    c.wait_nodes(2);
+    let status = c.status();
+    let licensed = status
+        .lines()
+        .find(|l| l.contains("license=2"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    // Wait until every node has seen the other (peers refresh each heartbeat).
+    std::thread::sleep(Duration::from_millis(1200));
+    let mut drivers = std::collections::BTreeSet::new();
+    for _ in 0..2 {
+        let (code, out, err) = c.submit(&cpp_example("placement"), &["license", "4"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        drivers.insert(v["driver"].as_str().unwrap().to_string());
+        assert_eq!(
+            v["sum"], 10,
+            "values travel to the other node and back: {out}"
+        );
+        for t in v["tasks"].as_array().unwrap() {
+            assert_eq!(t.as_str(), Some(licensed.as_str()), "{out}");
+        }
+    }
+    assert_eq!(
+        drivers.len(),
+        2,
+        "one driver ran on the node without the license"
+    );
+    // What no node has is refused with the remedy.
+    let (code, _, err) = c.submit(&cpp_example("placement"), &["gpu", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no other node of the cluster"), "{err}");
+}

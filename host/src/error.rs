@@ -50,6 +50,24 @@ impl ErrorKind {
         }
     }
 
+    /// The kind a WIT `error-kind` name stands for (`Internal` if unknown).
+    pub fn from_wit_name(name: &str) -> ErrorKind {
+        [
+            ErrorKind::Application,
+            ErrorKind::Trap,
+            ErrorKind::Timeout,
+            ErrorKind::MemoryLimit,
+            ErrorKind::ActorDied,
+            ErrorKind::NotFound,
+            ErrorKind::InvalidArgument,
+            ErrorKind::GetTimeout,
+            ErrorKind::ObjectLost,
+        ]
+        .into_iter()
+        .find(|k| k.wit_name() == name)
+        .unwrap_or(ErrorKind::Internal)
+    }
+
     /// Failures of the instance (not of the guest's logic) that retries cover
     /// by default.
     pub fn is_system_failure(self) -> bool {

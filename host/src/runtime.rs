@@ -237,6 +237,24 @@ impl LoadedJob {
     }
 }
 
+/// Runs, on other nodes of a cluster, the tasks this node can never place
+/// (they need resources it does not have). Set by a node daemon
+/// (`Runtime::set_remote_tasks`); absent on a single node.
+pub trait RemoteTasks: Send + Sync {
+    /// Whether another node could run a task needing `resources`.
+    fn can_run(&self, resources: &Resources) -> bool;
+    /// Runs `function` of `job`'s component `component` elsewhere.
+    fn run(
+        &self,
+        job: &Arc<LoadedJob>,
+        component: usize,
+        function: &str,
+        args: Vec<ObjectValue>,
+        resources: &Resources,
+        num_returns: u32,
+    ) -> crate::object_store::BoxFuture<'static, Result<Vec<ObjectValue>, TaskError>>;
+}
+
 /// Task counters, for progress lines and `wrun status`.
 #[derive(Default, Debug)]
 pub struct Counters {
@@ -261,6 +279,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) warm: crate::warm::WarmPool,
     pub(crate) log_sink: LogSink,
     pub(crate) config: RuntimeConfig,
+    /// Where tasks this node cannot place go, in a cluster.
+    pub(crate) remote: std::sync::OnceLock<Arc<dyn RemoteTasks>>,
 }
 
 /// A single-node wrun runtime (the embedded default of `wrun submit`).
@@ -321,6 +341,7 @@ impl Runtime {
                 warm: crate::warm::WarmPool::default(),
                 log_sink: config.log_sink.clone(),
                 config,
+                remote: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -541,6 +562,11 @@ impl Runtime {
     /// Stores a value; the returned reference keeps it alive.
     pub fn put(&self, value: ObjectValue) -> Held {
         self.inner.put(value)
+    }
+
+    /// Sends tasks this node can never place to other nodes (a cluster).
+    pub fn set_remote_tasks(&self, remote: Arc<dyn RemoteTasks>) {
+        let _ = self.inner.remote.set(remote);
     }
 
     /// This node's id: the high 64 bits of every id it mints.
@@ -791,6 +817,28 @@ impl RuntimeInner {
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         let values = resolve_args(args, &spec.label).await?;
+        if let Some(remote) = self.remote.get() {
+            let total = self.scheduler.total();
+            if let Some(why) = spec.resources.infeasible_in(&total) {
+                if !remote.can_run(&spec.resources) {
+                    return Err(TaskError::new(
+                        ErrorKind::InvalidArgument,
+                        spec.label.to_string(),
+                        format!("it can never be scheduled: it {why}, and no other node of the cluster has enough either; start a node with them (wrun start --address HEAD --resources NAME=N)"),
+                    ));
+                }
+                return remote
+                    .run(
+                        &spec.job,
+                        spec.target.component,
+                        &spec.target.name,
+                        values,
+                        &spec.resources,
+                        spec.options.num_returns,
+                    )
+                    .await;
+            }
+        }
         let mut attempt = 0;
         loop {
             match self.run_attempt(spec, &values).await {

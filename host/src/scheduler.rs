@@ -61,7 +61,7 @@ impl Resources {
     }
 
     /// Why `self` can never fit in `total`, if it cannot.
-    fn infeasible_in(&self, total: &Resources) -> Option<String> {
+    pub fn infeasible_in(&self, total: &Resources) -> Option<String> {
         if self.cpu_millis > total.cpu_millis {
             return Some(format!(
                 "needs {} cpus but the node has {}",

@@ -6,15 +6,17 @@
 //! submitted to the head runs on the node with the most free CPUs, and its
 //! logs and result stream back; components travel by content hash and are
 //! compiled once per node; the head's control state survives a restart.
-//! Tasks and objects of one job stay on the node that runs its driver (the
-//! distributed scheduler and object transfer are the next step; see
-//! ARCHITECTURE.md).
+//! A task that needs resources its node does not have runs on a node that
+//! has them (`remote.rs`), with its arguments and results by value; actors
+//! and objects of one job stay on its driver's node (the distributed object
+//! store is the next step; see docs/cluster.md).
 
 pub mod auth;
 pub mod client;
 pub mod daemon;
 pub mod head;
 pub mod node;
+pub mod remote;
 pub mod serve;
 pub mod store;
 
@@ -60,9 +62,8 @@ pub fn to_proto_resources(r: &crate::scheduler::Resources) -> proto::Resources {
     }
 }
 
-/// The hex SHA-256 of component bytes (their identity across the cluster).
+/// The hex SHA-256 of component bytes (their identity across the cluster,
+/// the same key as the compiled-component cache's).
 pub fn content_hash(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    crate::engine::ComponentCache::content_hash(bytes)
 }

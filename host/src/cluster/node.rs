@@ -16,10 +16,14 @@ use tonic::{Request, Response, Status};
 
 use super::auth::Token;
 use super::proto::{self, head_client::HeadClient, job_event::Event};
+use super::remote::{ClusterTasks, JobRef};
 use super::{check_protocol, content_hash, to_proto_resources, PROTOCOL_VERSION};
 use crate::environment::Environment;
+use crate::error::{ErrorKind, TaskError};
 use crate::logs::{LogLine, LogSink};
+use crate::object_store::ObjectValue;
 use crate::runtime::Runtime;
+use crate::runtime::{LoadedJob, TaskArg, TaskOptions};
 
 /// How often a node reports to the head.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
@@ -32,6 +36,29 @@ pub struct NodeService {
     /// Component bytes by content hash (fetched from the head once).
     components_dir: PathBuf,
     running: Arc<AtomicU32>,
+    cluster: Arc<ClusterTasks>,
+    /// Jobs loaded here to run tasks of drivers on other nodes, by cluster id.
+    guests: parking_lot::Mutex<std::collections::HashMap<String, Arc<LoadedJob>>>,
+}
+
+/// A task error as it crossed the network.
+pub fn task_error(e: proto::JobError) -> TaskError {
+    TaskError {
+        kind: ErrorKind::from_wit_name(&e.kind),
+        task: e.task,
+        language: e.language,
+        message: e.message,
+    }
+}
+
+fn wire_error(e: TaskError) -> proto::JobError {
+    proto::JobError {
+        kind: e.kind.wit_name().into(),
+        task: e.task,
+        language: e.language,
+        message: e.message,
+        refused: false,
+    }
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::JobEvent, Status>> + Send>>;
@@ -41,14 +68,40 @@ fn event(e: Event) -> Result<proto::JobEvent, Status> {
 }
 
 impl NodeService {
-    pub fn new(rt: Runtime, head: HeadClient<Channel>, token: Token, state_dir: PathBuf) -> Self {
+    pub fn new(
+        rt: Runtime,
+        head: HeadClient<Channel>,
+        token: Token,
+        state_dir: PathBuf,
+        cluster: Arc<ClusterTasks>,
+    ) -> Self {
         NodeService {
             rt,
             head,
             token,
             components_dir: state_dir.join("components"),
             running: Arc::new(AtomicU32::new(0)),
+            cluster,
+            guests: Default::default(),
         }
+    }
+
+    /// The bytes of each component, as `load_job_parts` takes them.
+    async fn parts(
+        &self,
+        components: &[proto::Component],
+    ) -> Result<Vec<(String, Vec<u8>, String)>, Status> {
+        let mut parts = Vec::with_capacity(components.len());
+        for c in components {
+            let bytes = self.component(&c.hash).await?;
+            let short = &c.hash[..12.min(c.hash.len())];
+            parts.push((
+                c.name.clone(),
+                bytes,
+                format!("component `{}` ({short})", c.name),
+            ));
+        }
+        Ok(parts)
     }
 
     /// A component's bytes: from this node's copy, else fetched from the
@@ -139,27 +192,127 @@ impl proto::node_server::Node for NodeService {
             }
         };
         tracing::info!(job = %r.job_id, name = %r.name, "running job");
+        self.cluster.register_job(
+            job.id,
+            JobRef {
+                job_id: r.job_id.clone(),
+                name: r.name.clone(),
+                components: r
+                    .components
+                    .iter()
+                    .map(|c| proto::Component {
+                        name: c.name.clone(),
+                        hash: c.hash.clone(),
+                        wasm: Vec::new(),
+                    })
+                    .collect(),
+            },
+        );
         let rt = self.rt.clone();
         let running = self.running.clone();
+        let cluster = self.cluster.clone();
         running.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let outcome = rt.run_main(&job, r.args).await;
+            cluster.forget_job(job.id);
             running.fetch_sub(1, Ordering::Relaxed);
             let e = match outcome {
                 Ok(v) => Event::Result(proto::JobResult {
                     value: v.data.to_vec(),
                 }),
-                Err(e) => Event::Error(proto::JobError {
-                    kind: e.kind.wit_name().into(),
-                    task: e.task,
-                    language: e.language,
-                    message: e.message,
-                    refused: false,
-                }),
+                Err(e) => Event::Error(wire_error(e)),
             };
             let _ = tx.send(event(e));
         });
         Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))))
+    }
+
+    async fn run_task(
+        &self,
+        req: Request<proto::RunTaskRequest>,
+    ) -> Result<Response<proto::RunTaskReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "run task")?;
+        let cached = self.guests.lock().get(&r.job_id).cloned();
+        let job = match cached {
+            Some(j) => j,
+            None => {
+                let parts = self.parts(&r.components).await?;
+                let env = Arc::new(Environment::deny_all(Default::default()));
+                let job = self
+                    .rt
+                    .load_job_parts(&r.name, parts, env, None)
+                    .map_err(|e| Status::invalid_argument(e.to_string()))?;
+                let mut guests = self.guests.lock();
+                // A bounded cache: jobs come and go.
+                if guests.len() >= 64 {
+                    guests.clear();
+                }
+                guests.insert(r.job_id.clone(), job.clone());
+                job
+            }
+        };
+        let component = job
+            .components
+            .get(r.component as usize)
+            .ok_or_else(|| Status::invalid_argument(format!("no component {}", r.component)))?;
+        let name = format!("{}/{}", component.name, r.function);
+        let resources = r.resources.as_ref().map(|res| {
+            let mut out = crate::scheduler::Resources::new(res.cpus, res.memory);
+            for (k, v) in &res.custom {
+                out = out.with_custom(k, *v);
+            }
+            out
+        });
+        let args = r
+            .args
+            .into_iter()
+            .map(|a| TaskArg::Value(ObjectValue::from_bytes(a)))
+            .collect();
+        let options = TaskOptions {
+            resources,
+            num_returns: r.num_returns,
+            ..TaskOptions::default()
+        };
+        tracing::info!(job = %r.job_id, task = %name, "running a task for another node");
+        let outcome = match self.rt.submit(&job, &name, args, options) {
+            Ok(refs) => {
+                let mut values = Vec::with_capacity(refs.len());
+                let mut err = None;
+                for h in &refs {
+                    match self.rt.get(h, None).await {
+                        Ok(v) if v.refs.is_empty() => values.push(v.data.to_vec()),
+                        Ok(_) => {
+                            err = Some(TaskError::new(
+                                ErrorKind::InvalidArgument,
+                                &r.function,
+                                "its result holds object references, which cannot leave this node yet",
+                            ));
+                            break;
+                        }
+                        Err(e) => {
+                            err = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match err {
+                    Some(e) => Err(e),
+                    None => Ok(values),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        Ok(Response::new(match outcome {
+            Ok(values) => proto::RunTaskReply {
+                values,
+                error: None,
+            },
+            Err(e) => proto::RunTaskReply {
+                values: Vec::new(),
+                error: Some(wire_error(e)),
+            },
+        }))
     }
 }
 
@@ -171,6 +324,7 @@ pub async fn join_and_report(
     token: Token,
     address: String,
     running: Arc<AtomicU32>,
+    cluster: Arc<ClusterTasks>,
 ) {
     let node_id = format!("{:016x}", rt.node_id());
     let mut joined = false;
@@ -211,7 +365,17 @@ pub async fn join_and_report(
             };
             if let Ok(req) = token.attach(Request::new(req)) {
                 match head.heartbeat(req).await {
-                    Ok(r) if r.get_ref().known => {}
+                    Ok(r) if r.get_ref().known => {
+                        // The other nodes, for tasks this node cannot place.
+                        let req = proto::StatusRequest {
+                            protocol: PROTOCOL_VERSION,
+                        };
+                        if let Ok(req) = token.attach(Request::new(req)) {
+                            if let Ok(s) = head.status(req).await {
+                                cluster.set_peers(s.into_inner().nodes);
+                            }
+                        }
+                    }
                     Ok(_) => joined = false,
                     Err(s) => {
                         tracing::warn!(error = %s, "heartbeat failed");

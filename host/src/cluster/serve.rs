@@ -14,6 +14,7 @@ use super::daemon::{write_atomic, PidGuard};
 use super::head::HeadService;
 use super::node::{join_and_report, NodeService};
 use super::proto::{head_client::HeadClient, head_server::HeadServer, node_server::NodeServer};
+use super::remote::ClusterTasks;
 use crate::runtime::{Runtime, RuntimeConfig};
 
 /// Resolves when the process is asked to stop.
@@ -51,8 +52,17 @@ async fn run_node(
     let listener = TcpListener::bind((host.as_str(), 0)).await?;
     let address = listener.local_addr()?.to_string();
     let head = head_client(&head_address).await?;
-    let node_dir = state_dir.join(format!("node-{:016x}", rt.node_id()));
-    let service = NodeService::new(rt.clone(), head.clone(), token.clone(), node_dir);
+    let node_id = format!("{:016x}", rt.node_id());
+    let node_dir = state_dir.join(format!("node-{node_id}"));
+    let cluster = ClusterTasks::new(token.clone(), node_id);
+    rt.set_remote_tasks(cluster.clone());
+    let service = NodeService::new(
+        rt.clone(),
+        head.clone(),
+        token.clone(),
+        node_dir,
+        cluster.clone(),
+    );
     let running = service.running();
     let reporter = tokio::spawn(join_and_report(
         rt,
@@ -60,6 +70,7 @@ async fn run_node(
         token.clone(),
         address.clone(),
         running,
+        cluster,
     ));
     let guard = PidGuard::register(&state_dir, "node", &address)?;
     tracing::info!(%address, head = %head_address, "node serving");
