@@ -38,6 +38,8 @@ pub struct ClusterTasks {
     peers: RwLock<Vec<proto::NodeStatus>>,
     /// Jobs whose drivers run here, by their local id.
     jobs: Mutex<HashMap<JobId, JobRef>>,
+    /// One connection per peer, shared by every task sent there.
+    clients: Arc<Mutex<HashMap<String, NodeClient<Channel>>>>,
 }
 
 fn to_resources(r: &proto::Resources) -> Resources {
@@ -55,6 +57,7 @@ impl ClusterTasks {
             node_id,
             peers: RwLock::new(Vec::new()),
             jobs: Mutex::new(HashMap::new()),
+            clients: Arc::default(),
         })
     }
 
@@ -114,6 +117,7 @@ impl RemoteTasks for ClusterTasks {
         let token = self.token.clone();
         let wire_resources = super::to_proto_resources(resources);
         let function = function.to_string();
+        let clients = self.clients.clone();
         Box::pin(async move {
             let Some(peer) = peer else {
                 return Err(failed(
@@ -146,22 +150,38 @@ impl RemoteTasks for ClusterTasks {
                 resources: Some(wire_resources),
                 num_returns,
             };
-            let channel = Channel::from_shared(format!("http://{}", peer.address))
-                .map_err(|e| failed(&label, e.to_string()))?
-                .connect_timeout(Duration::from_secs(5))
-                .connect()
-                .await
-                .map_err(|e| failed(&label, format!("node {} unreachable: {e}", peer.address)))?;
-            let mut client = NodeClient::new(channel).max_decoding_message_size(1 << 30);
+            let cached = clients.lock().get(&peer.address).cloned();
+            let mut client = match cached {
+                Some(c) => c,
+                None => {
+                    let channel = Channel::from_shared(format!("http://{}", peer.address))
+                        .map_err(|e| failed(&label, e.to_string()))?
+                        .connect_timeout(Duration::from_secs(5))
+                        .connect()
+                        .await
+                        .map_err(|e| {
+                            failed(&label, format!("node {} unreachable: {e}", peer.address))
+                        })?;
+                    let c = NodeClient::new(channel).max_decoding_message_size(1 << 30);
+                    clients.lock().insert(peer.address.clone(), c.clone());
+                    c
+                }
+            };
             let req = token
                 .attach(Request::new(req))
                 .map_err(|s| failed(&label, s.message()))?;
             tracing::debug!(task = %label, node = %peer.node_id, "task sent to another node");
-            let reply = client
-                .run_task(req)
-                .await
-                .map_err(|s| failed(&label, format!("node {}: {}", peer.node_id, s.message())))?
-                .into_inner();
+            let reply = match client.run_task(req).await {
+                Ok(r) => r.into_inner(),
+                Err(s) => {
+                    // A broken connection is dialled again by the next task.
+                    clients.lock().remove(&peer.address);
+                    return Err(failed(
+                        &label,
+                        format!("node {}: {}", peer.node_id, s.message()),
+                    ));
+                }
+            };
             if let Some(e) = reply.error {
                 return Err(super::node::task_error(e));
             }
