@@ -251,7 +251,7 @@ pub trait RemoteTasks: Send + Sync {
         function: &str,
         args: Vec<ObjectValue>,
         resources: &Resources,
-        num_returns: u32,
+        options: &TaskOptions,
     ) -> crate::object_store::BoxFuture<'static, Result<Vec<ObjectValue>, TaskError>>;
 }
 
@@ -834,7 +834,7 @@ impl RuntimeInner {
                         &spec.target.name,
                         values,
                         &spec.resources,
-                        spec.options.num_returns,
+                        &spec.options,
                     )
                     .await;
             }

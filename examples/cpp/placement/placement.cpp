@@ -5,6 +5,7 @@
 //
 //   wrun submit --address HEAD:PORT placement.wasm license 4
 //   # -> {"driver": "<node id>", "tasks": ["<node id>", ...], "sum": 10}
+//   wrun submit --address HEAD:PORT placement.wasm license timeout   # -> timeout
 #include <charconv>
 #include <cstdio>
 
@@ -20,8 +21,23 @@ std::string hex(uint64_t v) {
 std::tuple<std::string, uint64_t> where(uint64_t i) { return {hex(wrun::node_id().hi), i}; }
 WRUN_TASK(where);
 
+// Never returns on its own (for timeouts that travel with the task).
+uint64_t spin() {
+    volatile uint64_t i = 0;
+    for (;;) i = i + 1;
+    return i;
+}
+WRUN_TASK(spin);
+
 wrun::Result<wrun::Value> job_main(std::vector<std::string> args) {
     std::string resource = args.empty() ? "license" : args[0];
+    // `RESOURCE timeout`: a task that needs RESOURCE and runs past its 200 ms.
+    if (args.size() > 1 && args[1] == "timeout") {
+        auto r = wrun::task(spin).cpus(0.5).resource(resource, 1).timeout_ms(200).remote();
+        if (!r) return wrun::fail(r.error());
+        auto v = wrun::get(*r);
+        return wrun::Value(v ? std::string("no error") : std::string(wrun::kind_name(v.error().kind)));
+    }
     uint64_t n = 4;
     if (args.size() > 1) {
         auto [end, ec] = std::from_chars(args[1].data(), args[1].data() + args[1].size(), n);

@@ -272,6 +272,9 @@ impl proto::node_server::Node for NodeService {
         let options = TaskOptions {
             resources,
             num_returns: r.num_returns,
+            max_retries: r.max_retries,
+            retry_exceptions: r.retry_exceptions,
+            timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
             ..TaskOptions::default()
         };
         tracing::info!(job = %r.job_id, task = %name, "running a task for another node");

@@ -1,7 +1,8 @@
 //! Tasks across nodes: a node sends a task it can never place (it needs
 //! resources this node lacks, e.g. a custom `license`) to a live node that
 //! has them, as Ray spills infeasible work to the nodes that can run it.
-//! Arguments and results travel by value; a task whose arguments hold object
+//! The task's options travel with it (retries and timeouts apply on the node
+//! that runs it). Arguments and results travel by value; a task whose arguments hold object
 //! references still needs the distributed object store (next step), and is
 //! refused with a clear error.
 
@@ -19,7 +20,7 @@ use super::PROTOCOL_VERSION;
 use crate::error::{ErrorKind, TaskError};
 use crate::ids::JobId;
 use crate::object_store::{BoxFuture, ObjectValue};
-use crate::runtime::{LoadedJob, RemoteTasks};
+use crate::runtime::{LoadedJob, RemoteTasks, TaskOptions};
 use crate::scheduler::Resources;
 
 /// What a remote node needs to load a job: its cluster id, name, components.
@@ -109,7 +110,7 @@ impl RemoteTasks for ClusterTasks {
         function: &str,
         args: Vec<ObjectValue>,
         resources: &Resources,
-        num_returns: u32,
+        options: &TaskOptions,
     ) -> BoxFuture<'static, Result<Vec<ObjectValue>, TaskError>> {
         let label = function.to_string();
         let peer = self.pick(resources);
@@ -118,6 +119,12 @@ impl RemoteTasks for ClusterTasks {
         let wire_resources = super::to_proto_resources(resources);
         let function = function.to_string();
         let clients = self.clients.clone();
+        let (num_returns, max_retries, retry_exceptions) = (
+            options.num_returns,
+            options.max_retries,
+            options.retry_exceptions,
+        );
+        let timeout_ms = options.timeout.map_or(0, |t| t.as_millis().max(1) as u64);
         Box::pin(async move {
             let Some(peer) = peer else {
                 return Err(failed(
@@ -149,6 +156,9 @@ impl RemoteTasks for ClusterTasks {
                 args: wire_args,
                 resources: Some(wire_resources),
                 num_returns,
+                max_retries,
+                retry_exceptions,
+                timeout_ms,
             };
             let cached = clients.lock().get(&peer.address).cloned();
             let mut client = match cached {
