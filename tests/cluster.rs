@@ -331,3 +331,170 @@ fn a_node_with_custom_resources_receives_the_tasks_that_need_them() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no other node of the cluster"), "{err}");
 }
+
+/// A network namespace joined to this one by a veth pair: a second host with
+/// its own address, on one machine. Removed when dropped.
+struct NetNs {
+    name: String,
+    veth: String,
+    host_ip: String,
+    ns_ip: String,
+}
+
+impl NetNs {
+    /// None when this machine cannot make one (not root, no `ip`).
+    fn create() -> Option<NetNs> {
+        let id = std::process::id() % 200 + 20;
+        let ns = NetNs {
+            name: format!("wrun-test-{id}"),
+            veth: format!("wrh{id}"),
+            host_ip: format!("10.231.{id}.1"),
+            ns_ip: format!("10.231.{id}.2"),
+        };
+        let peer = format!("wrn{id}");
+        let steps: Vec<Vec<String>> = vec![
+            vec!["netns".into(), "add".into(), ns.name.clone()],
+            vec![
+                "link", "add", &ns.veth, "type", "veth", "peer", "name", &peer,
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            vec!["link", "set", &peer, "netns", &ns.name]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            vec![
+                "addr".into(),
+                "add".into(),
+                format!("{}/24", ns.host_ip),
+                "dev".into(),
+                ns.veth.clone(),
+            ],
+            vec!["link", "set", &ns.veth, "up"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            vec![
+                "netns".into(),
+                "exec".into(),
+                ns.name.clone(),
+                "ip".into(),
+                "addr".into(),
+                "add".into(),
+                format!("{}/24", ns.ns_ip),
+                "dev".into(),
+                peer.clone(),
+            ],
+            vec![
+                "netns".into(),
+                "exec".into(),
+                ns.name.clone(),
+                "ip".into(),
+                "link".into(),
+                "set".into(),
+                peer.clone(),
+                "up".into(),
+            ],
+            vec![
+                "netns".into(),
+                "exec".into(),
+                ns.name.clone(),
+                "ip".into(),
+                "link".into(),
+                "set".into(),
+                "lo".into(),
+                "up".into(),
+            ],
+        ];
+        for s in steps {
+            let ok = Command::new("ip")
+                .args(&s)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            if !ok {
+                eprintln!("skipping the network-namespace check: `ip {}` failed (needs root and iproute2)", s.join(" "));
+                return None;
+            }
+        }
+        Some(ns)
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.veth])
+            .output();
+    }
+}
+
+#[test]
+fn a_node_in_its_own_network_namespace_runs_work_over_its_own_address() {
+    let Some(ns) = NetNs::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = wrun(
+        dir.path(),
+        &[
+            "start",
+            "--head",
+            "--port",
+            "0",
+            "--cpus",
+            "1",
+            "--host",
+            &ns.host_ip,
+        ],
+    );
+    assert!(out.0, "{}", out.2);
+    let c = Cluster {
+        address: std::fs::read_to_string(dir.path().join("head.addr")).unwrap(),
+        dir,
+    };
+    assert!(c.address.starts_with(&ns.host_ip), "{}", c.address);
+    // The node runs inside the namespace, reachable only at its own address.
+    let node = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(wrun_bin())
+        .args([
+            "start",
+            "--address",
+            &c.address,
+            "--host",
+            &ns.ns_ip,
+            "--cpus",
+            "1",
+            "--resources",
+            "license=2",
+        ])
+        .env("WRUN_STATE_DIR", c.state())
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    c.wait_nodes(2);
+    let status = c.status();
+    assert!(status.contains(&format!("{}:", ns.ns_ip)), "{status}");
+    std::thread::sleep(Duration::from_millis(1200));
+    let licensed = status
+        .lines()
+        .find(|l| l.contains("license=2"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let (code, out, err) = c.submit(&cpp_example("placement"), &["license", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["sum"], 6, "{out}");
+    for t in v["tasks"].as_array().unwrap() {
+        assert_eq!(t.as_str(), Some(licensed.as_str()), "{out}");
+    }
+}
