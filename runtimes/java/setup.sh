@@ -7,16 +7,15 @@
 #  - WrunBuild (runtimes/java/tool), the build's one JVM step: javac, the
 #    job's entry class (with the types of its tasks and actors, read from its
 #    bytecode), TeaVM and a fix to the module;
-#  - wasm-tools and the preview-1 reactor adapter, shared with the C++ guests
-#    in ~/.cache/wrun/tools (WRUN_TOOLS), installed here only if missing;
+#  - wasm-tools, the preview-1 reactor adapter, clang-19 and wasi-libc, from
+#    runtimes/cpp/setup.sh (the C++ guests' toolchain, in WRUN_TOOLS);
 #  - two small adapter modules (runtimes/java/shim) for what TeaVM's class
 #    library expects from a JavaScript host: java.lang.Math's functions
 #    (musl's libm from Debian's wasi-libc, compiled with clang-19) and
 #    non-ASCII case mapping (forwarded to the SDK).
-# Needs JDK 17 (TeaVM 0.2 cannot read newer class files), Maven, Debian's
-# clang-19, lld-19 and wasi-libc (installed with apt if missing), and cargo
-# for wasm-tools if it is not there yet. Only Maven Central, crates.io and
-# Debian are used.
+# Needs JDK 17 (TeaVM 0.2 cannot read newer class files) and Maven; the rest
+# comes from runtimes/cpp/setup.sh. Only Maven Central, crates.io and Debian
+# are used.
 #
 #   WRUN_JAVA_TOOLS   where the Java tools live (default: ~/.cache/wrun/java-tools)
 #   WRUN_TOOLS        wasm-tools and the adapter (default: ~/.cache/wrun/tools)
@@ -27,8 +26,6 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 JT="${WRUN_JAVA_TOOLS:-$HOME/.cache/wrun/java-tools}"
 TOOLS="${WRUN_TOOLS:-$HOME/.cache/wrun/tools}"
-WASM_TOOLS_VERSION=1.262.0
-ADAPTER_VERSION=48.0.8
 
 for cmd in java javac mvn; do
     command -v "$cmd" >/dev/null || { echo "$cmd not found: the Java guests need JDK 17 and Maven" >&2; exit 1; }
@@ -55,40 +52,12 @@ if [ "$(cat "$JT/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$JT/classpath" ];
     echo "$stamp" >"$JT/stamp"
 fi
 
-# wasm-tools and the adapter, as runtimes/cpp/setup.sh installs them.
-mkdir -p "$TOOLS/bin"
-if ! { [ -x "$TOOLS/bin/wasm-tools" ] && "$TOOLS/bin/wasm-tools" --version 2>/dev/null | grep -q "$WASM_TOOLS_VERSION"; }; then
-    echo "installing wasm-tools $WASM_TOOLS_VERSION" >&2
-    cargo install --quiet --locked --root "$TOOLS" wasm-tools --version "$WASM_TOOLS_VERSION" \
-        --no-default-features --features component,validate,print,metadata >&2
-fi
-ADAPTER="$TOOLS/wasi_snapshot_preview1.reactor-$ADAPTER_VERSION.wasm"
-if [ ! -s "$ADAPTER" ]; then
-    echo "fetching the preview-1 reactor adapter $ADAPTER_VERSION" >&2
-    src="$TOOLS/adapter-src"
-    mkdir -p "$src/src"
-    printf '[package]\nname = "adapter-src"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nwasi-preview1-component-adapter-provider = "=%s"\n' \
-        "$ADAPTER_VERSION" >"$src/Cargo.toml"
-    : >"$src/src/lib.rs"
-    manifest=$(cd "$src" && cargo metadata --quiet --format-version 1 |
-        python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasi-preview1-component-adapter-provider"))')
-    cp "$(dirname "$manifest")/artefacts/wasi_snapshot_preview1.reactor.wasm" "$ADAPTER.tmp"
-    mv "$ADAPTER.tmp" "$ADAPTER"
-fi
-ln -sf "$ADAPTER" "$JT/wasi_snapshot_preview1.reactor.wasm"
+# wasm-tools, the adapter, clang-19 and wasi-libc: the C++ guests' toolchain
+# (runtimes/cpp/setup.sh, idempotent) has them all.
+"$HERE/../cpp/setup.sh" >/dev/null
+ln -sf "$(readlink -f "$TOOLS/wasi_snapshot_preview1.reactor.wasm")" "$JT/wasi_snapshot_preview1.reactor.wasm"
 
 # The shims: redone when their sources change.
-debs=(clang-19 lld-19 wasi-libc)
-missing=()
-for p in "${debs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing Debian packages: ${missing[*]}" >&2
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
-fi
 shim_stamp=$(cat "$HERE/shim/teavm_math.c" "$HERE/shim/teavm_case.wat" "$HERE/shim/dataless.py" | sha256sum | cut -c1-16)
 if [ "$(cat "$JT/shim-stamp" 2>/dev/null)" != "$shim_stamp" ] || [ ! -s "$JT/wrun-teavm-math.wasm" ]; then
     echo "building the TeaVM shims" >&2

@@ -97,6 +97,37 @@ impl HeadService {
         Some(best.record.clone())
     }
 
+    /// Every node the head knows, with its state as of now: alive, lost
+    /// (missed heartbeats), or unknown (remembered from before a restart).
+    #[allow(clippy::result_large_err)]
+    fn node_statuses(&self) -> Result<Vec<proto::NodeStatus>, Status> {
+        let live = self.live.lock();
+        let mut nodes = Vec::new();
+        for rec in self.store.nodes().map_err(internal)? {
+            let total = proto::Resources {
+                cpus: rec.cpus,
+                memory: rec.memory,
+                custom: rec.custom.iter().cloned().collect(),
+            };
+            let (state, available, running) = match live.get(&rec.node_id) {
+                Some(n) if n.last_seen.elapsed() < NODE_TIMEOUT => {
+                    ("alive", n.available.clone(), n.running_jobs)
+                }
+                Some(n) => ("lost", n.available.clone(), n.running_jobs),
+                None => ("unknown", proto::Resources::default(), 0),
+            };
+            nodes.push(proto::NodeStatus {
+                node_id: rec.node_id,
+                address: rec.address,
+                total: Some(total),
+                available: Some(available),
+                state: state.into(),
+                running_jobs: running,
+            });
+        }
+        Ok(nodes)
+    }
+
     fn record_job(&self, j: &JobRecord) {
         if let Err(e) = self.store.put_job(j) {
             tracing::error!(job = %j.job_id, error = %e, "could not record a job");
@@ -153,8 +184,7 @@ impl proto::head_server::Head for HeadService {
     ) -> Result<Response<proto::HeartbeatReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "heartbeat")?;
-        let mut live = self.live.lock();
-        let known = match live.get_mut(&r.node_id) {
+        let known = match self.live.lock().get_mut(&r.node_id) {
             Some(n) => {
                 n.available = r.available.unwrap_or_default();
                 n.running_jobs = r.running_jobs;
@@ -163,7 +193,12 @@ impl proto::head_server::Head for HeadService {
             }
             None => false,
         };
-        Ok(Response::new(proto::HeartbeatReply { known }))
+        let nodes = if known {
+            self.node_statuses()?
+        } else {
+            Vec::new()
+        };
+        Ok(Response::new(proto::HeartbeatReply { known, nodes }))
     }
 
     type SubmitJobStream = EventStream;
@@ -306,30 +341,7 @@ impl proto::head_server::Head for HeadService {
         req: Request<proto::StatusRequest>,
     ) -> Result<Response<proto::StatusReply>, Status> {
         check_protocol(req.into_inner().protocol, "status")?;
-        let live = self.live.lock();
-        let mut nodes = Vec::new();
-        for rec in self.store.nodes().map_err(internal)? {
-            let total = proto::Resources {
-                cpus: rec.cpus,
-                memory: rec.memory,
-                custom: rec.custom.iter().cloned().collect(),
-            };
-            let (state, available, running) = match live.get(&rec.node_id) {
-                Some(n) if n.last_seen.elapsed() < NODE_TIMEOUT => {
-                    ("alive", n.available.clone(), n.running_jobs)
-                }
-                Some(n) => ("lost", n.available.clone(), n.running_jobs),
-                None => ("unknown", proto::Resources::default(), 0),
-            };
-            nodes.push(proto::NodeStatus {
-                node_id: rec.node_id,
-                address: rec.address,
-                total: Some(total),
-                available: Some(available),
-                state: state.into(),
-                running_jobs: running,
-            });
-        }
+        let nodes = self.node_statuses()?;
         let jobs = self
             .store
             .jobs()

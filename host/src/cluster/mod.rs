@@ -62,6 +62,15 @@ pub fn to_proto_resources(r: &crate::scheduler::Resources) -> proto::Resources {
     }
 }
 
+/// Resources as the runtime counts them.
+pub fn from_proto_resources(r: &proto::Resources) -> crate::scheduler::Resources {
+    let mut out = crate::scheduler::Resources::new(r.cpus, r.memory);
+    for (k, v) in &r.custom {
+        out = out.with_custom(k, *v);
+    }
+    out
+}
+
 /// The hex SHA-256 of component bytes (their identity across the cluster,
 /// the same key as the compiled-component cache's).
 pub fn content_hash(bytes: &[u8]) -> String {

@@ -257,13 +257,7 @@ impl proto::node_server::Node for NodeService {
             .get(r.component as usize)
             .ok_or_else(|| Status::invalid_argument(format!("no component {}", r.component)))?;
         let name = format!("{}/{}", component.name, r.function);
-        let resources = r.resources.as_ref().map(|res| {
-            let mut out = crate::scheduler::Resources::new(res.cpus, res.memory);
-            for (k, v) in &res.custom {
-                out = out.with_custom(k, *v);
-            }
-            out
-        });
+        let resources = r.resources.as_ref().map(super::from_proto_resources);
         let args = r
             .args
             .into_iter()
@@ -368,17 +362,9 @@ pub async fn join_and_report(
             };
             if let Ok(req) = token.attach(Request::new(req)) {
                 match head.heartbeat(req).await {
-                    Ok(r) if r.get_ref().known => {
-                        // The other nodes, for tasks this node cannot place.
-                        let req = proto::StatusRequest {
-                            protocol: PROTOCOL_VERSION,
-                        };
-                        if let Ok(req) = token.attach(Request::new(req)) {
-                            if let Ok(s) = head.status(req).await {
-                                cluster.set_peers(s.into_inner().nodes);
-                            }
-                        }
-                    }
+                    // The other nodes come with the reply, for tasks this
+                    // node cannot place.
+                    Ok(r) if r.get_ref().known => cluster.set_peers(r.into_inner().nodes),
                     Ok(_) => joined = false,
                     Err(s) => {
                         tracing::warn!(error = %s, "heartbeat failed");

@@ -35,20 +35,12 @@ pub struct JobRef {
 pub struct ClusterTasks {
     token: Token,
     node_id: String,
-    /// The other nodes, from the head's status (refreshed every heartbeat).
+    /// The other nodes, as the head's last heartbeat reply listed them.
     peers: RwLock<Vec<proto::NodeStatus>>,
     /// Jobs whose drivers run here, by their local id.
     jobs: Mutex<HashMap<JobId, JobRef>>,
     /// One connection per peer, shared by every task sent there.
     clients: Arc<Mutex<HashMap<String, NodeClient<Channel>>>>,
-}
-
-fn to_resources(r: &proto::Resources) -> Resources {
-    let mut out = Resources::new(r.cpus, r.memory);
-    for (k, v) in &r.custom {
-        out = out.with_custom(k, *v);
-    }
-    out
 }
 
 impl ClusterTasks {
@@ -83,7 +75,7 @@ impl ClusterTasks {
             .read()
             .iter()
             .filter(|n| {
-                let total = to_resources(&n.total.clone().unwrap_or_default());
+                let total = super::from_proto_resources(&n.total.clone().unwrap_or_default());
                 resources.infeasible_in(&total).is_none()
             })
             .max_by(|a, b| {
