@@ -2,6 +2,10 @@
 //! (needs `protoc`: Debian's protobuf-compiler, installed by scripts/setup.sh).
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto/cluster.proto");
-    tonic_prost_build::configure().compile_protos(&["proto/cluster.proto"], &["proto"])?;
+    tonic_prost_build::configure()
+        // Object bytes stay `Bytes`: chunks are slices of the stored object.
+        .bytes(".wrun.cluster.v1.ObjectChunk.data")
+        .bytes(".wrun.cluster.v1.Value.data")
+        .compile_protos(&["proto/cluster.proto"], &["proto"])?;
     Ok(())
 }

@@ -332,6 +332,138 @@ fn a_node_with_custom_resources_receives_the_tasks_that_need_them() {
     assert!(err.contains("no other node of the cluster"), "{err}");
 }
 
+/// The id of the node whose status line contains `marker`.
+fn node_with(status: &str, marker: &str) -> String {
+    status
+        .lines()
+        .find(|l| l.contains(marker))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no node with `{marker}` in\n{status}"))
+        .to_string()
+}
+
+/// The figure before `label` on node `node`'s status line, e.g. "objects".
+fn node_figure(status: &str, node: &str, label: &str) -> u64 {
+    let line = status
+        .lines()
+        .find(|l| l.trim_start().starts_with(node))
+        .unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| w.trim_matches(|c| c == '(' || c == ',' || c == ')') == label)
+        .unwrap_or_else(|| panic!("no `{label}` in {line}"));
+    words[at - 1].trim_matches('(').parse().unwrap()
+}
+
+impl Cluster {
+    /// Submits until the driver runs on `node` (the head takes turns).
+    fn submit_on(&self, node: &str, component: &Path, args: &[&str]) -> serde_json::Value {
+        for _ in 0..6 {
+            let (code, out, err) = self.submit(component, args);
+            assert_eq!(code, 0, "{err}");
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            if v["driver"] == node {
+                return v;
+            }
+        }
+        panic!("the driver never ran on {node}");
+    }
+
+    /// Waits until every node reports no objects left.
+    fn wait_objects_freed(&self) -> String {
+        // Status lines are as of each node's last heartbeat: let the nodes
+        // report what they hold since the job.
+        std::thread::sleep(Duration::from_millis(1200));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.status();
+            let alive: Vec<&str> = s.lines().filter(|l| l.contains(" alive ")).collect();
+            if alive.iter().all(|l| l.contains(" 0 objects")) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "objects left behind:\n{s}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn objects_move_between_nodes_once_per_reader_node_and_are_freed_everywhere() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "1", "--resources", "license=4"]);
+    c.wait_nodes(2);
+    let status = c.status();
+    let licensed = node_with(&status, "license=4");
+    let plain = node_with(&status, "cpus 2/2");
+    std::thread::sleep(Duration::from_millis(1200));
+    let v = c.submit_on(&plain, &example("cluster"), &["objects", "license", "8"]);
+    let expected = v["expected"].as_u64().unwrap();
+    assert!(expected > 0);
+    for n in v["task_nodes"].as_array().unwrap() {
+        assert_eq!(n.as_str(), Some(licensed.as_str()), "{v}");
+    }
+    // Both concurrent readers on the other node saw every byte.
+    assert_eq!(v["sums"], serde_json::json!([expected, expected]), "{v}");
+    // An object put by a task on the other node, read back by reference.
+    assert_eq!(v["kept"], serde_json::json!([8u64 << 20, expected]), "{v}");
+    let after = c.wait_objects_freed();
+    // Three readers of the blob on the licensed node, one transfer; the
+    // driver's node pulled the summary the licensed node kept.
+    assert_eq!(node_figure(&after, &licensed, "pulled"), 1, "{after}");
+    assert_eq!(node_figure(&after, &plain, "pulled"), 1, "{after}");
+}
+
+#[test]
+fn a_task_runs_where_its_large_argument_is() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "2", "--resources", "license=1"]);
+    c.wait_nodes(2);
+    let status = c.status();
+    let licensed = node_with(&status, "license=1");
+    let plain = status
+        .lines()
+        .filter(|l| l.contains(" alive "))
+        .find(|l| !l.contains("license"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    std::thread::sleep(Duration::from_millis(1200));
+    let v = c.submit_on(&plain, &example("cluster"), &["locality", "license", "4"]);
+    assert_eq!(v["owner"], licensed.as_str(), "{v}");
+    assert_eq!(v["len"], 4u64 << 20, "{v}");
+    assert_eq!(
+        v["reader"],
+        licensed.as_str(),
+        "the 4 MiB argument lives on the licensed node, so the task that reads it runs there: {v}"
+    );
+    // A small argument is not worth chasing: the reader stays on the driver's node.
+    let v = c.submit_on(&plain, &example("cluster"), &["locality", "license", "0"]);
+    assert_eq!(v["reader"], plain.as_str(), "{v}");
+    c.wait_objects_freed();
+}
+
+#[test]
+fn a_full_node_spills_tasks_over_to_a_node_with_room() {
+    let c = Cluster::start("1");
+    c.add_node(&["--cpus", "1"]);
+    c.wait_nodes(2);
+    std::thread::sleep(Duration::from_millis(1200));
+    let (code, out, err) = c.submit(&example("cluster"), &["spread", "4", "400"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let nodes = v["nodes"].as_object().unwrap();
+    assert_eq!(nodes.len(), 2, "both nodes ran tasks: {out}");
+    assert_eq!(
+        nodes
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![2, 2],
+        "four 1-CPU tasks on two 1-CPU nodes split evenly: {out}"
+    );
+}
+
 /// A network namespace joined to this one by a veth pair: a second host with
 /// its own address, on one machine. Removed when dropped.
 struct NetNs {

@@ -190,14 +190,19 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         let f = n.available.clone().unwrap_or_default();
         let mut custom: Vec<String> = t.custom.iter().map(|(k, v)| format!("{k}={v}")).collect();
         custom.sort();
+        let o = n.objects.unwrap_or_default();
         println!(
-            "  {} {:<8} {:<21} cpus {}/{} free, {} jobs running{}",
+            "  {} {:<8} {:<21} cpus {}/{} free, {} jobs running, {} tasks queued, {} objects ({} bytes in memory, {} pulled){}",
             n.node_id,
             n.state,
             n.address,
             f.cpus,
             t.cpus,
             n.running_jobs,
+            n.queued,
+            o.objects,
+            o.bytes_in_memory,
+            o.fetches,
             if custom.is_empty() {
                 String::new()
             } else {

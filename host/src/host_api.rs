@@ -453,6 +453,7 @@ impl tasks::Host for HostState {
             retry_exceptions: options.retry_exceptions,
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,
+            node_affinity: None,
         };
         match self.rt.submit_task(
             &self.job,

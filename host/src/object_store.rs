@@ -8,6 +8,13 @@
 //! runtime only talks to `dyn ObjectStore`, and every reference a guest holds
 //! is a [`Held`] that records the object's owner and gives its count back when
 //! dropped.
+//!
+//! In a cluster, a node also holds *borrowed* entries: references to objects
+//! another node owns. Their bytes are pulled from the owner on the first read
+//! (one transfer however many readers wait: the entry turns pending while it
+//! moves) and kept as a local copy; the references other nodes counted for
+//! this one are given back when its last local reference goes
+//! ([`RemoteObjects`], implemented by `cluster::objects`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -56,6 +63,29 @@ pub struct StoreStats {
     /// Spills and restores since start.
     pub spills_total: u64,
     pub restores_total: u64,
+    /// Objects pulled from other nodes since start (one per object, however
+    /// many readers waited for it).
+    pub fetches_total: u64,
+}
+
+/// Reaches the nodes that own borrowed objects (a cluster node sets it).
+pub trait RemoteObjects: Send + Sync {
+    /// Pulls an object's value (and its nested references) from `from`.
+    fn fetch(&self, from: &str, id: ObjectId)
+        -> BoxFuture<'static, Result<ObjectValue, TaskError>>;
+    /// Gives back `count` references that the node at `holder` counted for
+    /// this one.
+    fn release(&self, holder: &str, id: ObjectId, count: u32);
+}
+
+/// Where another node can read an object this one holds, for handing its
+/// reference on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The owner's address; `None` when this node is the owner.
+    pub fetch_from: Option<Arc<str>>,
+    /// Bytes, when known (0 while pending or unknown).
+    pub size: u64,
 }
 
 /// The interface the runtime uses to reach objects, local or remote.
@@ -82,6 +112,21 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// Resolves when the object is ready or failed (or gone).
     fn ready(&self, id: ObjectId) -> BoxFuture<'_, ()>;
     fn stats(&self) -> StoreStats;
+    /// Connects the store to the other nodes of a cluster.
+    fn set_remote(&self, remote: Arc<dyn RemoteObjects>);
+    /// Adds one local reference to an object `owner` owns, which the node at
+    /// `holder` counted for this one; its bytes come from `fetch_from` when
+    /// first read.
+    fn insert_borrowed(
+        &self,
+        id: ObjectId,
+        owner: NodeId,
+        fetch_from: &str,
+        holder: &str,
+        size_hint: u64,
+    );
+    /// Where the object can be read from, if this node holds it.
+    fn locate(&self, id: ObjectId) -> Option<Location>;
 }
 
 /// One counted reference to an object. Cloning counts one more; dropping
@@ -148,6 +193,8 @@ impl std::fmt::Debug for Held {
 }
 
 enum State {
+    /// Owned by another node and not read here yet.
+    Remote,
     Pending(Vec<oneshot::Sender<()>>),
     Ready {
         /// `None` while the bytes live in the spill file.
@@ -168,15 +215,31 @@ enum State {
 
 struct Entry {
     refcount: usize,
-    #[allow(dead_code)] // read by the cluster's owner protocol
-    owner: NodeId,
     state: State,
+    /// Set for objects another node owns.
+    borrow: Option<Box<Borrow>>,
+}
+
+/// Where a borrowed object comes from, and the references other nodes
+/// counted for this one.
+struct Borrow {
+    /// The owner's address (it always has the bytes).
+    fetch_from: Arc<str>,
+    /// The size the sender reported (0: unknown).
+    size_hint: u64,
+    /// References counted for this node, per node that counted them
+    /// (usually one, the owner); given back when the last local one goes.
+    owed: Vec<(Arc<str>, u32)>,
 }
 
 /// The store of one node: a map of entries behind one lock, spilling the
 /// oldest objects to `spill_dir` once memory passes `memory_cap`.
 pub struct LocalObjectStore {
     node: NodeId,
+    /// Itself, for the transfers it starts.
+    me: std::sync::Weak<LocalObjectStore>,
+    remote: std::sync::OnceLock<Arc<dyn RemoteObjects>>,
+    fetches: AtomicU64,
     memory_cap: usize,
     spill_dir: PathBuf,
     inner: Mutex<Inner>,
@@ -193,16 +256,51 @@ struct Inner {
 }
 
 impl LocalObjectStore {
-    pub fn new(node: NodeId, memory_cap: usize, spill_dir: impl Into<PathBuf>) -> Self {
-        LocalObjectStore {
+    pub fn new(node: NodeId, memory_cap: usize, spill_dir: impl Into<PathBuf>) -> Arc<Self> {
+        let spill_dir = spill_dir.into();
+        Arc::new_cyclic(|me| LocalObjectStore {
             node,
+            me: me.clone(),
+            remote: std::sync::OnceLock::new(),
+            fetches: AtomicU64::new(0),
             memory_cap,
-            spill_dir: spill_dir.into(),
+            spill_dir,
             inner: Mutex::new(Inner::default()),
             seq: AtomicU64::new(0),
             spills: AtomicU64::new(0),
             restores: AtomicU64::new(0),
-        }
+        })
+    }
+
+    /// Turns a borrowed entry not read yet into a pending one and starts
+    /// pulling its bytes from the owner; readers wait on the pending state,
+    /// so concurrent readers share one transfer. Called with the lock held.
+    fn begin_fetch(&self, id: ObjectId, e: &mut Entry) {
+        let from = e
+            .borrow
+            .as_ref()
+            .map(|b| b.fetch_from.clone())
+            .unwrap_or_else(|| Arc::from(""));
+        e.state = State::Pending(Vec::new());
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let remote = self.remote.get().cloned();
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            let outcome = match remote {
+                Some(r) => r.fetch(&from, id).await,
+                None => Err(TaskError::new(
+                    ErrorKind::ObjectLost,
+                    "get",
+                    format!("object {id} lives on another node and this node is not in a cluster"),
+                )),
+            };
+            if let Err(e) = &outcome {
+                tracing::warn!(object = %id, from = %from, error = %e, "pulling an object failed");
+            }
+            if let Some(store) = me.upgrade() {
+                store.fulfil(id, outcome);
+            }
+        });
     }
 
     fn spill_path(&self, id: ObjectId) -> PathBuf {
@@ -346,6 +444,10 @@ impl LocalObjectStore {
                     } => Err((d.clone(), refs.clone())),
                     State::Ready { data: None, .. } => Ok(None),
                     State::Failed(e) => return Err(e.clone()),
+                    State::Remote => {
+                        self.begin_fetch(id, entry);
+                        continue;
+                    }
                     State::Pending(waiters) => {
                         let (tx, rx) = oneshot::channel();
                         waiters.push(tx);
@@ -446,25 +548,25 @@ impl ObjectStore for LocalObjectStore {
         self.node
     }
 
-    fn insert_ready(&self, id: ObjectId, owner: NodeId, value: ObjectValue) {
+    fn insert_ready(&self, id: ObjectId, _owner: NodeId, value: ObjectValue) {
         self.inner.lock().entries.insert(
             id,
             Entry {
                 refcount: 1,
-                owner,
                 state: State::Pending(Vec::new()),
+                borrow: None,
             },
         );
         self.set_ready(id, value);
     }
 
-    fn insert_pending(&self, id: ObjectId, owner: NodeId) {
+    fn insert_pending(&self, id: ObjectId, _owner: NodeId) {
         self.inner.lock().entries.insert(
             id,
             Entry {
                 refcount: 1,
-                owner,
                 state: State::Pending(Vec::new()),
+                borrow: None,
             },
         );
     }
@@ -517,6 +619,11 @@ impl ObjectStore for LocalObjectStore {
         if let State::Ready { on_disk: true, .. } = &removed.state {
             let _ = std::fs::remove_file(self.spill_path(id));
         }
+        if let (Some(b), Some(remote)) = (&removed.borrow, self.remote.get()) {
+            for (holder, count) in &b.owed {
+                remote.release(holder, id, *count);
+            }
+        }
         // Dropping the entry releases its nested references, outside the lock.
         drop(removed);
     }
@@ -531,7 +638,7 @@ impl ObjectStore for LocalObjectStore {
 
     fn is_ready(&self, id: ObjectId) -> bool {
         match self.inner.lock().entries.get(&id) {
-            Some(e) => !matches!(e.state, State::Pending(_)),
+            Some(e) => !matches!(e.state, State::Pending(_) | State::Remote),
             None => true,
         }
     }
@@ -540,11 +647,16 @@ impl ObjectStore for LocalObjectStore {
         Box::pin(async move {
             let rx = {
                 let mut inner = self.inner.lock();
-                match inner.entries.get_mut(&id) {
-                    Some(Entry {
-                        state: State::Pending(w),
-                        ..
-                    }) => {
+                let Some(entry) = inner.entries.get_mut(&id) else {
+                    return;
+                };
+                if matches!(entry.state, State::Remote) {
+                    // Waiting for a borrowed object pulls it (as Ray's
+                    // `wait(fetch_local=True)`).
+                    self.begin_fetch(id, entry);
+                }
+                match &mut entry.state {
+                    State::Pending(w) => {
                         let (tx, rx) = oneshot::channel();
                         w.push(tx);
                         rx
@@ -564,7 +676,88 @@ impl ObjectStore for LocalObjectStore {
             spilled_objects: inner.spilled,
             spills_total: self.spills.load(Ordering::Relaxed),
             restores_total: self.restores.load(Ordering::Relaxed),
+            fetches_total: self.fetches.load(Ordering::Relaxed),
         }
+    }
+
+    fn set_remote(&self, remote: Arc<dyn RemoteObjects>) {
+        let _ = self.remote.set(remote);
+    }
+
+    fn insert_borrowed(
+        &self,
+        id: ObjectId,
+        owner: NodeId,
+        fetch_from: &str,
+        holder: &str,
+        size_hint: u64,
+    ) {
+        let mut inner = self.inner.lock();
+        let give_back = match inner.entries.get_mut(&id) {
+            Some(e) => {
+                e.refcount += 1;
+                match &mut e.borrow {
+                    Some(b) => {
+                        match b.owed.iter_mut().find(|(h, _)| &**h == holder) {
+                            Some((_, n)) => *n += 1,
+                            None => b.owed.push((Arc::from(holder), 1)),
+                        }
+                        false
+                    }
+                    // Our own object came back: the local entry keeps it;
+                    // the sender's count is not needed.
+                    None => true,
+                }
+            }
+            None if owner == self.node => {
+                // A reference to an object of ours that is gone: only a
+                // peer that broke the counting protocol sends one.
+                tracing::warn!(object = %id, from = %holder, "a peer sent a reference to an object this node no longer has");
+                inner.entries.insert(
+                    id,
+                    Entry {
+                        refcount: 1,
+                        state: State::Failed(lost(id)),
+                        borrow: None,
+                    },
+                );
+                true
+            }
+            None => {
+                inner.entries.insert(
+                    id,
+                    Entry {
+                        refcount: 1,
+                        state: State::Remote,
+                        borrow: Some(Box::new(Borrow {
+                            fetch_from: Arc::from(fetch_from),
+                            size_hint,
+                            owed: vec![(Arc::from(holder), 1)],
+                        })),
+                    },
+                );
+                false
+            }
+        };
+        drop(inner);
+        if give_back {
+            if let Some(remote) = self.remote.get() {
+                remote.release(holder, id, 1);
+            }
+        }
+    }
+
+    fn locate(&self, id: ObjectId) -> Option<Location> {
+        let inner = self.inner.lock();
+        let e = inner.entries.get(&id)?;
+        let size = match &e.state {
+            State::Ready { size, .. } => *size as u64,
+            _ => e.borrow.as_ref().map_or(0, |b| b.size_hint),
+        };
+        Some(Location {
+            fetch_from: e.borrow.as_ref().map(|b| b.fetch_from.clone()),
+            size,
+        })
     }
 }
 
@@ -588,7 +781,7 @@ mod tests {
 
     fn store(cap: usize, dir: &Path) -> (Arc<dyn ObjectStore>, IdGen) {
         let ids = IdGen::for_node(1);
-        let s: Arc<dyn ObjectStore> = Arc::new(LocalObjectStore::new(ids.node_id(), cap, dir));
+        let s: Arc<dyn ObjectStore> = LocalObjectStore::new(ids.node_id(), cap, dir);
         (s, ids)
     }
 
@@ -697,5 +890,96 @@ mod tests {
         drop(held);
         assert_eq!(s.stats().objects, 0);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// Two real stores as two nodes: the borrower pulls from the owner and
+    /// gives references back to it (the transport is a direct call here;
+    /// tests/cluster.rs runs the same over gRPC).
+    struct Link {
+        owner: Arc<dyn ObjectStore>,
+        released: Mutex<Vec<(String, ObjectId, u32)>>,
+    }
+
+    impl RemoteObjects for Link {
+        fn fetch(
+            &self,
+            _from: &str,
+            id: ObjectId,
+        ) -> BoxFuture<'static, Result<ObjectValue, TaskError>> {
+            let owner = self.owner.clone();
+            Box::pin(async move {
+                // Long enough for every reader to find the transfer under way.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                owner.get(id, None).await
+            })
+        }
+
+        fn release(&self, holder: &str, id: ObjectId, count: u32) {
+            self.released.lock().push((holder.to_string(), id, count));
+            if holder == "owner" {
+                for _ in 0..count {
+                    self.owner.decref(id);
+                }
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn borrowed_objects_are_pulled_once_and_their_references_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (owner, owner_ids) = store(1 << 20, dir.path());
+        let borrower: Arc<dyn ObjectStore> =
+            LocalObjectStore::new(IdGen::for_node(2).node_id(), 1 << 20, dir.path());
+        let link = Arc::new(Link {
+            owner: owner.clone(),
+            released: Mutex::new(Vec::new()),
+        });
+        borrower.set_remote(link.clone());
+        owner.set_remote(link.clone());
+        let x = Held::put(
+            &owner,
+            ObjectId(owner_ids.next()),
+            ObjectValue::from_bytes(vec![7u8; 1000]),
+        );
+        // Sent twice: the owner counts a reference per send.
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            owner.incref(x.id());
+            borrower.insert_borrowed(x.id(), x.owner(), "owner", "owner", 1000);
+            held.push(Held::adopt(borrower.clone(), x.id(), x.owner()));
+        }
+        assert!(!borrower.is_ready(x.id()), "not pulled before it is read");
+        let mut readers = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let h = held[i % 2].clone();
+            readers.spawn(async move { h.get(None).await.unwrap().data });
+        }
+        while let Some(r) = readers.join_next().await {
+            assert_eq!(&r.unwrap()[..], &[7u8; 1000][..]);
+        }
+        assert_eq!(
+            borrower.stats().fetches_total,
+            1,
+            "one transfer for 8 readers"
+        );
+        assert_eq!(
+            borrower.locate(x.id()).unwrap().fetch_from.as_deref(),
+            Some("owner")
+        );
+        drop(held);
+        assert_eq!(borrower.stats().objects, 0);
+        assert_eq!(
+            link.released.lock().as_slice(),
+            &[("owner".to_string(), x.id(), 2)],
+            "both counted references go back in one release"
+        );
+        // The owner's own object coming back needs no second count.
+        borrower.incref(ObjectId(owner_ids.next())); // unknown ids are ignored
+        owner.insert_borrowed(x.id(), x.owner(), "owner", "peer", 1000);
+        let back = Held::adopt(owner.clone(), x.id(), x.owner());
+        assert_eq!(link.released.lock().last().unwrap().0, "peer");
+        drop(back);
+        drop(x);
+        assert_eq!(owner.stats().objects, 0, "freed once every count is back");
     }
 }

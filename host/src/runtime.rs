@@ -24,7 +24,7 @@ use crate::environment::{Environment, ManifestError, SCRATCH_GUEST_PATH};
 use crate::error::{ErrorKind, LoadError, TaskError};
 use crate::guest_io::{GuestOutput, LabelCell, StderrTail};
 use crate::host_api::{from_wit_value, to_wit_value, HostState, MemoryLimit};
-use crate::ids::{ActorId, IdGen, JobId, ObjectId, TaskId};
+use crate::ids::{ActorId, IdGen, JobId, NodeId, ObjectId, TaskId};
 use crate::logs::{tracing_sink, LogSink};
 use crate::object_store::{Held, LocalObjectStore, ObjectStore, ObjectValue, StoreStats};
 use crate::scheduler::{Grant, LocalScheduler, Resources, Scheduler};
@@ -118,6 +118,16 @@ pub struct TaskOptions {
     pub timeout: Option<Duration>,
     /// A named environment of the job's manifest; the caller's when `None`.
     pub environment: Option<String>,
+    /// Run on this node (hard), or prefer it (soft).
+    pub node_affinity: Option<NodeAffinity>,
+}
+
+/// Ties a task to one node of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeAffinity {
+    pub node: NodeId,
+    /// Run elsewhere when that node is gone or can never run the task.
+    pub soft: bool,
 }
 
 impl Default for TaskOptions {
@@ -129,6 +139,7 @@ impl Default for TaskOptions {
             retry_exceptions: false,
             timeout: None,
             environment: None,
+            node_affinity: None,
         }
     }
 }
@@ -237,19 +248,46 @@ impl LoadedJob {
     }
 }
 
-/// Runs, on other nodes of a cluster, the tasks this node can never place
-/// (they need resources it does not have). Set by a node daemon
-/// (`Runtime::set_remote_tasks`); absent on a single node.
+/// Where a task should run, as the cluster sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Placement {
+    Here,
+    /// On the peer with this node id.
+    Peer(String),
+    /// Nowhere: why, and what to do about it.
+    Nowhere(String),
+}
+
+/// What a cluster node knows when it places a task.
+#[derive(Debug)]
+pub struct PlacementQuery<'a> {
+    pub resources: &'a Resources,
+    /// Why this node can never run the task, if it cannot.
+    pub infeasible_here: Option<String>,
+    /// Whether this node reserved the resources for it just now.
+    pub free_here: bool,
+    /// This node's CPUs in use and wanted by queued tasks, per CPU it has
+    /// (1.0: busy with nothing waiting).
+    pub load_here: f64,
+    /// Bytes of by-reference arguments per other node that owns them.
+    pub arg_bytes: Vec<(NodeId, u64)>,
+    pub affinity: Option<NodeAffinity>,
+}
+
+/// Places tasks on the nodes of a cluster and runs them there. Set by a
+/// node daemon (`Runtime::set_remote_tasks`); absent on a single node.
 pub trait RemoteTasks: Send + Sync {
-    /// Whether another node could run a task needing `resources`.
-    fn can_run(&self, resources: &Resources) -> bool;
-    /// Runs `function` of `job`'s component `component` elsewhere.
+    /// Decides where a task runs.
+    fn place(&self, query: &PlacementQuery<'_>) -> Placement;
+    /// Runs `function` of `job`'s component `component` on `peer`.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
+        peer: &str,
         job: &Arc<LoadedJob>,
         component: usize,
         function: &str,
-        args: Vec<ObjectValue>,
+        args: Vec<TaskArg>,
         resources: &Resources,
         options: &TaskOptions,
     ) -> crate::object_store::BoxFuture<'static, Result<Vec<ObjectValue>, TaskError>>;
@@ -316,11 +354,11 @@ impl Runtime {
         crate::host_api::link_shared_objects(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking the object imports: {e:#}"))?;
         let ids = IdGen::new();
-        let store: Arc<dyn ObjectStore> = Arc::new(LocalObjectStore::new(
+        let store: Arc<dyn ObjectStore> = LocalObjectStore::new(
             ids.node_id(),
             config.object_memory_cap,
             config.spill_dir.clone(),
-        ));
+        );
         let mut total = Resources::new(config.cpus, config.memory);
         for (k, v) in &config.custom {
             total = total.with_custom(k, *v);
@@ -564,9 +602,20 @@ impl Runtime {
         self.inner.put(value)
     }
 
-    /// Sends tasks this node can never place to other nodes (a cluster).
+    /// Lets tasks run on other nodes of a cluster (spilled over, sent where
+    /// their resources or data are, or pinned there).
     pub fn set_remote_tasks(&self, remote: Arc<dyn RemoteTasks>) {
         let _ = self.inner.remote.set(remote);
+    }
+
+    /// Lets the object store read and release objects other nodes own.
+    pub fn set_remote_objects(&self, remote: Arc<dyn crate::object_store::RemoteObjects>) {
+        self.inner.store.set_remote(remote);
+    }
+
+    /// The node's object store (the cluster moves objects in and out of it).
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.inner.store.clone()
     }
 
     /// This node's id: the high 64 bits of every id it mints.
@@ -576,6 +625,11 @@ impl Runtime {
 
     pub fn store_stats(&self) -> StoreStats {
         self.inner.store.stats()
+    }
+
+    /// Tasks and actors waiting for resources on this node.
+    pub fn queued(&self) -> usize {
+        self.inner.scheduler.queued()
     }
 
     pub fn counters(&self) -> &Counters {
@@ -816,32 +870,68 @@ impl RuntimeInner {
         spec: &TaskSpec,
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
-        let values = resolve_args(args, &spec.label).await?;
-        if let Some(remote) = self.remote.get() {
-            let total = self.scheduler.total();
-            if let Some(why) = spec.resources.infeasible_in(&total) {
-                if !remote.can_run(&spec.resources) {
-                    return Err(TaskError::new(
-                        ErrorKind::InvalidArgument,
-                        spec.label.to_string(),
-                        format!("it can never be scheduled: it {why}, and no other node of the cluster has enough either; start a node with them (wrun start --address HEAD --resources NAME=N)"),
-                    ));
+        let here = self.ids.node_id();
+        let affinity = spec.options.node_affinity;
+        let mut grant = None;
+        match self.remote.get() {
+            Some(remote) if affinity.is_none_or(|a| a.node != here) => {
+                let infeasible_here = spec.resources.infeasible_in(&self.scheduler.total());
+                if infeasible_here.is_none() {
+                    grant = self
+                        .scheduler
+                        .clone()
+                        .try_acquire(&spec.resources, spec.depth);
                 }
-                return remote
-                    .run(
-                        &spec.job,
-                        spec.target.component,
-                        &spec.target.name,
-                        values,
-                        &spec.resources,
-                        &spec.options,
-                    )
-                    .await;
+                let query = PlacementQuery {
+                    resources: &spec.resources,
+                    infeasible_here,
+                    free_here: grant.is_some(),
+                    load_here: self.load(&spec.resources),
+                    arg_bytes: self.remote_arg_bytes(&args),
+                    affinity,
+                };
+                match remote.place(&query) {
+                    Placement::Here => {}
+                    Placement::Peer(peer) => {
+                        drop(grant);
+                        return remote
+                            .run(
+                                &peer,
+                                &spec.job,
+                                spec.target.component,
+                                &spec.target.name,
+                                args,
+                                &spec.resources,
+                                &spec.options,
+                            )
+                            .await;
+                    }
+                    Placement::Nowhere(why) => {
+                        return Err(TaskError::new(
+                            ErrorKind::InvalidArgument,
+                            spec.label.to_string(),
+                            why,
+                        ))
+                    }
+                }
             }
+            None if affinity.is_some_and(|a| a.node != here && !a.soft) => {
+                return Err(TaskError::new(
+                    ErrorKind::InvalidArgument,
+                    spec.label.to_string(),
+                    format!(
+                        "it must run on node {} but this runtime is a single node ({}); drop the node affinity or make it soft",
+                        affinity.expect("checked").node.0.hi,
+                        here.0.hi
+                    ),
+                ))
+            }
+            _ => {}
         }
+        let values = resolve_args(args, &spec.label).await?;
         let mut attempt = 0;
         loop {
-            match self.run_attempt(spec, &values).await {
+            match self.run_attempt(spec, &values, grant.take()).await {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let retriable = e.kind.is_system_failure()
@@ -862,20 +952,53 @@ impl RuntimeInner {
         }
     }
 
+    /// CPUs in use here plus those that queued work like `r` would take,
+    /// per CPU of the node.
+    fn load(&self, r: &Resources) -> f64 {
+        let total = self.scheduler.total().cpu_millis.max(1);
+        let used = total - self.scheduler.available().cpu_millis;
+        (used + self.scheduler.queued() as i64 * r.cpu_millis) as f64 / total as f64
+    }
+
+    /// Bytes of the by-reference arguments that other nodes own, per node
+    /// (for placing a task where its data is).
+    fn remote_arg_bytes(&self, args: &[TaskArg]) -> Vec<(NodeId, u64)> {
+        let here = self.ids.node_id();
+        let mut out: Vec<(NodeId, u64)> = Vec::new();
+        for a in args {
+            let TaskArg::Ref(h) = a else { continue };
+            if h.owner() == here {
+                continue;
+            }
+            let size = self.store.locate(h.id()).map_or(0, |l| l.size);
+            match out.iter_mut().find(|(n, _)| *n == h.owner()) {
+                Some((_, total)) => *total += size,
+                None => out.push((h.owner(), size)),
+            }
+        }
+        out
+    }
+
+    /// One attempt of a task: waits for its resources unless `grant`
+    /// already holds them.
     async fn run_attempt(
         self: &Arc<Self>,
         spec: &TaskSpec,
         values: &[ObjectValue],
+        grant: Option<Grant>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         let label = &spec.label;
-        let grant = self
-            .scheduler
-            .clone()
-            .acquire(spec.resources.clone(), spec.depth)
-            .await
-            .map_err(|e| {
-                TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string())
-            })?;
+        let grant = match grant {
+            Some(g) => g,
+            None => self
+                .scheduler
+                .clone()
+                .acquire(spec.resources.clone(), spec.depth)
+                .await
+                .map_err(|e| {
+                    TaskError::new(ErrorKind::InvalidArgument, label.to_string(), e.to_string())
+                })?,
+        };
         let reuse = spec.env.reuse_instances;
         let warm_key = crate::warm::key(&spec.job, spec.target.component, &spec.env);
         let warm = if reuse {

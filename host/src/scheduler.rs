@@ -43,7 +43,7 @@ impl Resources {
         self
     }
 
-    fn fits_in(&self, avail: &Resources) -> bool {
+    pub fn fits_in(&self, avail: &Resources) -> bool {
         self.cpu_millis <= avail.cpu_millis
             && self.memory <= avail.memory
             && self
@@ -133,6 +133,10 @@ pub trait Scheduler: Send + Sync + 'static {
         request: Resources,
         priority: u32,
     ) -> BoxFuture<'static, Result<Grant, Infeasible>>;
+    /// Reserves `request` if it fits now and nothing of at least its
+    /// priority waits ahead of it (a cluster node decides from this whether
+    /// to run a task here or send it to a node with room).
+    fn try_acquire(self: Arc<Self>, request: &Resources, priority: u32) -> Option<Grant>;
     /// Gives back resources of a grant (called by [`Grant`]).
     fn give_back(&self, resources: &Resources);
     /// Takes resources without waiting, possibly over the total (a task that
@@ -300,6 +304,25 @@ impl Scheduler for LocalScheduler {
                 resources: request,
                 cpu_lent: false,
             })
+        })
+    }
+
+    fn try_acquire(self: Arc<Self>, request: &Resources, priority: u32) -> Option<Grant> {
+        {
+            let mut st = self.state.lock();
+            let ahead = st
+                .queue
+                .first_key_value()
+                .is_some_and(|((Reverse(p), _), _)| *p >= priority);
+            if ahead || !request.fits_in(&st.available) {
+                return None;
+            }
+            st.available.add(request, -1);
+        }
+        Some(Grant {
+            scheduler: self,
+            resources: request.clone(),
+            cpu_lent: false,
         })
     }
 

@@ -27,6 +27,9 @@ struct LiveNode {
     record: NodeRecord,
     available: proto::Resources,
     running_jobs: u32,
+    /// Tasks waiting for resources there, and its object store.
+    queued: u32,
+    objects: proto::ObjectStats,
     last_seen: Instant,
     /// When a job was last placed here (a placement counter): among equal
     /// nodes the one that waited longest gets the next job.
@@ -109,20 +112,20 @@ impl HeadService {
                 memory: rec.memory,
                 custom: rec.custom.iter().cloned().collect(),
             };
-            let (state, available, running) = match live.get(&rec.node_id) {
-                Some(n) if n.last_seen.elapsed() < NODE_TIMEOUT => {
-                    ("alive", n.available.clone(), n.running_jobs)
-                }
-                Some(n) => ("lost", n.available.clone(), n.running_jobs),
-                None => ("unknown", proto::Resources::default(), 0),
+            let (state, n) = match live.get(&rec.node_id) {
+                Some(n) if n.last_seen.elapsed() < NODE_TIMEOUT => ("alive", Some(n)),
+                Some(n) => ("lost", Some(n)),
+                None => ("unknown", None),
             };
             nodes.push(proto::NodeStatus {
                 node_id: rec.node_id,
                 address: rec.address,
                 total: Some(total),
-                available: Some(available),
+                available: Some(n.map(|n| n.available.clone()).unwrap_or_default()),
                 state: state.into(),
-                running_jobs: running,
+                running_jobs: n.map_or(0, |n| n.running_jobs),
+                objects: n.map(|n| n.objects),
+                queued: n.map_or(0, |n| n.queued),
             });
         }
         Ok(nodes)
@@ -169,6 +172,8 @@ impl proto::head_server::Head for HeadService {
                 record,
                 available: total,
                 running_jobs: 0,
+                queued: 0,
+                objects: proto::ObjectStats::default(),
                 last_seen: Instant::now(),
                 last_placed: 0,
             },
@@ -188,6 +193,8 @@ impl proto::head_server::Head for HeadService {
             Some(n) => {
                 n.available = r.available.unwrap_or_default();
                 n.running_jobs = r.running_jobs;
+                n.queued = r.queued;
+                n.objects = r.objects.unwrap_or_default();
                 n.last_seen = Instant::now();
                 true
             }

@@ -2,20 +2,21 @@
 //! the job API) and node daemons (each a `Runtime` running the jobs placed on
 //! it), talking gRPC (tonic) with a cluster token on every call.
 //!
-//! What this first slice does: nodes join and report their resources; a job
-//! submitted to the head runs on the node with the most free CPUs, and its
-//! logs and result stream back; components travel by content hash and are
-//! compiled once per node; the head's control state survives a restart.
-//! A task that needs resources its node does not have runs on a node that
-//! has them (`remote.rs`), with its arguments and results by value; actors
-//! and objects of one job stay on its driver's node (the distributed object
-//! store is the next step; see docs/cluster.md).
+//! Nodes join and report their resources; a job submitted to the head runs
+//! on the node with the most free CPUs, and its logs and result stream back;
+//! components travel by content hash and are compiled once per node; the
+//! head's control state survives a restart. Each node places the tasks its
+//! guests submit (`remote.rs`: here, spilled over, where the data is, where
+//! the resources are) and objects move between nodes on demand
+//! (`objects.rs`). Actors stay on their creator's node (docs/cluster.md).
 
 pub mod auth;
 pub mod client;
 pub mod daemon;
 pub mod head;
 pub mod node;
+pub mod objects;
+pub mod peers;
 pub mod remote;
 pub mod serve;
 pub mod store;
@@ -27,7 +28,7 @@ pub mod proto {
 
 /// The version of the messages between wrun processes. Bump it with any
 /// change to cluster.proto that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The port the head listens on unless told otherwise (`--port`).
 pub const DEFAULT_HEAD_PORT: u16 = 6390;

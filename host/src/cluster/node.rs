@@ -15,15 +15,16 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::auth::Token;
+use super::objects::{ClusterObjects, CHUNK};
 use super::proto::{self, head_client::HeadClient, job_event::Event};
 use super::remote::{ClusterTasks, JobRef};
 use super::{check_protocol, content_hash, to_proto_resources, PROTOCOL_VERSION};
 use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
+use crate::ids::{Id, NodeId, ObjectId};
 use crate::logs::{LogLine, LogSink};
-use crate::object_store::ObjectValue;
 use crate::runtime::Runtime;
-use crate::runtime::{LoadedJob, TaskArg, TaskOptions};
+use crate::runtime::{LoadedJob, NodeAffinity, TaskArg, TaskOptions};
 
 /// How often a node reports to the head.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
@@ -37,6 +38,7 @@ pub struct NodeService {
     components_dir: PathBuf,
     running: Arc<AtomicU32>,
     cluster: Arc<ClusterTasks>,
+    objects: ClusterObjects,
     /// Jobs loaded here to run tasks of drivers on other nodes, by cluster id.
     guests: parking_lot::Mutex<std::collections::HashMap<String, Arc<LoadedJob>>>,
 }
@@ -62,6 +64,17 @@ fn wire_error(e: TaskError) -> proto::JobError {
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::JobEvent, Status>> + Send>>;
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<proto::ObjectChunk, Status>> + Send>>;
+
+#[allow(clippy::result_large_err)]
+fn object_id(bytes: &[u8]) -> Result<ObjectId, Status> {
+    Id::from_bytes(bytes).map(ObjectId).ok_or_else(|| {
+        Status::invalid_argument(format!(
+            "an object id of {} bytes (expected 16)",
+            bytes.len()
+        ))
+    })
+}
 
 fn event(e: Event) -> Result<proto::JobEvent, Status> {
     Ok(proto::JobEvent { event: Some(e) })
@@ -74,6 +87,7 @@ impl NodeService {
         token: Token,
         state_dir: PathBuf,
         cluster: Arc<ClusterTasks>,
+        objects: ClusterObjects,
     ) -> Self {
         NodeService {
             rt,
@@ -82,6 +96,7 @@ impl NodeService {
             components_dir: state_dir.join("components"),
             running: Arc::new(AtomicU32::new(0)),
             cluster,
+            objects,
             guests: Default::default(),
         }
     }
@@ -258,35 +273,41 @@ impl proto::node_server::Node for NodeService {
             .ok_or_else(|| Status::invalid_argument(format!("no component {}", r.component)))?;
         let name = format!("{}/{}", component.name, r.function);
         let resources = r.resources.as_ref().map(super::from_proto_resources);
-        let args = r
-            .args
-            .into_iter()
-            .map(|a| TaskArg::Value(ObjectValue::from_bytes(a)))
-            .collect();
+        let mut args = Vec::with_capacity(r.args.len());
+        for (i, a) in r.args.into_iter().enumerate() {
+            let arg = match a.arg {
+                Some(proto::task_argument::Arg::Value(v)) => {
+                    self.objects.import_value(v).map(TaskArg::Value)
+                }
+                Some(proto::task_argument::Arg::ByRef(h)) => {
+                    self.objects.import_ref(&h).map(TaskArg::Ref)
+                }
+                None => return Err(Status::invalid_argument(format!("argument {i} is empty"))),
+            };
+            args.push(arg.map_err(|e| Status::invalid_argument(format!("argument {i}: {e}")))?);
+        }
         let options = TaskOptions {
             resources,
             num_returns: r.num_returns,
             max_retries: r.max_retries,
             retry_exceptions: r.retry_exceptions,
             timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
+            // The sender placed it here: it must not travel again.
+            node_affinity: Some(NodeAffinity {
+                node: NodeId(Id::new(self.rt.node_id(), 0)),
+                soft: false,
+            }),
             ..TaskOptions::default()
         };
-        tracing::info!(job = %r.job_id, task = %name, "running a task for another node");
+        tracing::debug!(job = %r.job_id, task = %name, "running a task for another node");
         let outcome = match self.rt.submit(&job, &name, args, options) {
             Ok(refs) => {
                 let mut values = Vec::with_capacity(refs.len());
                 let mut err = None;
                 for h in &refs {
                     match self.rt.get(h, None).await {
-                        Ok(v) if v.refs.is_empty() => values.push(v.data.to_vec()),
-                        Ok(_) => {
-                            err = Some(TaskError::new(
-                                ErrorKind::InvalidArgument,
-                                &r.function,
-                                "its result holds object references, which cannot leave this node yet",
-                            ));
-                            break;
-                        }
+                        // Nested references are counted for the caller.
+                        Ok(v) => values.push(self.objects.export_value(&v)),
                         Err(e) => {
                             err = Some(e);
                             break;
@@ -310,6 +331,77 @@ impl proto::node_server::Node for NodeService {
                 error: Some(wire_error(e)),
             },
         }))
+    }
+
+    type FetchObjectStream = ChunkStream;
+
+    async fn fetch_object(
+        &self,
+        req: Request<proto::FetchObjectRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "fetch object")?;
+        let id = object_id(&r.id)?;
+        let (tx, rx) = mpsc::channel(4);
+        let objects = self.objects.clone();
+        tokio::spawn(async move {
+            // Waits while the object is still being computed.
+            let value = match objects.store().get(id, None).await {
+                Ok(v) => v,
+                Err(e) => {
+                    let _ = tx
+                        .send(Ok(proto::ObjectChunk {
+                            error: Some(wire_error(e)),
+                            ..Default::default()
+                        }))
+                        .await;
+                    return;
+                }
+            };
+            let refs = value.refs.iter().map(|h| objects.export_ref(h)).collect();
+            let data = value.data;
+            let size = data.len();
+            let mut first = Some(refs);
+            let mut offset = 0;
+            loop {
+                let end = (offset + CHUNK).min(size);
+                let chunk = proto::ObjectChunk {
+                    size: if first.is_some() { size as u64 } else { 0 },
+                    // A slice of the stored bytes, not a copy; at most a few
+                    // chunks wait in the channel, so memory stays bounded.
+                    data: data.slice(offset..end),
+                    refs: first.take().unwrap_or_default(),
+                    error: None,
+                };
+                if tx.send(Ok(chunk)).await.is_err() {
+                    tracing::debug!(object = %id, "the reader went away mid-transfer");
+                    return;
+                }
+                offset = end;
+                if offset >= size {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
+    async fn release_objects(
+        &self,
+        req: Request<proto::ReleaseObjectsRequest>,
+    ) -> Result<Response<proto::ReleaseObjectsReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "release objects")?;
+        let store = self.objects.store();
+        for rel in r.releases {
+            let id = object_id(&rel.id)?;
+            for _ in 0..rel.count {
+                store.decref(id);
+            }
+        }
+        Ok(Response::new(proto::ReleaseObjectsReply {}))
     }
 }
 
@@ -354,11 +446,18 @@ pub async fn join_and_report(
             }
         } else {
             let (available, _) = rt.resources();
+            let stats = rt.store_stats();
             let req = proto::HeartbeatRequest {
                 protocol: PROTOCOL_VERSION,
                 node_id: node_id.clone(),
                 available: Some(to_proto_resources(&available)),
                 running_jobs: running.load(Ordering::Relaxed),
+                objects: Some(proto::ObjectStats {
+                    objects: stats.objects as u64,
+                    bytes_in_memory: stats.bytes_in_memory as u64,
+                    fetches: stats.fetches_total,
+                }),
+                queued: rt.queued() as u32,
             };
             if let Ok(req) = token.attach(Request::new(req)) {
                 match head.heartbeat(req).await {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -13,6 +14,8 @@ use super::auth::Token;
 use super::daemon::{write_atomic, PidGuard};
 use super::head::HeadService;
 use super::node::{join_and_report, NodeService};
+use super::objects::ClusterObjects;
+use super::peers::{Peers, MAX_MESSAGE};
 use super::proto::{head_client::HeadClient, head_server::HeadServer, node_server::NodeServer};
 use super::remote::ClusterTasks;
 use crate::runtime::{Runtime, RuntimeConfig};
@@ -54,7 +57,10 @@ async fn run_node(
     let head = head_client(&head_address).await?;
     let node_id = format!("{:016x}", rt.node_id());
     let node_dir = state_dir.join(format!("node-{node_id}"));
-    let cluster = ClusterTasks::new(token.clone(), node_id);
+    let peers = Peers::new(token.clone());
+    let objects = ClusterObjects::new(rt.object_store(), address.clone(), peers.clone());
+    rt.set_remote_objects(Arc::new(objects.clone()));
+    let cluster = ClusterTasks::new(node_id, peers, objects.clone());
     rt.set_remote_tasks(cluster.clone());
     let service = NodeService::new(
         rt.clone(),
@@ -62,6 +68,7 @@ async fn run_node(
         token.clone(),
         node_dir,
         cluster.clone(),
+        objects,
     );
     let running = service.running();
     let reporter = tokio::spawn(join_and_report(
@@ -75,7 +82,12 @@ async fn run_node(
     let guard = PidGuard::register(&state_dir, "node", &address)?;
     tracing::info!(%address, head = %head_address, "node serving");
     Server::builder()
-        .add_service(NodeServer::with_interceptor(service, token.check()))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            NodeServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+            token.check(),
+        ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
         .await?;
     reporter.abort();
