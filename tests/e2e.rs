@@ -739,3 +739,29 @@ async fn a_call_asking_for_more_returns_than_it_gives_fails_instead_of_hanging()
         .unwrap_err();
     assert!(e.message.contains("returned 1 values"), "{e}");
 }
+
+#[test]
+fn objects_larger_than_wasmtimes_default_hostcall_budget_can_be_put() {
+    // 160 MiB crosses from the guest in one `put`: more than wasmtime's
+    // default 128 MiB per host call, within the guest's memory limit.
+    let run = wrun_tests::submit_with(
+        &[
+            "--quiet".into(),
+            "--guest-memory".into(),
+            "1G".into(),
+            "--resources".into(),
+            "license=4".into(),
+        ],
+        &example("cluster"),
+        &["objects", "license", "160"],
+    );
+    assert_eq!(run.code, 0, "{}", run.err);
+    let v: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    let expected = v["expected"].as_u64().unwrap();
+    assert_eq!(v["sums"], serde_json::json!([expected, expected]), "{v}");
+    assert_eq!(
+        v["kept"],
+        serde_json::json!([160u64 << 20, expected]),
+        "{v}"
+    );
+}

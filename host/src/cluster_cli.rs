@@ -45,6 +45,13 @@ pub struct StartArgs {
     /// Custom resources this node offers, e.g. `--resources license=2,fpga=1`.
     #[arg(long, value_delimiter = ',', value_parser = parse_resource)]
     resources: Vec<(String, f64)>,
+    /// Bytes of objects this node holds in memory before spilling to disk
+    /// (e.g. 512M, 2G).
+    #[arg(long, value_parser = crate::parse_size)]
+    object_memory: Option<u64>,
+    /// Linear-memory limit of each guest instance on this node (e.g. 2G).
+    #[arg(long, value_parser = crate::parse_size)]
+    guest_memory: Option<u64>,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -106,6 +113,10 @@ pub struct ServeArgs {
     cpus: Option<f64>,
     #[arg(long, value_delimiter = ',', value_parser = parse_resource)]
     resources: Vec<(String, f64)>,
+    #[arg(long)]
+    object_memory: Option<u64>,
+    #[arg(long)]
+    guest_memory: Option<u64>,
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
@@ -125,6 +136,12 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         args.extend(["--resources".into(), r.join(",")]);
+    }
+    if let Some(m) = a.object_memory {
+        args.extend(["--object-memory".into(), m.to_string()]);
+    }
+    if let Some(m) = a.guest_memory {
+        args.extend(["--guest-memory".into(), m.to_string()]);
     }
     if a.head {
         args.extend(["--port".into(), a.port.to_string()]);
@@ -268,6 +285,14 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         cfg.cpus = c;
     }
     cfg.custom = a.resources;
+    if let Some(m) = a.object_memory {
+        cfg.object_memory_cap = m as usize;
+    }
+    if let Some(m) = a.guest_memory {
+        cfg.job_limits.memory_per_instance = m as usize;
+        // Pool slots must be at least as large as the limit.
+        cfg.engine.max_memory_bytes = cfg.engine.max_memory_bytes.max(m as usize);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -184,6 +184,8 @@ fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Daemons log to files: no colour codes there.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

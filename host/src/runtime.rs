@@ -394,6 +394,11 @@ impl Runtime {
         Environment::load(manifest, &c.cache_dir, c.job_limits).map(Arc::new)
     }
 
+    /// The deny-all default environment, with this runtime's limits.
+    pub fn default_environment(&self) -> Arc<Environment> {
+        Arc::new(Environment::deny_all(self.inner.config.job_limits))
+    }
+
     /// Loads a job's component from a file, in the deny-all default environment.
     pub fn load_job_file(&self, path: &std::path::Path) -> Result<Arc<LoadedJob>, LoadError> {
         let env = Arc::new(Environment::deny_all(self.inner.config.job_limits));
@@ -720,9 +725,14 @@ impl RuntimeInner {
             scratch,
         };
         let max_refs = state.env.limits.max_refs;
+        let memory_limit = state.env.limits.memory_per_instance;
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_max_component_handles(max_refs);
+        // What a guest may pass the host in one call (a `put` of a large
+        // object): bounded by its own memory anyway, so the memory limit is
+        // the bound, not wasmtime's 128 MiB default.
+        store.set_hostcall_fuel(memory_limit.max(128 << 20));
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
             // The callback runs once per epoch tick while the guest runs (not

@@ -19,7 +19,6 @@ use super::objects::{ClusterObjects, CHUNK};
 use super::proto::{self, head_client::HeadClient, job_event::Event};
 use super::remote::{ClusterTasks, JobRef};
 use super::{check_protocol, content_hash, to_proto_resources, PROTOCOL_VERSION};
-use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
 use crate::ids::{Id, NodeId, ObjectId};
 use crate::logs::{LogLine, LogSink};
@@ -192,7 +191,7 @@ impl proto::node_server::Node for NodeService {
                 stderr: l.level >= crate::logs::Level::Warn,
             })));
         });
-        let env = Arc::new(Environment::deny_all(Default::default()));
+        let env = self.rt.default_environment();
         let job = match self.rt.load_job_parts(&r.name, parts, env, Some(sink)) {
             Ok(j) => j,
             Err(e) => {
@@ -253,7 +252,7 @@ impl proto::node_server::Node for NodeService {
             Some(j) => j,
             None => {
                 let parts = self.parts(&r.components).await?;
-                let env = Arc::new(Environment::deny_all(Default::default()));
+                let env = self.rt.default_environment();
                 let job = self
                     .rt
                     .load_job_parts(&r.name, parts, env, None)

@@ -124,6 +124,7 @@ impl ClusterObjects {
                 format!("object {id} could not be read from its owner {from}: {m}"),
             )
         };
+        let started = std::time::Instant::now();
         let mut client = self.peers.client(from).await.map_err(lost)?;
         let req = self
             .peers
@@ -186,7 +187,12 @@ impl ClusterObjects {
             .map(|r| self.import_ref(r))
             .collect::<Result<_, _>>()
             .map_err(|e| lost(e.to_string()))?;
-        tracing::debug!(object = %id, from, bytes = size, "pulled an object");
+        let secs = started.elapsed().as_secs_f64();
+        if size >= CHUNK {
+            tracing::info!(object = %id, from, bytes = size, ms = secs * 1e3, mb_per_s = size as f64 / secs / 1e6, "pulled an object");
+        } else {
+            tracing::debug!(object = %id, from, bytes = size, "pulled an object");
+        }
         Ok(ObjectValue { data, refs })
     }
 }

@@ -17,6 +17,9 @@ use super::proto::node_client::NodeClient;
 /// and results; objects move in chunks well under it).
 pub const MAX_MESSAGE: usize = 1 << 30;
 
+/// The HTTP/2 flow-control window of one stream between nodes.
+pub const WINDOW: u32 = 16 << 20;
+
 pub struct Peers {
     token: Token,
     clients: Mutex<HashMap<String, NodeClient<Channel>>>,
@@ -38,6 +41,10 @@ impl Peers {
         let channel = Channel::from_shared(format!("http://{address}"))
             .map_err(|e| format!("`{address}` is not a node address: {e}"))?
             .connect_timeout(Duration::from_secs(5))
+            // Windows of a few chunks: HTTP/2's default 64 KiB would stall
+            // an object transfer on every round trip.
+            .initial_stream_window_size(WINDOW)
+            .initial_connection_window_size(2 * WINDOW)
             .connect()
             .await
             .map_err(|e| format!("node {address} unreachable: {e}"))?;

@@ -15,7 +15,7 @@ use super::daemon::{write_atomic, PidGuard};
 use super::head::HeadService;
 use super::node::{join_and_report, NodeService};
 use super::objects::ClusterObjects;
-use super::peers::{Peers, MAX_MESSAGE};
+use super::peers::{Peers, MAX_MESSAGE, WINDOW};
 use super::proto::{head_client::HeadClient, head_server::HeadServer, node_server::NodeServer};
 use super::remote::ClusterTasks;
 use crate::runtime::{Runtime, RuntimeConfig};
@@ -82,6 +82,8 @@ async fn run_node(
     let guard = PidGuard::register(&state_dir, "node", &address)?;
     tracing::info!(%address, head = %head_address, "node serving");
     Server::builder()
+        .initial_stream_window_size(WINDOW)
+        .initial_connection_window_size(2 * WINDOW)
         .add_service(tonic::service::interceptor::InterceptedService::new(
             NodeServer::new(service)
                 .max_decoding_message_size(MAX_MESSAGE)
