@@ -30,11 +30,15 @@ impl Cluster {
 
     /// Starts a head (whose own node offers `cpus`).
     fn start(cpus: &str) -> Cluster {
+        Cluster::start_with(&["--cpus", cpus])
+    }
+
+    /// Starts a head whose own node is started with `extra`.
+    fn start_with(extra: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        let out = wrun(
-            dir.path(),
-            &["start", "--head", "--port", "0", "--cpus", cpus],
-        );
+        let mut args = vec!["start", "--head", "--port", "0"];
+        args.extend_from_slice(extra);
+        let out = wrun(dir.path(), &args);
         assert!(out.0, "{}", out.2);
         let address = out
             .1
@@ -440,6 +444,44 @@ fn a_task_runs_where_its_large_argument_is() {
     // A small argument is not worth chasing: the reader stays on the driver's node.
     let v = c.submit_on(&plain, &example("cluster"), &["locality", "license", "0"]);
     assert_eq!(v["reader"], plain.as_str(), "{v}");
+    c.wait_objects_freed();
+}
+
+#[test]
+fn actors_live_where_their_resources_are_and_names_reach_them_from_every_node() {
+    let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=1"]);
+    c.add_node(&["--cpus", "1", "--resources", "license=1,b=1"]);
+    c.add_node(&["--cpus", "1", "--resources", "c=1"]);
+    c.wait_nodes(3);
+    let status = c.status();
+    let head_node = node_with(&status, "a=1");
+    let licensed = node_with(&status, "license=1");
+    let third = node_with(&status, "c=1");
+    std::thread::sleep(Duration::from_millis(1200));
+    let v = c.submit_on(
+        &head_node,
+        &example("cluster"),
+        &["actors", "license", "a", "b", "c"],
+    );
+    assert_eq!(v["actor_node"], licensed.as_str(), "{v}");
+    assert_eq!(
+        v["in_order"], true,
+        "20 calls from another node arrive in order: {v}"
+    );
+    assert_eq!(
+        v["visits"],
+        serde_json::json!([
+            [head_node, licensed],
+            [licensed, licensed],
+            [third, licensed]
+        ]),
+        "tasks on all three nodes found the named actor: {v}"
+    );
+    assert_eq!(v["found_by_driver"], true, "{v}");
+    assert_eq!(v["after_kill"], "actor-died", "{v}");
+    // The actor's death gave its name up: the next job can claim it again.
+    let v = c.submit_on(&head_node, &example("cluster"), &["actors", "license"]);
+    assert_eq!(v["in_order"], true, "{v}");
     c.wait_objects_freed();
 }
 

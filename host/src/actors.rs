@@ -48,7 +48,11 @@ pub struct ActorRegistry {
         HashMap<ActorId, String>,
         std::collections::VecDeque<ActorId>,
     )>,
+    /// Told when a named actor's name goes (a cluster frees it cluster-wide).
+    on_unnamed: std::sync::OnceLock<UnnamedHook>,
 }
+
+type UnnamedHook = Box<dyn Fn(&str, &str, ActorId) + Send + Sync>;
 
 const GRAVEYARD_SIZE: usize = 10_000;
 
@@ -58,6 +62,11 @@ impl ActorRegistry {
             .lock()
             .get(&(namespace.to_string(), name.to_string()))
             .copied()
+    }
+
+    /// Calls `hook(namespace, name, actor)` whenever a named actor is removed.
+    pub(crate) fn on_unnamed(&self, hook: UnnamedHook) {
+        let _ = self.on_unnamed.set(hook);
     }
 
     pub fn live(&self) -> usize {
@@ -112,6 +121,10 @@ impl ActorRegistry {
             let mut names = self.names.lock();
             if names.get(n) == Some(&id) {
                 names.remove(n);
+            }
+            drop(names);
+            if let Some(hook) = self.on_unnamed.get() {
+                hook(&n.0, &n.1, id);
             }
         }
         Some(entry)
@@ -168,6 +181,8 @@ pub(crate) struct ActorSpec {
     /// A named environment of the job's manifest, else the creator's.
     pub environment: Option<String>,
     pub caller_env: Arc<Environment>,
+    /// Create it here: it was placed already (or the host asked for this node).
+    pub placed: bool,
 }
 
 pub(crate) fn create(

@@ -6,6 +6,9 @@ wasmtime::component::bindgen!({
     imports: {
         "wrun:runtime/objects.get": async | trappable,
         "wrun:runtime/objects.wait": async | trappable,
+        // In a cluster these may ask other nodes (placement, names).
+        "wrun:runtime/actors.create": async | trappable,
+        "wrun:runtime/actors.lookup": async | trappable,
         default: trappable,
     },
     exports: { default: async },

@@ -471,7 +471,7 @@ impl tasks::Host for HostState {
 }
 
 impl actors::Host for HostState {
-    fn create(
+    async fn create(
         &mut self,
         class: String,
         args: Vec<Arg>,
@@ -510,8 +510,10 @@ impl actors::Host for HostState {
                     depth: self.depth + 1,
                     environment: options.environment,
                     caller_env: self.env.clone(),
+                    placed: false,
                 },
             )
+            .await
             .map(|id| id.0.into())
             .map_err(Into::into))
     }
@@ -536,7 +538,7 @@ impl actors::Host for HostState {
         }
     }
 
-    fn lookup(
+    async fn lookup(
         &mut self,
         name: String,
         namespace: Option<String>,
@@ -546,7 +548,7 @@ impl actors::Host for HostState {
         if is_private_namespace(&ns) && ns != self.job.namespace {
             return Ok(None);
         }
-        Ok(self.rt.actors.lookup(&ns, &name).map(|id| id.0.into()))
+        Ok(self.rt.lookup_actor(&ns, &name).await.map(|id| id.0.into()))
     }
 
     fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {

@@ -31,6 +31,17 @@ impl Id {
         b
     }
 
+    /// Parses the 32 hex digits `Display` writes.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(Id::new(
+            u64::from_str_radix(&s[..16], 16).ok()?,
+            u64::from_str_radix(&s[16..], 16).ok()?,
+        ))
+    }
+
     pub fn from_bytes(b: &[u8]) -> Option<Self> {
         let b: &[u8; 16] = b.try_into().ok()?;
         Some(Id::new(

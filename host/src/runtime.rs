@@ -274,8 +274,25 @@ pub struct PlacementQuery<'a> {
     pub affinity: Option<NodeAffinity>,
 }
 
-/// Places tasks on the nodes of a cluster and runs them there. Set by a
-/// node daemon (`Runtime::set_remote_tasks`); absent on a single node.
+/// Called once with the outcome of a call that ran on another node.
+pub type CallDone = Box<dyn FnOnce(Result<Vec<ObjectValue>, TaskError>) + Send>;
+
+/// An actor to create on another node.
+pub struct RemoteActor<'a> {
+    pub peer: &'a str,
+    pub job: &'a Arc<LoadedJob>,
+    /// `COMPONENT/CLASS`.
+    pub class: String,
+    pub args: Vec<TaskArg>,
+    pub resources: &'a Resources,
+    /// `(namespace, name)` of a named actor.
+    pub name: Option<(String, String)>,
+    pub max_restarts: u32,
+}
+
+/// Places tasks and actors on the nodes of a cluster and reaches them
+/// there. Set by a node daemon (`Runtime::set_remote_tasks`); absent on a
+/// single node.
 pub trait RemoteTasks: Send + Sync {
     /// Decides where a task runs.
     fn place(&self, query: &PlacementQuery<'_>) -> Placement;
@@ -291,6 +308,41 @@ pub trait RemoteTasks: Send + Sync {
         resources: &Resources,
         options: &TaskOptions,
     ) -> crate::object_store::BoxFuture<'static, Result<Vec<ObjectValue>, TaskError>>;
+    /// Creates an actor on another node; its id names that node.
+    fn create_actor(
+        &self,
+        actor: RemoteActor<'_>,
+    ) -> crate::object_store::BoxFuture<'static, Result<ActorId, TaskError>>;
+    /// Calls a method of an actor on another node; calls from this node to
+    /// one actor reach it in the order they were made.
+    fn call_actor(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+        done: CallDone,
+    );
+    /// Kills an actor on another node (asynchronously).
+    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId);
+    /// Claims a name for an actor of this node, cluster-wide.
+    fn register_name(
+        &self,
+        namespace: &str,
+        name: &str,
+        actor: ActorId,
+    ) -> crate::object_store::BoxFuture<'static, Result<(), TaskError>>;
+    /// Gives a dead actor's name up.
+    fn unregister_name(&self, namespace: &str, name: &str, actor: ActorId);
+    /// Finds a named actor anywhere in the cluster.
+    fn lookup_name(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> crate::object_store::BoxFuture<'static, Option<ActorId>>;
+    /// A job's driver finished here: its actors on other nodes die.
+    fn job_ended(&self, job: JobId);
 }
 
 /// Task counters, for progress lines and `wrun status`.
@@ -476,6 +528,19 @@ impl Runtime {
         env: Arc<Environment>,
         log_sink: Option<LogSink>,
     ) -> Result<Arc<LoadedJob>, LoadError> {
+        self.load_job_parts_as(None, name, parts, env, log_sink)
+    }
+
+    /// [`Runtime::load_job_parts`] under a given id: a cluster job has the
+    /// same id (and so the same private namespace) on every node.
+    pub fn load_job_parts_as(
+        &self,
+        id: Option<JobId>,
+        name: &str,
+        parts: Vec<(String, Vec<u8>, String)>,
+        env: Arc<Environment>,
+        log_sink: Option<LogSink>,
+    ) -> Result<Arc<LoadedJob>, LoadError> {
         let start = Instant::now();
         let rt = &self.inner;
         let mut components: Vec<JobComponent> = Vec::with_capacity(parts.len());
@@ -501,7 +566,7 @@ impl Runtime {
                 pre,
             });
         }
-        let id = JobId(rt.ids.next());
+        let id = id.unwrap_or_else(|| JobId(rt.ids.next()));
         Ok(Arc::new(LoadedJob {
             id,
             name: name.to_string(),
@@ -528,6 +593,9 @@ impl Runtime {
             .unwrap_or_else(|e| Err(internal("main", format!("the driver's task failed: {e}"))));
         self.inner.actors.kill_job(job.id);
         self.inner.warm.drop_job(job.id);
+        if let Some(remote) = self.inner.remote.get() {
+            remote.job_ended(job.id);
+        }
         out
     }
 
@@ -545,7 +613,7 @@ impl Runtime {
     }
 
     /// Creates an actor of `class` (`NAME` or `COMPONENT/NAME`) from the host
-    /// (as a job's driver would).
+    /// (as a job's driver would), on this node.
     pub fn create_actor(
         &self,
         job: &Arc<LoadedJob>,
@@ -553,26 +621,54 @@ impl Runtime {
         args: Vec<TaskArg>,
         options: ActorOptions,
     ) -> Result<ActorId, TaskError> {
+        crate::actors::create(
+            &self.inner,
+            job,
+            Self::actor_spec(job, class, args, options, true),
+        )
+    }
+
+    /// Creates an actor in the cluster: here (`here`, or when it fits), or
+    /// on a node with its resources; a named actor's name is claimed
+    /// cluster-wide.
+    pub async fn create_actor_in_cluster(
+        &self,
+        job: &Arc<LoadedJob>,
+        class: &str,
+        args: Vec<TaskArg>,
+        options: ActorOptions,
+        here: bool,
+    ) -> Result<ActorId, TaskError> {
+        self.inner
+            .create_actor(job, Self::actor_spec(job, class, args, options, here))
+            .await
+    }
+
+    fn actor_spec(
+        job: &Arc<LoadedJob>,
+        class: &str,
+        args: Vec<TaskArg>,
+        options: ActorOptions,
+        placed: bool,
+    ) -> ActorSpec {
         let name = options.name.map(|n| {
             (
                 options.namespace.unwrap_or_else(|| job.namespace.clone()),
                 n,
             )
         });
-        self.inner.create_actor(
-            job,
-            ActorSpec {
-                class: class.to_string(),
-                caller_component: 0,
-                args,
-                resources: options.resources,
-                name,
-                max_restarts: options.max_restarts,
-                depth: 1,
-                environment: options.environment,
-                caller_env: job.env.clone(),
-            },
-        )
+        ActorSpec {
+            class: class.to_string(),
+            caller_component: 0,
+            args,
+            resources: options.resources,
+            name,
+            max_restarts: options.max_restarts,
+            depth: 1,
+            environment: options.environment,
+            caller_env: job.env.clone(),
+            placed,
+        }
     }
 
     /// Calls an actor method from the host; returns its result references.
@@ -610,7 +706,36 @@ impl Runtime {
     /// Lets tasks run on other nodes of a cluster (spilled over, sent where
     /// their resources or data are, or pinned there).
     pub fn set_remote_tasks(&self, remote: Arc<dyn RemoteTasks>) {
+        let r = remote.clone();
+        self.inner.actors.on_unnamed(Box::new(move |ns, name, id| {
+            r.unregister_name(ns, name, id)
+        }));
         let _ = self.inner.remote.set(remote);
+    }
+
+    /// Calls an actor method on behalf of `caller` (another node's job:
+    /// the tenancy checks apply as to a local guest).
+    pub fn call_actor_for(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        method: &str,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+    ) -> Result<Vec<Held>, TaskError> {
+        self.inner
+            .call_actor(caller, actor, method.to_string(), args, num_returns)
+    }
+
+    /// Kills an actor on behalf of `caller`.
+    pub fn kill_actor_for(&self, caller: Option<JobId>, actor: ActorId) -> Result<(), TaskError> {
+        self.inner.kill_actor(caller, actor)
+    }
+
+    /// A job's driver finished on another node: its actors here die.
+    pub fn end_job(&self, job: JobId) {
+        self.inner.actors.kill_job(job);
+        self.inner.warm.drop_job(job);
     }
 
     /// Lets the object store read and release objects other nodes own.
@@ -1109,12 +1234,74 @@ impl RuntimeInner {
         s.stderr_tail.clear();
     }
 
-    pub(crate) fn create_actor(
+    /// Creates an actor here or, in a cluster, where its resources are
+    /// (the same placement as tasks); a named actor's name is claimed
+    /// cluster-wide.
+    pub(crate) async fn create_actor(
         self: &Arc<Self>,
         job: &Arc<LoadedJob>,
         spec: ActorSpec,
     ) -> Result<ActorId, TaskError> {
-        crate::actors::create(self, job, spec)
+        let Some(remote) = self.remote.get().cloned() else {
+            return crate::actors::create(self, job, spec);
+        };
+        if !spec.placed {
+            let env = resolve_environment(
+                job,
+                &spec.caller_env,
+                spec.environment.as_deref(),
+                &spec.class,
+            )?;
+            let resources = spec
+                .resources
+                .clone()
+                .or_else(|| env.actor_resources.clone())
+                .unwrap_or_default();
+            let query = PlacementQuery {
+                resources: &resources,
+                infeasible_here: resources.infeasible_in(&self.scheduler.total()),
+                free_here: resources.fits_in(&self.scheduler.available()),
+                load_here: self.load(&resources),
+                arg_bytes: self.remote_arg_bytes(&spec.args),
+                affinity: None,
+            };
+            match remote.place(&query) {
+                Placement::Here => {}
+                Placement::Peer(peer) => {
+                    let target = job.resolve(spec.caller_component, &spec.class)?;
+                    return remote
+                        .create_actor(RemoteActor {
+                            peer: &peer,
+                            job,
+                            class: format!(
+                                "{}/{}",
+                                job.components[target.component].name, target.name
+                            ),
+                            args: spec.args,
+                            resources: &resources,
+                            name: spec.name,
+                            max_restarts: spec.max_restarts,
+                        })
+                        .await;
+                }
+                Placement::Nowhere(why) => {
+                    return Err(TaskError::new(ErrorKind::InvalidArgument, spec.class, why))
+                }
+            }
+        }
+        let name = spec.name.clone();
+        let id = crate::actors::create(self, job, spec)?;
+        if let Some((ns, n)) = name {
+            if let Err(e) = remote.register_name(&ns, &n, id).await {
+                let _ = self.actors.kill(id, "its name is taken on another node");
+                return Err(e);
+            }
+        }
+        Ok(id)
+    }
+
+    fn is_remote(&self, actor: ActorId) -> bool {
+        actor.0.minted_by() != self.ids.node_id()
     }
 
     /// Calls an actor method; `caller` is the calling job (`None`: the host).
@@ -1133,7 +1320,33 @@ impl RuntimeInner {
                 format!("num_returns must be between 0 and {MAX_RETURNS}, got {num_returns}"),
             ));
         }
+        if let (true, Some(remote)) = (self.is_remote(actor), self.remote.get()) {
+            let label: Arc<str> = Arc::from(method.as_str());
+            let (held, mut returns) = self.pending_returns(num_returns, label);
+            returns.on_drop = ErrorKind::ActorDied;
+            self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+            remote.call_actor(
+                caller,
+                actor,
+                method,
+                args,
+                num_returns,
+                Box::new(move |outcome| returns.complete(outcome)),
+            );
+            return Ok(held);
+        }
         crate::actors::call(self, caller, actor, method, args, num_returns)
+    }
+
+    /// Finds a named actor: on this node, else anywhere in the cluster.
+    pub(crate) async fn lookup_actor(&self, namespace: &str, name: &str) -> Option<ActorId> {
+        if let Some(id) = self.actors.lookup(namespace, name) {
+            return Some(id);
+        }
+        match self.remote.get() {
+            Some(remote) => remote.lookup_name(namespace, name).await,
+            None => None,
+        }
     }
 
     pub(crate) fn kill_actor(
@@ -1141,6 +1354,10 @@ impl RuntimeInner {
         caller: Option<JobId>,
         actor: ActorId,
     ) -> Result<(), TaskError> {
+        if let (true, Some(remote)) = (self.is_remote(actor), self.remote.get()) {
+            remote.kill_actor(caller, actor);
+            return Ok(());
+        }
         self.actors.check_visible(caller, actor)?;
         self.actors.kill(actor, "killed by a kill request")
     }

@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status};
 
 use super::auth::Token;
 use super::proto::{self, job_event::Event, node_client::NodeClient};
-use super::store::{HeadStore, JobRecord, NodeRecord};
+use super::store::{ActorRecord, HeadStore, JobRecord, NodeRecord};
 use super::{check_protocol, content_hash, PROTOCOL_VERSION};
 
 /// A node that has not reported for this long is lost: no new jobs go there.
@@ -98,6 +98,14 @@ impl HeadService {
         best.running_jobs += 1;
         best.last_placed = self.placements.fetch_add(1, Ordering::Relaxed);
         Some(best.record.clone())
+    }
+
+    /// Whether the node with this id reported within `NODE_TIMEOUT`.
+    fn node_alive(&self, node_id: &str) -> bool {
+        self.live
+            .lock()
+            .get(node_id)
+            .is_some_and(|n| n.last_seen.elapsed() < NODE_TIMEOUT)
     }
 
     /// Every node the head knows, with its state as of now: alive, lost
@@ -368,4 +376,74 @@ impl proto::head_server::Head for HeadService {
             jobs,
         }))
     }
+
+    async fn register_actor(
+        &self,
+        req: Request<proto::RegisterActorRequest>,
+    ) -> Result<Response<proto::RegisterActorReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "register actor")?;
+        let id = actor_hex(&r.actor_id)?;
+        if let Some(old) = self.store.actor(&r.namespace, &r.name).map_err(internal)? {
+            if old.actor_id != id && self.node_alive(&old.actor_id[..16]) {
+                return Err(Status::already_exists(format!(
+                    "an actor named `{}` already exists in namespace `{}` (actor {} on node {})",
+                    r.name,
+                    r.namespace,
+                    old.actor_id,
+                    &old.actor_id[..16]
+                )));
+            }
+        }
+        self.store
+            .put_actor(&ActorRecord {
+                namespace: r.namespace,
+                name: r.name,
+                actor_id: id,
+            })
+            .map_err(internal)?;
+        Ok(Response::new(proto::RegisterActorReply {}))
+    }
+
+    async fn lookup_actor(
+        &self,
+        req: Request<proto::LookupActorRequest>,
+    ) -> Result<Response<proto::LookupActorReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "lookup actor")?;
+        let found = self
+            .store
+            .actor(&r.namespace, &r.name)
+            .map_err(internal)?
+            // A name whose node is gone names nothing.
+            .filter(|a| self.node_alive(&a.actor_id[..16]));
+        let actor_id = match found {
+            Some(a) => crate::ids::Id::from_hex(&a.actor_id)
+                .map(|id| id.to_bytes().to_vec())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(Response::new(proto::LookupActorReply { actor_id }))
+    }
+
+    async fn unregister_actor(
+        &self,
+        req: Request<proto::UnregisterActorRequest>,
+    ) -> Result<Response<proto::UnregisterActorReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "unregister actor")?;
+        let id = actor_hex(&r.actor_id)?;
+        self.store
+            .remove_actor(&r.namespace, &r.name, &id)
+            .map_err(internal)?;
+        Ok(Response::new(proto::UnregisterActorReply {}))
+    }
+}
+
+/// An actor id from the wire, as the store keeps it (hex).
+#[allow(clippy::result_large_err)]
+fn actor_hex(bytes: &[u8]) -> Result<String, Status> {
+    crate::ids::Id::from_bytes(bytes)
+        .map(|id| id.to_string())
+        .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))
 }

@@ -7,8 +7,9 @@
 //! components travel by content hash and are compiled once per node; the
 //! head's control state survives a restart. Each node places the tasks its
 //! guests submit (`remote.rs`: here, spilled over, where the data is, where
-//! the resources are) and objects move between nodes on demand
-//! (`objects.rs`). Actors stay on their creator's node (docs/cluster.md).
+//! the resources are), objects move between nodes on demand
+//! (`objects.rs`), and actors live where they were placed, reached from
+//! any node by id or by a name the head keeps.
 
 pub mod auth;
 pub mod client;

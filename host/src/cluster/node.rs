@@ -20,10 +20,10 @@ use super::proto::{self, head_client::HeadClient, job_event::Event};
 use super::remote::{ClusterTasks, JobRef};
 use super::{check_protocol, content_hash, to_proto_resources, PROTOCOL_VERSION};
 use crate::error::{ErrorKind, TaskError};
-use crate::ids::{Id, NodeId, ObjectId};
+use crate::ids::{ActorId, Id, JobId, NodeId, ObjectId};
 use crate::logs::{LogLine, LogSink};
 use crate::runtime::Runtime;
-use crate::runtime::{LoadedJob, NodeAffinity, TaskArg, TaskOptions};
+use crate::runtime::{ActorOptions, LoadedJob, NodeAffinity, TaskArg, TaskOptions};
 
 /// How often a node reports to the head.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
@@ -64,6 +64,36 @@ fn wire_error(e: TaskError) -> proto::JobError {
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::JobEvent, Status>> + Send>>;
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<proto::ObjectChunk, Status>> + Send>>;
+
+/// Components by name and hash (receivers fetch the bytes by hash).
+fn without_bytes(components: &[proto::Component]) -> Vec<proto::Component> {
+    components
+        .iter()
+        .map(|c| proto::Component {
+            name: c.name.clone(),
+            hash: c.hash.clone(),
+            wasm: Vec::new(),
+        })
+        .collect()
+}
+
+/// A job's cluster id (the head's, 32 hex digits) as the runtime's id.
+#[allow(clippy::result_large_err)]
+fn cluster_job_id(s: &str) -> Result<JobId, Status> {
+    Id::from_hex(s)
+        .map(JobId)
+        .ok_or_else(|| Status::invalid_argument(format!("`{s}` is not a job id")))
+}
+
+/// The calling job of a request (empty: the host API).
+#[allow(clippy::result_large_err)]
+fn caller_job(s: &str) -> Result<Option<JobId>, Status> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        cluster_job_id(s).map(Some)
+    }
+}
 
 #[allow(clippy::result_large_err)]
 fn object_id(bytes: &[u8]) -> Result<ObjectId, Status> {
@@ -158,6 +188,97 @@ impl NodeService {
         Ok(wasm)
     }
 
+    /// A job whose driver runs on another node, loaded here once (under its
+    /// cluster id, so its namespace is the same everywhere).
+    async fn guest_job(
+        &self,
+        job_id: &str,
+        name: &str,
+        components: &[proto::Component],
+    ) -> Result<Arc<LoadedJob>, Status> {
+        if let Some(j) = self.guests.lock().get(job_id).cloned() {
+            return Ok(j);
+        }
+        let id = cluster_job_id(job_id)?;
+        let parts = self.parts(components).await?;
+        let job = self
+            .rt
+            .load_job_parts_as(Some(id), name, parts, self.rt.default_environment(), None)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        // Its tasks may spill further, and its actors live elsewhere too.
+        self.cluster.register_job(
+            job.id,
+            JobRef {
+                job_id: job_id.to_string(),
+                name: name.to_string(),
+                components: without_bytes(components),
+            },
+        );
+        let mut guests = self.guests.lock();
+        // A bounded cache: jobs come and go (EndJob drops them too).
+        if guests.len() >= 64 {
+            guests.clear();
+        }
+        Ok(guests.entry(job_id.to_string()).or_insert(job).clone())
+    }
+
+    /// Arguments from the wire, their references counted for this node.
+    #[allow(clippy::result_large_err)]
+    fn import_args(&self, args: Vec<proto::TaskArgument>) -> Result<Vec<TaskArg>, Status> {
+        let mut out = Vec::with_capacity(args.len());
+        for (i, a) in args.into_iter().enumerate() {
+            let arg = match a.arg {
+                Some(proto::task_argument::Arg::Value(v)) => {
+                    self.objects.import_value(v).map(TaskArg::Value)
+                }
+                Some(proto::task_argument::Arg::ByRef(h)) => {
+                    self.objects.import_ref(&h).map(TaskArg::Ref)
+                }
+                None => return Err(Status::invalid_argument(format!("argument {i} is empty"))),
+            };
+            out.push(arg.map_err(|e| Status::invalid_argument(format!("argument {i}: {e}")))?);
+        }
+        Ok(out)
+    }
+
+    /// Waits for a call's results and describes them for the caller's node.
+    async fn reply_with(
+        &self,
+        submitted: Result<Vec<crate::object_store::Held>, TaskError>,
+    ) -> proto::RunTaskReply {
+        let outcome = match submitted {
+            Ok(refs) => {
+                let mut values = Vec::with_capacity(refs.len());
+                let mut err = None;
+                for h in &refs {
+                    match self.rt.get(h, None).await {
+                        // Nested references are counted for the caller.
+                        Ok(v) => values.push(self.objects.export_value(&v)),
+                        Err(e) => {
+                            err = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match err {
+                    Some(e) => Err(e),
+                    None => Ok(values),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(values) => proto::RunTaskReply {
+                values,
+                error: None,
+            },
+            Err(e) => proto::RunTaskReply {
+                values: Vec::new(),
+                error: Some(wire_error(e)),
+            },
+        }
+    }
+
     pub fn running(&self) -> Arc<AtomicU32> {
         self.running.clone()
     }
@@ -192,7 +313,11 @@ impl proto::node_server::Node for NodeService {
             })));
         });
         let env = self.rt.default_environment();
-        let job = match self.rt.load_job_parts(&r.name, parts, env, Some(sink)) {
+        let id = cluster_job_id(&r.job_id)?;
+        let job = match self
+            .rt
+            .load_job_parts_as(Some(id), &r.name, parts, env, Some(sink))
+        {
             Ok(j) => j,
             Err(e) => {
                 let _ = tx.send(event(Event::Error(proto::JobError {
@@ -211,15 +336,7 @@ impl proto::node_server::Node for NodeService {
             JobRef {
                 job_id: r.job_id.clone(),
                 name: r.name.clone(),
-                components: r
-                    .components
-                    .iter()
-                    .map(|c| proto::Component {
-                        name: c.name.clone(),
-                        hash: c.hash.clone(),
-                        wasm: Vec::new(),
-                    })
-                    .collect(),
+                components: without_bytes(&r.components),
             },
         );
         let rt = self.rt.clone();
@@ -247,44 +364,14 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::RunTaskReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "run task")?;
-        let cached = self.guests.lock().get(&r.job_id).cloned();
-        let job = match cached {
-            Some(j) => j,
-            None => {
-                let parts = self.parts(&r.components).await?;
-                let env = self.rt.default_environment();
-                let job = self
-                    .rt
-                    .load_job_parts(&r.name, parts, env, None)
-                    .map_err(|e| Status::invalid_argument(e.to_string()))?;
-                let mut guests = self.guests.lock();
-                // A bounded cache: jobs come and go.
-                if guests.len() >= 64 {
-                    guests.clear();
-                }
-                guests.insert(r.job_id.clone(), job.clone());
-                job
-            }
-        };
+        let job = self.guest_job(&r.job_id, &r.name, &r.components).await?;
         let component = job
             .components
             .get(r.component as usize)
             .ok_or_else(|| Status::invalid_argument(format!("no component {}", r.component)))?;
         let name = format!("{}/{}", component.name, r.function);
         let resources = r.resources.as_ref().map(super::from_proto_resources);
-        let mut args = Vec::with_capacity(r.args.len());
-        for (i, a) in r.args.into_iter().enumerate() {
-            let arg = match a.arg {
-                Some(proto::task_argument::Arg::Value(v)) => {
-                    self.objects.import_value(v).map(TaskArg::Value)
-                }
-                Some(proto::task_argument::Arg::ByRef(h)) => {
-                    self.objects.import_ref(&h).map(TaskArg::Ref)
-                }
-                None => return Err(Status::invalid_argument(format!("argument {i} is empty"))),
-            };
-            args.push(arg.map_err(|e| Status::invalid_argument(format!("argument {i}: {e}")))?);
-        }
+        let args = self.import_args(r.args)?;
         let options = TaskOptions {
             resources,
             num_returns: r.num_returns,
@@ -299,37 +386,90 @@ impl proto::node_server::Node for NodeService {
             ..TaskOptions::default()
         };
         tracing::debug!(job = %r.job_id, task = %name, "running a task for another node");
-        let outcome = match self.rt.submit(&job, &name, args, options) {
-            Ok(refs) => {
-                let mut values = Vec::with_capacity(refs.len());
-                let mut err = None;
-                for h in &refs {
-                    match self.rt.get(h, None).await {
-                        // Nested references are counted for the caller.
-                        Ok(v) => values.push(self.objects.export_value(&v)),
-                        Err(e) => {
-                            err = Some(e);
-                            break;
-                        }
-                    }
-                }
-                match err {
-                    Some(e) => Err(e),
-                    None => Ok(values),
-                }
-            }
-            Err(e) => Err(e),
+        let submitted = self.rt.submit(&job, &name, args, options);
+        Ok(Response::new(self.reply_with(submitted).await))
+    }
+
+    async fn create_actor(
+        &self,
+        req: Request<proto::CreateActorRequest>,
+    ) -> Result<Response<proto::CreateActorReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "create actor")?;
+        let job = self.guest_job(&r.job_id, &r.name, &r.components).await?;
+        let args = self.import_args(r.args)?;
+        let options = ActorOptions {
+            resources: r.resources.as_ref().map(super::from_proto_resources),
+            name: (!r.actor_name.is_empty()).then_some(r.actor_name),
+            namespace: (!r.namespace.is_empty()).then_some(r.namespace),
+            max_restarts: r.max_restarts,
+            environment: None,
         };
-        Ok(Response::new(match outcome {
-            Ok(values) => proto::RunTaskReply {
-                values,
+        tracing::debug!(job = %r.job_id, class = %r.class, "creating an actor for another node");
+        // Placed here by the caller's node: it must not travel again.
+        let created = self
+            .rt
+            .create_actor_in_cluster(&job, &r.class, args, options, true)
+            .await;
+        Ok(Response::new(match created {
+            Ok(id) => proto::CreateActorReply {
+                actor_id: id.0.to_bytes().to_vec(),
                 error: None,
             },
-            Err(e) => proto::RunTaskReply {
-                values: Vec::new(),
+            Err(e) => proto::CreateActorReply {
+                actor_id: Vec::new(),
                 error: Some(wire_error(e)),
             },
         }))
+    }
+
+    async fn call_actor(
+        &self,
+        req: Request<proto::CallActorRequest>,
+    ) -> Result<Response<proto::RunTaskReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "call actor")?;
+        let actor = ActorId(
+            Id::from_bytes(&r.actor_id)
+                .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))?,
+        );
+        let caller = caller_job(&r.job_id)?;
+        let args = self.import_args(r.args)?;
+        let submitted = self
+            .rt
+            .call_actor_for(caller, actor, &r.method, args, r.num_returns);
+        Ok(Response::new(self.reply_with(submitted).await))
+    }
+
+    async fn kill_actor(
+        &self,
+        req: Request<proto::KillActorRequest>,
+    ) -> Result<Response<proto::KillActorReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "kill actor")?;
+        let actor = ActorId(
+            Id::from_bytes(&r.actor_id)
+                .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))?,
+        );
+        let caller = caller_job(&r.job_id)?;
+        Ok(Response::new(proto::KillActorReply {
+            error: self.rt.kill_actor_for(caller, actor).err().map(wire_error),
+        }))
+    }
+
+    async fn end_job(
+        &self,
+        req: Request<proto::EndJobRequest>,
+    ) -> Result<Response<proto::EndJobReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "end job")?;
+        let id = cluster_job_id(&r.job_id)?;
+        if self.guests.lock().remove(&r.job_id).is_some() {
+            tracing::debug!(job = %r.job_id, "job ended on its driver's node");
+            self.cluster.forget_job(id);
+        }
+        self.rt.end_job(id);
+        Ok(Response::new(proto::EndJobReply {}))
     }
 
     type FetchObjectStream = ChunkStream;

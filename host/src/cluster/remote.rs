@@ -15,18 +15,23 @@
 //! submissions does not pile onto the one peer that looked free.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tonic::transport::Channel;
 
 use super::objects::ClusterObjects;
 use super::peers::Peers;
 use super::proto;
+use super::proto::head_client::HeadClient;
 use super::PROTOCOL_VERSION;
 use crate::error::{ErrorKind, TaskError};
-use crate::ids::JobId;
+use crate::ids::{ActorId, Id, JobId};
 use crate::object_store::{BoxFuture, ObjectValue};
-use crate::runtime::{LoadedJob, Placement, PlacementQuery, RemoteTasks, TaskArg, TaskOptions};
+use crate::runtime::{
+    CallDone, LoadedJob, Placement, PlacementQuery, RemoteActor, RemoteTasks, TaskArg, TaskOptions,
+};
 use crate::scheduler::Resources;
 
 /// Arguments smaller than this in all are cheaper to move than to chase.
@@ -74,9 +79,31 @@ impl Peer {
     }
 }
 
-/// The cluster as one node sees it, for placing and sending tasks.
+/// What waits to be sent to an actor on another node, in order.
+enum Queued {
+    Call(QueuedCall),
+    /// A kill, ordered after the calls made before it.
+    Kill(Option<JobId>),
+}
+
+/// A call waiting to be sent to an actor on another node.
+struct QueuedCall {
+    caller: Option<JobId>,
+    method: String,
+    /// Exported when the call was made, while the caller's references lived.
+    args: Vec<proto::TaskArgument>,
+    num_returns: u32,
+    done: CallDone,
+}
+
+/// The cluster as one node sees it, for placing and sending tasks and
+/// reaching actors on other nodes.
 pub struct ClusterTasks {
+    me: Weak<ClusterTasks>,
     node_id: String,
+    head: HeadClient<Channel>,
+    /// Per actor on another node, the calls waiting to be sent (in order).
+    actor_queues: Mutex<HashMap<ActorId, mpsc::UnboundedSender<Queued>>>,
     /// The other live nodes, as the head's last heartbeat reply listed them.
     peers: Mutex<Vec<Peer>>,
     /// Jobs whose drivers run here, by their local id.
@@ -86,14 +113,156 @@ pub struct ClusterTasks {
 }
 
 impl ClusterTasks {
-    pub fn new(node_id: String, connections: Arc<Peers>, objects: ClusterObjects) -> Arc<Self> {
-        Arc::new(ClusterTasks {
+    pub fn new(
+        node_id: String,
+        head: HeadClient<Channel>,
+        connections: Arc<Peers>,
+        objects: ClusterObjects,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| ClusterTasks {
+            me: me.clone(),
             node_id,
+            head,
+            actor_queues: Mutex::new(HashMap::new()),
             peers: Mutex::new(Vec::new()),
             jobs: Mutex::new(HashMap::new()),
             connections,
             objects,
         })
+    }
+
+    /// The address of a live peer.
+    fn address_of(&self, node_id: &str) -> Option<String> {
+        self.peers
+            .lock()
+            .iter()
+            .find(|p| p.status.node_id == node_id)
+            .map(|p| p.status.address.clone())
+    }
+
+    fn export_args(&self, args: &[TaskArg]) -> Vec<proto::TaskArgument> {
+        args.iter()
+            .map(|a| proto::TaskArgument {
+                arg: Some(match a {
+                    TaskArg::Value(v) => {
+                        proto::task_argument::Arg::Value(self.objects.export_value(v))
+                    }
+                    TaskArg::Ref(h) => proto::task_argument::Arg::ByRef(self.objects.export_ref(h)),
+                }),
+            })
+            .collect()
+    }
+
+    /// A client of the node `node_id` runs on, or why there is none.
+    async fn node_client(
+        &self,
+        node_id: &str,
+    ) -> Result<(String, proto::node_client::NodeClient<Channel>), String> {
+        let address = self
+            .address_of(node_id)
+            .ok_or_else(|| format!("node {node_id} is not a live node of the cluster"))?;
+        let client = self.connections.client(&address).await?;
+        Ok((address, client))
+    }
+
+    /// Queues a call or kill for an actor on another node.
+    fn enqueue(&self, actor: ActorId, item: Queued) {
+        let mut queues = self.actor_queues.lock();
+        let tx = queues.entry(actor).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            if let Some(this) = self.me.upgrade() {
+                tokio::spawn(this.send_actor_calls(actor, rx));
+            }
+            tx
+        });
+        if let Err(mpsc::error::SendError(item)) = tx.send(item) {
+            queues.remove(&actor);
+            if let Queued::Call(call) = item {
+                (call.done)(Err(failed(&call.method, "the node is stopping")));
+            }
+        }
+    }
+
+    /// Kills an actor on its node.
+    async fn send_kill(&self, actor: ActorId, caller: Option<JobId>) -> Result<(), String> {
+        let node = format!("{:016x}", actor.0.hi);
+        let (_, mut client) = self.node_client(&node).await?;
+        let req = self
+            .connections
+            .request(proto::KillActorRequest {
+                protocol: PROTOCOL_VERSION,
+                actor_id: actor.0.to_bytes().to_vec(),
+                job_id: caller.map(|j| j.to_string()).unwrap_or_default(),
+            })
+            .map_err(|s| s.message().to_string())?;
+        let reply = client
+            .kill_actor(req)
+            .await
+            .map_err(|s| s.message().to_string())?;
+        match reply.into_inner().error {
+            Some(e) => Err(e.message),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one actor's calls in order, each after the previous returned.
+    async fn send_actor_calls(
+        self: Arc<Self>,
+        actor: ActorId,
+        mut queue: mpsc::UnboundedReceiver<Queued>,
+    ) {
+        let node = format!("{:016x}", actor.0.hi);
+        let label = |m: &str| format!("actor {actor}.{m}");
+        while let Some(item) = queue.recv().await {
+            let call = match item {
+                Queued::Call(call) => call,
+                Queued::Kill(caller) => {
+                    if let Err(e) = self.send_kill(actor, caller).await {
+                        tracing::warn!(%actor, error = %e, "killing an actor on another node failed");
+                    }
+                    continue;
+                }
+            };
+            let outcome = async {
+                let (address, mut client) = self
+                    .node_client(&node)
+                    .await
+                    .map_err(|e| TaskError::new(ErrorKind::ActorDied, label(&call.method), e))?;
+                let req = self
+                    .connections
+                    .request(proto::CallActorRequest {
+                        protocol: PROTOCOL_VERSION,
+                        actor_id: actor.0.to_bytes().to_vec(),
+                        job_id: call.caller.map(|j| j.to_string()).unwrap_or_default(),
+                        method: call.method.clone(),
+                        args: call.args,
+                        num_returns: call.num_returns,
+                    })
+                    .map_err(|s| failed(&call.method, s.message()))?;
+                let reply = match client.call_actor(req).await {
+                    Ok(r) => r.into_inner(),
+                    Err(s) => {
+                        self.connections.forget(&address);
+                        return Err(TaskError::new(
+                            ErrorKind::ActorDied,
+                            label(&call.method),
+                            format!("node {node} (where the actor lives): {}", s.message()),
+                        ));
+                    }
+                };
+                if let Some(e) = reply.error {
+                    return Err(super::node::task_error(e));
+                }
+                reply
+                    .values
+                    .into_iter()
+                    .map(|v| self.objects.import_value(v))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| failed(&call.method, e.to_string()))
+            }
+            .await;
+            (call.done)(outcome);
+        }
     }
 
     pub fn set_peers(&self, nodes: Vec<proto::NodeStatus>) {
@@ -299,5 +468,169 @@ impl RemoteTasks for ClusterTasks {
                 .collect::<Result<_, _>>()
                 .map_err(|e| failed(&label, e.to_string()))
         })
+    }
+
+    fn create_actor(&self, a: RemoteActor<'_>) -> BoxFuture<'static, Result<ActorId, TaskError>> {
+        let label = a.class.clone();
+        let job_ref = self.job(a.job.id);
+        let args = self.export_args(&a.args);
+        drop(a.args);
+        let (actor_name, namespace) = a.name.map(|(ns, n)| (n, ns)).unwrap_or_default();
+        let req = job_ref.map(|j| proto::CreateActorRequest {
+            protocol: PROTOCOL_VERSION,
+            job_id: j.job_id,
+            name: j.name,
+            components: j.components,
+            class: a.class.clone(),
+            args,
+            resources: Some(super::to_proto_resources(a.resources)),
+            actor_name,
+            namespace,
+            max_restarts: a.max_restarts,
+        });
+        let peer = a.peer.to_string();
+        let this = self.me.upgrade();
+        Box::pin(async move {
+            let this = this.ok_or_else(|| failed(&label, "the node is stopping"))?;
+            let req = req.ok_or_else(|| failed(&label, "this job is not known to the cluster"))?;
+            let (address, mut client) = this
+                .node_client(&peer)
+                .await
+                .map_err(|e| failed(&label, e))?;
+            let req = this
+                .connections
+                .request(req)
+                .map_err(|s| failed(&label, s.message()))?;
+            let reply = client.create_actor(req).await.map_err(|s| {
+                this.connections.forget(&address);
+                failed(&label, format!("node {peer}: {}", s.message()))
+            })?;
+            let reply = reply.into_inner();
+            if let Some(e) = reply.error {
+                return Err(super::node::task_error(e));
+            }
+            let id = Id::from_bytes(&reply.actor_id)
+                .ok_or_else(|| failed(&label, format!("node {peer} sent a malformed actor id")))?;
+            tracing::debug!(actor = %id, node = %peer, class = %label, "actor created on another node");
+            Ok(ActorId(id))
+        })
+    }
+
+    fn call_actor(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+        done: CallDone,
+    ) {
+        let call = QueuedCall {
+            caller,
+            method,
+            args: self.export_args(&args),
+            num_returns,
+            done,
+        };
+        drop(args);
+        self.enqueue(actor, Queued::Call(call));
+    }
+
+    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId) {
+        self.enqueue(actor, Queued::Kill(caller));
+    }
+
+    fn register_name(
+        &self,
+        namespace: &str,
+        name: &str,
+        actor: ActorId,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        let req = self.connections.request(proto::RegisterActorRequest {
+            protocol: PROTOCOL_VERSION,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            actor_id: actor.0.to_bytes().to_vec(),
+        });
+        let mut head = self.head.clone();
+        let label = name.to_string();
+        Box::pin(async move {
+            let req = req.map_err(|s| failed(&label, s.message()))?;
+            match head.register_actor(req).await {
+                Ok(_) => Ok(()),
+                Err(s) if s.code() == tonic::Code::AlreadyExists => Err(TaskError::new(
+                    ErrorKind::InvalidArgument,
+                    label,
+                    s.message(),
+                )),
+                Err(s) => Err(failed(
+                    &label,
+                    format!("the head could not register the name: {}", s.message()),
+                )),
+            }
+        })
+    }
+
+    fn unregister_name(&self, namespace: &str, name: &str, actor: ActorId) {
+        let Ok(req) = self.connections.request(proto::UnregisterActorRequest {
+            protocol: PROTOCOL_VERSION,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            actor_id: actor.0.to_bytes().to_vec(),
+        }) else {
+            return;
+        };
+        let mut head = self.head.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(s) = head.unregister_actor(req).await {
+                    tracing::warn!(error = %s.message(), "could not give an actor's name up");
+                }
+            });
+        }
+    }
+
+    fn lookup_name(&self, namespace: &str, name: &str) -> BoxFuture<'static, Option<ActorId>> {
+        let req = self.connections.request(proto::LookupActorRequest {
+            protocol: PROTOCOL_VERSION,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        });
+        let mut head = self.head.clone();
+        Box::pin(async move {
+            let reply = head.lookup_actor(req.ok()?).await;
+            match reply {
+                Ok(r) => Id::from_bytes(&r.into_inner().actor_id).map(ActorId),
+                Err(s) => {
+                    tracing::warn!(error = %s.message(), "looking up a named actor at the head failed");
+                    None
+                }
+            }
+        })
+    }
+
+    fn job_ended(&self, job: JobId) {
+        let addresses: Vec<String> = self
+            .peers
+            .lock()
+            .iter()
+            .map(|p| p.status.address.clone())
+            .collect();
+        let connections = self.connections.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                for address in addresses {
+                    let Ok(mut client) = connections.client(&address).await else {
+                        continue;
+                    };
+                    if let Ok(req) = connections.request(proto::EndJobRequest {
+                        protocol: PROTOCOL_VERSION,
+                        job_id: job.to_string(),
+                    }) {
+                        let _ = client.end_job(req).await;
+                    }
+                }
+            });
+        }
     }
 }

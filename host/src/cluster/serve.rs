@@ -60,7 +60,7 @@ async fn run_node(
     let peers = Peers::new(token.clone());
     let objects = ClusterObjects::new(rt.object_store(), address.clone(), peers.clone());
     rt.set_remote_objects(Arc::new(objects.clone()));
-    let cluster = ClusterTasks::new(node_id, peers, objects.clone());
+    let cluster = ClusterTasks::new(node_id, head.clone(), peers, objects.clone());
     rt.set_remote_tasks(cluster.clone());
     let service = NodeService::new(
         rt.clone(),

@@ -1,4 +1,5 @@
-//! The head's control state in sled: nodes, jobs and registered components,
+//! The head's control state in sled: nodes, jobs, named actors and
+//! registered components,
 //! so a restarted head knows the cluster it had. Records are JSON (readable
 //! with any sled tool, and tolerant of added fields).
 
@@ -29,6 +30,15 @@ pub struct JobRecord {
     pub components: Vec<String>,
 }
 
+/// A named actor as the head remembers it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActorRecord {
+    pub namespace: String,
+    pub name: String,
+    /// The actor's id, hex (its high half is the node it runs on).
+    pub actor_id: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the head's state at {path} cannot be opened: {source} (is another head running with this state directory?)")]
@@ -44,7 +54,15 @@ pub struct HeadStore {
     db: sled::Db,
     nodes: sled::Tree,
     jobs: sled::Tree,
+    actors: sled::Tree,
     components: sled::Tree,
+}
+
+fn actor_key(namespace: &str, name: &str) -> Vec<u8> {
+    let mut k = namespace.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(name.as_bytes());
+    k
 }
 
 impl HeadStore {
@@ -56,6 +74,7 @@ impl HeadStore {
         Ok(HeadStore {
             nodes: db.open_tree("nodes")?,
             jobs: db.open_tree("jobs")?,
+            actors: db.open_tree("actors")?,
             components: db.open_tree("components")?,
             db,
         })
@@ -100,6 +119,37 @@ impl HeadStore {
             .collect()
     }
 
+    pub fn actor(&self, namespace: &str, name: &str) -> Result<Option<ActorRecord>, StoreError> {
+        match self.actors.get(actor_key(namespace, name))? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_actor(&self, a: &ActorRecord) -> Result<(), StoreError> {
+        self.actors
+            .insert(actor_key(&a.namespace, &a.name), serde_json::to_vec(a)?)?;
+        self.actors.flush()?;
+        Ok(())
+    }
+
+    /// Forgets a name if it still belongs to `actor_id`.
+    pub fn remove_actor(
+        &self,
+        namespace: &str,
+        name: &str,
+        actor_id: &str,
+    ) -> Result<(), StoreError> {
+        if self
+            .actor(namespace, name)?
+            .is_some_and(|a| a.actor_id == actor_id)
+        {
+            self.actors.remove(actor_key(namespace, name))?;
+            self.actors.flush()?;
+        }
+        Ok(())
+    }
+
     /// Registers a component's bytes under their content hash.
     pub fn put_component(&self, hash: &str, wasm: &[u8]) -> Result<(), StoreError> {
         if !self.components.contains_key(hash)? {
@@ -136,11 +186,17 @@ mod tests {
             detail: String::new(),
             components: vec!["abc".into()],
         };
+        let actor = ActorRecord {
+            namespace: "shared".into(),
+            name: "counter".into(),
+            actor_id: "00ff0000000000000000000000000001".into(),
+        };
         let id = {
             let s = HeadStore::open(dir.path()).unwrap();
             s.put_node(&node).unwrap();
             s.put_job(&job).unwrap();
             s.put_component("abc", b"\0asm").unwrap();
+            s.put_actor(&actor).unwrap();
             s.head_id().unwrap()
         };
         let s = HeadStore::open(dir.path()).unwrap();
@@ -149,5 +205,14 @@ mod tests {
         assert_eq!(s.jobs().unwrap(), vec![job]);
         assert_eq!(s.component("abc").unwrap().as_deref(), Some(&b"\0asm"[..]));
         assert_eq!(s.component("nope").unwrap(), None);
+        assert_eq!(s.actor("shared", "counter").unwrap(), Some(actor.clone()));
+        s.remove_actor("shared", "counter", "another").unwrap();
+        assert!(
+            s.actor("shared", "counter").unwrap().is_some(),
+            "only its own actor removes a name"
+        );
+        s.remove_actor("shared", "counter", &actor.actor_id)
+            .unwrap();
+        assert_eq!(s.actor("shared", "counter").unwrap(), None);
     }
 }

@@ -11,6 +11,12 @@
 //!   takes that blob runs where the blob is. -> `{"driver", "owner", "reader", "len"}`
 //! - `spread N MS`: N tasks of 1 CPU that each sleep MS ms. -> `{"driver", "nodes": {id: count}}`
 //! - `noop N`: N no-op tasks of 1 CPU. -> `{"driver", "nodes": {id: count}}`
+//! - `actors RESOURCE [R...]`: a named actor that needs RESOURCE (so it lives
+//!   on a node that has it) takes 20 calls at once and must see them in
+//!   order; a task per further resource R (one on each node that has it)
+//!   finds the actor by name and calls it; the driver finds it too, kills it
+//!   and calls it once more.
+//!   -> `{"driver", "actor_node", "in_order", "visits": [[task node, actor node]...], "found_by_driver", "after_kill"}`
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -72,9 +78,92 @@ fn where_() -> String {
     here()
 }
 
+/// A shared namespace: a name there outlives the job unless its actor dies.
+const NAMESPACE: &str = "cluster-demo";
+
+/// Records what it is told, in the order the calls arrive.
+pub struct Tally {
+    seen: Vec<u64>,
+}
+
+#[wrun::actor]
+impl Tally {
+    pub fn new() -> Self {
+        Tally { seen: Vec::new() }
+    }
+
+    /// Records `i`; returns the node it runs on and how many it has seen.
+    pub fn add(&mut self, i: u64) -> (String, u64) {
+        self.seen.push(i);
+        (here(), self.seen.len() as u64)
+    }
+
+    pub fn seen(&self) -> Vec<u64> {
+        self.seen.clone()
+    }
+}
+
+/// Finds the actor named `tally` and calls it; returns (this task's node,
+/// the actor's node).
+#[wrun::task]
+fn visit(i: u64) -> wrun::Result<(String, String)> {
+    let t = TallyHandle::lookup("tally", Some(NAMESPACE))?.ok_or("no actor named `tally`")?;
+    let (actor_node, _) = t.add(i)?.get()?;
+    Ok((here(), actor_node))
+}
+
+fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
+    let t = Tally::options()
+        .name("tally")
+        .namespace(NAMESPACE)
+        .resource(resource, 1.0)
+        .remote()?;
+    let calls = (1..=20)
+        .map(|i| t.add(i))
+        .collect::<wrun::Result<Vec<_>>>()?;
+    let mut actor_node = String::new();
+    for c in calls {
+        actor_node = c.get()?.0;
+    }
+    let in_order = t.seen()?.get()? == (1..=20).collect::<Vec<u64>>();
+    let visits = others
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            visit::options()
+                .cpus(0.5)
+                .resource(r, 1.0)
+                .remote(100 + k as u64)
+        })
+        .collect::<wrun::Result<Vec<_>>>()?;
+    let visits = wrun::get_all(&visits)?;
+    let found_by_driver = TallyHandle::lookup("tally", Some(NAMESPACE))? == Some(t);
+    t.kill()?;
+    let after_kill = match t.seen().and_then(|r| r.get()) {
+        Ok(v) => format!("still alive: {v:?}"),
+        Err(e) => e.kind.to_string(),
+    };
+    Ok(Outcome::Actors {
+        driver: here(),
+        actor_node,
+        in_order,
+        visits: visits.into_iter().map(|(a, b)| vec![a, b]).collect(),
+        found_by_driver,
+        after_kill,
+    })
+}
+
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum Outcome {
+    Actors {
+        driver: String,
+        actor_node: String,
+        in_order: bool,
+        visits: Vec<Vec<String>>,
+        found_by_driver: bool,
+        after_kill: String,
+    },
     Objects {
         driver: String,
         task_nodes: Vec<String>,
@@ -157,6 +246,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
     match args.first().map_or("objects", String::as_str) {
         "objects" => objects(resource, number(&args, 2, 8)?),
         "locality" => locality(resource, number(&args, 2, 4)?),
+        "actors" => actors(resource, args.get(2..).unwrap_or_default()),
         "spread" => {
             let n = number(&args, 1, 8)?;
             let ms = number(&args, 2, 300)?;
@@ -172,13 +262,23 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
                 .collect::<wrun::Result<Vec<_>>>()?;
             Ok(count(wrun::get_all(&refs)?))
         }
-        other => {
-            Err(format!("unknown mode {other:?}: use objects, locality, spread or noop").into())
-        }
+        other => Err(format!(
+            "unknown mode {other:?}: use objects, locality, actors, spread or noop"
+        )
+        .into()),
     }
 }
 
 wrun::export_job!(
     main = main,
-    tasks = [digest, digest_and_keep, make_blob, length, nap, where_]
+    tasks = [
+        digest,
+        digest_and_keep,
+        make_blob,
+        length,
+        nap,
+        where_,
+        visit
+    ],
+    actors = [Tally]
 );
