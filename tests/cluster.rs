@@ -486,6 +486,147 @@ fn actors_live_where_their_resources_are_and_names_reach_them_from_every_node() 
 }
 
 #[test]
+fn placement_groups_node_affinity_and_spread_place_work_as_asked() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "2"]);
+    c.wait_nodes(2);
+    std::thread::sleep(Duration::from_millis(1200));
+    let (code, out, err) = c.submit(&example("cluster"), &["groups"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let nodes = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .unwrap_or_else(|| panic!("no {k} in {v}"))
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    let spread = nodes("spread_nodes");
+    assert_eq!(spread.len(), 2);
+    assert_ne!(
+        spread[0], spread[1],
+        "STRICT_SPREAD: a node per bundle: {v}"
+    );
+    assert_eq!(
+        nodes("spread_tasks"),
+        spread,
+        "each task ran on its bundle's node: {v}"
+    );
+    assert!(
+        v["three_on_two"]
+            .as_str()
+            .unwrap()
+            .contains("STRICT_SPREAD needs 3 nodes"),
+        "{v}"
+    );
+    assert_eq!(
+        v["while_full"], "get-timeout",
+        "all or nothing, waited for room: {v}"
+    );
+    let after = nodes("after_remove");
+    assert_ne!(
+        after[0], after[1],
+        "removing the first group gave its CPUs back: {v}"
+    );
+    let pack = nodes("pack_nodes");
+    assert_eq!(pack[0], pack[1], "STRICT_PACK: one node: {v}");
+    assert_eq!(
+        v["actor_node"],
+        after[1].as_str(),
+        "the actor lives in bundle 1: {v}"
+    );
+    let driver = v["driver"].as_str().unwrap();
+    let other = if after[0] == driver {
+        &after[1]
+    } else {
+        &after[0]
+    };
+    assert_eq!(v["hard"], other.as_str(), "hard node affinity: {v}");
+    assert!(v["soft_missing"].as_str().unwrap().len() == 16, "{v}");
+    assert!(
+        v["hard_missing"]
+            .as_str()
+            .unwrap()
+            .contains("not a live node of the cluster"),
+        "{v}"
+    );
+    assert_eq!(
+        v["spread_task_nodes"].as_object().unwrap().len(),
+        2,
+        "SPREAD used both nodes: {v}"
+    );
+    // The head recorded the groups; the job's end removed them everywhere.
+    std::thread::sleep(Duration::from_millis(1200));
+    let status = c.status();
+    assert!(!status.contains("placement groups:"), "{status}");
+    for line in status.lines().filter(|l| l.contains(" alive ")) {
+        assert!(
+            line.contains("cpus 2/2 free"),
+            "every CPU is back: {status}"
+        );
+    }
+}
+
+#[test]
+fn status_says_why_work_waits() {
+    let c = Cluster::start("1");
+    c.wait_nodes(1);
+    let busy = {
+        let (address, state) = (c.address.clone(), c.state().to_path_buf());
+        std::thread::spawn(move || {
+            let out = Command::new(wrun_bin())
+                .args(["submit", "--address", &address])
+                .arg(example("cluster"))
+                .args(["spread", "2", "2500"])
+                .env("WRUN_STATE_DIR", &state)
+                .env("WRUN_CACHE_DIR", shared_cache_dir())
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+    };
+    std::thread::sleep(Duration::from_millis(800));
+    let (a2, s2) = (c.address.clone(), c.state().to_path_buf());
+    let group = std::thread::spawn(move || {
+        let out = Command::new(wrun_bin())
+            .args(["submit", "--address", &a2])
+            .arg(example("cluster"))
+            .args(["hold-group", "20"])
+            .env("WRUN_STATE_DIR", &s2)
+            .env("WRUN_CACHE_DIR", shared_cache_dir())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        seen = c.status();
+        if seen.contains("waiting: 1 call needs cpus=1")
+            && seen.contains("(STRICT_PACK) waits: STRICT_PACK needs cpus=1")
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        seen.contains("waiting: 1 call needs cpus=1 memory=0; free: cpus=0"),
+        "a queued task and what is free: {seen}"
+    );
+    assert!(
+        seen.contains("no node has it free now"),
+        "a waiting placement group and why: {seen}"
+    );
+    assert!(busy.join().unwrap().contains("\"nodes\""));
+    assert!(
+        group.join().unwrap().contains("\"placed\""),
+        "the group got its CPU once the tasks ended"
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(!c.status().contains("waiting:"), "{}", c.status());
+}
+
+#[test]
 fn a_full_node_spills_tasks_over_to_a_node_with_room() {
     let c = Cluster::start("1");
     c.add_node(&["--cpus", "1"]);

@@ -765,3 +765,15 @@ fn objects_larger_than_wasmtimes_default_hostcall_budget_can_be_put() {
         "{v}"
     );
 }
+
+#[test]
+fn a_placement_group_a_single_node_can_never_hold_is_refused_with_the_reason() {
+    let run = wrun_tests::submit_with(&["--quiet".into()], &example("cluster"), &["groups"]);
+    assert_eq!(run.code, 1, "{}", run.err);
+    assert!(
+        run.err
+            .contains("STRICT_SPREAD needs 2 nodes, one per bundle, and the cluster has 1"),
+        "{}",
+        run.err
+    );
+}

@@ -183,6 +183,10 @@ pub(crate) struct ActorSpec {
     pub caller_env: Arc<Environment>,
     /// Create it here: it was placed already (or the host asked for this node).
     pub placed: bool,
+    pub scheduling: crate::runtime::Scheduling,
+    /// Where its resources come from when not the node's: a placement
+    /// group bundle's scheduler.
+    pub scheduler: Option<Arc<dyn crate::scheduler::Scheduler>>,
 }
 
 pub(crate) fn create(
@@ -330,6 +334,7 @@ async fn actor_lifetime(
         resources,
         max_restarts,
         depth,
+        scheduler,
         ..
     } = spec;
     let class = class.as_str();
@@ -341,7 +346,8 @@ async fn actor_lifetime(
         Ok(v) => v,
         Err(e) => return format!("its constructor arguments failed: {e}"),
     };
-    let grant = match rt.scheduler.clone().acquire(resources, depth).await {
+    let scheduler = scheduler.unwrap_or_else(|| rt.scheduler.clone());
+    let grant = match scheduler.acquire(resources, depth).await {
         Ok(g) => g,
         Err(e) => return e.to_string(),
     };

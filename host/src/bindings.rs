@@ -9,6 +9,10 @@ wasmtime::component::bindgen!({
         // In a cluster these may ask other nodes (placement, names).
         "wrun:runtime/actors.create": async | trappable,
         "wrun:runtime/actors.lookup": async | trappable,
+        "wrun:runtime/actors.create-scheduled": async | trappable,
+        "wrun:runtime/placement-groups.create": async | trappable,
+        "wrun:runtime/placement-groups.bundle-nodes": async | trappable,
+        "wrun:runtime/placement-groups.remove": async | trappable,
         default: trappable,
     },
     exports: { default: async },
@@ -18,8 +22,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use wrun::runtime::types::{
-    ActorOptions, Arg, Error as WitError, ErrorKind as WitErrorKind, Id as WitId, TaskOptions,
-    Value,
+    ActorOptions, Arg, Bundle, Error as WitError, ErrorKind as WitErrorKind, Id as WitId,
+    PlacementStrategy, Scheduling, TaskOptions, Value,
 };
 
 use crate::error::{ErrorKind, TaskError};

@@ -226,6 +226,9 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
                 format!(", resources {}", custom.join(","))
             }
         );
+        for w in &n.waiting {
+            println!("      waiting: {w}");
+        }
     }
     println!("jobs:");
     for j in &s.jobs {
@@ -240,6 +243,26 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             } else {
                 format!(": {}", j.detail)
             }
+        );
+    }
+    if !s.groups.is_empty() {
+        println!("placement groups:");
+    }
+    for g in &s.groups {
+        let Some(info) = cluster::group_info(g) else {
+            continue;
+        };
+        let bundles: Vec<String> = info
+            .bundles
+            .iter()
+            .enumerate()
+            .map(|(i, (node, r))| format!("{i}: {r} on {:016x}", node.0.hi))
+            .collect();
+        println!(
+            "  {} {:<13} {}",
+            info.id,
+            info.strategy.name(),
+            bundles.join("; ")
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -14,15 +14,23 @@ use wasmtime::ResourceLimiter;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::actors::ActorSpec;
-use crate::bindings::wrun::runtime::{actors, context, logging, objects, tasks, types};
-use crate::bindings::{ActorOptions, Arg, TaskOptions as WitTaskOptions, Value, WitError, WitId};
+use crate::bindings::wrun::runtime::{
+    actors, context, logging, objects, placement_groups, tasks, types,
+};
+use crate::bindings::{
+    ActorOptions, Arg, Bundle as WitBundle, PlacementStrategy as WitStrategy,
+    Scheduling as WitScheduling, TaskOptions as WitTaskOptions, Value, WitError, WitId,
+};
 use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
 use crate::guest_io::{LabelCell, StderrTail};
-use crate::ids::{ActorId, TaskId};
+use crate::ids::{ActorId, GroupId, Id, NodeId, TaskId};
 use crate::logs::{Level, LogLine};
 use crate::object_store::{Held, ObjectValue};
-use crate::runtime::{LoadedJob, RuntimeInner, ScratchDir, TaskArg, TaskOptions};
+use crate::placement::Strategy;
+use crate::runtime::{
+    LoadedJob, NodeAffinity, RuntimeInner, Scheduling, ScratchDir, TaskArg, TaskOptions,
+};
 use crate::scheduler::{Grant, Resources};
 
 /// The WIT `value` record with its bytes in a shared [`Bytes`]: lowered into
@@ -434,12 +442,29 @@ impl objects::Host for HostState {
     }
 }
 
-impl tasks::Host for HostState {
-    fn submit(
+/// A guest's scheduling choice as the runtime takes it.
+fn scheduling(s: WitScheduling) -> Scheduling {
+    match s {
+        WitScheduling::Default => Scheduling::Default,
+        WitScheduling::Spread => Scheduling::Spread,
+        WitScheduling::NodeAffinity(a) => Scheduling::NodeAffinity(NodeAffinity {
+            node: NodeId(Id::new(a.node.hi, 0)),
+            soft: a.soft,
+        }),
+        WitScheduling::PlacementGroup(t) => Scheduling::PlacementGroup {
+            group: GroupId(t.group.into()),
+            bundle: t.bundle,
+        },
+    }
+}
+
+impl HostState {
+    fn submit_with(
         &mut self,
         function: String,
         args: Vec<Arg>,
         options: WitTaskOptions,
+        scheduling: Scheduling,
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
         let args = self.take_args(args)?;
         let res = match resources(options.cpus, options.memory, &options.custom, 1.0) {
@@ -453,7 +478,7 @@ impl tasks::Host for HostState {
             retry_exceptions: options.retry_exceptions,
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,
-            node_affinity: None,
+            scheduling,
         };
         match self.rt.submit_task(
             &self.job,
@@ -468,14 +493,13 @@ impl tasks::Host for HostState {
             Err(e) => Ok(Err(e.into())),
         }
     }
-}
 
-impl actors::Host for HostState {
-    async fn create(
+    async fn create_with(
         &mut self,
         class: String,
         args: Vec<Arg>,
         options: ActorOptions,
+        scheduling: Scheduling,
     ) -> wasmtime::Result<Result<WitId, WitError>> {
         let args = self.take_args(args)?;
         let res = match resources(options.cpus, options.memory, &options.custom, 0.0) {
@@ -511,11 +535,56 @@ impl actors::Host for HostState {
                     environment: options.environment,
                     caller_env: self.env.clone(),
                     placed: false,
+                    scheduling,
+                    scheduler: None,
                 },
             )
             .await
             .map(|id| id.0.into())
             .map_err(Into::into))
+    }
+}
+
+impl tasks::Host for HostState {
+    fn submit(
+        &mut self,
+        function: String,
+        args: Vec<Arg>,
+        options: WitTaskOptions,
+    ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
+        self.submit_with(function, args, options, Scheduling::Default)
+    }
+
+    fn submit_scheduled(
+        &mut self,
+        function: String,
+        args: Vec<Arg>,
+        options: WitTaskOptions,
+        s: WitScheduling,
+    ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
+        self.submit_with(function, args, options, scheduling(s))
+    }
+}
+
+impl actors::Host for HostState {
+    async fn create(
+        &mut self,
+        class: String,
+        args: Vec<Arg>,
+        options: ActorOptions,
+    ) -> wasmtime::Result<Result<WitId, WitError>> {
+        self.create_with(class, args, options, Scheduling::Default)
+            .await
+    }
+
+    async fn create_scheduled(
+        &mut self,
+        class: String,
+        args: Vec<Arg>,
+        options: ActorOptions,
+        s: WitScheduling,
+    ) -> wasmtime::Result<Result<WitId, WitError>> {
+        self.create_with(class, args, options, scheduling(s)).await
     }
 
     fn call(
@@ -556,6 +625,67 @@ impl actors::Host for HostState {
             .rt
             .kill_actor(Some(self.job.id), ActorId(actor.into()))
             .map_err(Into::into))
+    }
+}
+
+impl placement_groups::Host for HostState {
+    async fn create(
+        &mut self,
+        bundles: Vec<WitBundle>,
+        strategy: WitStrategy,
+        timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Result<WitId, WitError>> {
+        let mut wanted = Vec::with_capacity(bundles.len());
+        for (i, b) in bundles.iter().enumerate() {
+            match resources(Some(b.cpus), b.memory, &b.custom, 0.0) {
+                Ok(r) => wanted.push(r.unwrap_or_default()),
+                Err(m) => {
+                    return Ok(Err(
+                        self.error(ErrorKind::InvalidArgument, format!("bundle {i}: {m}"))
+                    ))
+                }
+            }
+        }
+        let strategy = match strategy {
+            WitStrategy::Pack => Strategy::Pack,
+            WitStrategy::Spread => Strategy::Spread,
+            WitStrategy::StrictPack => Strategy::StrictPack,
+            WitStrategy::StrictSpread => Strategy::StrictSpread,
+        };
+        // Waiting for room is blocking: the CPU goes back meanwhile.
+        self.lend_cpu();
+        let created = self
+            .rt
+            .create_group(
+                self.job.id,
+                wanted,
+                strategy,
+                timeout_ms.map(Duration::from_millis),
+            )
+            .await;
+        self.reclaim_cpu();
+        Ok(created.map(|g| g.0.into()).map_err(Into::into))
+    }
+
+    async fn bundle_nodes(
+        &mut self,
+        group: WitId,
+    ) -> wasmtime::Result<Result<Vec<WitId>, WitError>> {
+        let group = GroupId(group.into());
+        Ok(match self.rt.group_info(group).await {
+            Some(info) => Ok(info.bundles.iter().map(|(n, _)| n.0.into()).collect()),
+            None => Err(self.error(
+                ErrorKind::NotFound,
+                format!(
+                    "placement group {group} does not exist (it was removed, or never created)"
+                ),
+            )),
+        })
+    }
+
+    async fn remove(&mut self, group: WitId) -> wasmtime::Result<Result<(), WitError>> {
+        let group = GroupId(group.into());
+        Ok(self.rt.remove_group(group).await.map_err(Into::into))
     }
 }
 

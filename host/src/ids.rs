@@ -103,6 +103,10 @@ typed_id!(
     /// A submitted job.
     JobId
 );
+typed_id!(
+    /// A placement group (minted by the node that created it).
+    GroupId
+);
 
 /// Mints ids for one node.
 #[derive(Debug)]

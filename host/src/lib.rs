@@ -12,6 +12,7 @@ mod host_api;
 pub mod ids;
 pub mod logs;
 pub mod object_store;
+pub mod placement;
 pub mod runtime;
 pub mod scheduler;
 pub mod values;

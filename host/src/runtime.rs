@@ -8,6 +8,7 @@
 //! pre-linked component, calls `run-task`, and fulfils the result objects with
 //! the values or with the error (after the retries its options allow).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,9 +25,10 @@ use crate::environment::{Environment, ManifestError, SCRATCH_GUEST_PATH};
 use crate::error::{ErrorKind, LoadError, TaskError};
 use crate::guest_io::{GuestOutput, LabelCell, StderrTail};
 use crate::host_api::{from_wit_value, to_wit_value, HostState, MemoryLimit};
-use crate::ids::{ActorId, IdGen, JobId, NodeId, ObjectId, TaskId};
+use crate::ids::{ActorId, GroupId, IdGen, JobId, NodeId, ObjectId, TaskId};
 use crate::logs::{tracing_sink, LogSink};
 use crate::object_store::{Held, LocalObjectStore, ObjectStore, ObjectValue, StoreStats};
+use crate::placement::{plan, GroupInfo, LocalBundles, NodeRoom, PlanError, Strategy};
 use crate::scheduler::{Grant, LocalScheduler, Resources, Scheduler};
 
 /// How a node is set up.
@@ -118,8 +120,33 @@ pub struct TaskOptions {
     pub timeout: Option<Duration>,
     /// A named environment of the job's manifest; the caller's when `None`.
     pub environment: Option<String>,
-    /// Run on this node (hard), or prefer it (soft).
-    pub node_affinity: Option<NodeAffinity>,
+    /// Where it runs beyond having its resources.
+    pub scheduling: Scheduling,
+}
+
+/// Where a task or actor runs, beyond having its resources.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scheduling {
+    /// On the submitting node while it has room, else spilled over.
+    #[default]
+    Default,
+    /// On the least loaded node with room.
+    Spread,
+    NodeAffinity(NodeAffinity),
+    /// In a bundle of a placement group (any bundle when `None`).
+    PlacementGroup {
+        group: GroupId,
+        bundle: Option<u32>,
+    },
+}
+
+impl Scheduling {
+    fn affinity(self) -> Option<NodeAffinity> {
+        match self {
+            Scheduling::NodeAffinity(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 /// Ties a task to one node of the cluster.
@@ -139,7 +166,7 @@ impl Default for TaskOptions {
             retry_exceptions: false,
             timeout: None,
             environment: None,
-            node_affinity: None,
+            scheduling: Scheduling::Default,
         }
     }
 }
@@ -156,6 +183,7 @@ pub struct ActorOptions {
     pub namespace: Option<String>,
     pub max_restarts: u32,
     pub environment: Option<String>,
+    pub scheduling: Scheduling,
 }
 
 /// One argument of a call.
@@ -272,6 +300,8 @@ pub struct PlacementQuery<'a> {
     /// Bytes of by-reference arguments per other node that owns them.
     pub arg_bytes: Vec<(NodeId, u64)>,
     pub affinity: Option<NodeAffinity>,
+    /// Prefer the least loaded node with room over this one.
+    pub spread: bool,
 }
 
 /// Called once with the outcome of a call that ran on another node.
@@ -288,6 +318,8 @@ pub struct RemoteActor<'a> {
     /// `(namespace, name)` of a named actor.
     pub name: Option<(String, String)>,
     pub max_restarts: u32,
+    /// The bundle of a placement group it is to live in, on that node.
+    pub bundle: Option<(GroupId, u32)>,
 }
 
 /// Places tasks and actors on the nodes of a cluster and reaches them
@@ -343,6 +375,26 @@ pub trait RemoteTasks: Send + Sync {
     ) -> crate::object_store::BoxFuture<'static, Option<ActorId>>;
     /// A job's driver finished here: its actors on other nodes die.
     fn job_ended(&self, job: JobId);
+    /// The other live nodes, for planning placement groups.
+    fn nodes(&self) -> Vec<crate::placement::NodeRoom>;
+    /// Reserves bundles of a group on another node (all or none there).
+    fn reserve_bundles(
+        &self,
+        node: NodeId,
+        group: GroupId,
+        bundles: Vec<(u32, Resources)>,
+    ) -> crate::object_store::BoxFuture<'static, Result<(), String>>;
+    /// Gives a group's bundles on another node back.
+    fn release_bundles(&self, node: NodeId, group: GroupId);
+    /// Records a placed group with the head, for every node to find.
+    fn publish_group(
+        &self,
+        info: &GroupInfo,
+    ) -> crate::object_store::BoxFuture<'static, Result<(), TaskError>>;
+    /// A group created on another node, from the head.
+    fn group(&self, group: GroupId) -> crate::object_store::BoxFuture<'static, Option<GroupInfo>>;
+    /// Drops a removed group from the head's records.
+    fn forget_group(&self, group: GroupId);
 }
 
 /// Task counters, for progress lines and `wrun status`.
@@ -371,6 +423,15 @@ pub(crate) struct RuntimeInner {
     pub(crate) config: RuntimeConfig,
     /// Where tasks this node cannot place go, in a cluster.
     pub(crate) remote: std::sync::OnceLock<Arc<dyn RemoteTasks>>,
+    /// Bundles of placement groups reserved on this node.
+    pub(crate) bundles: LocalBundles,
+    /// Groups created here (with the job that created them), and groups
+    /// of other nodes this node has looked up.
+    pub(crate) groups: parking_lot::Mutex<HashMap<GroupId, (GroupInfo, Option<JobId>)>>,
+    /// Spreads calls over a group's bundles when they name none.
+    pub(crate) next_bundle: AtomicU64,
+    /// Placement groups waiting for room, and why.
+    pub(crate) group_waits: parking_lot::Mutex<HashMap<GroupId, String>>,
 }
 
 /// A single-node wrun runtime (the embedded default of `wrun submit`).
@@ -432,6 +493,10 @@ impl Runtime {
                 log_sink: config.log_sink.clone(),
                 config,
                 remote: std::sync::OnceLock::new(),
+                bundles: LocalBundles::default(),
+                groups: Default::default(),
+                next_bundle: AtomicU64::new(0),
+                group_waits: Default::default(),
             }),
         })
     }
@@ -593,6 +658,7 @@ impl Runtime {
             .unwrap_or_else(|e| Err(internal("main", format!("the driver's task failed: {e}"))));
         self.inner.actors.kill_job(job.id);
         self.inner.warm.drop_job(job.id);
+        self.inner.remove_job_groups(job.id);
         if let Some(remote) = self.inner.remote.get() {
             remote.job_ended(job.id);
         }
@@ -668,6 +734,8 @@ impl Runtime {
             environment: options.environment,
             caller_env: job.env.clone(),
             placed,
+            scheduling: options.scheduling,
+            scheduler: None,
         }
     }
 
@@ -732,6 +800,23 @@ impl Runtime {
         self.inner.kill_actor(caller, actor)
     }
 
+    /// Reserves bundles of a placement group placed by another node.
+    pub fn reserve_bundles(
+        &self,
+        group: GroupId,
+        bundles: &[(u32, Resources)],
+    ) -> Result<(), String> {
+        self.inner
+            .bundles
+            .reserve(&self.inner.scheduler, group, bundles)
+    }
+
+    /// Gives a placement group's bundles on this node back.
+    pub fn release_bundles(&self, group: GroupId) {
+        self.inner.bundles.release(group);
+        self.inner.groups.lock().remove(&group);
+    }
+
     /// A job's driver finished on another node: its actors here die.
     pub fn end_job(&self, job: JobId) {
         self.inner.actors.kill_job(job);
@@ -760,6 +845,26 @@ impl Runtime {
     /// Tasks and actors waiting for resources on this node.
     pub fn queued(&self) -> usize {
         self.inner.scheduler.queued()
+    }
+
+    /// Why work waits on this node, one line per kind of request (for
+    /// `wrun status`): what it needs, and what is free.
+    pub fn waiting_work(&self) -> Vec<String> {
+        let free = self.inner.scheduler.available();
+        let mut out: Vec<String> = self
+            .inner
+            .scheduler
+            .waiting()
+            .into_iter()
+            .map(|(r, n)| {
+                format!(
+                    "{n} {} {r}; free: {free}",
+                    if n == 1 { "call needs" } else { "calls need" }
+                )
+            })
+            .collect();
+        out.extend(self.inner.group_waits.lock().values().cloned());
+        out
     }
 
     pub fn counters(&self) -> &Counters {
@@ -1005,68 +1110,46 @@ impl RuntimeInner {
         spec: &TaskSpec,
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
-        let here = self.ids.node_id();
-        let affinity = spec.options.node_affinity;
-        let mut grant = None;
-        match self.remote.get() {
-            Some(remote) if affinity.is_none_or(|a| a.node != here) => {
-                let infeasible_here = spec.resources.infeasible_in(&self.scheduler.total());
-                if infeasible_here.is_none() {
-                    grant = self
-                        .scheduler
-                        .clone()
-                        .try_acquire(&spec.resources, spec.depth);
+        let where_ = self
+            .decide(
+                &spec.label,
+                &spec.resources,
+                spec.options.scheduling,
+                &args,
+                Some(spec.depth),
+            )
+            .await?;
+        let (mut grant, scheduler) = match where_ {
+            Where::Here { grant, scheduler } => (grant, scheduler),
+            Where::Peer { node, bundle } => {
+                let remote = self.remote.get().expect("peers exist only in a cluster");
+                let mut options = spec.options.clone();
+                if let Some((group, index)) = bundle {
+                    options.scheduling = Scheduling::PlacementGroup {
+                        group,
+                        bundle: Some(index),
+                    };
                 }
-                let query = PlacementQuery {
-                    resources: &spec.resources,
-                    infeasible_here,
-                    free_here: grant.is_some(),
-                    load_here: self.load(&spec.resources),
-                    arg_bytes: self.remote_arg_bytes(&args),
-                    affinity,
-                };
-                match remote.place(&query) {
-                    Placement::Here => {}
-                    Placement::Peer(peer) => {
-                        drop(grant);
-                        return remote
-                            .run(
-                                &peer,
-                                &spec.job,
-                                spec.target.component,
-                                &spec.target.name,
-                                args,
-                                &spec.resources,
-                                &spec.options,
-                            )
-                            .await;
-                    }
-                    Placement::Nowhere(why) => {
-                        return Err(TaskError::new(
-                            ErrorKind::InvalidArgument,
-                            spec.label.to_string(),
-                            why,
-                        ))
-                    }
-                }
+                return remote
+                    .run(
+                        &node,
+                        &spec.job,
+                        spec.target.component,
+                        &spec.target.name,
+                        args,
+                        &spec.resources,
+                        &options,
+                    )
+                    .await;
             }
-            None if affinity.is_some_and(|a| a.node != here && !a.soft) => {
-                return Err(TaskError::new(
-                    ErrorKind::InvalidArgument,
-                    spec.label.to_string(),
-                    format!(
-                        "it must run on node {} but this runtime is a single node ({}); drop the node affinity or make it soft",
-                        affinity.expect("checked").node.0.hi,
-                        here.0.hi
-                    ),
-                ))
-            }
-            _ => {}
-        }
+        };
         let values = resolve_args(args, &spec.label).await?;
         let mut attempt = 0;
         loop {
-            match self.run_attempt(spec, &values, grant.take()).await {
+            match self
+                .run_attempt(spec, &values, grant.take(), scheduler.clone())
+                .await
+            {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let retriable = e.kind.is_system_failure()
@@ -1083,6 +1166,363 @@ impl RuntimeInner {
                     }
                     return Err(e);
                 }
+            }
+        }
+    }
+
+    /// Where a task (`reserve_at`: its queue priority, to reserve its
+    /// resources here if they are free) or an actor (`None`) goes.
+    async fn decide(
+        self: &Arc<Self>,
+        label: &str,
+        resources: &Resources,
+        scheduling: Scheduling,
+        args: &[TaskArg],
+        reserve_at: Option<u32>,
+    ) -> Result<Where, TaskError> {
+        let here = self.ids.node_id();
+        if let Scheduling::PlacementGroup { group, bundle } = scheduling {
+            return self.bundle_for(label, group, bundle, resources).await;
+        }
+        let affinity = scheduling.affinity();
+        let here_only = || Where::Here {
+            grant: None,
+            scheduler: None,
+        };
+        let Some(remote) = self.remote.get() else {
+            return match affinity {
+                Some(a) if a.node != here && !a.soft => Err(TaskError::new(
+                    ErrorKind::InvalidArgument,
+                    label,
+                    format!(
+                        "it must run on node {:016x} but this runtime is a single node ({:016x}); drop the node affinity or make it soft",
+                        a.node.0.hi, here.0.hi
+                    ),
+                )),
+                _ => Ok(here_only()),
+            };
+        };
+        if affinity.is_some_and(|a| a.node == here) {
+            return Ok(here_only());
+        }
+        let infeasible_here = resources.infeasible_in(&self.scheduler.total());
+        let mut grant = None;
+        let mut free_here = false;
+        if infeasible_here.is_none() {
+            match reserve_at {
+                Some(priority) => {
+                    grant = self.scheduler.clone().try_acquire(resources, priority);
+                    free_here = grant.is_some();
+                }
+                None => free_here = resources.fits_in(&self.scheduler.available()),
+            }
+        }
+        let query = PlacementQuery {
+            resources,
+            infeasible_here,
+            free_here,
+            load_here: self.load(resources),
+            arg_bytes: self.remote_arg_bytes(args),
+            affinity,
+            spread: scheduling == Scheduling::Spread,
+        };
+        match remote.place(&query) {
+            Placement::Here => Ok(Where::Here {
+                grant,
+                scheduler: None,
+            }),
+            Placement::Peer(node) => Ok(Where::Peer { node, bundle: None }),
+            Placement::Nowhere(why) => Err(TaskError::new(ErrorKind::InvalidArgument, label, why)),
+        }
+    }
+
+    /// The bundle of `group` a call runs in, and where that bundle is.
+    async fn bundle_for(
+        self: &Arc<Self>,
+        label: &str,
+        group: GroupId,
+        bundle: Option<u32>,
+        resources: &Resources,
+    ) -> Result<Where, TaskError> {
+        let here = self.ids.node_id();
+        let invalid = |m: String| TaskError::new(ErrorKind::InvalidArgument, label, m);
+        if let Some(s) = bundle.and_then(|i| self.bundles.scheduler(group, i)) {
+            if let Some(why) = resources.infeasible_in(&s.total()) {
+                return Err(invalid(format!(
+                    "it {why}: more than bundle {} of placement group {group} reserves",
+                    bundle.unwrap_or_default()
+                )));
+            }
+            return Ok(Where::Here {
+                grant: None,
+                scheduler: Some(s),
+            });
+        }
+        let info = self.group_info(group).await.ok_or_else(|| {
+            TaskError::new(
+                ErrorKind::NotFound,
+                label,
+                format!(
+                    "placement group {group} does not exist (it was removed, or never created)"
+                ),
+            )
+        })?;
+        let fits = |i: usize| resources.infeasible_in(&info.bundles[i].1).is_none();
+        let index = match bundle {
+            Some(i) if i as usize >= info.bundles.len() => {
+                return Err(invalid(format!(
+                    "placement group {group} has {} bundles; there is no bundle {i}",
+                    info.bundles.len()
+                )))
+            }
+            Some(i) if !fits(i as usize) => {
+                return Err(invalid(format!(
+                    "it needs {resources}, more than bundle {i} of placement group {group} reserves ({})",
+                    info.bundles[i as usize].1
+                )))
+            }
+            Some(i) => i as usize,
+            None => {
+                let candidates: Vec<usize> = (0..info.bundles.len()).filter(|&i| fits(i)).collect();
+                if candidates.is_empty() {
+                    return Err(invalid(format!(
+                        "it needs {resources}, more than any bundle of placement group {group} reserves"
+                    )));
+                }
+                // A bundle on this node with room first; else take turns.
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&i| {
+                        info.bundles[i].0 == here
+                            && self
+                                .bundles
+                                .scheduler(group, i as u32)
+                                .is_some_and(|s| resources.fits_in(&s.available()))
+                    })
+                    .unwrap_or_else(|| {
+                        let n = self.next_bundle.fetch_add(1, Ordering::Relaxed) as usize;
+                        candidates[n % candidates.len()]
+                    })
+            }
+        };
+        let node = info.bundles[index].0;
+        if node == here {
+            let s = self.bundles.scheduler(group, index as u32).ok_or_else(|| {
+                TaskError::new(
+                    ErrorKind::NotFound,
+                    label,
+                    format!("bundle {index} of placement group {group} is no longer reserved (the group was removed)"),
+                )
+            })?;
+            return Ok(Where::Here {
+                grant: None,
+                scheduler: Some(s),
+            });
+        }
+        Ok(Where::Peer {
+            node: format!("{:016x}", node.0.hi),
+            bundle: Some((group, index as u32)),
+        })
+    }
+
+    /// A placement group's bundles: created here, or looked up at the head.
+    pub(crate) async fn group_info(&self, group: GroupId) -> Option<GroupInfo> {
+        if let Some((info, _)) = self.groups.lock().get(&group) {
+            return Some(info.clone());
+        }
+        let info = self.remote.get()?.group(group).await?;
+        self.groups.lock().insert(group, (info.clone(), None));
+        Some(info)
+    }
+
+    /// Reserves `bundles` as `strategy` says, all or nothing, waiting for
+    /// room until `timeout`.
+    pub(crate) async fn create_group(
+        self: &Arc<Self>,
+        job: JobId,
+        bundles: Vec<Resources>,
+        strategy: Strategy,
+        timeout: Option<Duration>,
+    ) -> Result<GroupId, TaskError> {
+        let label = "placement group";
+        if bundles.is_empty() {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                label,
+                "a placement group needs at least one bundle",
+            ));
+        }
+        let here = self.ids.node_id();
+        let id = GroupId(self.ids.next());
+        let deadline = timeout.map(|t| Instant::now() + t);
+        // While it waits, `wrun status` says why; the note goes with this
+        // call however it ends.
+        struct WaitNote<'a>(&'a parking_lot::Mutex<HashMap<GroupId, String>>, GroupId);
+        impl Drop for WaitNote<'_> {
+            fn drop(&mut self) {
+                self.0.lock().remove(&self.1);
+            }
+        }
+        let _note = WaitNote(&self.group_waits, id);
+        loop {
+            let mut nodes = vec![NodeRoom {
+                node: here,
+                free: self.scheduler.available(),
+                total: self.scheduler.total(),
+            }];
+            if let Some(remote) = self.remote.get() {
+                nodes.extend(remote.nodes());
+            }
+            let why = match plan(strategy, &bundles, &nodes) {
+                Ok(assignment) => match self.reserve_all(id, &bundles, &assignment, &nodes).await {
+                    Ok(()) => {
+                        let info = GroupInfo {
+                            id,
+                            strategy,
+                            bundles: assignment
+                                .iter()
+                                .zip(&bundles)
+                                .map(|(&n, r)| (nodes[n].node, r.clone()))
+                                .collect(),
+                        };
+                        self.groups.lock().insert(id, (info.clone(), Some(job)));
+                        if let Some(remote) = self.remote.get() {
+                            if let Err(e) = remote.publish_group(&info).await {
+                                self.release_group(&info);
+                                return Err(e);
+                            }
+                        }
+                        tracing::debug!(group = %id, strategy = strategy.name(), bundles = bundles.len(), "placement group created");
+                        return Ok(id);
+                    }
+                    Err(why) => why,
+                },
+                Err(PlanError::Never(why)) => {
+                    return Err(TaskError::new(
+                        ErrorKind::InvalidArgument,
+                        label,
+                        format!("it can never be placed: {why}"),
+                    ))
+                }
+                Err(PlanError::Wait(why)) => why,
+            };
+            self.group_waits.lock().insert(
+                id,
+                format!("placement group {id} ({}) waits: {why}", strategy.name()),
+            );
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(TaskError::new(
+                    ErrorKind::GetTimeout,
+                    label,
+                    format!(
+                        "{} bundles ({}) could not be reserved within {:?}: {why}",
+                        bundles.len(),
+                        strategy.name(),
+                        timeout.unwrap_or_default()
+                    ),
+                ));
+            }
+            // Peers' free resources refresh every heartbeat.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Reserves each node's share of a plan; on any refusal, gives back
+    /// what was reserved and says why.
+    async fn reserve_all(
+        &self,
+        id: GroupId,
+        bundles: &[Resources],
+        assignment: &[usize],
+        nodes: &[NodeRoom],
+    ) -> Result<(), String> {
+        let here = self.ids.node_id();
+        let mut done: Vec<NodeId> = Vec::new();
+        for (n, room) in nodes.iter().enumerate() {
+            let share: Vec<(u32, Resources)> = assignment
+                .iter()
+                .enumerate()
+                .filter(|(_, &a)| a == n)
+                .map(|(i, _)| (i as u32, bundles[i].clone()))
+                .collect();
+            if share.is_empty() {
+                continue;
+            }
+            let reserved = if room.node == here {
+                self.bundles.reserve(&self.scheduler, id, &share)
+            } else {
+                match self.remote.get() {
+                    Some(remote) => remote.reserve_bundles(room.node, id, share).await,
+                    None => Err("no cluster".into()),
+                }
+            };
+            match reserved {
+                Ok(()) => done.push(room.node),
+                Err(why) => {
+                    for node in done {
+                        self.release_on(node, id);
+                    }
+                    return Err(format!("node {:016x}: {why}", room.node.0.hi));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn release_on(&self, node: NodeId, group: GroupId) {
+        if node == self.ids.node_id() {
+            self.bundles.release(group);
+        } else if let Some(remote) = self.remote.get() {
+            remote.release_bundles(node, group);
+        }
+    }
+
+    fn release_group(&self, info: &GroupInfo) {
+        let mut nodes: Vec<NodeId> = info.bundles.iter().map(|(n, _)| *n).collect();
+        nodes.sort();
+        nodes.dedup();
+        for node in nodes {
+            self.release_on(node, info.id);
+        }
+    }
+
+    /// Gives a group's resources back on every node that holds a bundle.
+    pub(crate) async fn remove_group(&self, group: GroupId) -> Result<(), TaskError> {
+        let info = self.group_info(group).await.ok_or_else(|| {
+            TaskError::new(
+                ErrorKind::NotFound,
+                "remove placement group",
+                format!("placement group {group} does not exist (removed already?)"),
+            )
+        })?;
+        self.groups.lock().remove(&group);
+        self.release_group(&info);
+        if let Some(remote) = self.remote.get() {
+            remote.forget_group(group);
+        }
+        tracing::debug!(%group, "placement group removed");
+        Ok(())
+    }
+
+    /// Removes the groups a job created (its driver finished).
+    fn remove_job_groups(&self, job: JobId) {
+        let gone: Vec<GroupInfo> = {
+            let mut groups = self.groups.lock();
+            let ids: Vec<GroupId> = groups
+                .iter()
+                .filter(|(_, (_, j))| *j == Some(job))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter()
+                .filter_map(|id| groups.remove(id))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        for info in gone {
+            self.release_group(&info);
+            if let Some(remote) = self.remote.get() {
+                remote.forget_group(info.id);
             }
         }
     }
@@ -1114,20 +1554,21 @@ impl RuntimeInner {
         out
     }
 
-    /// One attempt of a task: waits for its resources unless `grant`
-    /// already holds them.
+    /// One attempt of a task: waits for its resources (from `scheduler`, a
+    /// placement group bundle's, else the node's) unless `grant` already
+    /// holds them.
     async fn run_attempt(
         self: &Arc<Self>,
         spec: &TaskSpec,
         values: &[ObjectValue],
         grant: Option<Grant>,
+        scheduler: Option<Arc<dyn Scheduler>>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         let label = &spec.label;
         let grant = match grant {
             Some(g) => g,
-            None => self
-                .scheduler
-                .clone()
+            None => scheduler
+                .unwrap_or_else(|| self.scheduler.clone())
                 .acquire(spec.resources.clone(), spec.depth)
                 .await
                 .map_err(|e| {
@@ -1240,12 +1681,27 @@ impl RuntimeInner {
     pub(crate) async fn create_actor(
         self: &Arc<Self>,
         job: &Arc<LoadedJob>,
-        spec: ActorSpec,
+        mut spec: ActorSpec,
     ) -> Result<ActorId, TaskError> {
-        let Some(remote) = self.remote.get().cloned() else {
-            return crate::actors::create(self, job, spec);
-        };
-        if !spec.placed {
+        if spec.placed {
+            // Sent here by the node that placed it, into a bundle here.
+            if let Scheduling::PlacementGroup {
+                group,
+                bundle: Some(i),
+            } = spec.scheduling
+            {
+                let s = self.bundles.scheduler(group, i).ok_or_else(|| {
+                    TaskError::new(
+                        ErrorKind::NotFound,
+                        spec.class.clone(),
+                        format!(
+                            "bundle {i} of placement group {group} is not reserved on this node"
+                        ),
+                    )
+                })?;
+                spec.scheduler = Some(s);
+            }
+        } else {
             let env = resolve_environment(
                 job,
                 &spec.caller_env,
@@ -1257,21 +1713,18 @@ impl RuntimeInner {
                 .clone()
                 .or_else(|| env.actor_resources.clone())
                 .unwrap_or_default();
-            let query = PlacementQuery {
-                resources: &resources,
-                infeasible_here: resources.infeasible_in(&self.scheduler.total()),
-                free_here: resources.fits_in(&self.scheduler.available()),
-                load_here: self.load(&resources),
-                arg_bytes: self.remote_arg_bytes(&spec.args),
-                affinity: None,
-            };
-            match remote.place(&query) {
-                Placement::Here => {}
-                Placement::Peer(peer) => {
+            let class = spec.class.clone();
+            match self
+                .decide(&class, &resources, spec.scheduling, &spec.args, None)
+                .await?
+            {
+                Where::Here { scheduler, .. } => spec.scheduler = scheduler,
+                Where::Peer { node, bundle } => {
+                    let remote = self.remote.get().expect("peers exist only in a cluster");
                     let target = job.resolve(spec.caller_component, &spec.class)?;
                     return remote
                         .create_actor(RemoteActor {
-                            peer: &peer,
+                            peer: &node,
                             job,
                             class: format!(
                                 "{}/{}",
@@ -1281,14 +1734,15 @@ impl RuntimeInner {
                             resources: &resources,
                             name: spec.name,
                             max_restarts: spec.max_restarts,
+                            bundle,
                         })
                         .await;
                 }
-                Placement::Nowhere(why) => {
-                    return Err(TaskError::new(ErrorKind::InvalidArgument, spec.class, why))
-                }
             }
         }
+        let Some(remote) = self.remote.get().cloned() else {
+            return crate::actors::create(self, job, spec);
+        };
         let name = spec.name.clone();
         let id = crate::actors::create(self, job, spec)?;
         if let Some((ns, n)) = name {
@@ -1361,6 +1815,21 @@ impl RuntimeInner {
         self.actors.check_visible(caller, actor)?;
         self.actors.kill(actor, "killed by a kill request")
     }
+}
+
+/// Where a task or actor goes.
+enum Where {
+    /// Here: with its resources already reserved (`grant`), or out of a
+    /// placement group bundle's `scheduler`.
+    Here {
+        grant: Option<Grant>,
+        scheduler: Option<Arc<dyn Scheduler>>,
+    },
+    /// On the peer with this node id; in this bundle of a group.
+    Peer {
+        node: String,
+        bundle: Option<(GroupId, u32)>,
+    },
 }
 
 struct TaskSpec {

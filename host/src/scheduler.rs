@@ -52,6 +52,16 @@ impl Resources {
                 .all(|(k, v)| *v <= avail.custom.get(k).copied().unwrap_or(0))
     }
 
+    /// Adds `other` in (summing bundles).
+    pub fn add_all(&mut self, other: &Resources) {
+        self.add(other, 1);
+    }
+
+    /// Takes `other` out (planning what is left).
+    pub fn take(&mut self, other: &Resources) {
+        self.add(other, -1);
+    }
+
     fn add(&mut self, other: &Resources, sign: i64) {
         self.cpu_millis += sign * other.cpu_millis;
         self.memory += sign * other.memory;
@@ -146,6 +156,9 @@ pub trait Scheduler: Send + Sync + 'static {
     fn total(&self) -> Resources;
     /// Requests waiting in the queue.
     fn queued(&self) -> usize;
+    /// What the queue waits for: each distinct request and how many wait
+    /// with it, most common first.
+    fn waiting(&self) -> Vec<(Resources, usize)>;
 }
 
 /// Resources held by one running task or actor. Dropping gives them back.
@@ -346,6 +359,19 @@ impl Scheduler for LocalScheduler {
 
     fn queued(&self) -> usize {
         self.state.lock().queue.len()
+    }
+
+    fn waiting(&self) -> Vec<(Resources, usize)> {
+        let st = self.state.lock();
+        let mut out: Vec<(Resources, usize)> = Vec::new();
+        for w in st.queue.values() {
+            match out.iter_mut().find(|(r, _)| *r == w.request) {
+                Some((_, n)) => *n += 1,
+                None => out.push((w.request.clone(), 1)),
+            }
+        }
+        out.sort_by_key(|w| std::cmp::Reverse(w.1));
+        out
     }
 }
 

@@ -8,7 +8,7 @@ use serde_bytes::ByteBuf;
 use crate::bindings::wrun::runtime::{actors, types as wit};
 use crate::codec::{Ext, EXT_ACTOR};
 use crate::task::{Arg, Returns};
-use crate::{Id, Result};
+use crate::{Id, Result, Scheduling};
 
 /// Resources and identity of an actor. Defaults: no CPU held once created
 /// (`cpus(0.0)`), no memory reservation, no name, no restarts.
@@ -21,6 +21,7 @@ pub struct ActorOptions {
     namespace: Option<String>,
     max_restarts: u32,
     environment: Option<String>,
+    scheduling: Scheduling,
 }
 
 impl ActorOptions {
@@ -72,6 +73,12 @@ impl ActorOptions {
         self
     }
 
+    /// Where the actor lives beyond having its resources (see [`Scheduling`]).
+    pub fn scheduling(mut self, s: Scheduling) -> Self {
+        self.scheduling = s;
+        self
+    }
+
     fn to_wit(&self) -> wit::ActorOptions {
         wit::ActorOptions {
             cpus: self.cpus,
@@ -106,7 +113,10 @@ impl ActorHandle {
     /// Creates an actor of `class` (as exported by this job's component).
     pub fn create(class: &str, args: Vec<Arg>, options: &ActorOptions) -> Result<Self> {
         let args = args.into_iter().map(|a| a.0).collect();
-        let id = actors::create(class, args, &options.to_wit())?;
+        let id = match options.scheduling {
+            Scheduling::Default => actors::create(class, args, &options.to_wit())?,
+            s => actors::create_scheduled(class, args, &options.to_wit(), s.to_wit())?,
+        };
         Ok(ActorHandle { id: id.into() })
     }
 

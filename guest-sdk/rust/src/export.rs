@@ -305,6 +305,27 @@ macro_rules! __task_option_methods {
             self.opts = self.opts.environment(name);
             self
         }
+        /// Where it runs beyond having its resources ([`$crate::Scheduling`]).
+        pub fn scheduling(mut self, s: $crate::Scheduling) -> Self {
+            self.opts = self.opts.scheduling(s);
+            self
+        }
+        /// On the least loaded node with room.
+        pub fn spread(self) -> Self {
+            self.scheduling($crate::Scheduling::Spread)
+        }
+        /// On `node` (hard), or preferably there (`soft`).
+        pub fn node_affinity(self, node: $crate::Id, soft: bool) -> Self {
+            self.scheduling($crate::Scheduling::NodeAffinity { node, soft })
+        }
+        /// In bundle `bundle` of `group` (any bundle when `None`).
+        pub fn placement_group(
+            self,
+            group: &$crate::PlacementGroup,
+            bundle: ::std::option::Option<u32>,
+        ) -> Self {
+            self.scheduling(group.bundle(bundle))
+        }
     };
 }
 
@@ -357,6 +378,27 @@ macro_rules! __actor_option_methods {
         pub fn max_restarts(mut self, n: u32) -> Self {
             self.opts = self.opts.max_restarts(n);
             self
+        }
+        /// Where it runs beyond having its resources ([`$crate::Scheduling`]).
+        pub fn scheduling(mut self, s: $crate::Scheduling) -> Self {
+            self.opts = self.opts.scheduling(s);
+            self
+        }
+        /// On the least loaded node with room.
+        pub fn spread(self) -> Self {
+            self.scheduling($crate::Scheduling::Spread)
+        }
+        /// On `node` (hard), or preferably there (`soft`).
+        pub fn node_affinity(self, node: $crate::Id, soft: bool) -> Self {
+            self.scheduling($crate::Scheduling::NodeAffinity { node, soft })
+        }
+        /// In bundle `bundle` of `group` (any bundle when `None`).
+        pub fn placement_group(
+            self,
+            group: &$crate::PlacementGroup,
+            bundle: ::std::option::Option<u32>,
+        ) -> Self {
+            self.scheduling(group.bundle(bundle))
         }
     };
 }

@@ -34,6 +34,7 @@ mod export;
 mod id;
 pub mod log;
 mod object;
+mod placement;
 mod task;
 
 pub use actor::{ActorHandle, ActorOptions};
@@ -41,6 +42,7 @@ pub use blob::{put_blob, Blob};
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
 pub use object::{get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
+pub use placement::{Bundle, PlacementGroup, Scheduling, Strategy};
 pub use task::{Arg, IntoArg, TaskOptions};
 /// Marks an `impl` block as an actor class.
 pub use wrun_macros::actor;

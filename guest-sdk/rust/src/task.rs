@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::bindings::wrun::runtime::{tasks, types as wit};
-use crate::{codec, Error, ObjectRef, Result};
+use crate::{codec, Error, ObjectRef, Result, Scheduling};
 
 /// Resources and policy of one task invocation.
 ///
@@ -23,6 +23,7 @@ pub struct TaskOptions {
     pub(crate) retry_exceptions: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) environment: Option<String>,
+    pub(crate) scheduling: Scheduling,
 }
 
 impl TaskOptions {
@@ -37,7 +38,14 @@ impl TaskOptions {
             retry_exceptions: false,
             timeout: None,
             environment: None,
+            scheduling: Scheduling::Default,
         }
+    }
+
+    /// Where the task runs beyond having its resources (see [`Scheduling`]).
+    pub fn scheduling(mut self, s: Scheduling) -> Self {
+        self.scheduling = s;
+        self
     }
 
     /// CPU cores reserved while the task runs (default: the environment's
@@ -196,6 +204,9 @@ impl Returns {
 #[doc(hidden)]
 pub fn submit(function: &str, args: Vec<Arg>, options: &TaskOptions) -> Result<Returns> {
     let args = args.into_iter().map(|a| a.0).collect();
-    let refs = tasks::submit(function, args, &options.to_wit())?;
+    let refs = match options.scheduling {
+        Scheduling::Default => tasks::submit(function, args, &options.to_wit())?,
+        s => tasks::submit_scheduled(function, args, &options.to_wit(), s.to_wit())?,
+    };
     Returns::new(function, refs, options.num_returns)
 }

@@ -11,12 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use prost::Message;
 use tokio_stream::{Stream, StreamExt};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::auth::Token;
 use super::proto::{self, job_event::Event, node_client::NodeClient};
+
 use super::store::{ActorRecord, HeadStore, JobRecord, NodeRecord};
 use super::{check_protocol, content_hash, PROTOCOL_VERSION};
 
@@ -29,6 +31,8 @@ struct LiveNode {
     running_jobs: u32,
     /// Tasks waiting for resources there, and its object store.
     queued: u32,
+    /// Why work waits there.
+    waiting: Vec<String>,
     objects: proto::ObjectStats,
     last_seen: Instant,
     /// When a job was last placed here (a placement counter): among equal
@@ -134,6 +138,7 @@ impl HeadService {
                 running_jobs: n.map_or(0, |n| n.running_jobs),
                 objects: n.map(|n| n.objects),
                 queued: n.map_or(0, |n| n.queued),
+                waiting: n.map(|n| n.waiting.clone()).unwrap_or_default(),
             });
         }
         Ok(nodes)
@@ -181,6 +186,7 @@ impl proto::head_server::Head for HeadService {
                 available: total,
                 running_jobs: 0,
                 queued: 0,
+                waiting: Vec::new(),
                 objects: proto::ObjectStats::default(),
                 last_seen: Instant::now(),
                 last_placed: 0,
@@ -202,6 +208,7 @@ impl proto::head_server::Head for HeadService {
                 n.available = r.available.unwrap_or_default();
                 n.running_jobs = r.running_jobs;
                 n.queued = r.queued;
+                n.waiting = r.waiting;
                 n.objects = r.objects.unwrap_or_default();
                 n.last_seen = Instant::now();
                 true
@@ -370,10 +377,18 @@ impl proto::head_server::Head for HeadService {
                 detail: j.detail,
             })
             .collect();
+        let groups = self
+            .store
+            .groups()
+            .map_err(internal)?
+            .iter()
+            .filter_map(|b| proto::GroupRecord::decode(&b[..]).ok())
+            .collect();
         Ok(Response::new(proto::StatusReply {
             head_id: self.id.clone(),
             nodes,
             jobs,
+            groups,
         }))
     }
 
@@ -438,6 +453,58 @@ impl proto::head_server::Head for HeadService {
             .map_err(internal)?;
         Ok(Response::new(proto::UnregisterActorReply {}))
     }
+
+    async fn register_group(
+        &self,
+        req: Request<proto::GroupRecord>,
+    ) -> Result<Response<proto::RegisterGroupReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "register placement group")?;
+        if super::group_info(&r).is_none() {
+            return Err(Status::invalid_argument(
+                "a malformed placement group record",
+            ));
+        }
+        let id = group_hex(&r.group)?;
+        self.store
+            .put_group(&id, &r.encode_to_vec())
+            .map_err(internal)?;
+        Ok(Response::new(proto::RegisterGroupReply {}))
+    }
+
+    async fn get_group(
+        &self,
+        req: Request<proto::GetGroupRequest>,
+    ) -> Result<Response<proto::GetGroupReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "get placement group")?;
+        let id = group_hex(&r.group)?;
+        let group = match self.store.group(&id).map_err(internal)? {
+            Some(bytes) => Some(proto::GroupRecord::decode(&bytes[..]).map_err(internal)?),
+            None => None,
+        };
+        Ok(Response::new(proto::GetGroupReply { group }))
+    }
+
+    async fn remove_group(
+        &self,
+        req: Request<proto::GetGroupRequest>,
+    ) -> Result<Response<proto::RegisterGroupReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "remove placement group")?;
+        self.store
+            .remove_group(&group_hex(&r.group)?)
+            .map_err(internal)?;
+        Ok(Response::new(proto::RegisterGroupReply {}))
+    }
+}
+
+/// A placement group id from the wire, as the store keeps it (hex).
+#[allow(clippy::result_large_err)]
+fn group_hex(bytes: &[u8]) -> Result<String, Status> {
+    crate::ids::Id::from_bytes(bytes)
+        .map(|id| id.to_string())
+        .ok_or_else(|| Status::invalid_argument("a placement group id must be 16 bytes"))
 }
 
 /// An actor id from the wire, as the store keeps it (hex).

@@ -73,6 +73,45 @@ pub fn from_proto_resources(r: &proto::Resources) -> crate::scheduler::Resources
     out
 }
 
+/// A placement group as the wire and the head's records carry it.
+pub fn group_record(info: &crate::placement::GroupInfo) -> proto::GroupRecord {
+    proto::GroupRecord {
+        protocol: PROTOCOL_VERSION,
+        group: info.id.0.to_bytes().to_vec(),
+        strategy: info.strategy.name().to_string(),
+        bundles: info
+            .bundles
+            .iter()
+            .enumerate()
+            .map(|(i, (node, r))| proto::Bundle {
+                index: i as u32,
+                resources: Some(to_proto_resources(r)),
+                node_id: format!("{:016x}", node.0.hi),
+            })
+            .collect(),
+    }
+}
+
+/// A placement group from its record; `None` if the record is malformed.
+pub fn group_info(r: &proto::GroupRecord) -> Option<crate::placement::GroupInfo> {
+    use crate::ids::{GroupId, Id, NodeId};
+    Some(crate::placement::GroupInfo {
+        id: GroupId(Id::from_bytes(&r.group)?),
+        strategy: crate::placement::Strategy::from_name(&r.strategy)?,
+        bundles: r
+            .bundles
+            .iter()
+            .map(|b| {
+                let node = u64::from_str_radix(&b.node_id, 16).ok()?;
+                Some((
+                    NodeId(Id::new(node, 0)),
+                    from_proto_resources(&b.resources.clone().unwrap_or_default()),
+                ))
+            })
+            .collect::<Option<_>>()?,
+    })
+}
+
 /// The hex SHA-256 of component bytes (their identity across the cluster,
 /// the same key as the compiled-component cache's).
 pub fn content_hash(bytes: &[u8]) -> String {

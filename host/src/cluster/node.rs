@@ -20,10 +20,10 @@ use super::proto::{self, head_client::HeadClient, job_event::Event};
 use super::remote::{ClusterTasks, JobRef};
 use super::{check_protocol, content_hash, to_proto_resources, PROTOCOL_VERSION};
 use crate::error::{ErrorKind, TaskError};
-use crate::ids::{ActorId, Id, JobId, NodeId, ObjectId};
+use crate::ids::{ActorId, GroupId, Id, JobId, NodeId, ObjectId};
 use crate::logs::{LogLine, LogSink};
 use crate::runtime::Runtime;
-use crate::runtime::{ActorOptions, LoadedJob, NodeAffinity, TaskArg, TaskOptions};
+use crate::runtime::{ActorOptions, LoadedJob, NodeAffinity, Scheduling, TaskArg, TaskOptions};
 
 /// How often a node reports to the head.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
@@ -64,6 +64,23 @@ fn wire_error(e: TaskError) -> proto::JobError {
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::JobEvent, Status>> + Send>>;
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<proto::ObjectChunk, Status>> + Send>>;
+
+/// Where a call sent here runs: in the named bundle here, else simply here.
+#[allow(clippy::result_large_err)]
+fn here_or_bundle(node: u64, bundle: Option<&proto::BundleTarget>) -> Result<Scheduling, Status> {
+    Ok(match bundle {
+        Some(b) => Scheduling::PlacementGroup {
+            group: GroupId(Id::from_bytes(&b.group).ok_or_else(|| {
+                Status::invalid_argument("a placement group id must be 16 bytes")
+            })?),
+            bundle: Some(b.index),
+        },
+        None => Scheduling::NodeAffinity(NodeAffinity {
+            node: NodeId(Id::new(node, 0)),
+            soft: false,
+        }),
+    })
+}
 
 /// Components by name and hash (receivers fetch the bytes by hash).
 fn without_bytes(components: &[proto::Component]) -> Vec<proto::Component> {
@@ -378,11 +395,9 @@ impl proto::node_server::Node for NodeService {
             max_retries: r.max_retries,
             retry_exceptions: r.retry_exceptions,
             timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
-            // The sender placed it here: it must not travel again.
-            node_affinity: Some(NodeAffinity {
-                node: NodeId(Id::new(self.rt.node_id(), 0)),
-                soft: false,
-            }),
+            // The sender placed it here (in a bundle, or not): it must not
+            // travel again.
+            scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
             ..TaskOptions::default()
         };
         tracing::debug!(job = %r.job_id, task = %name, "running a task for another node");
@@ -404,6 +419,7 @@ impl proto::node_server::Node for NodeService {
             namespace: (!r.namespace.is_empty()).then_some(r.namespace),
             max_restarts: r.max_restarts,
             environment: None,
+            scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
         };
         tracing::debug!(job = %r.job_id, class = %r.class, "creating an actor for another node");
         // Placed here by the caller's node: it must not travel again.
@@ -470,6 +486,49 @@ impl proto::node_server::Node for NodeService {
         }
         self.rt.end_job(id);
         Ok(Response::new(proto::EndJobReply {}))
+    }
+
+    async fn reserve_bundles(
+        &self,
+        req: Request<proto::ReserveBundlesRequest>,
+    ) -> Result<Response<proto::ReserveBundlesReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "reserve bundles")?;
+        let group =
+            GroupId(Id::from_bytes(&r.group).ok_or_else(|| {
+                Status::invalid_argument("a placement group id must be 16 bytes")
+            })?);
+        let bundles: Vec<(u32, crate::scheduler::Resources)> = r
+            .bundles
+            .iter()
+            .map(|b| {
+                (
+                    b.index,
+                    super::from_proto_resources(&b.resources.clone().unwrap_or_default()),
+                )
+            })
+            .collect();
+        Ok(Response::new(proto::ReserveBundlesReply {
+            refused: self
+                .rt
+                .reserve_bundles(group, &bundles)
+                .err()
+                .unwrap_or_default(),
+        }))
+    }
+
+    async fn release_bundles(
+        &self,
+        req: Request<proto::GetGroupRequest>,
+    ) -> Result<Response<proto::RegisterGroupReply>, Status> {
+        let r = req.into_inner();
+        check_protocol(r.protocol, "release bundles")?;
+        let group =
+            GroupId(Id::from_bytes(&r.group).ok_or_else(|| {
+                Status::invalid_argument("a placement group id must be 16 bytes")
+            })?);
+        self.rt.release_bundles(group);
+        Ok(Response::new(proto::RegisterGroupReply {}))
     }
 
     type FetchObjectStream = ChunkStream;
@@ -597,6 +656,7 @@ pub async fn join_and_report(
                     fetches: stats.fetches_total,
                 }),
                 queued: rt.queued() as u32,
+                waiting: rt.waiting_work(),
             };
             if let Ok(req) = token.attach(Request::new(req)) {
                 match head.heartbeat(req).await {

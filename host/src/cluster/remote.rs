@@ -27,10 +27,12 @@ use super::proto;
 use super::proto::head_client::HeadClient;
 use super::PROTOCOL_VERSION;
 use crate::error::{ErrorKind, TaskError};
-use crate::ids::{ActorId, Id, JobId};
+use crate::ids::{ActorId, GroupId, Id, JobId, NodeId};
 use crate::object_store::{BoxFuture, ObjectValue};
+use crate::placement::{GroupInfo, NodeRoom};
 use crate::runtime::{
-    CallDone, LoadedJob, Placement, PlacementQuery, RemoteActor, RemoteTasks, TaskArg, TaskOptions,
+    CallDone, LoadedJob, Placement, PlacementQuery, RemoteActor, RemoteTasks, Scheduling, TaskArg,
+    TaskOptions,
 };
 use crate::scheduler::Resources;
 
@@ -292,6 +294,13 @@ impl ClusterTasks {
     }
 }
 
+fn bundle_target(group: GroupId, index: u32) -> proto::BundleTarget {
+    proto::BundleTarget {
+        group: group.0.to_bytes().to_vec(),
+        index,
+    }
+}
+
 fn failed(label: &str, message: impl Into<String>) -> TaskError {
     TaskError::new(ErrorKind::Internal, label, message)
 }
@@ -361,6 +370,16 @@ impl ClusterTasks {
                     return Ok(Some(i));
                 }
             }
+        }
+        if q.spread {
+            // The least loaded node with room, this one included (on a tie).
+            let peer = best(peers, |p| p.has_room_for(r), by_load(r));
+            return Ok(match peer {
+                Some(i) if !q.free_here || peers[i].load(r) < q.load_here => Some(i),
+                None if !q.free_here => best(peers, |p| p.can_ever_run(r), by_load(r))
+                    .filter(|&i| peers[i].load(r) < q.load_here),
+                _ => None,
+            });
         }
         if q.free_here {
             return Ok(None);
@@ -433,6 +452,13 @@ impl RemoteTasks for ClusterTasks {
             max_retries: options.max_retries,
             retry_exceptions: options.retry_exceptions,
             timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
+            bundle: match options.scheduling {
+                Scheduling::PlacementGroup {
+                    group,
+                    bundle: Some(index),
+                } => Some(bundle_target(group, index)),
+                _ => None,
+            },
         });
         let peer = peer.to_string();
         Box::pin(async move {
@@ -487,6 +513,7 @@ impl RemoteTasks for ClusterTasks {
             actor_name,
             namespace,
             max_restarts: a.max_restarts,
+            bundle: a.bundle.map(|(g, i)| bundle_target(g, i)),
         });
         let peer = a.peer.to_string();
         let this = self.me.upgrade();
@@ -629,6 +656,138 @@ impl RemoteTasks for ClusterTasks {
                     }) {
                         let _ = client.end_job(req).await;
                     }
+                }
+            });
+        }
+    }
+
+    fn nodes(&self) -> Vec<NodeRoom> {
+        self.peers
+            .lock()
+            .iter()
+            .filter_map(|p| {
+                let mut free = p.free.clone();
+                free.cpu_millis -= p.sent_cpu;
+                Some(NodeRoom {
+                    node: NodeId(Id::new(u64::from_str_radix(&p.status.node_id, 16).ok()?, 0)),
+                    free,
+                    total: p.total.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn reserve_bundles(
+        &self,
+        node: NodeId,
+        group: GroupId,
+        bundles: Vec<(u32, Resources)>,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        let this = self.me.upgrade();
+        Box::pin(async move {
+            let this = this.ok_or("the node is stopping")?;
+            let (_, mut client) = this.node_client(&format!("{:016x}", node.0.hi)).await?;
+            let req = this
+                .connections
+                .request(proto::ReserveBundlesRequest {
+                    protocol: PROTOCOL_VERSION,
+                    group: group.0.to_bytes().to_vec(),
+                    bundles: bundles
+                        .iter()
+                        .map(|(i, r)| proto::Bundle {
+                            index: *i,
+                            resources: Some(super::to_proto_resources(r)),
+                            node_id: String::new(),
+                        })
+                        .collect(),
+                })
+                .map_err(|s| s.message().to_string())?;
+            let reply = client
+                .reserve_bundles(req)
+                .await
+                .map_err(|s| s.message().to_string())?
+                .into_inner();
+            if reply.refused.is_empty() {
+                // Count it before the next heartbeat shows it.
+                if let Some(p) = this
+                    .peers
+                    .lock()
+                    .iter_mut()
+                    .find(|p| p.status.node_id == format!("{:016x}", node.0.hi))
+                {
+                    p.sent_cpu += bundles.iter().map(|(_, r)| r.cpu_millis).sum::<i64>();
+                }
+                Ok(())
+            } else {
+                Err(reply.refused)
+            }
+        })
+    }
+
+    fn release_bundles(&self, node: NodeId, group: GroupId) {
+        let Some(this) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let node = format!("{:016x}", node.0.hi);
+            let sent = async {
+                let (_, mut client) = this.node_client(&node).await?;
+                let req = this
+                    .connections
+                    .request(proto::GetGroupRequest {
+                        protocol: PROTOCOL_VERSION,
+                        group: group.0.to_bytes().to_vec(),
+                    })
+                    .map_err(|s| s.message().to_string())?;
+                client
+                    .release_bundles(req)
+                    .await
+                    .map_err(|s| s.message().to_string())
+            };
+            if let Err(e) = sent.await {
+                tracing::warn!(%group, %node, error = %e, "could not release a placement group's bundles");
+            }
+        });
+    }
+
+    fn publish_group(&self, info: &GroupInfo) -> BoxFuture<'static, Result<(), TaskError>> {
+        let req = self.connections.request(super::group_record(info));
+        let mut head = self.head.clone();
+        Box::pin(async move {
+            let req = req.map_err(|s| failed("placement group", s.message()))?;
+            head.register_group(req).await.map(|_| ()).map_err(|s| {
+                failed(
+                    "placement group",
+                    format!("the head could not record it: {}", s.message()),
+                )
+            })
+        })
+    }
+
+    fn group(&self, group: GroupId) -> BoxFuture<'static, Option<GroupInfo>> {
+        let req = self.connections.request(proto::GetGroupRequest {
+            protocol: PROTOCOL_VERSION,
+            group: group.0.to_bytes().to_vec(),
+        });
+        let mut head = self.head.clone();
+        Box::pin(async move {
+            let reply = head.get_group(req.ok()?).await.ok()?.into_inner();
+            super::group_info(&reply.group?)
+        })
+    }
+
+    fn forget_group(&self, group: GroupId) {
+        let Ok(req) = self.connections.request(proto::GetGroupRequest {
+            protocol: PROTOCOL_VERSION,
+            group: group.0.to_bytes().to_vec(),
+        }) else {
+            return;
+        };
+        let mut head = self.head.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(s) = head.remove_group(req).await {
+                    tracing::warn!(%group, error = %s.message(), "the head could not forget a placement group");
                 }
             });
         }

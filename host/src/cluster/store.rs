@@ -55,6 +55,8 @@ pub struct HeadStore {
     nodes: sled::Tree,
     jobs: sled::Tree,
     actors: sled::Tree,
+    /// Placement groups: id (hex) -> the `GroupRecord` message's bytes.
+    groups: sled::Tree,
     components: sled::Tree,
 }
 
@@ -75,6 +77,7 @@ impl HeadStore {
             nodes: db.open_tree("nodes")?,
             jobs: db.open_tree("jobs")?,
             actors: db.open_tree("actors")?,
+            groups: db.open_tree("groups")?,
             components: db.open_tree("components")?,
             db,
         })
@@ -148,6 +151,31 @@ impl HeadStore {
             self.actors.flush()?;
         }
         Ok(())
+    }
+
+    /// Records a placement group (its encoded `GroupRecord`).
+    pub fn put_group(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.groups.insert(id, record)?;
+        self.groups.flush()?;
+        Ok(())
+    }
+
+    pub fn group(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.groups.get(id)?.map(|v| v.to_vec()))
+    }
+
+    pub fn remove_group(&self, id: &str) -> Result<(), StoreError> {
+        self.groups.remove(id)?;
+        self.groups.flush()?;
+        Ok(())
+    }
+
+    pub fn groups(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.groups
+            .iter()
+            .values()
+            .map(|v| Ok(v?.to_vec()))
+            .collect()
     }
 
     /// Registers a component's bytes under their content hash.

@@ -17,6 +17,10 @@
 //!   finds the actor by name and calls it; the driver finds it too, kills it
 //!   and calls it once more.
 //!   -> `{"driver", "actor_node", "in_order", "visits": [[task node, actor node]...], "found_by_driver", "after_kill"}`
+//! - `hold-group SECONDS`: a placement group of one 1-CPU bundle, waiting up
+//!   to SECONDS for room. -> `{"driver", "nodes": {"placed" or error kind: 1}}`
+//! - `groups`: placement groups, node affinity and spread on a cluster of
+//!   two nodes of 2 CPUs each (see `groups` below for what it reports).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -153,9 +157,110 @@ fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
     })
 }
 
+/// What `groups` observed.
+#[derive(serde::Serialize, Default)]
+struct Groups {
+    driver: String,
+    /// STRICT_SPREAD of two 1-CPU bundles: their nodes, and where a task
+    /// in each bundle ran.
+    spread_nodes: Vec<String>,
+    spread_tasks: Vec<String>,
+    /// STRICT_SPREAD of three bundles on two nodes: the error.
+    three_on_two: String,
+    /// Two 1.5-CPU bundles while the first group holds a CPU per node: the
+    /// error kind after a 300 ms timeout.
+    while_full: String,
+    /// The same once the first group is removed: their nodes.
+    after_remove: Vec<String>,
+    /// STRICT_PACK of two bundles: their nodes.
+    pack_nodes: Vec<String>,
+    /// An actor in bundle 1 of the group above, and where it lives.
+    actor_node: String,
+    /// Tasks with a hard affinity to the other node, a soft one to a node
+    /// that does not exist, and the error of a hard one to it.
+    hard: String,
+    soft_missing: String,
+    hard_missing: String,
+    /// Nodes that ran 4 SPREAD tasks.
+    spread_task_nodes: BTreeMap<String, u64>,
+}
+
+fn groups() -> wrun::Result<Groups> {
+    use wrun::{Bundle, PlacementGroup, Strategy};
+    let hexes = |ids: Vec<wrun::Id>| ids.into_iter().map(hex).collect::<Vec<_>>();
+    let mut out = Groups {
+        driver: here(),
+        ..Default::default()
+    };
+    let one = Bundle::cpus(1.0);
+    let a = PlacementGroup::create(&[one.clone(), one.clone()], Strategy::StrictSpread, None)?;
+    out.spread_nodes = hexes(a.bundle_nodes()?);
+    let in_bundles = (0..2)
+        .map(|i| where_::options().placement_group(&a, Some(i)).remote())
+        .collect::<wrun::Result<Vec<_>>>()?;
+    out.spread_tasks = wrun::get_all(&in_bundles)?;
+    out.three_on_two = match PlacementGroup::create(
+        &[one.clone(), one.clone(), one],
+        Strategy::StrictSpread,
+        Some(Duration::from_millis(200)),
+    ) {
+        Ok(_) => "placed".into(),
+        Err(e) => e.message,
+    };
+    let big = Bundle::cpus(1.5);
+    out.while_full = match PlacementGroup::create(
+        &[big.clone(), big.clone()],
+        Strategy::StrictSpread,
+        Some(Duration::from_millis(300)),
+    ) {
+        Ok(_) => "placed".into(),
+        Err(e) => e.kind.to_string(),
+    };
+    a.remove()?;
+    let c = PlacementGroup::create(
+        &[big.clone(), big],
+        Strategy::StrictSpread,
+        Some(Duration::from_secs(10)),
+    )?;
+    out.after_remove = hexes(c.bundle_nodes()?);
+    let quarter = Bundle::cpus(0.25);
+    let p = PlacementGroup::create(&[quarter.clone(), quarter], Strategy::StrictPack, None)?;
+    out.pack_nodes = hexes(p.bundle_nodes()?);
+    let t = Tally::options().placement_group(&c, Some(1)).remote()?;
+    out.actor_node = t.add(1)?.get()?.0;
+    let nodes = c.bundle_nodes()?;
+    let other = nodes
+        .iter()
+        .copied()
+        .find(|n| hex(*n) != here())
+        .ok_or("no other node")?;
+    let tiny = || where_::options().cpus(0.1);
+    out.hard = tiny().node_affinity(other, false).remote()?.get()?;
+    let missing = wrun::Id { hi: 0x1234, lo: 0 };
+    out.soft_missing = tiny().node_affinity(missing, true).remote()?.get()?;
+    out.hard_missing = match tiny().node_affinity(missing, false).remote()?.get() {
+        Ok(n) => format!("ran on {n}"),
+        Err(e) => e.message,
+    };
+    // The groups' CPUs go back before the last part needs them.
+    t.kill()?;
+    p.remove()?;
+    c.remove()?;
+    // Nodes see each other's free resources as of the last heartbeat.
+    std::thread::sleep(Duration::from_millis(1200));
+    let spread = (0..4)
+        .map(|_| nap::options().cpus(0.25).spread().remote(300))
+        .collect::<wrun::Result<Vec<_>>>()?;
+    for n in wrun::get_all(&spread)? {
+        *out.spread_task_nodes.entry(n).or_insert(0) += 1;
+    }
+    Ok(out)
+}
+
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum Outcome {
+    Groups(Box<Groups>),
     Actors {
         driver: String,
         actor_node: String,
@@ -247,6 +352,19 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
         "objects" => objects(resource, number(&args, 2, 8)?),
         "locality" => locality(resource, number(&args, 2, 4)?),
         "actors" => actors(resource, args.get(2..).unwrap_or_default()),
+        "groups" => groups().map(|g| Outcome::Groups(Box::new(g))),
+        "hold-group" => {
+            let secs = number(&args, 1, 10)?;
+            let got = wrun::PlacementGroup::create(
+                &[wrun::Bundle::cpus(1.0)],
+                wrun::Strategy::StrictPack,
+                Some(Duration::from_secs(secs)),
+            );
+            Ok(count(vec![match got {
+                Ok(_) => "placed".to_string(),
+                Err(e) => e.kind.to_string(),
+            }]))
+        }
         "spread" => {
             let n = number(&args, 1, 8)?;
             let ms = number(&args, 2, 300)?;
@@ -263,7 +381,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
             Ok(count(wrun::get_all(&refs)?))
         }
         other => Err(format!(
-            "unknown mode {other:?}: use objects, locality, actors, spread or noop"
+            "unknown mode {other:?}: use objects, locality, actors, groups, hold-group, spread or noop"
         )
         .into()),
     }
