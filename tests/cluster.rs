@@ -568,6 +568,70 @@ fn placement_groups_node_affinity_and_spread_place_work_as_asked() {
 }
 
 #[test]
+fn a_task_whose_node_dies_is_placed_again_on_another() {
+    let c = Cluster::start("1");
+    // Less CPU than the head's node: the driver runs on the head's node.
+    let out = wrun(
+        c.state(),
+        &[
+            "start",
+            "--address",
+            &c.address,
+            "--cpus",
+            "0.5",
+            "--resources",
+            "license=1",
+        ],
+    );
+    assert!(out.0, "{}", out.2);
+    let doomed: u32 = out
+        .1
+        .split("(pid ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {}", out.1));
+    c.wait_nodes(2);
+    std::thread::sleep(Duration::from_millis(1200));
+    let (address, state) = (c.address.clone(), c.state().to_path_buf());
+    let job = std::thread::spawn(move || {
+        let out = Command::new(wrun_bin())
+            .args(["submit", "--address", &address])
+            .arg(example("cluster"))
+            .args(["survive", "license", "2500"])
+            .env("WRUN_STATE_DIR", &state)
+            .env("WRUN_CACHE_DIR", shared_cache_dir())
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    });
+    // The task is running on the first licensed node; a second one joins,
+    // then the first dies.
+    std::thread::sleep(Duration::from_millis(800));
+    c.add_node(&["--cpus", "1", "--resources", "license=2"]);
+    c.wait_nodes(3);
+    let rescuer = node_with(&c.status(), "license=2");
+    std::thread::sleep(Duration::from_millis(1000));
+    let killed = Command::new("kill")
+        .args(["-9", &doomed.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (out, err) = job.join().unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(
+        v["nodes"],
+        serde_json::json!({ rescuer.clone(): 1 }),
+        "the task ran again on the surviving node: {v}"
+    );
+    assert!(c.logs().contains("placing the task again"), "{}", c.logs());
+}
+
+#[test]
 fn status_says_why_work_waits() {
     let c = Cluster::start("1");
     c.wait_nodes(1);

@@ -187,7 +187,7 @@ pub struct ActorOptions {
 }
 
 /// One argument of a call.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum TaskArg {
     Value(ObjectValue),
     /// Resolved to the object's value before the callee runs.
@@ -395,6 +395,9 @@ pub trait RemoteTasks: Send + Sync {
     fn group(&self, group: GroupId) -> crate::object_store::BoxFuture<'static, Option<GroupInfo>>;
     /// Drops a removed group from the head's records.
     fn forget_group(&self, group: GroupId);
+    /// Whether a call to this peer just failed because it is gone (it is
+    /// left out of placement until the head says it is back).
+    fn is_lost(&self, node: &str) -> bool;
 }
 
 /// Task counters, for progress lines and `wrun status`.
@@ -1110,41 +1113,56 @@ impl RuntimeInner {
         spec: &TaskSpec,
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
-        let where_ = self
-            .decide(
-                &spec.label,
-                &spec.resources,
-                spec.options.scheduling,
-                &args,
-                Some(spec.depth),
-            )
-            .await?;
-        let (mut grant, scheduler) = match where_ {
-            Where::Here { grant, scheduler } => (grant, scheduler),
-            Where::Peer { node, bundle } => {
-                let remote = self.remote.get().expect("peers exist only in a cluster");
-                let mut options = spec.options.clone();
-                if let Some((group, index)) = bundle {
-                    options.scheduling = Scheduling::PlacementGroup {
-                        group,
-                        bundle: Some(index),
-                    };
+        let mut attempt = 0;
+        let (mut grant, scheduler) = loop {
+            let where_ = self
+                .decide(
+                    &spec.label,
+                    &spec.resources,
+                    spec.options.scheduling,
+                    &args,
+                    Some(spec.depth),
+                )
+                .await?;
+            let (node, bundle) = match where_ {
+                Where::Here { grant, scheduler } => break (grant, scheduler),
+                Where::Peer { node, bundle } => (node, bundle),
+            };
+            let remote = self.remote.get().expect("peers exist only in a cluster");
+            let mut options = spec.options.clone();
+            if let Some((group, index)) = bundle {
+                options.scheduling = Scheduling::PlacementGroup {
+                    group,
+                    bundle: Some(index),
+                };
+            }
+            let outcome = remote
+                .run(
+                    &node,
+                    &spec.job,
+                    spec.target.component,
+                    &spec.target.name,
+                    args.clone(),
+                    &spec.resources,
+                    &options,
+                )
+                .await;
+            match outcome {
+                // The node died under it: place it again, elsewhere, while
+                // it has retries left (a bundle's node cannot be replaced).
+                Err(e)
+                    if bundle.is_none()
+                        && attempt < spec.options.max_retries
+                        && remote.is_lost(&node) =>
+                {
+                    attempt += 1;
+                    self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(task = %spec.label, %node, attempt, error = %e, "its node was lost; placing the task again");
                 }
-                return remote
-                    .run(
-                        &node,
-                        &spec.job,
-                        spec.target.component,
-                        &spec.target.name,
-                        args,
-                        &spec.resources,
-                        &options,
-                    )
-                    .await;
+                outcome => return outcome,
             }
         };
         let values = resolve_args(args, &spec.label).await?;
-        let mut attempt = 0;
         loop {
             match self
                 .run_attempt(spec, &values, grant.take(), scheduler.clone())

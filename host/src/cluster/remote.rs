@@ -36,6 +36,9 @@ use crate::runtime::{
 };
 use crate::scheduler::Resources;
 
+/// How long a peer whose calls failed at the transport is left out.
+const LOST_FOR: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// Arguments smaller than this in all are cheaper to move than to chase.
 pub const LOCALITY_MIN_BYTES: u64 = 1 << 20;
 
@@ -104,6 +107,9 @@ pub struct ClusterTasks {
     me: Weak<ClusterTasks>,
     node_id: String,
     head: HeadClient<Channel>,
+    /// Peers whose calls failed at the transport: left out of placement for
+    /// `LOST_FOR` (the head declares a silent node lost after 5 s).
+    lost: Mutex<HashMap<String, std::time::Instant>>,
     /// Per actor on another node, the calls waiting to be sent (in order).
     actor_queues: Mutex<HashMap<ActorId, mpsc::UnboundedSender<Queued>>>,
     /// The other live nodes, as the head's last heartbeat reply listed them.
@@ -126,11 +132,22 @@ impl ClusterTasks {
             node_id,
             head,
             actor_queues: Mutex::new(HashMap::new()),
+            lost: Mutex::new(HashMap::new()),
             peers: Mutex::new(Vec::new()),
             jobs: Mutex::new(HashMap::new()),
             connections,
             objects,
         })
+    }
+
+    /// Leaves a peer out of placement until it has been silent long enough
+    /// for the head to declare it lost (or it is heard from again after).
+    fn mark_lost(&self, node: &str) {
+        tracing::warn!(%node, "a node stopped answering; placing work elsewhere");
+        self.lost
+            .lock()
+            .insert(node.to_string(), std::time::Instant::now());
+        self.peers.lock().retain(|p| p.status.node_id != node);
     }
 
     /// The address of a live peer.
@@ -268,9 +285,15 @@ impl ClusterTasks {
     }
 
     pub fn set_peers(&self, nodes: Vec<proto::NodeStatus>) {
+        let lost = {
+            let mut lost = self.lost.lock();
+            lost.retain(|_, at| at.elapsed() < LOST_FOR);
+            lost.keys().cloned().collect::<Vec<_>>()
+        };
         *self.peers.lock() = nodes
             .into_iter()
             .filter(|n| n.state == "alive" && n.node_id != self.node_id)
+            .filter(|n| !lost.contains(&n.node_id))
             .map(|status| Peer {
                 total: super::from_proto_resources(&status.total.clone().unwrap_or_default()),
                 free: super::from_proto_resources(&status.available.clone().unwrap_or_default()),
@@ -292,6 +315,14 @@ impl ClusterTasks {
     pub fn job(&self, local: JobId) -> Option<JobRef> {
         self.jobs.lock().get(&local).cloned()
     }
+}
+
+/// Whether a call failed because the peer is gone (not because it refused).
+fn gone(s: &tonic::Status) -> bool {
+    matches!(
+        s.code(),
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+    )
 }
 
 fn bundle_target(group: GroupId, index: u32) -> proto::BundleTarget {
@@ -461,6 +492,7 @@ impl RemoteTasks for ClusterTasks {
             },
         });
         let peer = peer.to_string();
+        let this = Some(self.me.clone());
         Box::pin(async move {
             let Some(address) = address else {
                 return Err(failed(&label, format!("node {peer} left the cluster")));
@@ -468,10 +500,15 @@ impl RemoteTasks for ClusterTasks {
             let Some(req) = req else {
                 return Err(failed(&label, "this job is not known to the cluster"));
             };
-            let mut client = connections
-                .client(&address)
-                .await
-                .map_err(|e| failed(&label, e))?;
+            let mut client = match connections.client(&address).await {
+                Ok(c) => c,
+                Err(e) => {
+                    if let Some(this) = this.as_ref().and_then(Weak::upgrade) {
+                        this.mark_lost(&peer);
+                    }
+                    return Err(failed(&label, e));
+                }
+            };
             let req = connections
                 .request(req)
                 .map_err(|s| failed(&label, s.message()))?;
@@ -481,6 +518,11 @@ impl RemoteTasks for ClusterTasks {
                 Err(s) => {
                     // A broken connection is dialled again by the next task.
                     connections.forget(&address);
+                    if gone(&s) {
+                        if let Some(this) = this.as_ref().and_then(Weak::upgrade) {
+                            this.mark_lost(&peer);
+                        }
+                    }
                     return Err(failed(&label, format!("node {peer}: {}", s.message())));
                 }
             };
@@ -791,5 +833,9 @@ impl RemoteTasks for ClusterTasks {
                 }
             });
         }
+    }
+
+    fn is_lost(&self, node: &str) -> bool {
+        self.lost.lock().contains_key(node)
     }
 }

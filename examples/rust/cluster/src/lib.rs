@@ -17,6 +17,8 @@
 //!   finds the actor by name and calls it; the driver finds it too, kills it
 //!   and calls it once more.
 //!   -> `{"driver", "actor_node", "in_order", "visits": [[task node, actor node]...], "found_by_driver", "after_kill"}`
+//! - `survive RESOURCE MS`: a task that needs RESOURCE and sleeps MS, with 2
+//!   retries (a test kills the node running it). -> `{"driver", "nodes": {node: 1}}`
 //! - `hold-group SECONDS`: a placement group of one 1-CPU bundle, waiting up
 //!   to SECONDS for room. -> `{"driver", "nodes": {"placed" or error kind: 1}}`
 //! - `groups`: placement groups, node affinity and spread on a cluster of
@@ -353,6 +355,15 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
         "locality" => locality(resource, number(&args, 2, 4)?),
         "actors" => actors(resource, args.get(2..).unwrap_or_default()),
         "groups" => groups().map(|g| Outcome::Groups(Box::new(g))),
+        "survive" => {
+            let ms = number(&args, 2, 3000)?;
+            let r = nap::options()
+                .cpus(0.5)
+                .resource(resource, 1.0)
+                .max_retries(2)
+                .remote(ms)?;
+            Ok(count(vec![r.get()?]))
+        }
         "hold-group" => {
             let secs = number(&args, 1, 10)?;
             let got = wrun::PlacementGroup::create(
@@ -381,7 +392,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
             Ok(count(wrun::get_all(&refs)?))
         }
         other => Err(format!(
-            "unknown mode {other:?}: use objects, locality, actors, groups, hold-group, spread or noop"
+            "unknown mode {other:?}: use objects, locality, actors, groups, hold-group, survive, spread or noop"
         )
         .into()),
     }
