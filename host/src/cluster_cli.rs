@@ -52,6 +52,9 @@ pub struct StartArgs {
     /// Linear-memory limit of each guest instance on this node (e.g. 2G).
     #[arg(long, value_parser = crate::parse_size)]
     guest_memory: Option<u64>,
+    /// The largest object a guest on this node may put (default 1G).
+    #[arg(long, value_parser = crate::parse_size)]
+    max_object: Option<u64>,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -117,6 +120,8 @@ pub struct ServeArgs {
     object_memory: Option<u64>,
     #[arg(long)]
     guest_memory: Option<u64>,
+    #[arg(long)]
+    max_object: Option<u64>,
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
@@ -142,6 +147,9 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(m) = a.guest_memory {
         args.extend(["--guest-memory".into(), m.to_string()]);
+    }
+    if let Some(m) = a.max_object {
+        args.extend(["--max-object".into(), m.to_string()]);
     }
     if a.head {
         args.extend(["--port".into(), a.port.to_string()]);
@@ -315,6 +323,9 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         cfg.job_limits.memory_per_instance = m as usize;
         // Pool slots must be at least as large as the limit.
         cfg.engine.max_memory_bytes = cfg.engine.max_memory_bytes.max(m as usize);
+    }
+    if let Some(m) = a.max_object {
+        cfg.job_limits.max_object_bytes = m as usize;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

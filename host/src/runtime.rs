@@ -750,13 +750,12 @@ impl Runtime {
         args: Vec<TaskArg>,
         num_returns: u32,
     ) -> Result<Vec<Held>, TaskError> {
-        self.inner
-            .call_actor(None, actor, method.to_string(), args, num_returns)
+        self.call_actor_for(None, actor, method, args, num_returns)
     }
 
     /// Kills an actor: its queued calls fail with `actor-died`.
     pub fn kill_actor(&self, actor: ActorId) -> Result<(), TaskError> {
-        self.inner.kill_actor(None, actor)
+        self.kill_actor_for(None, actor)
     }
 
     /// Looks up a named actor.

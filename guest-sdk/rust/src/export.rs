@@ -305,27 +305,7 @@ macro_rules! __task_option_methods {
             self.opts = self.opts.environment(name);
             self
         }
-        /// Where it runs beyond having its resources ([`$crate::Scheduling`]).
-        pub fn scheduling(mut self, s: $crate::Scheduling) -> Self {
-            self.opts = self.opts.scheduling(s);
-            self
-        }
-        /// On the least loaded node with room.
-        pub fn spread(self) -> Self {
-            self.scheduling($crate::Scheduling::Spread)
-        }
-        /// On `node` (hard), or preferably there (`soft`).
-        pub fn node_affinity(self, node: $crate::Id, soft: bool) -> Self {
-            self.scheduling($crate::Scheduling::NodeAffinity { node, soft })
-        }
-        /// In bundle `bundle` of `group` (any bundle when `None`).
-        pub fn placement_group(
-            self,
-            group: &$crate::PlacementGroup,
-            bundle: ::std::option::Option<u32>,
-        ) -> Self {
-            self.scheduling(group.bundle(bundle))
-        }
+        $crate::__scheduling_option_methods!();
     };
 }
 
@@ -379,6 +359,15 @@ macro_rules! __actor_option_methods {
             self.opts = self.opts.max_restarts(n);
             self
         }
+        $crate::__scheduling_option_methods!();
+    };
+}
+
+/// Scheduling builder methods shared by task and actor `options()` types.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __scheduling_option_methods {
+    () => {
         /// Where it runs beyond having its resources ([`$crate::Scheduling`]).
         pub fn scheduling(mut self, s: $crate::Scheduling) -> Self {
             self.opts = self.opts.scheduling(s);

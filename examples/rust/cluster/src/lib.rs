@@ -48,15 +48,19 @@ fn pattern(len: usize) -> wrun::Result<(Blob, u64)> {
     Ok((blob, sum))
 }
 
-/// The node it ran on, and the blob's length and byte sum.
+/// The node it ran on, and the blob's length and byte sum. Takes the
+/// reference and reads the blob itself (adopting the host's buffer: one
+/// copy into this guest, however large).
 #[wrun::task]
-fn digest(b: Blob) -> (String, u64, u64) {
-    (here(), b.len() as u64, b.iter().map(|x| *x as u64).sum())
+fn digest(r: ObjectRef<Blob>) -> wrun::Result<(String, u64, u64)> {
+    let b = r.get_blob()?;
+    Ok((here(), b.len() as u64, b.iter().map(|x| *x as u64).sum()))
 }
 
 /// Like `digest`, but leaves `[len, sum]` in an object on its node.
 #[wrun::task]
-fn digest_and_keep(b: Blob) -> wrun::Result<(String, ObjectRef<Vec<u64>>)> {
+fn digest_and_keep(r: ObjectRef<Blob>) -> wrun::Result<(String, ObjectRef<Vec<u64>>)> {
+    let b = r.get_blob()?;
     let summary = vec![b.len() as u64, b.iter().map(|x| *x as u64).sum()];
     Ok((here(), wrun::put(&summary)?))
 }
@@ -304,12 +308,12 @@ fn objects(resource: &str, mib: u64) -> wrun::Result<Outcome> {
     let r = wrun::put_blob(blob)?;
     let on_other = || digest::options().cpus(0.5).resource(resource, 1.0);
     // Two readers at once: the node that runs them pulls the blob once.
-    let a = on_other().remote(&r)?;
-    let b = on_other().remote(&r)?;
+    let a = on_other().remote(r.clone())?;
+    let b = on_other().remote(r.clone())?;
     let kept = digest_and_keep::options()
         .cpus(0.5)
         .resource(resource, 1.0)
-        .remote(&r)?;
+        .remote(r.clone())?;
     let (na, _, sa) = a.get()?;
     let (nb, _, sb) = b.get()?;
     let (nk, summary) = kept.get()?;
