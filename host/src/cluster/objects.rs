@@ -88,6 +88,23 @@ impl ClusterObjects {
         }
     }
 
+    /// Gives back the references `args` counted for a receiver that never
+    /// got them (the call could not be sent).
+    pub fn unexport(&self, args: &[proto::TaskArgument]) {
+        let refs = args.iter().flat_map(|a| match &a.arg {
+            Some(proto::task_argument::Arg::Value(v)) => v.refs.iter().collect::<Vec<_>>(),
+            Some(proto::task_argument::Arg::ByRef(r)) => vec![r],
+            None => Vec::new(),
+        });
+        for r in refs {
+            if r.holder == *self.me {
+                if let Some(id) = Id::from_bytes(&r.id) {
+                    self.store.decref(ObjectId(id));
+                }
+            }
+        }
+    }
+
     /// Takes over a reference another node counted for this one.
     pub fn import_ref(&self, r: &proto::ObjectRef) -> Result<Held, BadRef> {
         let id = Id::from_bytes(&r.id).map(ObjectId).ok_or_else(|| {

@@ -243,10 +243,13 @@ impl ClusterTasks {
                 }
             };
             let outcome = async {
-                let (address, mut client) = self
-                    .node_client(&node)
-                    .await
-                    .map_err(|e| TaskError::new(ErrorKind::ActorDied, label(&call.method), e))?;
+                let (address, mut client) = match self.node_client(&node).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.objects.unexport(&call.args);
+                        return Err(TaskError::new(ErrorKind::ActorDied, label(&call.method), e));
+                    }
+                };
                 let req = self
                     .connections
                     .request(proto::CallActorRequest {
@@ -455,22 +458,18 @@ impl RemoteTasks for ClusterTasks {
             .iter()
             .find(|p| p.status.node_id == peer)
             .map(|p| p.status.address.clone());
-        let job_ref = self.job(job.id);
         let objects = self.objects.clone();
         let connections = self.connections.clone();
+        let (Some(address), Some(job_ref)) = (address, self.job(job.id)) else {
+            let why = format!("node {peer} left the cluster, or this job is not known to it");
+            return Box::pin(async move { Err(failed(&label, why)) });
+        };
         // Arguments are exported now, while the caller's references are
-        // alive: each counts one reference for the peer.
-        let wire_args: Vec<proto::TaskArgument> = args
-            .iter()
-            .map(|a| proto::TaskArgument {
-                arg: Some(match a {
-                    TaskArg::Value(v) => proto::task_argument::Arg::Value(objects.export_value(v)),
-                    TaskArg::Ref(h) => proto::task_argument::Arg::ByRef(objects.export_ref(h)),
-                }),
-            })
-            .collect();
+        // alive: each counts one reference for the peer (given back here
+        // if the call cannot be sent).
+        let wire_args = self.export_args(&args);
         drop(args);
-        let req = job_ref.map(|job_ref| proto::RunTaskRequest {
+        let req = proto::RunTaskRequest {
             protocol: PROTOCOL_VERSION,
             job_id: job_ref.job_id,
             name: job_ref.name,
@@ -490,19 +489,14 @@ impl RemoteTasks for ClusterTasks {
                 } => Some(bundle_target(group, index)),
                 _ => None,
             },
-        });
+        };
         let peer = peer.to_string();
         let this = Some(self.me.clone());
         Box::pin(async move {
-            let Some(address) = address else {
-                return Err(failed(&label, format!("node {peer} left the cluster")));
-            };
-            let Some(req) = req else {
-                return Err(failed(&label, "this job is not known to the cluster"));
-            };
             let mut client = match connections.client(&address).await {
                 Ok(c) => c,
                 Err(e) => {
+                    objects.unexport(&req.args);
                     if let Some(this) = this.as_ref().and_then(Weak::upgrade) {
                         this.mark_lost(&peer);
                     }
@@ -540,11 +534,15 @@ impl RemoteTasks for ClusterTasks {
 
     fn create_actor(&self, a: RemoteActor<'_>) -> BoxFuture<'static, Result<ActorId, TaskError>> {
         let label = a.class.clone();
-        let job_ref = self.job(a.job.id);
+        let (Some(j), Some(this)) = (self.job(a.job.id), self.me.upgrade()) else {
+            return Box::pin(
+                async move { Err(failed(&label, "this job is not known to the cluster")) },
+            );
+        };
         let args = self.export_args(&a.args);
         drop(a.args);
         let (actor_name, namespace) = a.name.map(|(ns, n)| (n, ns)).unwrap_or_default();
-        let req = job_ref.map(|j| proto::CreateActorRequest {
+        let req = proto::CreateActorRequest {
             protocol: PROTOCOL_VERSION,
             job_id: j.job_id,
             name: j.name,
@@ -556,16 +554,16 @@ impl RemoteTasks for ClusterTasks {
             namespace,
             max_restarts: a.max_restarts,
             bundle: a.bundle.map(|(g, i)| bundle_target(g, i)),
-        });
+        };
         let peer = a.peer.to_string();
-        let this = self.me.upgrade();
         Box::pin(async move {
-            let this = this.ok_or_else(|| failed(&label, "the node is stopping"))?;
-            let req = req.ok_or_else(|| failed(&label, "this job is not known to the cluster"))?;
-            let (address, mut client) = this
-                .node_client(&peer)
-                .await
-                .map_err(|e| failed(&label, e))?;
+            let (address, mut client) = match this.node_client(&peer).await {
+                Ok(c) => c,
+                Err(e) => {
+                    this.objects.unexport(&req.args);
+                    return Err(failed(&label, e));
+                }
+            };
             let req = this
                 .connections
                 .request(req)
