@@ -632,6 +632,59 @@ fn a_task_whose_node_dies_is_placed_again_on_another() {
 }
 
 #[test]
+fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
+    let c = Cluster::start("1");
+    c.wait_nodes(1);
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust/envprobe/env.toml");
+    let run = |args: &[&str]| {
+        let out = Command::new(wrun_bin())
+            .args(["submit", "--address", &c.address, "--env"])
+            .arg(&manifest)
+            .arg(example("envprobe"))
+            .args(args)
+            .env("WRUN_STATE_DIR", c.state())
+            .env("WRUN_CACHE_DIR", shared_cache_dir())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["env_of", "GREETING", "loud"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "HELLO", "a named environment's variable on the node");
+    let (code, out, err) = run(&["read", "/work/readme.txt"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("Files in the working directory are visible at /work"),
+        "the working directory travelled to the node: {out}"
+    );
+    // Without the manifest, the same job gets nothing.
+    let (code, out, err) = c.submit(&example("envprobe"), &["read", "/work/readme.txt"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("refused"), "{out}");
+    // A broken manifest is refused before anything is sent, pointing at it.
+    let bad = tempfile::tempdir().unwrap();
+    let bad_manifest = bad.path().join("env.toml");
+    std::fs::write(&bad_manifest, "[files]\nworkdir = \"x\"\n").unwrap();
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--address", &c.address, "--env"])
+        .arg(&bad_manifest)
+        .arg(example("envprobe"))
+        .env("WRUN_STATE_DIR", c.state())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("env.toml:2") && err.contains("workdir"),
+        "{err}"
+    );
+}
+
+#[test]
 fn status_says_why_work_waits() {
     let c = Cluster::start("1");
     c.wait_nodes(1);

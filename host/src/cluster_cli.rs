@@ -283,6 +283,7 @@ pub fn submit(
     driver: &Path,
     others: &[(String, PathBuf)],
     args: Vec<String>,
+    env: Vec<u8>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
@@ -292,6 +293,7 @@ pub fn submit(
         driver,
         others,
         args,
+        env,
         |l| {
             if !quiet {
                 eprintln!("[{}] {}", l.task, l.message);

@@ -103,6 +103,27 @@ impl Environment {
         }
     }
 
+    /// The `files.working_dir` values a manifest names (its own and its
+    /// named environments'), as written: what must travel with it to run
+    /// it on another machine.
+    pub fn working_dirs_named(text: &str) -> Vec<String> {
+        fn collect(m: &Manifest, out: &mut Vec<String>) {
+            if let Some(wd) = m.files.as_ref().and_then(|f| f.working_dir.as_ref()) {
+                out.push(wd.get_ref().clone());
+            }
+            for named in m.environments.iter().flat_map(|e| e.values()) {
+                collect(named.get_ref(), out);
+            }
+        }
+        let mut out = Vec::new();
+        if let Ok(m) = toml::from_str::<Manifest>(text) {
+            collect(&m, &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Reads and checks a manifest; packs its working directory into
     /// `cache_dir` unless an identical one is there.
     pub fn load(path: &Path, cache_dir: &Path, base: JobLimits) -> Result<Self, ManifestError> {

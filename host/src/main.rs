@@ -220,11 +220,30 @@ fn render_result(data: &[u8]) -> String {
 
 fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     if let Some(address) = a.address.clone() {
-        if a.env.is_some() {
-            eprintln!("error: --env is not supported with --address yet: cluster jobs run in the deny-all environment (run without --address to use a manifest)");
-            return Ok(ExitCode::from(2));
-        }
-        return cluster_cli::submit(address, &a.cluster, &a.job, &a.components, a.args, a.quiet);
+        // The manifest is checked here, as for a local run, and travels
+        // with the files of its working directories.
+        let env = match &a.env {
+            Some(manifest) => {
+                let cache = RuntimeConfig::default().cache_dir;
+                match wrun_host::cluster::client::env_bundle(manifest, &cache) {
+                    Ok(bundle) => bundle,
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        return Ok(ExitCode::from(3));
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
+        return cluster_cli::submit(
+            address,
+            &a.cluster,
+            &a.job,
+            &a.components,
+            a.args,
+            env,
+            a.quiet,
+        );
     }
     let progress_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut cfg = RuntimeConfig::default();

@@ -514,6 +514,18 @@ impl Runtime {
         Environment::load(manifest, &c.cache_dir, c.job_limits).map(Arc::new)
     }
 
+    /// Checks a manifest's text whose relative paths are relative to `dir`
+    /// (a cluster node lays out a job's environment there).
+    pub fn parse_environment(
+        &self,
+        text: &str,
+        file: &str,
+        dir: &std::path::Path,
+    ) -> Result<Environment, ManifestError> {
+        let c = &self.inner.config;
+        Environment::parse(text, file, dir, &c.cache_dir, c.job_limits)
+    }
+
     /// The deny-all default environment, with this runtime's limits.
     pub fn default_environment(&self) -> Arc<Environment> {
         Arc::new(Environment::deny_all(self.inner.config.job_limits))

@@ -20,12 +20,63 @@ pub enum Outcome {
 
 /// Submits `driver` (and `others`) to the head at `address`; `on_log` gets
 /// each guest line as it arrives.
+/// The largest environment (manifest and working directories) a cluster
+/// job may carry.
+pub const MAX_ENV_BYTES: usize = 256 << 20;
+
+/// Bundles a manifest with the files of the working directories it names,
+/// after checking it as a local run would (errors point into the manifest).
+pub fn env_bundle(manifest: &Path, cache_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    use prost::Message;
+    crate::Environment::load(manifest, cache_dir, Default::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let text = std::fs::read_to_string(manifest)?;
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    for wd in crate::Environment::working_dirs_named(&text) {
+        let mut stack = vec![PathBuf::from(&wd)];
+        while let Some(rel) = stack.pop() {
+            for entry in std::fs::read_dir(dir.join(&rel))? {
+                let entry = entry?;
+                let rel = rel.join(entry.file_name());
+                if entry.file_type()?.is_dir() {
+                    stack.push(rel);
+                } else {
+                    let data = std::fs::read(dir.join(&rel))?;
+                    total += data.len();
+                    anyhow::ensure!(
+                        total <= MAX_ENV_BYTES,
+                        "the working directories of {} hold more than {} MiB; a cluster job carries at most that much",
+                        manifest.display(),
+                        MAX_ENV_BYTES >> 20
+                    );
+                    let path = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    files.push(proto::EnvFile { path, data });
+                }
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(proto::EnvBundle {
+        manifest: text,
+        file: manifest.display().to_string(),
+        files,
+    }
+    .encode_to_vec())
+}
+
 pub async fn submit(
     address: &str,
     token_file: &Path,
     driver: &Path,
     others: &[(String, PathBuf)],
     args: Vec<String>,
+    env: Vec<u8>,
     mut on_log: impl FnMut(&proto::LogLine),
 ) -> anyhow::Result<Outcome> {
     let token = Token::load(token_file)?;
@@ -53,6 +104,7 @@ pub async fn submit(
         name,
         components,
         args,
+        env,
     };
     let mut head = head_client(address)
         .await?

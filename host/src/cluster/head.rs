@@ -264,6 +264,14 @@ impl proto::head_server::Head for HeadService {
                 wasm: Vec::new(),
             });
         }
+        // The environment, like a component: stored and fetched by hash.
+        let env_hash = if r.env.is_empty() {
+            String::new()
+        } else {
+            let hash = content_hash(&r.env);
+            self.store.put_component(&hash, &r.env).map_err(internal)?;
+            hash
+        };
         let job_id = format!(
             "{}{:016x}",
             self.id,
@@ -295,6 +303,7 @@ impl proto::head_server::Head for HeadService {
             name: r.name,
             components,
             args: r.args,
+            env_hash,
         };
         let started = async {
             let mut client = self.node_client(&node.address).await?;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::Stream;
@@ -19,6 +20,7 @@ use super::objects::{ClusterObjects, CHUNK};
 use super::proto::{self, head_client::HeadClient, job_event::Event};
 use super::remote::{ClusterTasks, JobRef};
 use super::{check_protocol, content_hash, to_proto_resources, PROTOCOL_VERSION};
+use crate::environment::Environment;
 use crate::error::{ErrorKind, TaskError};
 use crate::ids::{ActorId, GroupId, Id, JobId, NodeId, ObjectId};
 use crate::logs::{LogLine, LogSink};
@@ -38,6 +40,8 @@ pub struct NodeService {
     running: Arc<AtomicU32>,
     cluster: Arc<ClusterTasks>,
     objects: ClusterObjects,
+    /// Runtime environments laid out here, by content hash.
+    environments: parking_lot::Mutex<std::collections::HashMap<String, Arc<Environment>>>,
     /// Jobs loaded here to run tasks of drivers on other nodes, by cluster id.
     guests: parking_lot::Mutex<std::collections::HashMap<String, Arc<LoadedJob>>>,
 }
@@ -143,6 +147,7 @@ impl NodeService {
             running: Arc::new(AtomicU32::new(0)),
             cluster,
             objects,
+            environments: Default::default(),
             guests: Default::default(),
         }
     }
@@ -212,15 +217,17 @@ impl NodeService {
         job_id: &str,
         name: &str,
         components: &[proto::Component],
+        env_hash: &str,
     ) -> Result<Arc<LoadedJob>, Status> {
         if let Some(j) = self.guests.lock().get(job_id).cloned() {
             return Ok(j);
         }
         let id = cluster_job_id(job_id)?;
         let parts = self.parts(components).await?;
+        let env = self.environment(env_hash).await?;
         let job = self
             .rt
-            .load_job_parts_as(Some(id), name, parts, self.rt.default_environment(), None)
+            .load_job_parts_as(Some(id), name, parts, env, None)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         // Its tasks may spill further, and its actors live elsewhere too.
         self.cluster.register_job(
@@ -229,6 +236,7 @@ impl NodeService {
                 job_id: job_id.to_string(),
                 name: name.to_string(),
                 components: without_bytes(components),
+                env_hash: env_hash.to_string(),
             },
         );
         let mut guests = self.guests.lock();
@@ -296,6 +304,53 @@ impl NodeService {
         }
     }
 
+    /// A job's runtime environment: deny-all without one; else its bundle
+    /// (fetched by hash like a component), laid out once in this node's
+    /// state directory and checked as a local run checks a manifest.
+    async fn environment(&self, hash: &str) -> Result<Arc<Environment>, Status> {
+        if hash.is_empty() {
+            return Ok(self.rt.default_environment());
+        }
+        if let Some(env) = self.environments.lock().get(hash).cloned() {
+            return Ok(env);
+        }
+        let bytes = self.component(hash).await?;
+        let bundle = proto::EnvBundle::decode(&bytes[..])
+            .map_err(|e| Status::invalid_argument(format!("a malformed environment: {e}")))?;
+        let dir = self
+            .components_dir
+            .parent()
+            .unwrap_or(&self.components_dir)
+            .join("envs")
+            .join(hash);
+        for f in &bundle.files {
+            let rel = std::path::Path::new(&f.path);
+            let safe = rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !safe || f.path.is_empty() {
+                return Err(Status::invalid_argument(format!(
+                    "environment file `{}` is not a plain relative path",
+                    f.path
+                )));
+            }
+            let to = dir.join(rel);
+            let written = std::fs::create_dir_all(to.parent().unwrap_or(&dir))
+                .and_then(|_| std::fs::write(&to, &f.data));
+            written.map_err(|e| Status::internal(format!("laying out {}: {e}", to.display())))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Status::internal(e.to_string()))?;
+        let env = Arc::new(
+            self.rt
+                .parse_environment(&bundle.manifest, &bundle.file, &dir)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?,
+        );
+        self.environments
+            .lock()
+            .insert(hash.to_string(), env.clone());
+        Ok(env)
+    }
+
     pub fn running(&self) -> Arc<AtomicU32> {
         self.running.clone()
     }
@@ -311,15 +366,7 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<EventStream>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "run job")?;
-        let mut parts = Vec::with_capacity(r.components.len());
-        for c in &r.components {
-            let bytes = self.component(&c.hash).await?;
-            parts.push((
-                c.name.clone(),
-                bytes,
-                format!("component `{}` ({})", c.name, &c.hash[..12]),
-            ));
-        }
+        let parts = self.parts(&r.components).await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let lines = tx.clone();
         let sink: LogSink = Arc::new(move |l: LogLine| {
@@ -329,19 +376,22 @@ impl proto::node_server::Node for NodeService {
                 stderr: l.level >= crate::logs::Level::Warn,
             })));
         });
-        let env = self.rt.default_environment();
         let id = cluster_job_id(&r.job_id)?;
-        let job = match self
-            .rt
-            .load_job_parts_as(Some(id), &r.name, parts, env, Some(sink))
-        {
+        let loaded = match self.environment(&r.env_hash).await {
+            Ok(env) => self
+                .rt
+                .load_job_parts_as(Some(id), &r.name, parts, env, Some(sink))
+                .map_err(|e| e.to_string()),
+            Err(s) => Err(format!("its runtime environment: {}", s.message())),
+        };
+        let job = match loaded {
             Ok(j) => j,
             Err(e) => {
                 let _ = tx.send(event(Event::Error(proto::JobError {
                     kind: "invalid-argument".into(),
                     task: "load".into(),
                     language: String::new(),
-                    message: e.to_string(),
+                    message: e,
                     refused: true,
                 })));
                 return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
@@ -354,6 +404,7 @@ impl proto::node_server::Node for NodeService {
                 job_id: r.job_id.clone(),
                 name: r.name.clone(),
                 components: without_bytes(&r.components),
+                env_hash: r.env_hash.clone(),
             },
         );
         let rt = self.rt.clone();
@@ -381,7 +432,9 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::RunTaskReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "run task")?;
-        let job = self.guest_job(&r.job_id, &r.name, &r.components).await?;
+        let job = self
+            .guest_job(&r.job_id, &r.name, &r.components, &r.env_hash)
+            .await?;
         let component = job
             .components
             .get(r.component as usize)
@@ -411,7 +464,9 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::CreateActorReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "create actor")?;
-        let job = self.guest_job(&r.job_id, &r.name, &r.components).await?;
+        let job = self
+            .guest_job(&r.job_id, &r.name, &r.components, &r.env_hash)
+            .await?;
         let args = self.import_args(r.args)?;
         let options = ActorOptions {
             resources: r.resources.as_ref().map(super::from_proto_resources),

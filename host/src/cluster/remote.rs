@@ -48,6 +48,8 @@ pub struct JobRef {
     pub job_id: String,
     pub name: String,
     pub components: Vec<proto::Component>,
+    /// Content hash of its runtime environment (empty: deny-all).
+    pub env_hash: String,
 }
 
 /// One peer as this node sees it.
@@ -482,6 +484,7 @@ impl RemoteTasks for ClusterTasks {
             max_retries: options.max_retries,
             retry_exceptions: options.retry_exceptions,
             timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
+            env_hash: job_ref.env_hash,
             bundle: match options.scheduling {
                 Scheduling::PlacementGroup {
                     group,
@@ -554,6 +557,7 @@ impl RemoteTasks for ClusterTasks {
             namespace,
             max_restarts: a.max_restarts,
             bundle: a.bundle.map(|(g, i)| bundle_target(g, i)),
+            env_hash: j.env_hash,
         };
         let peer = a.peer.to_string();
         Box::pin(async move {

@@ -105,6 +105,7 @@ impl Cell {
     }
 }
 
+/// `read PATH`: a task reads PATH (or says why it cannot).
 /// `env_of NAME ENV`: the variable NAME seen by a task in environment ENV.
 /// `lookup NAME NS`: whether the actor NAME is visible in namespace NS.
 /// `call_id HI LO`: calls `get` on the actor with that id (a guessed id).
@@ -122,6 +123,10 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         })
     };
     match arg(0).as_str() {
+        "read" => Ok(match read_file::remote(arg(1))?.get() {
+            Ok(text) => text,
+            Err(e) => format!("refused: {}", e.message),
+        }),
         "env_of" => Ok(env_var::options()
             .environment(arg(2))
             .remote(arg(1))?
