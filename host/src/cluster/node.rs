@@ -74,9 +74,7 @@ type ChunkStream = Pin<Box<dyn Stream<Item = Result<proto::ObjectChunk, Status>>
 fn here_or_bundle(node: u64, bundle: Option<&proto::BundleTarget>) -> Result<Scheduling, Status> {
     Ok(match bundle {
         Some(b) => Scheduling::PlacementGroup {
-            group: GroupId(Id::from_bytes(&b.group).ok_or_else(|| {
-                Status::invalid_argument("a placement group id must be 16 bytes")
-            })?),
+            group: GroupId(wire_id(&b.group, "a placement group")?),
             bundle: Some(b.index),
         },
         None => Scheduling::NodeAffinity(NodeAffinity {
@@ -116,14 +114,17 @@ fn caller_job(s: &str) -> Result<Option<JobId>, Status> {
     }
 }
 
+/// An id from the wire (16 bytes); `what` names it in the refusal.
+#[allow(clippy::result_large_err)]
+fn wire_id(bytes: &[u8], what: &str) -> Result<Id, Status> {
+    Id::from_bytes(bytes).ok_or_else(|| {
+        Status::invalid_argument(format!("{what} id of {} bytes (expected 16)", bytes.len()))
+    })
+}
+
 #[allow(clippy::result_large_err)]
 fn object_id(bytes: &[u8]) -> Result<ObjectId, Status> {
-    Id::from_bytes(bytes).map(ObjectId).ok_or_else(|| {
-        Status::invalid_argument(format!(
-            "an object id of {} bytes (expected 16)",
-            bytes.len()
-        ))
-    })
+    wire_id(bytes, "an object").map(ObjectId)
 }
 
 fn event(e: Event) -> Result<proto::JobEvent, Status> {
@@ -500,10 +501,7 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::RunTaskReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "call actor")?;
-        let actor = ActorId(
-            Id::from_bytes(&r.actor_id)
-                .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))?,
-        );
+        let actor = ActorId(wire_id(&r.actor_id, "an actor")?);
         let caller = caller_job(&r.job_id)?;
         let args = self.import_args(r.args)?;
         let submitted = self
@@ -518,10 +516,7 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::KillActorReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "kill actor")?;
-        let actor = ActorId(
-            Id::from_bytes(&r.actor_id)
-                .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))?,
-        );
+        let actor = ActorId(wire_id(&r.actor_id, "an actor")?);
         let caller = caller_job(&r.job_id)?;
         Ok(Response::new(proto::KillActorReply {
             error: self.rt.kill_actor_for(caller, actor).err().map(wire_error),
@@ -549,10 +544,7 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::ReserveBundlesReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "reserve bundles")?;
-        let group =
-            GroupId(Id::from_bytes(&r.group).ok_or_else(|| {
-                Status::invalid_argument("a placement group id must be 16 bytes")
-            })?);
+        let group = GroupId(wire_id(&r.group, "a placement group")?);
         let bundles: Vec<(u32, crate::scheduler::Resources)> = r
             .bundles
             .iter()
@@ -578,10 +570,7 @@ impl proto::node_server::Node for NodeService {
     ) -> Result<Response<proto::RegisterGroupReply>, Status> {
         let r = req.into_inner();
         check_protocol(r.protocol, "release bundles")?;
-        let group =
-            GroupId(Id::from_bytes(&r.group).ok_or_else(|| {
-                Status::invalid_argument("a placement group id must be 16 bytes")
-            })?);
+        let group = GroupId(wire_id(&r.group, "a placement group")?);
         self.rt.release_bundles(group);
         Ok(Response::new(proto::RegisterGroupReply {}))
     }
