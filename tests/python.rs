@@ -112,3 +112,22 @@ fn python_tasks_run_in_warm_instances_when_the_environment_allows() {
     assert_eq!(code, 0, "{err}");
     assert!(text.contains("\"ops\": 300"), "{text}");
 }
+
+#[test]
+fn python_scheduling_strategies_and_placement_groups_use_rays_names() {
+    let (code, out, err) = submit(&py_example("placement"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["bundle_nodes_are_here"], true, "{out}");
+    let node = v["in_bundle"].as_str().unwrap();
+    for k in ["spread", "pinned", "actor_in_bundle"] {
+        assert_eq!(v[k], node, "{k} on the only node: {out}");
+    }
+    assert!(
+        v["strict_spread"]
+            .as_str()
+            .unwrap()
+            .contains("STRICT_SPREAD needs 2 nodes"),
+        "{out}"
+    );
+}

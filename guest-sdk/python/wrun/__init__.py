@@ -23,6 +23,9 @@ from ._handles import ActorHandle, ActorMethod, Id, ObjectRef
 from ._runtime import (
     ActorClass,
     LogHandler,
+    NodeAffinitySchedulingStrategy,
+    PlacementGroup,
+    PlacementGroupSchedulingStrategy,
     RemoteFunction,
     RuntimeContext,
     actor_class,
@@ -33,7 +36,9 @@ from ._runtime import (
     kill,
     log,
     method,
+    placement_group,
     put,
+    remove_placement_group,
     wait,
 )
 from .errors import (
@@ -49,6 +54,8 @@ from .errors import (
 __all__ = [
     "remote", "main", "method", "put", "get", "wait", "get_actor", "kill",
     "function", "actor_class",
+    "placement_group", "remove_placement_group", "PlacementGroup",
+    "NodeAffinitySchedulingStrategy", "PlacementGroupSchedulingStrategy",
     "log", "LogHandler", "get_runtime_context", "RuntimeContext",
     "ObjectRef", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
     "TaskError", "ErrorKind", "ActorDiedError", "GetTimeoutError",
