@@ -1,10 +1,13 @@
-//! Tasks across nodes: where a task runs (`place`) and running it on a peer.
+//! Tasks and actors across nodes: where a call goes (`place`), running
+//! tasks on peers, creating and calling actors there (one ordered queue per
+//! remote actor), cluster-wide actor names and placement groups through the
+//! head, and peers found dead left out for a while.
 //!
 //! The default policy, as Ray's hybrid one: a task runs on the node that
 //! submitted it while that node has room (packing work where its caller and
 //! usually its data are), and spills over to the peer with the most free
-//! room once it is full. Before that, two things can send it elsewhere: a
-//! node affinity, and locality (its by-reference arguments, at least
+//! room once it is full. Before that, three things can send it elsewhere: a
+//! node affinity, SPREAD (the least loaded node with room), and locality (its by-reference arguments, at least
 //! [`LOCALITY_MIN_BYTES`] of them, are owned by a peer with room). When no
 //! node has room, the task waits on the least loaded node (CPUs in use and
 //! wanted by queued work, per CPU). A task this node can never run goes to a
