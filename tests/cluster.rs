@@ -81,25 +81,7 @@ impl Cluster {
     }
 
     fn submit(&self, component: &Path, args: &[&str]) -> (i32, String, String) {
-        let mut a = vec![
-            "submit".to_string(),
-            "--address".into(),
-            self.address.clone(),
-        ];
-        a.push(component.display().to_string());
-        a.extend(args.iter().map(|s| s.to_string()));
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        let out = Command::new(wrun_bin())
-            .args(&a)
-            .env("WRUN_STATE_DIR", self.state())
-            .env("WRUN_CACHE_DIR", shared_cache_dir())
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).trim().to_string(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        submit_to(&self.address, self.state(), None, component, args)
     }
 
     fn logs(&self) -> String {
@@ -112,6 +94,35 @@ impl Cluster {
         }
         all
     }
+}
+
+/// `wrun submit --address ADDRESS [--env MANIFEST] COMPONENT ARGS`;
+/// (exit code, stdout trimmed, stderr). Free of `Cluster` so threads can
+/// submit while a test watches.
+fn submit_to(
+    address: &str,
+    state: &Path,
+    manifest: Option<&Path>,
+    component: &Path,
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut cmd = Command::new(wrun_bin());
+    cmd.args(["submit", "--address", address]);
+    if let Some(m) = manifest {
+        cmd.arg("--env").arg(m);
+    }
+    let out = cmd
+        .arg(component)
+        .args(args)
+        .env("WRUN_STATE_DIR", state)
+        .env("WRUN_CACHE_DIR", shared_cache_dir())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Runs `wrun ARGS` with the state directory; (success, stdout, stderr).
@@ -595,18 +606,14 @@ fn a_task_whose_node_dies_is_placed_again_on_another() {
     std::thread::sleep(Duration::from_millis(1200));
     let (address, state) = (c.address.clone(), c.state().to_path_buf());
     let job = std::thread::spawn(move || {
-        let out = Command::new(wrun_bin())
-            .args(["submit", "--address", &address])
-            .arg(example("cluster"))
-            .args(["survive", "license", "2500"])
-            .env("WRUN_STATE_DIR", &state)
-            .env("WRUN_CACHE_DIR", shared_cache_dir())
-            .output()
-            .unwrap();
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (_, out, err) = submit_to(
+            &address,
+            &state,
+            None,
+            &example("cluster"),
+            &["survive", "license", "2500"],
+        );
+        (out, err)
     });
     // The task is running on the first licensed node; a second one joins,
     // then the first dies.
@@ -636,27 +643,20 @@ fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
     let c = Cluster::start("1");
     c.wait_nodes(1);
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust/envprobe/env.toml");
-    let run = |args: &[&str]| {
-        let out = Command::new(wrun_bin())
-            .args(["submit", "--address", &c.address, "--env"])
-            .arg(&manifest)
-            .arg(example("envprobe"))
-            .args(args)
-            .env("WRUN_STATE_DIR", c.state())
-            .env("WRUN_CACHE_DIR", shared_cache_dir())
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).trim().to_string(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+    let run = |manifest: &Path, args: &[&str]| {
+        submit_to(
+            &c.address,
+            c.state(),
+            Some(manifest),
+            &example("envprobe"),
+            args,
         )
     };
-    let (code, out, err) = run(&["env_of", "GREETING", "loud"]);
-    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(&manifest, &["env_of", "GREETING", "loud"]);
+    assert_eq!(code, 0, "{err}");
     assert_eq!(out, "HELLO", "a named environment's variable on the node");
-    let (code, out, err) = run(&["read", "/work/readme.txt"]);
-    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(&manifest, &["read", "/work/readme.txt"]);
+    assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("Files in the working directory are visible at /work"),
         "the working directory travelled to the node: {out}"
@@ -669,15 +669,8 @@ fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
     let bad = tempfile::tempdir().unwrap();
     let bad_manifest = bad.path().join("env.toml");
     std::fs::write(&bad_manifest, "[files]\nworkdir = \"x\"\n").unwrap();
-    let out = Command::new(wrun_bin())
-        .args(["submit", "--address", &c.address, "--env"])
-        .arg(&bad_manifest)
-        .arg(example("envprobe"))
-        .env("WRUN_STATE_DIR", c.state())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, _, err) = run(&bad_manifest, &[]);
+    assert_eq!(code, 3, "{err}");
     assert!(
         err.contains("env.toml:2") && err.contains("workdir"),
         "{err}"
@@ -691,29 +684,20 @@ fn status_says_why_work_waits() {
     let busy = {
         let (address, state) = (c.address.clone(), c.state().to_path_buf());
         std::thread::spawn(move || {
-            let out = Command::new(wrun_bin())
-                .args(["submit", "--address", &address])
-                .arg(example("cluster"))
-                .args(["spread", "2", "2500"])
-                .env("WRUN_STATE_DIR", &state)
-                .env("WRUN_CACHE_DIR", shared_cache_dir())
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
+            submit_to(
+                &address,
+                &state,
+                None,
+                &example("cluster"),
+                &["spread", "2", "2500"],
+            )
+            .1
         })
     };
     std::thread::sleep(Duration::from_millis(800));
     let (a2, s2) = (c.address.clone(), c.state().to_path_buf());
     let group = std::thread::spawn(move || {
-        let out = Command::new(wrun_bin())
-            .args(["submit", "--address", &a2])
-            .arg(example("cluster"))
-            .args(["hold-group", "20"])
-            .env("WRUN_STATE_DIR", &s2)
-            .env("WRUN_CACHE_DIR", shared_cache_dir())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        submit_to(&a2, &s2, None, &example("cluster"), &["hold-group", "20"]).1
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = String::new();
