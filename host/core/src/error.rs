@@ -1,0 +1,165 @@
+//! The error that reaches whoever reads a result: what kind of failure, in
+//! which task, raised by which language, and why.
+
+use std::fmt;
+
+/// Why a task, actor call or driver failed (mirrors the WIT `error-kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The guest returned an error.
+    Application,
+    /// The guest trapped.
+    Trap,
+    /// It ran past its timeout or CPU-time limit.
+    Timeout,
+    /// The guest hit its memory limit.
+    MemoryLimit,
+    /// The actor is dead.
+    ActorDied,
+    /// A named function, class, method, actor or group does not exist.
+    NotFound,
+    /// An argument or option was invalid.
+    InvalidArgument,
+    /// A get or wait ran past its timeout.
+    GetTimeout,
+    /// The object was freed or lost.
+    ObjectLost,
+    /// The runtime failed for a reason unrelated to the guest.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in WIT order.
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Application,
+        ErrorKind::Trap,
+        ErrorKind::Timeout,
+        ErrorKind::MemoryLimit,
+        ErrorKind::ActorDied,
+        ErrorKind::NotFound,
+        ErrorKind::InvalidArgument,
+        ErrorKind::GetTimeout,
+        ErrorKind::ObjectLost,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind as people read it in an error message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Application => "application error",
+            ErrorKind::Trap => "trap",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::MemoryLimit => "memory limit",
+            ErrorKind::ActorDied => "actor died",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::InvalidArgument => "invalid argument",
+            ErrorKind::GetTimeout => "get timeout",
+            ErrorKind::ObjectLost => "object lost",
+            ErrorKind::Internal => "internal error",
+        }
+    }
+
+    /// The WIT `error-kind` name (`actor-died`), as errors cross processes.
+    pub fn wit_name(self) -> &'static str {
+        match self {
+            ErrorKind::Application => "application",
+            ErrorKind::Trap => "trap",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::MemoryLimit => "memory-limit",
+            ErrorKind::ActorDied => "actor-died",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::InvalidArgument => "invalid-argument",
+            ErrorKind::GetTimeout => "get-timeout",
+            ErrorKind::ObjectLost => "object-lost",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// The kind a WIT `error-kind` name stands for (`Internal` if unknown).
+    pub fn from_wit_name(name: &str) -> ErrorKind {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.wit_name() == name)
+            .unwrap_or(ErrorKind::Internal)
+    }
+
+    /// Failures of the instance (not of the guest's logic) that retries cover
+    /// by default.
+    pub fn is_system_failure(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Trap | ErrorKind::Timeout | ErrorKind::MemoryLimit | ErrorKind::Internal
+        )
+    }
+}
+
+/// An error value stored in place of a result: it names the task and the cause.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct TaskError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The task or method that failed, e.g. `fib` or `Counter.incr`.
+    pub task: String,
+    /// The language of the guest that raised it; empty when the runtime did.
+    pub language: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl TaskError {
+    /// An error the runtime raises (no guest language).
+    pub fn new(kind: ErrorKind, task: impl Into<String>, message: impl Into<String>) -> Self {
+        TaskError {
+            kind,
+            task: task.into(),
+            language: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// A failure of the runtime itself.
+    pub fn internal(task: impl Into<String>, message: impl fmt::Display) -> Self {
+        TaskError::new(ErrorKind::Internal, task, message.to_string())
+    }
+
+    /// Fills in the task name of an error that did not set one.
+    pub fn in_task(mut self, task: &str) -> Self {
+        if self.task.is_empty() {
+            self.task = task.to_string();
+        }
+        self
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in `{}`", self.kind.as_str(), self.task)?;
+        if !self.language.is_empty() {
+            write!(f, " ({})", self.language)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_wit_names() {
+        for k in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_wit_name(k.wit_name()), k);
+        }
+        assert_eq!(ErrorKind::from_wit_name("bogus"), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn an_error_names_its_task_and_language() {
+        let mut e = TaskError::new(ErrorKind::Application, "fib", "boom");
+        assert_eq!(e.to_string(), "application error in `fib`: boom");
+        e.language = "python".into();
+        assert_eq!(e.to_string(), "application error in `fib` (python): boom");
+        let e = TaskError::new(ErrorKind::Trap, "", "x").in_task("main");
+        assert_eq!(e.task, "main");
+    }
+}

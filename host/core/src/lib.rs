@@ -1,0 +1,26 @@
+//! wrun's vocabulary, shared by every host crate: ids that stay unique
+//! across nodes, resources, the options of tasks and actors, the error that
+//! reaches a result's reader, job limits, guest log lines, values rendered
+//! for people, and the units people write.
+//!
+//! **Architecture Invariant:** no I/O, no async runtime, no wasmtime and no
+//! network types here: everything is plain data and pure functions, so every
+//! other crate can depend on it.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod ids;
+pub mod logs;
+pub mod options;
+pub mod resources;
+pub mod units;
+pub mod values;
+
+pub use error::{ErrorKind, TaskError};
+pub use ids::{ActorId, GroupId, Id, IdGen, JobId, NodeId, ObjectId, TaskId};
+pub use options::{
+    is_private_namespace, job_namespace, ActorOptions, GroupInfo, JobLimits, NodeAffinity,
+    Scheduling, Strategy, TaskOptions, MAX_RETURNS,
+};
+pub use resources::{Infeasible, Resources};

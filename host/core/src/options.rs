@@ -1,0 +1,178 @@
+//! What a caller asks of one task or actor: returns, resources, retries,
+//! timeout, environment and where it may run.
+
+use std::time::Duration;
+
+use crate::ids::{GroupId, NodeId};
+use crate::resources::Resources;
+
+/// The most return values one call may declare.
+pub const MAX_RETURNS: u32 = 1024;
+
+/// Per-call options of a task (host side of the WIT `task-options`).
+#[derive(Clone, Debug)]
+pub struct TaskOptions {
+    /// Result objects of the call (0: fire and forget).
+    pub num_returns: u32,
+    /// `None`: the environment's default for tasks, or 1 CPU.
+    pub resources: Option<Resources>,
+    /// Re-runs after system failures (and application errors with
+    /// `retry_exceptions`).
+    pub max_retries: u32,
+    /// Also retry application errors.
+    pub retry_exceptions: bool,
+    /// Wall-clock limit per attempt.
+    pub timeout: Option<Duration>,
+    /// A named environment of the job's manifest; the caller's when `None`.
+    pub environment: Option<String>,
+    /// Where it runs beyond having its resources.
+    pub scheduling: Scheduling,
+}
+
+impl Default for TaskOptions {
+    fn default() -> Self {
+        TaskOptions {
+            num_returns: 1,
+            resources: None,
+            max_retries: 0,
+            retry_exceptions: false,
+            timeout: None,
+            environment: None,
+            scheduling: Scheduling::Default,
+        }
+    }
+}
+
+/// Options of an actor created from the host API or a guest.
+#[derive(Clone, Debug, Default)]
+pub struct ActorOptions {
+    /// `None`: the environment's default for actors, or nothing.
+    pub resources: Option<Resources>,
+    /// A name to find it by (in `namespace`, else the job's own).
+    pub name: Option<String>,
+    /// The namespace of its name.
+    pub namespace: Option<String>,
+    /// Restarts after a trap (the constructor runs again).
+    pub max_restarts: u32,
+    /// A named environment of the job's manifest.
+    pub environment: Option<String>,
+    /// Where it lives beyond having its resources.
+    pub scheduling: Scheduling,
+}
+
+/// Where a task or actor runs, beyond having its resources.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scheduling {
+    /// On the submitting node while it has room, else spilled over.
+    #[default]
+    Default,
+    /// On the least loaded node with room.
+    Spread,
+    /// On one node (or near it, when soft).
+    NodeAffinity(NodeAffinity),
+    /// In a bundle of a placement group (any bundle when `None`).
+    PlacementGroup {
+        /// The group.
+        group: GroupId,
+        /// The bundle's index.
+        bundle: Option<u32>,
+    },
+}
+
+impl Scheduling {
+    /// The node affinity, if this is one.
+    pub fn affinity(self) -> Option<NodeAffinity> {
+        match self {
+            Scheduling::NodeAffinity(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Ties a task to one node of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeAffinity {
+    /// The node.
+    pub node: NodeId,
+    /// Run elsewhere when that node is gone or can never run the task.
+    pub soft: bool,
+}
+
+/// How a placement group's bundles are spread over nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// As few nodes as possible.
+    Pack,
+    /// As many nodes as possible.
+    Spread,
+    /// All on one node, or not at all.
+    StrictPack,
+    /// Each on a different node, or not at all.
+    StrictSpread,
+}
+
+impl Strategy {
+    /// Ray's name of the strategy.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Pack => "PACK",
+            Strategy::Spread => "SPREAD",
+            Strategy::StrictPack => "STRICT_PACK",
+            Strategy::StrictSpread => "STRICT_SPREAD",
+        }
+    }
+
+    /// The strategy of a Ray name.
+    pub fn from_name(s: &str) -> Option<Strategy> {
+        Some(match s {
+            "PACK" => Strategy::Pack,
+            "SPREAD" => Strategy::Spread,
+            "STRICT_PACK" => Strategy::StrictPack,
+            "STRICT_SPREAD" => Strategy::StrictSpread,
+            _ => return None,
+        })
+    }
+}
+
+/// A placed group: where each bundle is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupInfo {
+    /// The group.
+    pub id: GroupId,
+    /// How it was placed.
+    pub strategy: Strategy,
+    /// Per bundle: the node holding it, and what it reserves.
+    pub bundles: Vec<(NodeId, Resources)>,
+}
+
+/// Limits of one job's guests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobLimits {
+    /// Linear memory per instance, in bytes.
+    pub memory_per_instance: usize,
+    /// The largest object a guest may put, in bytes.
+    pub max_object_bytes: usize,
+    /// Object references (and other handles) one instance may hold at once.
+    pub max_refs: usize,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        JobLimits {
+            memory_per_instance: 512 << 20,
+            max_object_bytes: 1 << 30,
+            max_refs: 1_000_000,
+        }
+    }
+}
+
+/// Each job's own namespace (`job-<id>`) is private to it; every other
+/// namespace is shared by the jobs that know its name.
+pub fn is_private_namespace(ns: &str) -> bool {
+    ns.starts_with("job-")
+}
+
+/// The private namespace of a job.
+pub fn job_namespace(job: crate::ids::JobId) -> String {
+    format!("job-{job}")
+}
