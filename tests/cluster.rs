@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use wrun_host::cluster::{auth::Token, proto, PROTOCOL_VERSION};
+use wrun_cluster::{auth::Token, proto, PROTOCOL_VERSION};
 use wrun_tests::{cpp_example, example, py_example, shared_cache_dir, wrun_bin};
 
 /// A cluster's state directory; stops its daemons when dropped, so a failing
@@ -211,9 +211,7 @@ fn calls_without_the_cluster_token_are_refused_and_logged() {
     // No token at all, straight through gRPC.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let code = rt.block_on(async {
-        let mut head = wrun_host::cluster::serve::head_client(&c.address)
-            .await
-            .unwrap();
+        let mut head = wrun_cluster::serve::head_client(&c.address).await.unwrap();
         head.status(proto::StatusRequest {
             protocol: PROTOCOL_VERSION,
         })
@@ -239,9 +237,7 @@ fn a_peer_of_another_protocol_version_is_refused_clearly() {
     let token = Token::load(&Token::path_in(c.state())).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async {
-        let mut head = wrun_host::cluster::serve::head_client(&c.address)
-            .await
-            .unwrap();
+        let mut head = wrun_cluster::serve::head_client(&c.address).await.unwrap();
         let req = proto::JoinRequest {
             protocol: PROTOCOL_VERSION + 1,
             address: "127.0.0.1:1".into(),

@@ -5,7 +5,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use wrun_host::{ErrorKind, Runtime, TaskOptions};
+use wrun_core::{ErrorKind, TaskOptions};
+use wrun_runtime::{JobSpec, Runtime};
 use wrun_tests::{
     arg, config, cpp_example, decode, example, field, java_example, py_example, shared_cache_dir,
     submit_with,
@@ -20,12 +21,12 @@ fn shared_runtime(dir: &std::path::Path) -> Runtime {
 }
 
 /// A list of references as a value: MessagePack ext 1 indices into `refs`.
-fn ref_list(refs: Vec<wrun_host::Held>) -> wrun_host::TaskArg {
+fn ref_list(refs: Vec<wrun_objects::Held>) -> wrun_objects::TaskArg {
     let items = (0..refs.len() as u32)
         .map(|i| rmpv::Value::Ext(1, i.to_be_bytes().to_vec()))
         .collect();
-    wrun_host::TaskArg::Value(wrun_host::ObjectValue {
-        data: wrun_host::values::encode(&rmpv::Value::Array(items)).into(),
+    wrun_objects::TaskArg::Value(wrun_objects::ObjectValue {
+        data: wrun_core::values::encode(&rmpv::Value::Array(items)).into(),
         refs,
     })
 }
@@ -33,10 +34,10 @@ fn ref_list(refs: Vec<wrun_host::Held>) -> wrun_host::TaskArg {
 /// Submits `name` from the host and waits for its one result.
 async fn call(
     rt: &Runtime,
-    job: &std::sync::Arc<wrun_host::LoadedJob>,
+    job: &std::sync::Arc<wrun_sandbox::LoadedJob>,
     name: &str,
-    args: Vec<wrun_host::TaskArg>,
-) -> Result<rmpv::Value, wrun_host::TaskError> {
+    args: Vec<wrun_objects::TaskArg>,
+) -> Result<rmpv::Value, wrun_core::TaskError> {
     let r = rt.submit(job, name, args, TaskOptions::default())?;
     rt.get(&r[0], None).await.map(|v| decode(&v))
 }
@@ -52,10 +53,10 @@ async fn a_cpp_task_and_a_rust_actor_are_called_by_name_with_references_between_
     let dir = tempfile::tempdir().unwrap();
     let rt = shared_runtime(dir.path());
     let job = rt
-        .load_multi_job(
-            &example("hello"),
-            &components(&[("cpp", cpp_example("shards")), ("rust", example("tally"))]),
-        )
+        .load(JobSpec::file(example("hello")).components(&components(&[
+            ("cpp", cpp_example("shards")),
+            ("rust", example("tally")),
+        ])))
         .unwrap();
     assert_eq!(job.components.len(), 3);
     // C++ summarises two shards…
@@ -100,9 +101,9 @@ async fn a_cpp_error_names_its_task_and_language() {
     let dir = tempfile::tempdir().unwrap();
     let rt = shared_runtime(dir.path());
     let job = rt
-        .load_multi_job(
-            &example("hello"),
-            &components(&[("cpp", cpp_example("shards"))]),
+        .load(
+            JobSpec::file(example("hello"))
+                .components(&components(&[("cpp", cpp_example("shards"))])),
         )
         .unwrap();
     let empty: Vec<rmpv::Value> = vec![];
@@ -138,9 +139,9 @@ async fn a_python_exception_reaches_cpp_with_its_type_and_traceback() {
     let dir = tempfile::tempdir().unwrap();
     let rt = shared_runtime(dir.path());
     let job = rt
-        .load_multi_job(
-            &py_example("pipeline"),
-            &components(&[("cpp", cpp_example("shards"))]),
+        .load(
+            JobSpec::file(py_example("pipeline"))
+                .components(&components(&[("cpp", cpp_example("shards"))])),
         )
         .unwrap();
     // C++ calls the Python task `explode` by name and reports what it got.
@@ -160,9 +161,9 @@ async fn a_python_exception_reaches_cpp_with_its_type_and_traceback() {
     assert!(message.contains("Traceback"), "{message}");
     // And a call that succeeds comes back as its value.
     let job2 = rt
-        .load_multi_job(
-            &py_example("hello"),
-            &components(&[("cpp", cpp_example("shards"))]),
+        .load(
+            JobSpec::file(py_example("hello"))
+                .components(&components(&[("cpp", cpp_example("shards"))])),
         )
         .unwrap();
     let v = call(
@@ -181,9 +182,9 @@ async fn unknown_components_and_names_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let rt = shared_runtime(dir.path());
     let job = rt
-        .load_multi_job(
-            &example("hello"),
-            &components(&[("cpp", cpp_example("shards"))]),
+        .load(
+            JobSpec::file(example("hello"))
+                .components(&components(&[("cpp", cpp_example("shards"))])),
         )
         .unwrap();
     let e = rt

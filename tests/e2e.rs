@@ -4,8 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use wrun_host::engine::CacheOutcome;
-use wrun_host::{ActorOptions, ErrorKind, JobLimits, Runtime, TaskOptions};
+use wrun_core::{ActorOptions, ErrorKind, JobLimits, TaskOptions};
+use wrun_runtime::Runtime;
+use wrun_sandbox::CacheOutcome;
 use wrun_tests::{arg, config, decode, example, field, runtime, wrun_bin};
 
 /// Runs `wrun` with a private cache; returns (exit code, stdout, stderr).
@@ -179,7 +180,9 @@ fn wrun_new_creates_a_job_crate_from_the_template() {
 async fn wordcount_passes_references_on_and_frees_every_object() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("wordcount")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("wordcount")))
+        .unwrap();
     let v = rt.run_main(&job, vec![]).await.unwrap();
     let v = decode(&v);
     assert_eq!(field(&v, "words").as_u64(), Some(20_000), "{v}");
@@ -194,7 +197,9 @@ async fn wordcount_passes_references_on_and_frees_every_object() {
 async fn counter_actor_is_shared_by_tasks_looked_up_by_name_and_killed() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("counter")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
     let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
     assert_eq!(field(&v, "value").as_u64(), Some(55), "{v}");
     assert_eq!(field(&v, "max_seen").as_u64(), Some(55), "{v}");
@@ -211,7 +216,9 @@ async fn nested_tree_of_8191_tasks_completes_on_one_cpu() {
     let (mut cfg, _) = config(dir.path());
     cfg.cpus = 1.0;
     let rt = Runtime::new(cfg).unwrap();
-    let job = rt.load_job_file(&example("nested")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("nested")))
+        .unwrap();
     let v = decode(&rt.run_main(&job, vec!["4096".into()]).await.unwrap());
     assert_eq!(field(&v, "sum").as_u64(), Some(4096 * 4095 / 2), "{v}");
     assert_eq!(field(&v, "sum"), field(&v, "expected"));
@@ -241,7 +248,9 @@ async fn nested_tree_of_8191_tasks_completes_on_one_cpu() {
 async fn host_api_submits_tasks_by_value_and_by_reference() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("hello")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hello")))
+        .unwrap();
     let r = rt
         .submit(&job, "hello", vec![arg("host")], TaskOptions::default())
         .unwrap();
@@ -252,7 +261,7 @@ async fn host_api_submits_tasks_by_value_and_by_reference() {
         .submit(
             &job,
             "hello",
-            vec![wrun_host::TaskArg::Ref(r[0].clone())],
+            vec![wrun_objects::TaskArg::Ref(r[0].clone())],
             TaskOptions::default(),
         )
         .unwrap();
@@ -269,7 +278,9 @@ async fn objects_spill_to_disk_under_a_small_cap_and_come_back_exact() {
     let (mut cfg, _) = config(dir.path());
     cfg.object_memory_cap = 16 << 10;
     let rt = Runtime::new(cfg).unwrap();
-    let job = rt.load_job_file(&example("wordcount")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("wordcount")))
+        .unwrap();
     let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
     assert_eq!(field(&v, "words").as_u64(), Some(20_000), "{v}");
     let s = rt.store_stats();
@@ -288,12 +299,12 @@ async fn a_component_is_compiled_once_then_loaded_from_the_cache() {
     let (cfg, _) = config(dir.path());
     let first = Runtime::new(cfg.clone())
         .unwrap()
-        .load_job_file(&example("pi"))
+        .load(wrun_runtime::JobSpec::file(example("pi")))
         .unwrap();
     assert_eq!(first.components[0].cache, CacheOutcome::Compiled);
     let second = Runtime::new(cfg)
         .unwrap()
-        .load_job_file(&example("pi"))
+        .load(wrun_runtime::JobSpec::file(example("pi")))
         .unwrap();
     assert_eq!(second.components[0].cache, CacheOutcome::Hit);
     assert_eq!(first.hash(), second.hash());
@@ -310,10 +321,12 @@ async fn a_component_is_compiled_once_then_loaded_from_the_cache() {
 async fn hostile(
     rt: &Runtime,
     task: &str,
-    args: Vec<wrun_host::TaskArg>,
+    args: Vec<wrun_objects::TaskArg>,
     opts: TaskOptions,
-) -> wrun_host::TaskError {
-    let job = rt.load_job_file(&example("hostile")).unwrap();
+) -> wrun_core::TaskError {
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     let r = rt.submit(&job, task, args, opts).unwrap();
     let err = rt
         .get(&r[0], Some(Duration::from_secs(60)))
@@ -422,7 +435,9 @@ async fn application_errors_are_retried_only_when_asked() {
 async fn traps_are_retried_up_to_max_retries() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     // Two planned failures, three retries allowed: the third attempt succeeds.
     let v = rt
         .run_main(&job, vec!["flaky".into(), "2".into(), "3".into()])
@@ -442,7 +457,9 @@ async fn traps_are_retried_up_to_max_retries() {
 async fn unknown_functions_and_impossible_resources_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     let r = rt
         .submit(&job, "no_such_task", vec![], TaskOptions::default())
         .unwrap();
@@ -450,7 +467,7 @@ async fn unknown_functions_and_impossible_resources_are_clear_errors() {
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("no_such_task"), "{e}");
     let opts = TaskOptions {
-        resources: Some(wrun_host::scheduler::Resources::new(1.0, 0).with_custom("tpu", 1.0)),
+        resources: Some(wrun_core::Resources::new(1.0, 0).with_custom("tpu", 1.0)),
         ..Default::default()
     };
     let r = rt.submit(&job, "noop", vec![], opts).unwrap();
@@ -490,9 +507,11 @@ async fn custom_resources_gate_tasks_that_need_them() {
     let (mut cfg, _) = config(dir.path());
     cfg.custom = vec![("license".into(), 1.0)];
     let rt = Runtime::new(cfg).unwrap();
-    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     let opts = TaskOptions {
-        resources: Some(wrun_host::scheduler::Resources::new(0.0, 0).with_custom("license", 1.0)),
+        resources: Some(wrun_core::Resources::new(0.0, 0).with_custom("license", 1.0)),
         ..Default::default()
     };
     let refs: Vec<_> = (0..5)
@@ -509,7 +528,9 @@ async fn custom_resources_gate_tasks_that_need_them() {
 async fn actors_from_the_host_api_run_calls_in_order_and_die_when_killed() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("counter")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
     let opts = ActorOptions {
         name: Some("c".into()),
         ..Default::default()
@@ -570,14 +591,16 @@ async fn wait_until(cond: impl Fn() -> bool) {
 async fn a_crashed_actor_restarts_with_fresh_state_until_restarts_run_out() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     let opts = ActorOptions {
         max_restarts: 1,
         ..Default::default()
     };
     let a = rt.create_actor(&job, "Fragile", vec![], opts).unwrap();
     let call = |m: &str| rt.call_actor(a, m, vec![], 1);
-    let value = |r: Vec<wrun_host::Held>| {
+    let value = |r: Vec<wrun_objects::Held>| {
         let rt = rt.clone();
         async move { rt.get(&r[0], Some(Duration::from_secs(30))).await }
     };
@@ -613,7 +636,9 @@ async fn actors_beyond_the_instance_pool_fail_with_the_remedy() {
     let (mut cfg, _) = config(dir.path());
     cfg.engine.max_instances = 4;
     let rt = Runtime::new(cfg).unwrap();
-    let job = rt.load_job_file(&example("counter")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
     let actors: Vec<_> = (0..5)
         .map(|_| {
             rt.create_actor(&job, "Counter", vec![arg(0)], ActorOptions::default())
@@ -639,7 +664,9 @@ async fn actors_beyond_the_instance_pool_fail_with_the_remedy() {
 async fn references_inside_values_survive_put_get_and_calls_even_duplicated() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("objects")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("objects")))
+        .unwrap();
     let v = decode(&rt.run_main(&job, vec!["nested".into()]).await.unwrap());
     for k in ["local", "by_ref", "inline"] {
         assert_eq!(field(&v, k).as_u64(), Some(4), "{k} in {v}");
@@ -651,7 +678,9 @@ async fn references_inside_values_survive_put_get_and_calls_even_duplicated() {
 async fn wait_returns_any_k_of_n_and_honours_timeouts() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("objects")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("objects")))
+        .unwrap();
     let start = Instant::now();
     let v = decode(&rt.run_main(&job, vec!["wait".into()]).await.unwrap());
     assert_eq!(field(&v, "ready_first").as_u64(), Some(2), "{v}");
@@ -665,7 +694,9 @@ async fn wait_returns_any_k_of_n_and_honours_timeouts() {
 async fn blobs_move_through_the_store_intact_and_read_as_plain_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("objects")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("objects")))
+        .unwrap();
     let v = decode(&rt.run_main(&job, vec!["blob".into()]).await.unwrap());
     let expected = field(&v, "expected").as_u64().unwrap();
     assert!(expected > 0);
@@ -678,7 +709,9 @@ async fn blobs_move_through_the_store_intact_and_read_as_plain_bytes() {
 async fn every_task_runs_in_a_fresh_instance() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("hostile")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     for _ in 0..3 {
         let r = rt
             .submit(&job, "fresh", vec![], TaskOptions::default())
@@ -717,7 +750,9 @@ fn cli_shows_a_progress_line_on_a_terminal_for_long_jobs() {
 async fn a_call_asking_for_more_returns_than_it_gives_fails_instead_of_hanging() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
-    let job = rt.load_job_file(&example("counter")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
     let a = rt
         .create_actor(&job, "Counter", vec![arg(1)], ActorOptions::default())
         .unwrap();
@@ -727,7 +762,9 @@ async fn a_call_asking_for_more_returns_than_it_gives_fails_instead_of_hanging()
         assert_eq!(e.kind, ErrorKind::InvalidArgument, "{e}");
         assert!(e.message.contains("num_returns = 2"), "{e}");
     }
-    let job = rt.load_job_file(&example("hello")).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hello")))
+        .unwrap();
     let opts = TaskOptions {
         num_returns: 3,
         ..Default::default()

@@ -8,7 +8,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wrun_host::{ActorOptions, Environment, ErrorKind, LoadedJob, Runtime, TaskError, TaskOptions};
+use wrun_core::{ActorOptions, ErrorKind, TaskError, TaskOptions};
+use wrun_env::Environment;
+use wrun_runtime::Runtime;
+use wrun_sandbox::LoadedJob;
 use wrun_tests::{arg, decode, example, runtime, wrun_bin};
 
 /// Loads `envprobe` in the environment of `manifest` (written to `dir`).
@@ -16,7 +19,8 @@ fn probe_job(rt: &Runtime, dir: &Path, manifest: &str) -> Arc<LoadedJob> {
     let path = dir.join("env.toml");
     std::fs::write(&path, manifest).unwrap();
     let env = rt.load_environment(&path).unwrap_or_else(|e| panic!("{e}"));
-    rt.load_job_file_in(&example("envprobe"), env).unwrap()
+    rt.load(wrun_runtime::JobSpec::file(example("envprobe")).env(env))
+        .unwrap()
 }
 
 /// Runs one probe task and returns its value or its error.
@@ -218,7 +222,7 @@ async fn clocks_and_randomness_are_deterministic_unless_granted() {
         .unwrap()
         .as_u64()
         .unwrap();
-    assert_eq!(t, wrun_host::environment::DETERMINISTIC_EPOCH_SECS);
+    assert_eq!(t, wrun_env::DETERMINISTIC_EPOCH_SECS);
     let r1 = probe(&rt, &job, "random", vec![]).await.unwrap();
     let r2 = probe(&rt, &job, "random", vec![]).await.unwrap();
     assert_eq!(r1, r2, "the same stand-in randomness every time");
@@ -260,7 +264,7 @@ async fn cpu_time_counts_running_not_waiting_and_memory_is_capped() {
     );
     let hostile_env = rt.load_environment(&dir.path().join("env.toml")).unwrap();
     let hostile = rt
-        .load_job_file_in(&example("hostile"), hostile_env)
+        .load(wrun_runtime::JobSpec::file(example("hostile")).env(hostile_env))
         .unwrap();
     let r = rt
         .submit(&hostile, "bomb", vec![], TaskOptions::default())
@@ -404,7 +408,7 @@ async fn jobs_cannot_reach_each_others_actors_unless_shared() {
         main(vec!["lookup".into(), "cell".into(), ns]).await,
         "absent"
     );
-    let forged = |id: wrun_host::ActorId, mode: &str| {
+    let forged = |id: wrun_core::ActorId, mode: &str| {
         vec![mode.to_string(), id.0.hi.to_string(), id.0.lo.to_string()]
     };
     let out = main(forged(private, "call_id")).await;
@@ -479,7 +483,7 @@ fn the_second_submit_of_an_environment_reuses_every_cached_step() {
 
 #[test]
 fn an_environment_without_a_manifest_denies_everything() {
-    let env = Environment::deny_all(wrun_host::JobLimits::default());
+    let env = Environment::deny_all(wrun_core::JobLimits::default());
     assert!(
         env.env_vars.is_empty() && env.network.is_empty() && !env.real_clock && !env.real_random
     );
@@ -514,15 +518,17 @@ async fn a_forged_object_handle_reaches_nothing() {
     let (rt, _) = runtime(dir.path());
     // Another job's objects exist on this node...
     let victim = probe_job(&rt, dir.path(), "");
-    let secret = rt.put(wrun_host::ObjectValue::from_bytes(
-        wrun_host::values::encode(&"secret".into()),
+    let secret = rt.put(wrun_objects::ObjectValue::from_bytes(
+        wrun_core::values::encode(&"secret".into()),
     ));
     let r = rt
         .submit(&victim, "env_var", vec![arg("X")], TaskOptions::default())
         .unwrap();
     rt.get(&r[0], None).await.unwrap();
     // ...and a hostile job guesses handle numbers.
-    let hostile = rt.load_job_file(&example("hostile")).unwrap();
+    let hostile = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     for handle in 0..16u32 {
         let r = rt
             .submit(&hostile, "forge", vec![arg(handle)], TaskOptions::default())
@@ -545,7 +551,7 @@ async fn default_resources_come_from_the_manifest() {
     assert!(e.message.contains("needs 512 cpus"), "{e}");
     // A task that names its CPUs is not affected.
     let opts = TaskOptions {
-        resources: Some(wrun_host::scheduler::Resources::new(1.0, 0)),
+        resources: Some(wrun_core::Resources::new(1.0, 0)),
         ..Default::default()
     };
     assert!(probe_with(&rt, &job, "env_var", vec![s("X")], opts)
@@ -573,7 +579,9 @@ async fn reused_instances_carry_module_state_and_a_trap_discards_one() {
     let path = dir.path().join("reuse.toml");
     std::fs::write(&path, "[runtime]\nreuse_instances = true\n").unwrap();
     let env = rt.load_environment(&path).unwrap();
-    let job = rt.load_job_file_in(&example("hostile"), env).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")).env(env))
+        .unwrap();
     let fresh = || async {
         let r = rt
             .submit(&job, "fresh", vec![], TaskOptions::default())
@@ -593,7 +601,9 @@ async fn reused_instances_carry_module_state_and_a_trap_discards_one() {
     let after = fresh().await;
     assert!(after >= 1);
     // Without reuse every task starts from scratch (the default).
-    let plain = rt.load_job_file(&example("hostile")).unwrap();
+    let plain = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     for _ in 0..2 {
         let r = rt
             .submit(&plain, "fresh", vec![], TaskOptions::default())
@@ -612,7 +622,9 @@ async fn a_guest_holding_too_many_references_is_stopped_with_the_remedy() {
     let path = dir.path().join("few.toml");
     std::fs::write(&path, "[limits]\nmax_refs = 1000\n").unwrap();
     let env = rt.load_environment(&path).unwrap();
-    let job = rt.load_job_file_in(&example("bench"), env).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("bench")).env(env))
+        .unwrap();
     let e = rt
         .run_main(&job, vec!["tasks".into(), "2000".into()])
         .await
@@ -639,14 +651,18 @@ async fn idle_warm_instances_give_their_slots_to_other_work() {
     // Three jobs with reuse each leave a warm instance behind: every slot idle.
     for _ in 0..3 {
         let env = rt.load_environment(&path).unwrap();
-        let job = rt.load_job_file_in(&example("hostile"), env).unwrap();
+        let job = rt
+            .load(wrun_runtime::JobSpec::file(example("hostile")).env(env))
+            .unwrap();
         let r = rt
             .submit(&job, "noop", vec![], TaskOptions::default())
             .unwrap();
         rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap();
     }
     // A fresh-instance job still gets a slot.
-    let plain = rt.load_job_file(&example("hostile")).unwrap();
+    let plain = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
     let r = rt
         .submit(&plain, "noop", vec![], TaskOptions::default())
         .unwrap();

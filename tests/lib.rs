@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use wrun_host::logs::LogLine;
-use wrun_host::{ObjectValue, Runtime, RuntimeConfig};
+use wrun_core::logs::LogLine;
+use wrun_objects::ObjectValue;
+use wrun_runtime::{Runtime, RuntimeConfig};
 
 /// The cargo target directory the project scripts build into.
 pub fn target_dir() -> PathBuf {
@@ -144,12 +145,12 @@ pub fn runtime(dir: &std::path::Path) -> (Runtime, Logs) {
 
 /// Decodes a result value.
 pub fn decode(v: &ObjectValue) -> rmpv::Value {
-    wrun_host::values::decode(&v.data).expect("a MessagePack value")
+    wrun_core::values::decode(&v.data).expect("a MessagePack value")
 }
 
 /// An argument passed by value.
-pub fn arg(v: impl Into<rmpv::Value>) -> wrun_host::TaskArg {
-    wrun_host::TaskArg::Value(ObjectValue::from_bytes(wrun_host::values::encode(
+pub fn arg(v: impl Into<rmpv::Value>) -> wrun_objects::TaskArg {
+    wrun_objects::TaskArg::Value(ObjectValue::from_bytes(wrun_core::values::encode(
         &v.into(),
     )))
 }

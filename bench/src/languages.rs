@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wrun_host::{LoadedJob, Runtime, RuntimeConfig, TaskOptions};
+use wrun_core::TaskOptions;
+use wrun_runtime::LoadedJob;
+use wrun_runtime::{Runtime, RuntimeConfig};
 
 use crate::{field, median, mode};
 
@@ -67,9 +69,13 @@ pub async fn measure(
     // Compile with an empty cache, then load from it.
     let cache = tempfile_dir()?;
     let rt = runtime(&cache)?;
-    let cold = rt.load_job_file(wasm).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cold = rt
+        .load(wrun_runtime::JobSpec::file(wasm))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let compile = cold.load_time;
-    let fresh = rt.load_job_file(wasm).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fresh = rt
+        .load(wrun_runtime::JobSpec::file(wasm))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let cached_load = fresh.load_time;
     let n = if quick { 20 } else { 200 };
     task_time(&rt, &fresh, 5).await?; // warm-up: pool slots fault in
@@ -78,7 +84,7 @@ pub async fn measure(
         .load_environment(env)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let warm = rt
-        .load_job_file_in(wasm, warm_env)
+        .load(wrun_runtime::JobSpec::file(wasm).env(warm_env))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     task_time(&rt, &warm, 5).await?;
     let warm_task = task_time(&rt, &warm, n).await?;

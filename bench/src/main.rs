@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use wrun_host::{ActorOptions, LoadedJob, Runtime, RuntimeConfig};
+use wrun_core::ActorOptions;
+use wrun_runtime::LoadedJob;
+use wrun_runtime::{Runtime, RuntimeConfig};
 
 mod languages;
 
@@ -119,7 +121,7 @@ async fn mode(rt: &Runtime, job: &Arc<LoadedJob>, args: &[&str]) -> anyhow::Resu
         .run_main(job, args.iter().map(|s| s.to_string()).collect())
         .await
         .map_err(|e| anyhow::anyhow!("bench {args:?}: {e}"))?;
-    wrun_host::values::decode(&v.data).map_err(|e| anyhow::anyhow!(e))
+    wrun_core::values::decode(&v.data).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn rss_bytes() -> u64 {
@@ -157,7 +159,7 @@ async fn measure_wrun(args: &Args) -> anyhow::Result<WrunFigures> {
         .load_environment(&args.env)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let job = rt
-        .load_job_file_in(&args.bench_wasm, env)
+        .load(wrun_runtime::JobSpec::file(&args.bench_wasm).env(env))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let n_tasks = if q { "2000" } else { "20000" };
     let n_lat = if q { "200" } else { "2000" };
@@ -210,7 +212,7 @@ async fn measure_wrun(args: &Args) -> anyhow::Result<WrunFigures> {
             .load_environment(&args.py_env)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let pyjob = rt
-            .load_job_file_in(py, env)
+            .load(wrun_runtime::JobSpec::file(py).env(env))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         mode(&rt, &pyjob, &["tasks", "500"]).await?;
         let mut rates = Vec::new();
@@ -229,7 +231,7 @@ async fn measure_wrun(args: &Args) -> anyhow::Result<WrunFigures> {
         ..RuntimeConfig::default()
     })?;
     let job = rt
-        .load_job_file(&args.bench_wasm)
+        .load(wrun_runtime::JobSpec::file(&args.bench_wasm))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let n = if q { 50 } else { 500 };
     let before = rss_bytes();

@@ -17,8 +17,22 @@ pub mod resources;
 pub mod units;
 pub mod values;
 
+/// The content hash of some bytes (hex SHA-256): the identity of components
+/// and environments on every node, and the compiled-component cache key.
+pub fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    let d = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in d {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 pub use error::{ErrorKind, TaskError};
 pub use ids::{ActorId, GroupId, Id, IdGen, JobId, NodeId, ObjectId, TaskId};
+pub use logs::Label;
 pub use options::{
     is_private_namespace, job_namespace, ActorOptions, GroupInfo, JobLimits, NodeAffinity,
     Scheduling, Strategy, TaskOptions, MAX_RETURNS,

@@ -1,0 +1,471 @@
+//! `wrun`: the command line.
+//!
+//! Exit codes scripts can rely on:
+//! 0 the job succeeded · 1 the job failed (its error is printed) ·
+//! 2 bad usage · 3 the component was refused (malformed, wrong world) ·
+//! 4 wrun itself failed.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use wrun_core::logs::{Level, LogLine, LogSink};
+use wrun_core::values;
+use wrun_runtime::{JobSpec, Runtime, RuntimeConfig};
+
+mod cluster_cli;
+
+/// Tasks allocate on one worker thread and free on another; glibc's arenas
+/// contend on that, mimalloc's thread-local heaps do not.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(
+    name = "wrun",
+    version,
+    about = "Run WebAssembly-component tasks and actors, Ray-style"
+)]
+struct Cli {
+    /// More output: -v shows guest debug logs and wrun's info, -vv everything.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a job (on the embedded single-node runtime, or on a cluster with
+    /// --address) and print its result.
+    Submit(SubmitArgs),
+    /// Start the head of a cluster (--head) or a node joining one
+    /// (--address), in the background.
+    Start(cluster_cli::StartArgs),
+    /// Stop the wrun daemons this machine started.
+    Stop(cluster_cli::StopArgs),
+    /// The cluster's nodes, their resources, and its jobs.
+    Status(cluster_cli::StatusArgs),
+    /// A daemon's main loop (what `wrun start` runs in the background).
+    #[command(name = "__serve", hide = true)]
+    Serve(cluster_cli::ServeArgs),
+    /// Create a new job crate from the template, ready for `wrun build`.
+    New {
+        /// Name of the crate (and its directory).
+        name: String,
+        /// Parent directory (default: the current one).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build a job crate into a component ready to submit.
+    Build {
+        /// The crate's directory (default: the current one).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct SubmitArgs {
+    /// The job's runtime environment: a TOML manifest (docs/runtime-env.md).
+    /// Without one, guests get no files, network, host variables, real clock
+    /// or real randomness.
+    #[arg(long = "env", value_name = "ENV.toml")]
+    env: Option<PathBuf>,
+    /// The job's component (.wasm), built with a wrun guest SDK.
+    job: PathBuf,
+    /// Another component of the job, as NAME=FILE.wasm (repeatable), in any
+    /// guest language: the job's guests call its tasks and actor classes as
+    /// `NAME/function` and `NAME/Class`.
+    #[arg(long = "component", value_name = "NAME=FILE.wasm", value_parser = parse_component)]
+    components: Vec<(String, PathBuf)>,
+    /// Arguments passed to the job's `main`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+    /// CPUs the scheduler may hand out (default: this machine's cores).
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// Custom resources of the node, e.g. `--resources license=2,fpga=1`.
+    #[arg(long, value_delimiter = ',')]
+    resources: Vec<String>,
+    /// Bytes of objects held in memory before spilling to disk (e.g. 512M, 2G).
+    #[arg(long, value_parser = parse_size)]
+    object_memory: Option<u64>,
+    /// Linear-memory limit of each guest instance (e.g. 64M).
+    #[arg(long, value_parser = parse_size)]
+    guest_memory: Option<u64>,
+    /// Guest instances alive at once (tasks, actors and drivers); each is a
+    /// slot of the pooling allocator.
+    #[arg(long, default_value_t = 1000)]
+    max_instances: u32,
+    /// Do not print guest logs.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print load and run times to stderr.
+    #[arg(long)]
+    timing: bool,
+    /// Run the job on the cluster whose head is at HOST:PORT instead of
+    /// the embedded runtime.
+    #[arg(long, env = "WRUN_ADDRESS")]
+    address: Option<String>,
+    #[command(flatten)]
+    cluster: cluster_cli::ClusterFiles,
+}
+
+fn parse_component(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "`{s}` is not NAME=FILE.wasm (e.g. --component stats=build/stats.wasm)"
+        )),
+    }
+}
+
+/// A size as `--object-memory 512M` or `512MB` takes it (the manifests'
+/// parser).
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    wrun_core::units::parse_size(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Submit(a) => submit(a, cli.verbose),
+        Command::Start(a) => cluster_cli::start(a),
+        Command::Stop(a) => cluster_cli::stop(a),
+        Command::Status(a) => cluster_cli::status(a),
+        Command::Serve(a) => cluster_cli::serve(a),
+        Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
+        Command::Build { dir } => build_job(&dir).map(|_| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(4)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Daemons log to files: no colour codes there.
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+/// Prints guest lines to stderr, prefixed by their task.
+fn stderr_sink(min: Level, progress_active: Arc<std::sync::atomic::AtomicBool>) -> LogSink {
+    Arc::new(move |l: LogLine| {
+        if l.level < min {
+            return;
+        }
+        let clear = if progress_active.load(Ordering::Relaxed) {
+            "\r\x1b[2K"
+        } else {
+            ""
+        };
+        let level = match l.level {
+            Level::Info => String::new(),
+            other => format!("{} ", other.as_str()),
+        };
+        eprintln!("{clear}[{}] {level}{}", l.task, l.message);
+    })
+}
+
+/// The driver's result as the CLI prints it: a string as it is, anything
+/// else rendered from MessagePack.
+fn render_result(data: &[u8]) -> String {
+    match values::decode(data) {
+        Ok(rmpv::Value::String(s)) if s.as_str().is_some() => s.into_str().unwrap_or_default(),
+        _ => values::render(data),
+    }
+}
+
+fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
+    if let Some(address) = a.address.clone() {
+        // The manifest is checked here, as for a local run, and travels
+        // with the files of its working directories.
+        let env = match &a.env {
+            Some(manifest) => {
+                let cache = RuntimeConfig::default().cache_dir;
+                match wrun_cluster::client::env_bundle(manifest, &cache) {
+                    Ok(bundle) => bundle,
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        return Ok(ExitCode::from(3));
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
+        return cluster_cli::submit(
+            address,
+            &a.cluster,
+            &a.job,
+            &a.components,
+            a.args,
+            env,
+            a.quiet,
+        );
+    }
+    let progress_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut cfg = RuntimeConfig::default();
+    if let Some(c) = a.cpus {
+        if !(c.is_finite() && c > 0.0) {
+            eprintln!("error: --cpus must be a positive number, got {c}");
+            return Ok(ExitCode::from(2));
+        }
+        cfg.cpus = c;
+    }
+    for r in &a.resources {
+        let Some((k, v)) = r.split_once('=') else {
+            eprintln!("error: --resources expects NAME=AMOUNT pairs, got `{r}`");
+            return Ok(ExitCode::from(2));
+        };
+        let Ok(v) = v.trim().parse::<f64>() else {
+            eprintln!("error: --resources: `{v}` in `{r}` is not a number");
+            return Ok(ExitCode::from(2));
+        };
+        cfg.custom.push((k.trim().to_string(), v));
+    }
+    if a.max_instances == 0 {
+        eprintln!("error: --max-instances must be at least 1");
+        return Ok(ExitCode::from(2));
+    }
+    cfg.engine.max_instances = a.max_instances;
+    if let Some(m) = a.object_memory {
+        cfg.object_memory_cap = m as usize;
+    }
+    if let Some(m) = a.guest_memory {
+        cfg.job_limits.memory_per_instance = m as usize;
+        // Pool slots must be at least as large as the limit.
+        cfg.engine.max_memory_bytes = cfg.engine.max_memory_bytes.max(m as usize);
+    }
+    let min_level = if a.quiet {
+        Level::Error
+    } else if verbose > 0 {
+        Level::Debug
+    } else {
+        Level::Info
+    };
+    if a.quiet {
+        cfg.log_sink = Arc::new(|_| {});
+    } else {
+        cfg.log_sink = stderr_sink(min_level, progress_active.clone());
+    }
+
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    tokio.block_on(async move {
+        let start = Instant::now();
+        let rt_limits = cfg.job_limits;
+        let rt = Runtime::new(cfg)?;
+        let env = match &a.env {
+            Some(manifest) => match rt.load_environment(manifest) {
+                Ok(env) => env,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(3));
+                }
+            },
+            None => Arc::new(wrun_env::Environment::deny_all(rt_limits)),
+        };
+        let env_time = start.elapsed();
+        let spec = JobSpec::file(&a.job).components(&a.components).env(env.clone());
+        let job = match rt.load(spec) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(3));
+            }
+        };
+        let loaded = start.elapsed();
+        let progress = (std::io::stderr().is_terminal() && !a.quiet)
+            .then(|| spawn_progress(rt.clone(), progress_active.clone()));
+        let outcome = rt.run_main(&job, a.args).await;
+        if let Some(p) = progress {
+            p.abort();
+            if progress_active.swap(false, Ordering::Relaxed) {
+                eprint!("\r\x1b[2K");
+            }
+        }
+        if a.timing {
+            if a.env.is_some() {
+                eprintln!(
+                    "wrun: environment {} ({}): ready in {:.1} ms",
+                    env.source,
+                    if env.packed_now { "working directory packed now" } else { "from the cache" },
+                    env_time.as_secs_f64() * 1e3
+                );
+            }
+            let c = rt.counters();
+            eprintln!(
+                "wrun: job {} ({}, component {}): load {:.1} ms, total {:.1} ms, tasks {} ok / {} failed",
+                job.name,
+                match job.components[0].cache {
+                    wrun_sandbox::CacheOutcome::Hit => "cache hit",
+                    wrun_sandbox::CacheOutcome::Compiled => "compiled",
+                },
+                &job.hash()[..12],
+                loaded.as_secs_f64() * 1e3,
+                start.elapsed().as_secs_f64() * 1e3,
+                c.finished.load(Ordering::Relaxed),
+                c.failed.load(Ordering::Relaxed),
+            );
+        }
+        match outcome {
+            Ok(v) => {
+                println!("{}", render_result(&v.data));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: job `{}` failed: {e}", job.name);
+                Ok(ExitCode::from(1))
+            }
+        }
+    })
+}
+
+/// A one-line progress display on a terminal, for jobs that run past a second.
+fn spawn_progress(
+    rt: Runtime,
+    active: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let start = Instant::now();
+        loop {
+            let c = rt.counters();
+            let submitted = c.submitted.load(Ordering::Relaxed);
+            let done = c.finished.load(Ordering::Relaxed);
+            let failed = c.failed.load(Ordering::Relaxed);
+            active.store(true, Ordering::Relaxed);
+            eprint!(
+                "\r\x1b[2K[wrun] {:>5.1}s  tasks: {done} done, {failed} failed, {} pending  actors: {}",
+                start.elapsed().as_secs_f64() + 1.0,
+                submitted.saturating_sub(done + failed),
+                rt.actor_count(),
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+}
+
+/// The template shipped with the Rust guest SDK.
+fn sdk_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-sdk/rust")
+}
+
+fn new_job(name: &str, parent: &Path) -> anyhow::Result<()> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        bail!("`{name}` is not a valid crate name: use letters, digits, `-` and `_`, not starting with a digit");
+    }
+    let dest = parent.join(name);
+    if dest.exists() {
+        bail!(
+            "{} already exists; pick another name or directory",
+            dest.display()
+        );
+    }
+    let sdk = sdk_dir()
+        .canonicalize()
+        .context("locating the Rust guest SDK of this wrun build")?;
+    let template = sdk.join("template");
+    let manifest = std::fs::read_to_string(template.join("Cargo.toml.tmpl"))
+        .with_context(|| format!("reading the template in {}", template.display()))?;
+    let lib = std::fs::read_to_string(template.join("src/lib.rs"))?;
+    std::fs::create_dir_all(dest.join("src"))?;
+    std::fs::write(
+        dest.join("Cargo.toml"),
+        manifest
+            .replace("{{name}}", name)
+            .replace("{{sdk_path}}", &sdk.display().to_string()),
+    )?;
+    std::fs::write(dest.join("src/lib.rs"), lib)?;
+    println!(
+        "created {}\nnext: wrun build {} && wrun submit {}",
+        dest.display(),
+        dest.display(),
+        dest.join(format!(
+            "target/wasm32-wasip2/release/{}.wasm",
+            name.replace('-', "_")
+        ))
+        .display()
+    );
+    Ok(())
+}
+
+fn build_job(dir: &Path) -> anyhow::Result<()> {
+    let manifest = dir.join("Cargo.toml");
+    if !manifest.exists() {
+        bail!(
+            "{} has no Cargo.toml; run `wrun new NAME` first",
+            dir.display()
+        );
+    }
+    let status = std::process::Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .status()
+        .context("running cargo (is Rust installed? see README.md)")?;
+    if !status.success() {
+        bail!("cargo build failed (if the target is missing: rustup target add wasm32-wasip2)");
+    }
+    let text = std::fs::read_to_string(&manifest)?;
+    let name = text
+        .lines()
+        .find_map(|l| {
+            l.trim().strip_prefix("name").map(|r| {
+                r.trim_start_matches([' ', '='])
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+        })
+        .unwrap_or_default()
+        .replace('-', "_");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.join("target"));
+    let out = target.join(format!("wasm32-wasip2/release/{name}.wasm"));
+    if !out.exists() {
+        bail!(
+            "cargo succeeded but {} is missing; is the crate a cdylib?",
+            out.display()
+        );
+    }
+    println!("{}", out.display());
+    Ok(())
+}

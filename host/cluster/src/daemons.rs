@@ -1,0 +1,84 @@
+//! The daemons' main loops: the head (with a node of its own, as Ray's head
+//! runs one) and a node joining a head. Both stop cleanly on SIGTERM or ^C;
+//! a node the head refuses stops with [`JoinRefused`].
+
+use std::path::PathBuf;
+
+use wrun_runtime::RuntimeConfig;
+
+use crate::auth::Token;
+use crate::daemon::{write_atomic, PidGuard};
+use crate::node::JoinRefused;
+use crate::serve::{start_head, start_node};
+
+/// Resolves when the process is asked to stop.
+async fn stop_requested() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| anyhow::anyhow!("installing a SIGTERM handler: {e}"))?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("stopping");
+    Ok(())
+}
+
+/// Runs a node until asked to stop (Ok) or refused by the head (Err
+/// [`JoinRefused`]).
+async fn run_node(
+    cfg: RuntimeConfig,
+    state_dir: PathBuf,
+    host: &str,
+    head_address: &str,
+    token: Token,
+) -> anyhow::Result<()> {
+    let mut node = start_node(cfg, state_dir.clone(), host, head_address, token).await?;
+    let _guard = PidGuard::register(&state_dir, "node", &node.address)?;
+    let refused: Option<JoinRefused> = tokio::select! {
+        stop = stop_requested() => { stop?; None }
+        refused = node.refused() => Some(refused),
+    };
+    node.stop().await?;
+    match refused {
+        Some(r) => Err(r.into()),
+        None => Ok(()),
+    }
+}
+
+/// `wrun __serve node`: a node daemon.
+pub async fn serve_node(
+    cfg: RuntimeConfig,
+    state_dir: PathBuf,
+    host: String,
+    head_address: String,
+    token_file: PathBuf,
+) -> anyhow::Result<()> {
+    let token = Token::load(&token_file)?;
+    run_node(cfg, state_dir, &host, &head_address, token).await
+}
+
+/// `wrun __serve head`: the head, and a node of its own.
+pub async fn serve_head(
+    cfg: RuntimeConfig,
+    state_dir: PathBuf,
+    host: String,
+    port: u16,
+) -> anyhow::Result<()> {
+    let token = Token::load_or_create(&Token::path_in(&state_dir))?;
+    let head = start_head(state_dir.clone(), &host, port, token.clone()).await?;
+    let guard = PidGuard::register(&state_dir, "head", &head.address)?;
+    write_atomic(&state_dir.join("head.addr"), &head.address)?;
+    let node = start_node(cfg, state_dir.clone(), &host, &head.address, token).await;
+    let outcome = match node {
+        Ok(node) => {
+            let stopped = stop_requested().await;
+            node.stop().await?;
+            stopped
+        }
+        Err(e) => Err(e.context("the head's node failed to start")),
+    };
+    head.stop().await?;
+    let _ = std::fs::remove_file(state_dir.join("head.addr"));
+    drop(guard);
+    outcome
+}

@@ -1,0 +1,464 @@
+//! Calls that run on other nodes: tasks (`RunTask`), actors created there
+//! (`CreateActor`) and called there in order (one queue per remote actor),
+//! kills, the end of a job, and placement-group bundles.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use wrun_core::{ActorId, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, TaskError};
+use wrun_objects::{BoxFuture, ObjectValue, TaskArg};
+use wrun_proto::{pb, PROTOCOL_VERSION};
+use wrun_runtime::cluster::{CallDone, Remote, RemoteActor, RemoteFailure, RemoteTask};
+
+use crate::connections::Connections;
+use crate::objects::Wire;
+use crate::view::PeerView;
+
+/// What another node needs to load a job: its name, components by hash and
+/// environment by hash.
+#[derive(Clone)]
+pub struct JobRef {
+    /// The driver's name.
+    pub name: String,
+    /// Components by name and hash (no bytes: receivers fetch them).
+    pub components: Vec<pb::Component>,
+    /// Content hash of its runtime environment (empty: deny-all).
+    pub env_hash: String,
+}
+
+/// What waits to be sent to an actor on another node, in order.
+enum Queued {
+    Call(QueuedCall),
+    /// A kill, ordered after the calls made before it.
+    Kill(Option<JobId>),
+}
+
+/// A call waiting to be sent to an actor on another node.
+struct QueuedCall {
+    caller: Option<JobId>,
+    method: String,
+    /// Exported when the call was made, while the caller's references lived.
+    args: Vec<pb::TaskArgument>,
+    num_returns: u32,
+    done: CallDone,
+}
+
+/// Calls from this node to the others.
+pub struct ClusterRemote {
+    me: Weak<ClusterRemote>,
+    conns: Arc<Connections>,
+    wire: Wire,
+    view: Arc<PeerView>,
+    /// Jobs that run here (drivers or guests), as other nodes load them.
+    jobs: Mutex<HashMap<JobId, JobRef>>,
+    /// Per actor on another node, the calls waiting to be sent (in order).
+    actor_queues: Mutex<HashMap<ActorId, mpsc::UnboundedSender<Queued>>>,
+}
+
+/// Whether a call failed because the peer is gone (not because it refused).
+fn gone(s: &tonic::Status) -> bool {
+    matches!(
+        s.code(),
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+    )
+}
+
+fn failed(label: &str, message: impl Into<String>) -> TaskError {
+    TaskError::new(ErrorKind::Internal, label, message)
+}
+
+fn bundle_target(group: GroupId, index: u32) -> pb::BundleTarget {
+    pb::BundleTarget {
+        group: wrun_proto::id_bytes(group.0),
+        index,
+    }
+}
+
+impl ClusterRemote {
+    /// Calls through `conns`, moving objects with `wire`.
+    pub fn new(conns: Arc<Connections>, wire: Wire, view: Arc<PeerView>) -> Arc<Self> {
+        Arc::new_cyclic(|me| ClusterRemote {
+            me: me.clone(),
+            conns,
+            wire,
+            view,
+            jobs: Mutex::new(HashMap::new()),
+            actor_queues: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Records how other nodes load a job that runs here.
+    pub fn register_job(&self, job: JobId, r: JobRef) {
+        self.jobs.lock().insert(job, r);
+    }
+
+    /// Forgets a job that ended.
+    pub fn forget_job(&self, job: JobId) {
+        self.jobs.lock().remove(&job);
+    }
+
+    fn job(&self, job: JobId) -> Option<JobRef> {
+        self.jobs.lock().get(&job).cloned()
+    }
+
+    /// Queues a call or kill for an actor on another node.
+    fn enqueue(&self, actor: ActorId, item: Queued) {
+        let mut queues = self.actor_queues.lock();
+        let tx = queues.entry(actor).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            if let Some(this) = self.me.upgrade() {
+                tokio::spawn(this.send_actor_calls(actor, rx));
+            }
+            tx
+        });
+        if let Err(mpsc::error::SendError(item)) = tx.send(item) {
+            queues.remove(&actor);
+            if let Queued::Call(call) = item {
+                (call.done)(Err(failed(&call.method, "the node is stopping")));
+            }
+        }
+    }
+
+    /// Kills an actor on its node.
+    async fn send_kill(&self, actor: ActorId, caller: Option<JobId>) -> Result<(), String> {
+        let mut client = self
+            .conns
+            .client(actor.node())
+            .await
+            .map_err(|e| e.to_string())?;
+        let req = self
+            .conns
+            .request(pb::KillActorRequest {
+                protocol: PROTOCOL_VERSION,
+                actor_id: wrun_proto::id_bytes(actor.0),
+                job_id: caller.map(|j| j.to_string()).unwrap_or_default(),
+            })
+            .map_err(|s| s.message().to_string())?;
+        let reply = client
+            .kill_actor(req)
+            .await
+            .map_err(|s| s.message().to_string())?;
+        match reply.into_inner().error {
+            Some(e) => Err(e.message),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one actor's calls in order, each after the previous returned.
+    async fn send_actor_calls(
+        self: Arc<Self>,
+        actor: ActorId,
+        mut queue: mpsc::UnboundedReceiver<Queued>,
+    ) {
+        let node = actor.node();
+        let label = |m: &str| format!("actor {actor}.{m}");
+        while let Some(item) = queue.recv().await {
+            let call = match item {
+                Queued::Call(call) => call,
+                Queued::Kill(caller) => {
+                    if let Err(e) = self.send_kill(actor, caller).await {
+                        tracing::warn!(%actor, error = %e, "killing an actor on another node failed");
+                    }
+                    continue;
+                }
+            };
+            let outcome = async {
+                let mut client = match self.conns.client(node).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.wire.unexport(&call.args);
+                        return Err(TaskError::new(
+                            ErrorKind::ActorDied,
+                            label(&call.method),
+                            e.to_string(),
+                        ));
+                    }
+                };
+                let req = self
+                    .conns
+                    .request(pb::CallActorRequest {
+                        protocol: PROTOCOL_VERSION,
+                        actor_id: wrun_proto::id_bytes(actor.0),
+                        job_id: call.caller.map(|j| j.to_string()).unwrap_or_default(),
+                        method: call.method.clone(),
+                        args: call.args,
+                        num_returns: call.num_returns,
+                    })
+                    .map_err(|s| failed(&call.method, s.message()))?;
+                let reply = match client.call_actor(req).await {
+                    Ok(r) => r.into_inner(),
+                    Err(s) => {
+                        self.conns.forget(node);
+                        return Err(TaskError::new(
+                            ErrorKind::ActorDied,
+                            label(&call.method),
+                            format!("node {node} (where the actor lives): {}", s.message()),
+                        ));
+                    }
+                };
+                self.values(reply, &call.method)
+            }
+            .await;
+            (call.done)(outcome);
+        }
+    }
+
+    /// A reply's values, their references taken over.
+    fn values(&self, reply: pb::RunTaskReply, label: &str) -> Result<Vec<ObjectValue>, TaskError> {
+        if let Some(e) = reply.error {
+            return Err(wrun_proto::from_error(e));
+        }
+        reply
+            .values
+            .into_iter()
+            .map(|v| self.wire.import_value(v))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failed(label, e.to_string()))
+    }
+}
+
+impl Remote for ClusterRemote {
+    fn run_task(
+        &self,
+        node: NodeId,
+        task: RemoteTask<'_>,
+    ) -> BoxFuture<'static, Result<Vec<ObjectValue>, RemoteFailure>> {
+        let label = task.function.to_string();
+        let (Some(job_ref), Some(this)) = (self.job(task.job.id), self.me.upgrade()) else {
+            let why = format!("job {} is not known to the cluster", task.job.id);
+            return Box::pin(async move { Err(RemoteFailure::Failed(failed(&label, why))) });
+        };
+        // Arguments are exported now, while the caller's references are
+        // alive: each counts one reference for the peer (given back here
+        // if the call cannot be sent).
+        let wire_args = self.wire.export_args(&task.args);
+        drop(task.args);
+        let options = task.options;
+        let req = pb::RunTaskRequest {
+            protocol: PROTOCOL_VERSION,
+            job_id: task.job.id.to_string(),
+            name: job_ref.name,
+            components: job_ref.components,
+            component: task.component as u32,
+            function: task.function.to_string(),
+            args: wire_args,
+            resources: Some(wrun_proto::to_resources(task.resources)),
+            num_returns: options.num_returns,
+            max_retries: options.max_retries,
+            retry_exceptions: options.retry_exceptions,
+            timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
+            env_hash: job_ref.env_hash,
+            bundle: match options.scheduling {
+                Scheduling::PlacementGroup {
+                    group,
+                    bundle: Some(index),
+                } => Some(bundle_target(group, index)),
+                _ => None,
+            },
+        };
+        Box::pin(async move {
+            let lost = |e: String| {
+                this.view.mark_lost(node);
+                RemoteFailure::NodeLost(failed(&label, e))
+            };
+            let mut client = match this.conns.client(node).await {
+                Ok(c) => c,
+                Err(e) => {
+                    this.wire.unexport(&req.args);
+                    return Err(lost(e.to_string()));
+                }
+            };
+            let req = this
+                .conns
+                .request(req)
+                .map_err(|s| RemoteFailure::Failed(failed(&label, s.message())))?;
+            tracing::debug!(task = %label, %node, "task sent to another node");
+            let reply = match client.run_task(req).await {
+                Ok(r) => r.into_inner(),
+                Err(s) => {
+                    // A broken connection is dialled again by the next task.
+                    this.conns.forget(node);
+                    let why = format!("node {node}: {}", s.message());
+                    return Err(if gone(&s) {
+                        lost(why)
+                    } else {
+                        RemoteFailure::Failed(failed(&label, why))
+                    });
+                }
+            };
+            this.values(reply, &label).map_err(RemoteFailure::Failed)
+        })
+    }
+
+    fn create_actor(
+        &self,
+        node: NodeId,
+        a: RemoteActor<'_>,
+    ) -> BoxFuture<'static, Result<ActorId, TaskError>> {
+        let label = a.class.clone();
+        let (Some(j), Some(this)) = (self.job(a.job.id), self.me.upgrade()) else {
+            return Box::pin(
+                async move { Err(failed(&label, "this job is not known to the cluster")) },
+            );
+        };
+        let args = self.wire.export_args(&a.args);
+        drop(a.args);
+        let (actor_name, namespace) = a.name.map(|(ns, n)| (n, ns)).unwrap_or_default();
+        let req = pb::CreateActorRequest {
+            protocol: PROTOCOL_VERSION,
+            job_id: a.job.id.to_string(),
+            name: j.name,
+            components: j.components,
+            class: a.class.clone(),
+            args,
+            resources: Some(wrun_proto::to_resources(a.resources)),
+            actor_name,
+            namespace,
+            max_restarts: a.max_restarts,
+            bundle: a.bundle.map(|(g, i)| bundle_target(g, i)),
+            env_hash: j.env_hash,
+        };
+        Box::pin(async move {
+            let mut client = match this.conns.client(node).await {
+                Ok(c) => c,
+                Err(e) => {
+                    this.wire.unexport(&req.args);
+                    return Err(failed(&label, e.to_string()));
+                }
+            };
+            let req = this
+                .conns
+                .request(req)
+                .map_err(|s| failed(&label, s.message()))?;
+            let reply = client.create_actor(req).await.map_err(|s| {
+                this.conns.forget(node);
+                failed(&label, format!("node {node}: {}", s.message()))
+            })?;
+            let reply = reply.into_inner();
+            if let Some(e) = reply.error {
+                return Err(wrun_proto::from_error(e));
+            }
+            let id = wrun_core::Id::from_bytes(&reply.actor_id)
+                .ok_or_else(|| failed(&label, format!("node {node} sent a malformed actor id")))?;
+            tracing::debug!(actor = %id, %node, class = %label, "actor created on another node");
+            Ok(ActorId(id))
+        })
+    }
+
+    fn call_actor(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+        done: CallDone,
+    ) {
+        let call = QueuedCall {
+            caller,
+            method,
+            args: self.wire.export_args(&args),
+            num_returns,
+            done,
+        };
+        drop(args);
+        self.enqueue(actor, Queued::Call(call));
+    }
+
+    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId) {
+        self.enqueue(actor, Queued::Kill(caller));
+    }
+
+    fn end_job(&self, job: JobId) {
+        self.forget_job(job);
+        let nodes = self.view.nodes();
+        let conns = self.conns.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                for node in nodes {
+                    let Ok(mut client) = conns.client(node).await else {
+                        continue;
+                    };
+                    if let Ok(req) = conns.request(pb::EndJobRequest {
+                        protocol: PROTOCOL_VERSION,
+                        job_id: job.to_string(),
+                    }) {
+                        let _ = client.end_job(req).await;
+                    }
+                }
+            });
+        }
+    }
+
+    fn reserve_bundles(
+        &self,
+        node: NodeId,
+        group: GroupId,
+        bundles: Vec<(u32, Resources)>,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        let this = self.me.upgrade();
+        let label = format!("placement group {group}");
+        Box::pin(async move {
+            let this = this.ok_or_else(|| failed(&label, "the node is stopping"))?;
+            let mut client = this
+                .conns
+                .client(node)
+                .await
+                .map_err(|e| failed(&label, e.to_string()))?;
+            let req = this
+                .conns
+                .request(pb::ReserveBundlesRequest {
+                    protocol: PROTOCOL_VERSION,
+                    group: wrun_proto::id_bytes(group.0),
+                    bundles: bundles
+                        .iter()
+                        .map(|(i, r)| pb::Bundle {
+                            index: *i,
+                            resources: Some(wrun_proto::to_resources(r)),
+                            node_id: String::new(),
+                        })
+                        .collect(),
+                })
+                .map_err(|s| failed(&label, s.message()))?;
+            let reply = client
+                .reserve_bundles(req)
+                .await
+                .map_err(|s| failed(&label, s.message()))?
+                .into_inner();
+            if !reply.refused.is_empty() {
+                return Err(TaskError::new(ErrorKind::Internal, label, reply.refused));
+            }
+            // Count it before the next heartbeat shows it.
+            this.view
+                .sent(node, bundles.iter().map(|(_, r)| r.cpu_millis).sum());
+            Ok(())
+        })
+    }
+
+    fn release_bundles(&self, node: NodeId, group: GroupId) {
+        let Some(this) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let sent = async {
+                let mut client = this.conns.client(node).await.map_err(|e| e.to_string())?;
+                let req = this
+                    .conns
+                    .request(pb::GetGroupRequest {
+                        protocol: PROTOCOL_VERSION,
+                        group: wrun_proto::id_bytes(group.0),
+                    })
+                    .map_err(|s| s.message().to_string())?;
+                client
+                    .release_bundles(req)
+                    .await
+                    .map_err(|s| s.message().to_string())
+            };
+            if let Err(e) = sent.await {
+                tracing::warn!(%group, %node, error = %e, "could not release a placement group's bundles");
+            }
+        });
+    }
+}

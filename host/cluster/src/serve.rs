@@ -1,0 +1,193 @@
+//! Starting the cluster's processes' services: a head ([`start_head`]) and
+//! a node joining one ([`start_node`]), each serving on its own listener
+//! until stopped. The daemons (`wrun __serve head|node`) and the in-process
+//! test cluster ([`crate::harness`]) are both built from these.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Channel, Server};
+use wrun_core::IdGen;
+use wrun_proto::pb::head_client::HeadClient;
+use wrun_proto::pb::{head_server::HeadServer, node_server::NodeServer};
+use wrun_runtime::{ClusterLinks, NodeSetup, Runtime, RuntimeConfig};
+
+use crate::auth::Token;
+use crate::connections::{Connections, MAX_MESSAGE, WINDOW};
+use crate::directory::HeadDirectory;
+use crate::head::HeadService;
+use crate::node::{join_and_report, JoinRefused, NodeService};
+use crate::objects::{GrpcTransport, Wire};
+use crate::remote::ClusterRemote;
+use crate::view::PeerView;
+
+/// A client of the head at `address` (calls add the token).
+pub async fn head_client(address: &str) -> anyhow::Result<HeadClient<Channel>> {
+    let channel = Channel::from_shared(format!("http://{address}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the head at {address}: {e}"))?;
+    Ok(HeadClient::new(channel)
+        .max_decoding_message_size(1 << 30)
+        .max_encoding_message_size(1 << 30))
+}
+
+/// A running head service.
+pub struct HeadHandle {
+    /// Where it listens.
+    pub address: String,
+    /// Its id.
+    pub id: String,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl HeadHandle {
+    /// Stops serving and waits until it has.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// Starts the head's service on `host:port` (0: any free port), with the
+/// control state and token in `state_dir`.
+pub async fn start_head(
+    state_dir: PathBuf,
+    host: &str,
+    port: u16,
+    token: Token,
+) -> anyhow::Result<HeadHandle> {
+    let head = HeadService::new(state_dir, token.clone())?;
+    let id = head.id().to_string();
+    let addr: SocketAddr = format!("{host}:{port}").parse()?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr}: {e} (is another head running? use --port)")
+    })?;
+    let address = listener.local_addr()?.to_string();
+    let (stop, mut stopped) = watch::channel(false);
+    let server = Server::builder()
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            HeadServer::new(head)
+                .max_decoding_message_size(1 << 30)
+                .max_encoding_message_size(1 << 30),
+            token.check(),
+        ))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            let _ = stopped.changed().await;
+        });
+    tracing::info!(%address, head = %id, "head serving");
+    Ok(HeadHandle {
+        address,
+        id,
+        stop,
+        task: tokio::spawn(server),
+    })
+}
+
+/// A running node.
+pub struct NodeHandle {
+    /// Its runtime.
+    pub runtime: Runtime,
+    /// Where it listens.
+    pub address: String,
+    /// The other nodes as it sees them.
+    pub view: Arc<PeerView>,
+    /// Notify it to report to the head now (tests: no waiting for a period).
+    pub beat: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+    reporter: JoinHandle<JoinRefused>,
+}
+
+impl NodeHandle {
+    /// Resolves when the head refuses this node (the node must stop).
+    pub async fn refused(&mut self) -> JoinRefused {
+        match (&mut self.reporter).await {
+            Ok(r) => r,
+            Err(e) => JoinRefused(format!("the heartbeat loop failed: {e}")),
+        }
+    }
+
+    /// Stops serving and waits until it has.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.reporter.abort();
+        let _ = self.stop.send(true);
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// Starts a node on `host:0` that joins the head at `head_address`.
+pub async fn start_node(
+    cfg: RuntimeConfig,
+    state_dir: PathBuf,
+    host: &str,
+    head_address: &str,
+    token: Token,
+) -> anyhow::Result<NodeHandle> {
+    let listener = TcpListener::bind((host, 0)).await?;
+    let address = listener.local_addr()?.to_string();
+    let head = head_client(head_address).await?;
+    let ids = Arc::new(IdGen::new());
+    let conns = Connections::new(ids.node_id(), address.clone(), token.clone());
+    let objects = cfg.store(ids.clone(), GrpcTransport::new(conns.clone()));
+    let wire = Wire::new(objects.clone(), conns.clone());
+    let view = PeerView::new(conns.clone());
+    let remote = ClusterRemote::new(conns.clone(), wire.clone(), view.clone());
+    let links = ClusterLinks {
+        peers: view.clone(),
+        remote: remote.clone(),
+        directory: HeadDirectory::new(head.clone(), conns.clone()),
+    };
+    let node_dir = state_dir.join(format!("node-{}", ids.node_id()));
+    let rt = Runtime::with_node(
+        cfg,
+        NodeSetup {
+            ids,
+            objects,
+            links,
+        },
+    )?;
+    let service = NodeService::new(rt.clone(), head.clone(), node_dir, remote, wire);
+    let beat = Arc::new(Notify::new());
+    let reporter = tokio::spawn(join_and_report(
+        rt.clone(),
+        head,
+        conns,
+        service.running(),
+        view.clone(),
+        beat.clone(),
+    ));
+    let (stop, mut stopped) = watch::channel(false);
+    let server = Server::builder()
+        .initial_stream_window_size(WINDOW)
+        .initial_connection_window_size(2 * WINDOW)
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            NodeServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+            token.check(),
+        ))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            let _ = stopped.changed().await;
+        });
+    tracing::info!(%address, head = %head_address, "node serving");
+    Ok(NodeHandle {
+        runtime: rt,
+        address,
+        view,
+        beat,
+        stop,
+        server: tokio::spawn(server),
+        reporter,
+    })
+}

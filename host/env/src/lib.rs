@@ -1,0 +1,503 @@
+//! Runtime environments as plain data: the per-job manifest (`wrun submit --env env.toml`)
+//! and what it grants a job's guests. The schema is documented in
+//! docs/runtime-env.md.
+//!
+//! Everything is denied unless the manifest grants it: no host environment
+//! variables, no files, no network, and deterministic stand-ins for the wall
+//! clock, the monotonic clock and randomness. A working directory is copied
+//! into the cache under the hash of its contents, so the second use of an
+//! environment costs a hash check, not a copy.
+//!
+//! **Architecture Invariant:** this crate turns manifests into data and
+//! nothing more; what the sandbox makes of an [`Environment`] (a WASI
+//! context) lives in wrun-sandbox, which is the only crate that knows
+//! wasmtime.
+
+#![warn(missing_docs)]
+
+mod manifest;
+mod workdir;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use wrun_core::{JobLimits, Resources};
+
+use manifest::{duration, size, Manifest};
+use workdir::pack_working_dir;
+pub use workdir::working_dir_files;
+
+/// Where a guest sees the working directory.
+pub const WORK_DIR_GUEST_PATH: &str = "/work";
+/// Where a guest sees its per-task scratch directory.
+pub const SCRATCH_GUEST_PATH: &str = "/scratch";
+/// The wall clock a guest without the `clock` capability sees (2000-01-01T00:00:00Z),
+/// advancing one millisecond per read.
+pub const DETERMINISTIC_EPOCH_SECS: u64 = 946_684_800;
+
+/// A manifest that cannot be used: where, which field, and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ManifestError {
+    /// The manifest.
+    pub file: String,
+    /// 1-based line (0: the whole file).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// What a job's guests may see and use.
+#[derive(Clone, Debug)]
+pub struct Environment {
+    /// The manifest it came from (`default` without one).
+    pub source: String,
+    /// Hash of the manifest and the working directory's contents.
+    pub hash: String,
+    /// The guest language it declares.
+    pub language: String,
+    /// Packages of the language runtime (Python, Java).
+    pub packages: Vec<String>,
+    /// Variables guests see.
+    pub env_vars: Vec<(String, String)>,
+    /// The packed working directory in the cache, mounted read-only at `/work`.
+    pub working_dir: Option<PathBuf>,
+    /// A fresh writable `/scratch` per task, removed when the task ends.
+    pub scratch: bool,
+    /// Addresses guests may connect to (TCP) or send to (UDP).
+    pub network: std::sync::Arc<[SocketAddr]>,
+    /// Real wall and monotonic clocks (else deterministic ones).
+    pub real_clock: bool,
+    /// Real randomness (else a fixed stream).
+    pub real_random: bool,
+    /// Host directories readable by guests, mounted at the same path.
+    pub read_paths: Vec<PathBuf>,
+    /// Memory, object and reference limits.
+    pub limits: JobLimits,
+    /// CPU time a task may run (time blocked in `get` does not count).
+    pub cpu_time: Option<Duration>,
+    /// Resources of tasks and actors that do not say.
+    pub task_resources: Option<Resources>,
+    /// Resources of actors that do not say.
+    pub actor_resources: Option<Resources>,
+    /// Whether the working directory was packed now (false: found in the cache).
+    pub packed_now: bool,
+    /// Tasks may run in a warm instance that ran earlier tasks of the same
+    /// job and environment (one at a time), as Ray reuses worker processes:
+    /// module-level state persists between them. Off by default.
+    pub reuse_instances: bool,
+    /// The manifest's `[environments.NAME]` tables, for tasks and actors that
+    /// ask for one.
+    pub named: BTreeMap<String, std::sync::Arc<Environment>>,
+}
+
+impl Environment {
+    /// The environment of a job submitted without a manifest: everything denied.
+    pub fn deny_all(limits: JobLimits) -> Self {
+        Environment {
+            source: "default".into(),
+            hash: String::new(),
+            language: "rust".into(),
+            packages: Vec::new(),
+            env_vars: Vec::new(),
+            working_dir: None,
+            scratch: false,
+            network: Vec::new().into(),
+            real_clock: false,
+            real_random: false,
+            read_paths: Vec::new(),
+            limits,
+            cpu_time: None,
+            task_resources: None,
+            actor_resources: None,
+            packed_now: false,
+            reuse_instances: false,
+            named: BTreeMap::new(),
+        }
+    }
+
+    /// The `files.working_dir` values a manifest names (its own and its
+    /// named environments'), as written: what must travel with it to run
+    /// it on another machine.
+    pub fn working_dirs_named(text: &str) -> Vec<String> {
+        fn collect(m: &Manifest, out: &mut Vec<String>) {
+            if let Some(wd) = m.files.as_ref().and_then(|f| f.working_dir.as_ref()) {
+                out.push(wd.get_ref().clone());
+            }
+            for named in m.environments.iter().flat_map(|e| e.values()) {
+                collect(named.get_ref(), out);
+            }
+        }
+        let mut out = Vec::new();
+        if let Ok(m) = toml::from_str::<Manifest>(text) {
+            collect(&m, &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Reads and checks a manifest; packs its working directory into
+    /// `cache_dir` unless an identical one is there.
+    pub fn load(path: &Path, cache_dir: &Path, base: JobLimits) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the manifest: {e}"),
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, &path.display().to_string(), dir, cache_dir, base)
+    }
+
+    /// Checks a manifest's text; relative paths are relative to `dir`.
+    pub fn parse(
+        text: &str,
+        file: &str,
+        dir: &Path,
+        cache_dir: &Path,
+        base: JobLimits,
+    ) -> Result<Self, ManifestError> {
+        let at = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+            ManifestError {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let mut m: Manifest =
+            toml::from_str(text).map_err(|e| at(e.span(), e.message().trim().to_string()))?;
+        let named = m.environments.take().unwrap_or_default();
+        let mut env = Self::build(m, text, file, dir, cache_dir, base, &at)?;
+        for (name, sub) in named {
+            let span = sub.span();
+            let sub = sub.into_inner();
+            if sub.environments.is_some() {
+                return Err(at(
+                    Some(span),
+                    format!("environments.{name}: environments do not nest; declare every one under [environments.NAME]"),
+                ));
+            }
+            let mut e = Self::build(sub, text, file, dir, cache_dir, base, &at)?;
+            e.source = format!("{file} [environments.{name}]");
+            env.named.insert(name, std::sync::Arc::new(e));
+        }
+        Ok(env)
+    }
+
+    /// One environment: the manifest's top level or one of its named tables.
+    fn build(
+        m: Manifest,
+        text: &str,
+        file: &str,
+        dir: &Path,
+        cache_dir: &Path,
+        base: JobLimits,
+        at: &dyn Fn(Option<Range<usize>>, String) -> ManifestError,
+    ) -> Result<Self, ManifestError> {
+        let runtime = m.runtime.unwrap_or_default();
+        let language = runtime
+            .language
+            .map(|l| (l.span(), l.into_inner()))
+            .unwrap_or((0..0, "rust".into()));
+        if !["rust", "cpp", "python", "java"].contains(&language.1.as_str()) {
+            return Err(at(
+                Some(language.0),
+                format!(
+                    "runtime.language: expected one of rust, cpp, python, java; got `{}`",
+                    language.1
+                ),
+            ));
+        }
+
+        let packages = runtime.packages.unwrap_or_default();
+        if let Some(first) = packages.first() {
+            if language.1 == "rust" || language.1 == "cpp" {
+                return Err(at(
+                    Some(first.span()),
+                    format!(
+                        "runtime.packages: {} guests link their libraries when the component is built; packages are for python and java runtimes",
+                        language.1
+                    ),
+                ));
+            }
+        }
+        let packages: Vec<String> = packages.into_iter().map(Spanned::into_inner).collect();
+
+        let mut env_vars = Vec::new();
+        for (k, v) in m.env.unwrap_or_default() {
+            if k.is_empty() || k.contains('=') || k.contains('\0') || v.get_ref().contains('\0') {
+                return Err(at(
+                    Some(v.span()),
+                    format!("env.{k}: names must be non-empty without `=`, and values without NUL bytes"),
+                ));
+            }
+            env_vars.push((k, v.into_inner()));
+        }
+
+        let files = m.files.unwrap_or_default();
+        let reuse_instances = match runtime.reuse_instances {
+            Some(r) if *r.get_ref() && files.scratch == Some(true) => {
+                return Err(at(
+                    Some(r.span()),
+                    "runtime.reuse_instances: cannot be combined with files.scratch (a reused instance keeps its mounts); drop one of them".into(),
+                ))
+            }
+            Some(r) => r.into_inner(),
+            None => false,
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(text.as_bytes());
+        let mut working_dir = None;
+        let mut packed_now = false;
+        if let Some(wd) = files.working_dir {
+            let span = wd.span();
+            let src = dir.join(wd.get_ref());
+            if !src.is_dir() {
+                return Err(at(
+                    Some(span),
+                    format!(
+                        "files.working_dir: expected a directory, but {} is not one",
+                        src.display()
+                    ),
+                ));
+            }
+            let (packed, fresh) = pack_working_dir(&src, cache_dir, &mut hasher)
+                .map_err(|e| at(Some(span), format!("files.working_dir: {e}")))?;
+            working_dir = Some(packed);
+            packed_now = fresh;
+        }
+
+        let caps = m.capabilities.unwrap_or_default();
+        let mut network = Vec::new();
+        for entry in caps.network.unwrap_or_default() {
+            let span = entry.span();
+            let s = entry.into_inner();
+            let addrs = resolve_host_port(&s).map_err(|why| {
+                at(
+                    Some(span),
+                    format!("capabilities.network: `{s}`: {why} (expected HOST:PORT, e.g. 127.0.0.1:8080)"),
+                )
+            })?;
+            network.extend(addrs);
+        }
+        let mut read_paths = Vec::new();
+        for p in caps.read.unwrap_or_default() {
+            let span = p.span();
+            let path = PathBuf::from(p.get_ref());
+            if !path.is_absolute() || !path.is_dir() {
+                return Err(at(
+                    Some(span),
+                    format!(
+                        "capabilities.read: expected an absolute path of an existing directory, got `{}`",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            read_paths.push(path);
+        }
+
+        let mut limits = base;
+        let mut cpu_time = None;
+        if let Some(l) = m.limits {
+            if let Some(v) = l.memory {
+                limits.memory_per_instance =
+                    size(&v, "limits.memory").map_err(|e| at(Some(v.span()), e))?;
+            }
+            if let Some(v) = l.max_object {
+                limits.max_object_bytes =
+                    size(&v, "limits.max_object").map_err(|e| at(Some(v.span()), e))?;
+            }
+            if let Some(n) = l.max_refs {
+                limits.max_refs = n;
+            }
+            if let Some(v) = l.cpu_time {
+                cpu_time =
+                    Some(duration(&v, "limits.cpu_time").map_err(|e| at(Some(v.span()), e))?);
+            }
+        }
+
+        let (mut task_resources, mut actor_resources) = (None, None);
+        if let Some(r) = m.resources {
+            let custom = r.custom.unwrap_or_default();
+            let mk = |cpus: f64, span: Range<usize>| -> Result<Resources, ManifestError> {
+                if !cpus.is_finite() || cpus < 0.0 {
+                    return Err(at(
+                        Some(span),
+                        format!("resources: cpus must be a number >= 0, got {cpus}"),
+                    ));
+                }
+                let mut res = Resources::new(cpus, r.memory.unwrap_or(0));
+                for (k, v) in &custom {
+                    res = res.with_custom(k, *v);
+                }
+                Ok(res)
+            };
+            if let Some(c) = r.task_cpus {
+                task_resources = Some(mk(*c.get_ref(), c.span())?);
+            }
+            if let Some(c) = r.actor_cpus {
+                actor_resources = Some(mk(*c.get_ref(), c.span())?);
+            }
+        }
+
+        let hash = hex(&hasher.finalize());
+        Ok(Environment {
+            source: file.to_string(),
+            hash,
+            language: language.1,
+            packages,
+            env_vars,
+            working_dir,
+            scratch: files.scratch.unwrap_or(false),
+            network: network.into(),
+            real_clock: caps.clock.unwrap_or(false),
+            real_random: caps.random.unwrap_or(false),
+            read_paths,
+            limits,
+            cpu_time,
+            task_resources,
+            actor_resources,
+            packed_now,
+            reuse_instances,
+            named: BTreeMap::new(),
+        })
+    }
+}
+
+fn resolve_host_port(s: &str) -> Result<Vec<SocketAddr>, String> {
+    let (host, port) = s.rsplit_once(':').ok_or("no port")?;
+    port.parse::<u16>()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    if host.is_empty() {
+        return Err("no host".into());
+    }
+    let addrs: Vec<SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve it: {e}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err("it resolves to no address".into());
+    }
+    Ok(addrs)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Environment, ManifestError> {
+        let dir = tempfile::tempdir().unwrap();
+        Environment::parse(
+            text,
+            "env.toml",
+            dir.path(),
+            dir.path(),
+            JobLimits::default(),
+        )
+    }
+
+    #[test]
+    fn an_empty_manifest_denies_everything() {
+        let e = parse("").unwrap();
+        assert!(e.env_vars.is_empty() && e.network.is_empty() && e.read_paths.is_empty());
+        assert!(!e.real_clock && !e.real_random && !e.scratch && e.working_dir.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_line_the_field_and_what_was_expected() {
+        let e = parse("[limits]\nmemory = \"12Q\"\n").unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("env.toml", 2), "{e}");
+        assert!(
+            e.message.contains("limits.memory") && e.message.contains("64M"),
+            "{e}"
+        );
+
+        let e = parse("[capabilities]\nclock = true\nnetwork = [\"localhost\"]\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("HOST:PORT"), "{e}");
+
+        let e = parse("[files]\nworkdir = \"x\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(
+            e.message.contains("unknown field `workdir`") && e.message.contains("working_dir"),
+            "{e}"
+        );
+
+        let e = parse("[runtime]\nlanguage = \"cobol\"\n").unwrap_err();
+        assert!(e.message.contains("rust, cpp, python, java"), "{e}");
+
+        let e = parse("[runtime]\npackages = [\"serde\"]\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("python and java"), "{e}");
+
+        let e = parse("[runtime]\nreuse_instances = true\n[files]\nscratch = true\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("files.scratch"), "{e}");
+
+        let e = parse("[limits]\ncpu_time = \"soon\"\n").unwrap_err();
+        assert!(e.message.contains("250ms"), "{e}");
+    }
+
+    #[test]
+    fn sizes_durations_and_addresses_parse() {
+        let e = parse(
+            "[limits]\nmemory = \"64M\"\nmax_object = 1024\ncpu_time = \"1.5s\"\n[capabilities]\nnetwork = [\"127.0.0.1:8080\"]\n",
+        )
+        .unwrap();
+        assert_eq!(e.limits.memory_per_instance, 64 << 20);
+        assert_eq!(e.limits.max_object_bytes, 1024);
+        assert_eq!(e.cpu_time, Some(Duration::from_millis(1500)));
+        assert_eq!(&*e.network, &["127.0.0.1:8080".parse().unwrap()][..]);
+    }
+
+    #[test]
+    fn working_dirs_are_packed_once_by_content() {
+        let src = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::create_dir(src.path().join("data")).unwrap();
+        std::fs::write(src.path().join("data/a.txt"), "alpha").unwrap();
+        let text = "[files]\nworking_dir = \"data\"\n";
+        let load = || {
+            Environment::parse(
+                text,
+                "env.toml",
+                src.path(),
+                cache.path(),
+                JobLimits::default(),
+            )
+            .unwrap()
+        };
+        let first = load();
+        assert!(first.packed_now);
+        let wd = first.working_dir.clone().unwrap();
+        assert_eq!(std::fs::read_to_string(wd.join("a.txt")).unwrap(), "alpha");
+        let second = load();
+        assert!(!second.packed_now, "the second use finds the packed copy");
+        assert_eq!(second.working_dir, first.working_dir);
+        std::fs::write(src.path().join("data/a.txt"), "beta").unwrap();
+        let third = load();
+        assert!(third.packed_now && third.working_dir != first.working_dir);
+        assert_ne!(third.hash, first.hash);
+    }
+}

@@ -1,0 +1,146 @@
+//! One actor's life: its constructor, then its calls one at a time in
+//! submission order, restarts after traps while it has them, and — when it
+//! dies — an `actor-died` error for every call still queued.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use wrun_core::logs::Label;
+use wrun_core::{ActorId, ErrorKind, TaskError, TaskId};
+use wrun_env::Environment;
+use wrun_sandbox::{CallError, InstanceSpec, LoadedJob, Target};
+
+use super::{ActorCall, ActorSpec};
+use crate::inner::{resolve_args, RuntimeInner};
+
+/// Runs an actor until it dies, then fails what is still queued.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the pieces `create` resolved, moved in once"
+)]
+pub(super) async fn run(
+    rt: Arc<RuntimeInner>,
+    job: Arc<LoadedJob>,
+    id: ActorId,
+    class: Arc<str>,
+    spec: ActorSpec,
+    target: Target,
+    env: Arc<Environment>,
+    mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
+) {
+    let why = lifetime(&rt, &job, id, &class, spec, target, env, &mut mailbox).await;
+    tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
+    rt.actors.bury(id, &why);
+    if let Some(e) = rt.actors.remove(id) {
+        e.dead.lock().get_or_insert(why.clone());
+    }
+    // Calls still queued fail with the reason.
+    mailbox.close();
+    while let Ok(call) = mailbox.try_recv() {
+        let label = call.returns.label().to_string();
+        call.returns.complete(Err(TaskError::new(
+            ErrorKind::ActorDied,
+            label,
+            format!("actor {id} is dead: {why}"),
+        )));
+    }
+}
+
+/// Runs the actor until it dies; returns why.
+#[allow(clippy::too_many_arguments, reason = "as `run`")]
+async fn lifetime(
+    rt: &Arc<RuntimeInner>,
+    job: &Arc<LoadedJob>,
+    id: ActorId,
+    class: &Arc<str>,
+    spec: ActorSpec,
+    target: Target,
+    env: Arc<Environment>,
+    mailbox: &mut mpsc::UnboundedReceiver<ActorCall>,
+) -> String {
+    let ActorSpec {
+        args,
+        resources,
+        max_restarts,
+        depth,
+        scheduler,
+        ..
+    } = spec;
+    let resources = resources
+        .or_else(|| env.actor_resources.clone())
+        .unwrap_or_default();
+    let ctor_label = Label::method(class.clone(), "<init>");
+    let values = match resolve_args(args, &ctor_label).await {
+        Ok(v) => v,
+        Err(e) => return format!("its constructor arguments failed: {e}"),
+    };
+    let scheduler = scheduler.unwrap_or_else(|| rt.scheduler.clone());
+    let mut grant = match scheduler.acquire(resources, depth).await {
+        Ok(g) => Some(g),
+        Err(e) => return e.to_string(),
+    };
+    let mut restarts = 0;
+    'instance: loop {
+        let spec = InstanceSpec {
+            job: job.clone(),
+            component: target.component,
+            task: TaskId(rt.ids.next()),
+            actor: Some(id),
+            label: ctor_label.clone(),
+            depth,
+            grant: grant.take(),
+            env: env.clone(),
+            calls: rt.clone(),
+        };
+        let mut inst = match rt.sandbox.actor(spec).await {
+            Ok(i) => i,
+            Err(e) => return format!("it could not be instantiated: {e}"),
+        };
+        match inst.construct(&target.name, &values).await {
+            Ok(()) => {}
+            Err(CallError::Returned(e)) => return format!("its constructor failed: {e}"),
+            Err(CallError::Broken(e)) => {
+                if restarts < max_restarts {
+                    restarts += 1;
+                    grant = inst.take_grant();
+                    continue 'instance;
+                }
+                return format!("its constructor failed: {e}");
+            }
+        }
+        while let Some(call) = mailbox.recv().await {
+            let label = call.returns.label().clone();
+            let values = match resolve_args(call.args, &label).await {
+                Ok(v) => v,
+                Err(e) => {
+                    call.returns.complete(Err(e));
+                    continue;
+                }
+            };
+            let outcome = inst.call(label, &call.method, &values).await;
+            match outcome {
+                Ok(values) => {
+                    rt.counters.finished.fetch_add(1, Ordering::Relaxed);
+                    call.returns.complete(Ok(values));
+                }
+                Err(CallError::Returned(e)) => {
+                    rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    call.returns.complete(Err(e));
+                }
+                Err(CallError::Broken(e)) => {
+                    rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    call.returns.complete(Err(e.clone()));
+                    if restarts < max_restarts {
+                        restarts += 1;
+                        tracing::warn!(actor = %id, %class, restarts, error = %e, "restarting actor");
+                        grant = inst.take_grant();
+                        continue 'instance;
+                    }
+                    return format!("it failed and has no restarts left: {e}");
+                }
+            }
+        }
+        return "its mailbox closed".into();
+    }
+}

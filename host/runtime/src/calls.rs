@@ -1,0 +1,267 @@
+//! Calls that may cross to other nodes — actors created where they fit,
+//! actor calls and kills routed to the actor's node, names found anywhere —
+//! and the runtime as guests reach it ([`GuestCalls`]).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wrun_core::logs::Label;
+use wrun_core::{
+    ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, Strategy,
+    TaskError, TaskOptions, MAX_RETURNS,
+};
+use wrun_objects::{BoxFuture, Held, TaskArg};
+use wrun_sandbox::{Caller, GuestCalls, LoadedJob};
+
+use crate::actors::{self, ActorSpec};
+use crate::cluster::RemoteActor;
+use crate::inner::{resolve_environment, RuntimeInner};
+use crate::place::Where;
+use crate::returns::Returns;
+
+impl RuntimeInner {
+    /// Creates an actor here or, in a cluster, where its resources are (the
+    /// same placement as tasks); a named actor's name is claimed
+    /// cluster-wide.
+    pub(crate) async fn create_actor(
+        self: &Arc<Self>,
+        job: &Arc<LoadedJob>,
+        mut spec: ActorSpec,
+    ) -> Result<ActorId, TaskError> {
+        if spec.placed {
+            // Sent here by the node that placed it, into a bundle here.
+            if let Scheduling::PlacementGroup {
+                group,
+                bundle: Some(i),
+            } = spec.scheduling
+            {
+                let s = self.bundles.scheduler(group, i).ok_or_else(|| {
+                    TaskError::new(
+                        ErrorKind::NotFound,
+                        spec.class.clone(),
+                        format!(
+                            "bundle {i} of placement group {group} is not reserved on this node"
+                        ),
+                    )
+                })?;
+                spec.scheduler = Some(s);
+            }
+        } else {
+            let env = resolve_environment(
+                job,
+                &spec.caller_env,
+                spec.environment.as_deref(),
+                &spec.class,
+            )?;
+            let resources = spec
+                .resources
+                .clone()
+                .or_else(|| env.actor_resources.clone())
+                .unwrap_or_default();
+            let class = spec.class.clone();
+            match self
+                .place(&class, &resources, spec.scheduling, &spec.args, None)
+                .await?
+            {
+                Where::Here { scheduler, .. } => spec.scheduler = scheduler,
+                Where::Peer { node, bundle } => {
+                    let class: Arc<str> = Arc::from(class);
+                    let target = job.resolve(spec.caller_component, &class)?;
+                    let actor = RemoteActor {
+                        job,
+                        class: format!("{}/{}", job.components[target.component].name, target.name),
+                        args: spec.args,
+                        resources: &resources,
+                        name: spec.name,
+                        max_restarts: spec.max_restarts,
+                        bundle,
+                    };
+                    return self.remote.create_actor(node, actor).await;
+                }
+            }
+        }
+        let name = spec.name.clone();
+        let id = actors::create(self, job, spec)?;
+        if let Some((ns, n)) = name {
+            if let Err(e) = self.directory.register_name(&ns, &n, id).await {
+                let _ = self.actors.kill(id, "its name is taken on another node");
+                return Err(e);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Calls an actor method; `caller` is the calling job (`None`: the host).
+    pub(crate) fn call_actor(
+        self: &Arc<Self>,
+        caller: Option<JobId>,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+    ) -> Result<Vec<Held>, TaskError> {
+        if num_returns > MAX_RETURNS {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                method,
+                format!("num_returns must be between 0 and {MAX_RETURNS}, got {num_returns}"),
+            ));
+        }
+        if actor.node() == self.node() {
+            return actors::call(self, caller, actor, method, args, num_returns);
+        }
+        let label = Label::named(method.as_str());
+        let (held, mut returns) = Returns::new(&self.objects, num_returns, label);
+        returns.on_drop = ErrorKind::ActorDied;
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        self.remote.call_actor(
+            caller,
+            actor,
+            method,
+            args,
+            num_returns,
+            Box::new(move |outcome| returns.complete(outcome)),
+        );
+        Ok(held)
+    }
+
+    /// Finds a named actor: on this node, else anywhere in the cluster.
+    pub(crate) async fn lookup_actor(&self, namespace: &str, name: &str) -> Option<ActorId> {
+        match self.actors.lookup(namespace, name) {
+            Some(id) => Some(id),
+            None => self.directory.lookup_name(namespace, name).await,
+        }
+    }
+
+    /// Kills an actor `caller` may see (`None`: the host).
+    pub(crate) fn kill_actor(
+        self: &Arc<Self>,
+        caller: Option<JobId>,
+        actor: ActorId,
+    ) -> Result<(), TaskError> {
+        if actor.node() != self.node() {
+            self.remote.kill_actor(caller, actor);
+            return Ok(());
+        }
+        self.actors.check_visible(caller, actor)?;
+        self.actors.kill(actor, "killed by a kill request")
+    }
+
+    /// An actor spec from a caller's options.
+    pub(crate) fn actor_spec(
+        job: &Arc<LoadedJob>,
+        caller_component: usize,
+        caller_env: Arc<wrun_env::Environment>,
+        depth: u32,
+        class: String,
+        args: Vec<TaskArg>,
+        options: ActorOptions,
+        placed: bool,
+    ) -> ActorSpec {
+        let name = options.name.map(|n| {
+            (
+                options.namespace.unwrap_or_else(|| job.namespace.clone()),
+                n,
+            )
+        });
+        ActorSpec {
+            class,
+            caller_component,
+            args,
+            resources: options.resources,
+            name,
+            max_restarts: options.max_restarts,
+            depth,
+            environment: options.environment,
+            caller_env,
+            placed,
+            scheduling: options.scheduling,
+            scheduler: None,
+        }
+    }
+}
+
+impl GuestCalls for RuntimeInner {
+    fn submit(
+        self: Arc<Self>,
+        caller: &Caller,
+        function: String,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+    ) -> Result<Vec<Held>, TaskError> {
+        self.submit_task(caller, function, args, options)
+    }
+
+    fn create_actor(
+        self: Arc<Self>,
+        caller: Caller,
+        class: String,
+        args: Vec<TaskArg>,
+        options: ActorOptions,
+    ) -> BoxFuture<'static, Result<ActorId, TaskError>> {
+        Box::pin(async move {
+            let spec = RuntimeInner::actor_spec(
+                &caller.job,
+                caller.component,
+                caller.env.clone(),
+                caller.depth + 1,
+                class,
+                args,
+                options,
+                false,
+            );
+            RuntimeInner::create_actor(&self, &caller.job, spec).await
+        })
+    }
+
+    fn call_actor(
+        self: Arc<Self>,
+        caller: &Caller,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+    ) -> Result<Vec<Held>, TaskError> {
+        RuntimeInner::call_actor(&self, Some(caller.job.id), actor, method, args, num_returns)
+    }
+
+    fn lookup_actor(
+        self: Arc<Self>,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'static, Option<ActorId>> {
+        Box::pin(async move { RuntimeInner::lookup_actor(&self, &namespace, &name).await })
+    }
+
+    fn kill_actor(self: Arc<Self>, caller: &Caller, actor: ActorId) -> Result<(), TaskError> {
+        RuntimeInner::kill_actor(&self, Some(caller.job.id), actor)
+    }
+
+    fn create_group(
+        self: Arc<Self>,
+        caller: Caller,
+        bundles: Vec<Resources>,
+        strategy: Strategy,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'static, Result<GroupId, TaskError>> {
+        Box::pin(async move {
+            RuntimeInner::create_group(&self, caller.job.id, bundles, strategy, timeout).await
+        })
+    }
+
+    fn group_nodes(self: Arc<Self>, group: GroupId) -> BoxFuture<'static, Option<Vec<NodeId>>> {
+        Box::pin(async move {
+            let info = self.group_info(group).await?;
+            Some(info.bundles.iter().map(|(n, _)| *n).collect())
+        })
+    }
+
+    fn remove_group(
+        self: Arc<Self>,
+        _caller: Caller,
+        group: GroupId,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        Box::pin(async move { RuntimeInner::remove_group(&self, group).await })
+    }
+}

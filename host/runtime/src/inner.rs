@@ -1,0 +1,138 @@
+//! The runtime's state, shared by everything it runs, and the helpers
+//! every kind of call uses.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use wrun_core::logs::Label;
+use wrun_core::{ErrorKind, GroupId, GroupInfo, IdGen, JobId, NodeId, TaskError};
+use wrun_env::Environment;
+use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
+use wrun_sandbox::{LoadedJob, Sandbox};
+use wrun_sched::{LocalBundles, Scheduler};
+
+use crate::actors::ActorRegistry;
+use crate::cluster::{Directory, Peers, Remote};
+use crate::RuntimeConfig;
+
+/// Task counters, for progress lines and `wrun status`.
+#[derive(Default, Debug)]
+pub struct Counters {
+    /// Calls made (tasks and actor methods).
+    pub submitted: AtomicU64,
+    /// Calls that succeeded.
+    pub finished: AtomicU64,
+    /// Calls that failed.
+    pub failed: AtomicU64,
+    /// Attempts retried.
+    pub retried: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn count(&self, outcome: &Result<Vec<ObjectValue>, TaskError>) {
+        match outcome {
+            Ok(_) => self.finished.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.failed.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+/// Everything the runtime of one node holds.
+pub(crate) struct RuntimeInner {
+    pub(crate) ids: Arc<IdGen>,
+    pub(crate) objects: Arc<ObjectStore>,
+    pub(crate) sandbox: Sandbox,
+    pub(crate) scheduler: Arc<Scheduler>,
+    pub(crate) actors: ActorRegistry,
+    pub(crate) counters: Counters,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) peers: Arc<dyn Peers>,
+    pub(crate) remote: Arc<dyn Remote>,
+    pub(crate) directory: Arc<dyn Directory>,
+    /// Bundles of placement groups reserved on this node.
+    pub(crate) bundles: LocalBundles,
+    /// Groups created here (with the job that created them), and groups
+    /// of other nodes this node has looked up.
+    pub(crate) groups: Mutex<HashMap<GroupId, (GroupInfo, Option<JobId>)>>,
+    /// Spreads calls over a group's bundles when they name none.
+    pub(crate) next_bundle: AtomicU64,
+    /// Placement groups waiting for room, and why.
+    pub(crate) group_waits: Mutex<HashMap<GroupId, String>>,
+}
+
+impl RuntimeInner {
+    pub(crate) fn node(&self) -> NodeId {
+        self.ids.node_id()
+    }
+}
+
+/// The environment a call runs in: a named one of the job's manifest, or
+/// the caller's.
+pub(crate) fn resolve_environment(
+    job: &LoadedJob,
+    caller_env: &Arc<Environment>,
+    name: Option<&str>,
+    what: &str,
+) -> Result<Arc<Environment>, TaskError> {
+    match name {
+        None => Ok(caller_env.clone()),
+        Some(n) => job.env.named.get(n).cloned().ok_or_else(|| {
+            let known: Vec<&str> = job.env.named.keys().map(String::as_str).collect();
+            TaskError::new(
+                ErrorKind::NotFound,
+                what,
+                format!(
+                    "no environment `{n}` in {} (declared: {})",
+                    job.env.source,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            )
+        }),
+    }
+}
+
+/// Waits until the by-reference arguments this node computes are ready, so
+/// a call holds no resources while its producers may still need them.
+pub(crate) async fn local_args_ready(store: &Arc<ObjectStore>, args: &[TaskArg]) {
+    let here = store.node();
+    let pending: Vec<&Held> = args
+        .iter()
+        .filter_map(|a| match a {
+            TaskArg::Ref(h) if h.owner() == here && !h.is_ready() => Some(h),
+            _ => None,
+        })
+        .collect();
+    if !pending.is_empty() {
+        store.wait(&pending, pending.len(), None).await;
+    }
+}
+
+/// Resolves by-reference arguments to their values.
+pub(crate) async fn resolve_args(
+    args: Vec<TaskArg>,
+    label: &Label,
+) -> Result<Vec<ObjectValue>, TaskError> {
+    let mut values = Vec::with_capacity(args.len());
+    for (i, a) in args.into_iter().enumerate() {
+        match a {
+            TaskArg::Value(v) => values.push(v),
+            TaskArg::Ref(h) => match h.get(None).await {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    return Err(TaskError::new(
+                        e.kind,
+                        label.to_string(),
+                        format!("argument {i} could not be resolved: {e}"),
+                    ))
+                }
+            },
+        }
+    }
+    Ok(values)
+}

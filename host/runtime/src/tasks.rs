@@ -1,0 +1,267 @@
+//! A task's life: submitted (result objects pending at once), placed, its
+//! arguments resolved, run in an instance with its resources, retried as its
+//! options allow, and its results fulfilled.
+//!
+//! The order matters: a task first waits for the arguments this node is
+//! computing, and only then reserves resources, so it never holds a CPU its
+//! producers need (ARCHITECTURE invariant "a blocked guest holds no thread
+//! and lends its CPU"). Arguments other nodes own are pulled with the CPU
+//! lent out.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use wrun_core::logs::Label;
+use wrun_core::{
+    ErrorKind, GroupId, Resources, Scheduling, TaskError, TaskId, TaskOptions, MAX_RETURNS,
+};
+use wrun_env::Environment;
+use wrun_objects::{Held, ObjectValue, TaskArg};
+use wrun_sandbox::{Caller, InstanceSpec, LoadedJob, Target};
+use wrun_sched::{Grant, Scheduler};
+
+use crate::cluster::{RemoteFailure, RemoteTask};
+use crate::inner::{local_args_ready, resolve_args, resolve_environment, RuntimeInner};
+use crate::place::Where;
+use crate::returns::Returns;
+
+/// One submitted task, as it moves through its life.
+struct TaskSpec {
+    id: TaskId,
+    job: Arc<LoadedJob>,
+    target: Target,
+    label: Label,
+    options: TaskOptions,
+    resources: Resources,
+    depth: u32,
+    env: Arc<Environment>,
+}
+
+/// Whether a failed attempt runs again (system failures always, guest
+/// errors when the options say so, while retries are left).
+fn retriable(e: &TaskError, options: &TaskOptions, attempt: u32) -> bool {
+    let kind_retried = e.kind.is_system_failure()
+        || (options.retry_exceptions && e.kind == ErrorKind::Application);
+    kind_retried && attempt < options.max_retries
+}
+
+impl RuntimeInner {
+    /// Submits `function` (`NAME` of the caller's component, or
+    /// `COMPONENT/NAME`) on behalf of `caller`; its results at once.
+    pub(crate) fn submit_task(
+        self: &Arc<Self>,
+        caller: &Caller,
+        function: String,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+    ) -> Result<Vec<Held>, TaskError> {
+        if function.is_empty() {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                "submit",
+                "the function name is empty",
+            ));
+        }
+        // num_returns = 0 submits a task for its effects only (Ray's
+        // fire-and-forget): nobody can wait for it, so its failure is logged.
+        if options.num_returns > MAX_RETURNS {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                function,
+                format!(
+                    "num_returns must be between 0 and {MAX_RETURNS}, got {}",
+                    options.num_returns
+                ),
+            ));
+        }
+        let function: Arc<str> = Arc::from(function);
+        let target = caller.job.resolve(caller.component, &function)?;
+        let env = resolve_environment(
+            &caller.job,
+            &caller.env,
+            options.environment.as_deref(),
+            &function,
+        )?;
+        let id = TaskId(self.ids.next());
+        let label = Label::task(function, id);
+        let (held, returns) = Returns::new(&self.objects, options.num_returns, label.clone());
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        let resources = match &options.resources {
+            Some(r) => r.clone(),
+            None => env
+                .task_resources
+                .clone()
+                .unwrap_or_else(|| Resources::new(1.0, 0)),
+        };
+        let spec = TaskSpec {
+            id,
+            job: caller.job.clone(),
+            target,
+            label,
+            options,
+            resources,
+            depth: caller.depth + 1,
+            env,
+        };
+        let rt = self.clone();
+        tokio::spawn(async move {
+            let outcome = rt.run_task(&spec, args).await;
+            rt.counters.count(&outcome);
+            returns.complete(outcome);
+        });
+        Ok(held)
+    }
+
+    async fn run_task(
+        self: &Arc<Self>,
+        spec: &TaskSpec,
+        args: Vec<TaskArg>,
+    ) -> Result<Vec<ObjectValue>, TaskError> {
+        local_args_ready(&self.objects, &args).await;
+        let label = spec.label.to_string();
+        let mut attempt = 0;
+        let (mut grant, scheduler) = loop {
+            let (node, bundle) = match self
+                .place(
+                    &label,
+                    &spec.resources,
+                    spec.options.scheduling,
+                    &args,
+                    Some(spec.depth),
+                )
+                .await?
+            {
+                Where::Here { grant, scheduler } => break (grant, scheduler),
+                Where::Peer { node, bundle } => (node, bundle),
+            };
+            match self.run_on_peer(spec, node, bundle, args.clone()).await {
+                // The node died under it: place it again, elsewhere, while
+                // it has retries left (a bundle's node cannot be replaced).
+                Err(RemoteFailure::NodeLost(e))
+                    if bundle.is_none() && attempt < spec.options.max_retries =>
+                {
+                    attempt += 1;
+                    self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(task = %spec.label, %node, attempt, error = %e, "its node was lost; placing the task again");
+                }
+                outcome => return outcome.map_err(RemoteFailure::into_error),
+            }
+        };
+        // Arguments owned elsewhere are pulled without holding the CPU.
+        if let Some(g) = &mut grant {
+            g.lend_cpu();
+        }
+        let values = resolve_args(args, &spec.label).await;
+        if let Some(g) = &mut grant {
+            g.reclaim_cpu();
+        }
+        let values = values?;
+        loop {
+            match self
+                .run_attempt(spec, &values, grant.take(), scheduler.as_ref())
+                .await
+            {
+                Ok(v) => return Ok(v),
+                Err(e) if retriable(&e, &spec.options, attempt) => {
+                    attempt += 1;
+                    self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(task = %spec.label, attempt, error = %e, "retrying task");
+                }
+                Err(mut e) => {
+                    if attempt > 0 {
+                        e.message = format!("{} (after {attempt} retries)", e.message);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Sends the task to `node`, in the bundle it was placed in there.
+    async fn run_on_peer(
+        &self,
+        spec: &TaskSpec,
+        node: wrun_core::NodeId,
+        bundle: Option<(GroupId, u32)>,
+        args: Vec<TaskArg>,
+    ) -> Result<Vec<ObjectValue>, RemoteFailure> {
+        let mut options = spec.options.clone();
+        if let Some((group, index)) = bundle {
+            options.scheduling = Scheduling::PlacementGroup {
+                group,
+                bundle: Some(index),
+            };
+        }
+        let task = RemoteTask {
+            job: &spec.job,
+            component: spec.target.component,
+            function: &spec.target.name,
+            args,
+            resources: &spec.resources,
+            options: &options,
+        };
+        self.remote.run_task(node, task).await
+    }
+
+    /// One attempt of a task: waits for its resources (from `scheduler`, a
+    /// placement group bundle's, else the node's) unless `grant` already
+    /// holds them, then runs it in an instance.
+    async fn run_attempt(
+        self: &Arc<Self>,
+        spec: &TaskSpec,
+        values: &[ObjectValue],
+        grant: Option<Grant>,
+        scheduler: Option<&Arc<Scheduler>>,
+    ) -> Result<Vec<ObjectValue>, TaskError> {
+        let grant = match grant {
+            Some(g) => g,
+            None => scheduler
+                .unwrap_or(&self.scheduler)
+                .acquire(spec.resources.clone(), spec.depth)
+                .await
+                .map_err(|e| {
+                    TaskError::new(
+                        ErrorKind::InvalidArgument,
+                        spec.label.to_string(),
+                        e.to_string(),
+                    )
+                })?,
+        };
+        let instance = InstanceSpec {
+            job: spec.job.clone(),
+            component: spec.target.component,
+            task: spec.id,
+            actor: None,
+            label: spec.label.clone(),
+            depth: spec.depth,
+            grant: Some(grant),
+            env: spec.env.clone(),
+            calls: self.clone(),
+        };
+        self.sandbox
+            .run_task(instance, &spec.target.name, values, spec.options.timeout)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_cover_system_failures_and_guest_errors_only_when_asked() {
+        let trap = TaskError::new(ErrorKind::Trap, "t", "x");
+        let app = TaskError::new(ErrorKind::Application, "t", "x");
+        let bad = TaskError::new(ErrorKind::InvalidArgument, "t", "x");
+        let mut o = TaskOptions {
+            max_retries: 2,
+            ..Default::default()
+        };
+        assert!(retriable(&trap, &o, 0) && retriable(&trap, &o, 1));
+        assert!(!retriable(&trap, &o, 2), "no retries left");
+        assert!(!retriable(&app, &o, 0));
+        o.retry_exceptions = true;
+        assert!(retriable(&app, &o, 0));
+        assert!(!retriable(&bad, &o, 0), "a refused call is not retried");
+    }
+}

@@ -1,0 +1,214 @@
+//! Compiled components on disk, by content hash, compiled once.
+//!
+//! The key is the SHA-256 of the component plus the engine's compatibility
+//! hash; entries are written to a fresh temporary file and renamed into
+//! place (readers never see half a file, and two processes writing the same
+//! entry both write whole ones), and loaded with mmap. Within a process,
+//! concurrent loads of the same component wait for the first to compile it.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+/// A component refused at load time.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A core module where a component was expected.
+    #[error("{what} is a core WebAssembly module, not a component; build it for the wasm32-wasip2 target (or wrap it with `wasm-tools component new`)")]
+    CoreModule {
+        /// What was loaded.
+        what: String,
+    },
+    /// Not valid WebAssembly.
+    #[error("{what} is not a valid WebAssembly component: {reason}")]
+    Malformed {
+        /// What was loaded.
+        what: String,
+        /// What wasmtime said.
+        reason: String,
+    },
+    /// A component of another world.
+    #[error("{what} does not fit the wrun:runtime/job world ({reason}); build it with the wrun guest SDK and `wrun::export_job!`")]
+    WrongWorld {
+        /// What was loaded.
+        what: String,
+        /// What does not fit.
+        reason: String,
+    },
+    /// A component name calls could not use.
+    #[error("{what}: {reason}")]
+    ComponentName {
+        /// What was loaded.
+        what: String,
+        /// What is wrong with the name.
+        reason: String,
+    },
+    /// The cache could not be written or read.
+    #[error("compiled-component cache at {path}: {reason}")]
+    Cache {
+        /// The entry.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Where a component came from (for the figures printed to users).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Found compiled in the cache.
+    Hit,
+    /// Compiled now.
+    Compiled,
+}
+
+/// Compiled components on disk, by content hash.
+#[derive(Debug)]
+pub struct ComponentCache {
+    dir: PathBuf,
+    /// One lock per component being loaded: concurrent loads of one
+    /// component compile it once.
+    loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl ComponentCache {
+    /// A cache in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ComponentCache {
+            dir: dir.into(),
+            loading: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The default cache: `$WRUN_CACHE_DIR` or `$XDG_CACHE_HOME/wrun` or `~/.cache/wrun`.
+    pub fn default_dir() -> PathBuf {
+        if let Some(d) = std::env::var_os("WRUN_CACHE_DIR") {
+            return PathBuf::from(d);
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir);
+        base.join("wrun")
+    }
+
+    /// Loads `bytes` as a component, compiling it only when no compiled copy
+    /// for this engine exists yet. Blocking: compiles on this thread.
+    pub(crate) fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<(Component, CacheOutcome, String), LoadError> {
+        check_is_component(bytes, what)?;
+        let hash = wrun_core::content_hash(bytes);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let path = self
+            .dir
+            .join("components")
+            .join(format!("{hash}-{:016x}.cwasm", h.finish()));
+        let lock = self.loading.lock().entry(hash.clone()).or_default().clone();
+        let outcome = {
+            let _one_at_a_time = lock.lock();
+            self.load_or_compile(engine, bytes, what, &path)
+        };
+        drop(lock);
+        let mut loading = self.loading.lock();
+        if loading
+            .get(&hash)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            loading.remove(&hash);
+        }
+        drop(loading);
+        outcome.map(|(c, o)| (c, o, hash))
+    }
+
+    fn load_or_compile(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        what: &str,
+        path: &Path,
+    ) -> Result<(Component, CacheOutcome), LoadError> {
+        if path.exists() {
+            // SAFETY: files in the cache were written by `Engine::precompile_component`
+            // of an engine with the same compatibility hash (it is in the name), and
+            // are only ever replaced atomically.
+            match unsafe { Component::deserialize_file(engine, path) } {
+                Ok(c) => return Ok((c, CacheOutcome::Hit)),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "discarding unreadable cache entry");
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        let compiled = engine
+            .precompile_component(bytes)
+            .map_err(|e| LoadError::Malformed {
+                what: what.to_string(),
+                reason: format!("{e:#}"),
+            })?;
+        let cache_err = |reason: String| LoadError::Cache {
+            path: path.display().to_string(),
+            reason,
+        };
+        let dir = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(dir).map_err(|e| cache_err(e.to_string()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_err(e.to_string()))?;
+        tmp.write_all(&compiled)
+            .map_err(|e| cache_err(e.to_string()))?;
+        tmp.persist(path).map_err(|e| cache_err(e.to_string()))?;
+        // SAFETY: just written by this engine, see above.
+        let c = unsafe { Component::deserialize_file(engine, path) }
+            .map_err(|e| cache_err(format!("{e:#}")))?;
+        Ok((c, CacheOutcome::Compiled))
+    }
+}
+
+/// Tells a component from a core module or from something that is not Wasm,
+/// so the error says what to do.
+fn check_is_component(bytes: &[u8], what: &str) -> Result<(), LoadError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(LoadError::Malformed {
+            what: what.to_string(),
+            reason: "it does not start with the WebAssembly magic bytes `\\0asm`".into(),
+        });
+    }
+    // Core modules are version 1 layer 0; components carry layer 1.
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(LoadError::CoreModule {
+            what: what.to_string(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_wasm_and_core_modules_get_specific_errors() {
+        let e = check_is_component(b"hello world!", "x.wasm").unwrap_err();
+        assert!(e.to_string().contains("magic bytes"), "{e}");
+        let e = check_is_component(b"\0asm\x01\0\0\0", "m.wasm").unwrap_err();
+        assert!(e.to_string().contains("core WebAssembly module"), "{e}");
+        assert!(check_is_component(b"\0asm\x0d\0\x01\0", "c.wasm").is_ok());
+    }
+}

@@ -1,0 +1,541 @@
+//! Instances: a fresh store per task (pooling allocator, limits, the epoch
+//! callback that enforces timeouts and CPU time), the calls into the guest's
+//! `guest` interface with arguments lowered straight from the stored bytes,
+//! and what a failure of the guest becomes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::component::{Func, Instance, ResourceTable, ResourceTableError, TypedFunc};
+use wasmtime::{Store, UpdateDeadline};
+use wrun_core::logs::Label;
+use wrun_core::{ActorId, ErrorKind, TaskError, TaskId};
+use wrun_env::{Environment, SCRATCH_GUEST_PATH};
+use wrun_objects::ObjectValue;
+use wrun_sched::Grant;
+
+use crate::bindings::{Value, WitError};
+use crate::calls::{Caller, GuestCalls};
+use crate::guest_io::{GuestOutput, LabelCell, StderrTail};
+use crate::job::LoadedJob;
+use crate::state::{HostState, MemoryLimit};
+use crate::values::{from_wit_value, to_shared, SharedValue};
+use crate::Sandbox;
+
+/// What an instance is made for.
+pub struct InstanceSpec {
+    /// The job.
+    pub job: Arc<LoadedJob>,
+    /// Which of its components.
+    pub component: usize,
+    /// The task (or actor, or driver run).
+    pub task: TaskId,
+    /// The actor it holds, if it is one.
+    pub actor: Option<ActorId>,
+    /// What runs, for logs and errors.
+    pub label: Label,
+    /// Nesting depth: what it submits runs at `depth + 1`.
+    pub depth: u32,
+    /// The resources it holds while it lives (lent out while blocked).
+    pub grant: Option<Grant>,
+    /// The environment it runs in.
+    pub env: Arc<Environment>,
+    /// The runtime its calls reach.
+    pub calls: Arc<dyn GuestCalls>,
+}
+
+/// A task's writable `/scratch`, removed with its instance.
+pub(crate) struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create(root: &Path, task: TaskId) -> std::io::Result<Self> {
+        let dir = root.join(task.to_string());
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `run-task` and `call-method`: `(name, list<value>) -> result<list<value>, error>`.
+type ValuesFn<'a> = TypedFunc<(&'a str, &'a [SharedValue]), (Result<Vec<Value>, WitError>,)>;
+/// `construct`: `(class, list<value>) -> result<_, error>`.
+type ConstructFn<'a> = TypedFunc<(&'a str, &'a [SharedValue]), (Result<(), WitError>,)>;
+
+/// A `guest` export, type-checked once when its instance was made.
+#[derive(Clone, Copy)]
+pub(crate) struct Checked(Func);
+
+impl Checked {
+    fn values<'a>(self) -> ValuesFn<'a> {
+        // SAFETY: `Checked::values_of` type-checked the function as a `ValuesFn`
+        // (the lifetime of borrowed parameters does not change their types).
+        unsafe { TypedFunc::new_unchecked(self.0) }
+    }
+
+    fn construct<'a>(self) -> ConstructFn<'a> {
+        // SAFETY: as above, checked as a `ConstructFn` by `Checked::construct_of`.
+        unsafe { TypedFunc::new_unchecked(self.0) }
+    }
+
+    /// The export at `index`, checked to be a `ValuesFn`.
+    fn values_of(
+        store: &mut Store<HostState>,
+        inst: &Instance,
+        index: wasmtime::component::ComponentExportIndex,
+    ) -> wasmtime::Result<Self> {
+        let f = inst
+            .get_func(&mut *store, index)
+            .ok_or_else(|| wasmtime::format_err!("the guest export is missing"))?;
+        f.typed::<(&str, &[SharedValue]), (Result<Vec<Value>, WitError>,)>(&*store)?;
+        Ok(Checked(f))
+    }
+
+    /// The export at `index`, checked to be a `ConstructFn`.
+    fn construct_of(
+        store: &mut Store<HostState>,
+        inst: &Instance,
+        index: wasmtime::component::ComponentExportIndex,
+    ) -> wasmtime::Result<Self> {
+        let f = inst
+            .get_func(&mut *store, index)
+            .ok_or_else(|| wasmtime::format_err!("the guest export is missing"))?;
+        f.typed::<(&str, &[SharedValue]), (Result<(), WitError>,)>(&*store)?;
+        Ok(Checked(f))
+    }
+}
+
+/// How a call into a guest failed.
+#[derive(Debug)]
+pub enum CallError {
+    /// The guest returned an error: its instance is still usable.
+    Returned(TaskError),
+    /// The guest trapped, ran out of time or memory: its instance is not.
+    Broken(TaskError),
+}
+
+impl CallError {
+    /// The error, whichever way it came.
+    pub fn into_error(self) -> TaskError {
+        match self {
+            CallError::Returned(e) | CallError::Broken(e) => e,
+        }
+    }
+}
+
+impl Sandbox {
+    /// Makes a fresh instance of a job's component.
+    pub(crate) async fn instantiate(
+        &self,
+        spec: InstanceSpec,
+    ) -> Result<(Store<HostState>, Instance), TaskError> {
+        let label = spec.label.clone();
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            TaskError::internal(label.to_string(), format!("{what}: {e:#}"))
+        };
+        let tail = StderrTail::default();
+        let label_cell = LabelCell::new(spec.label.clone());
+        let mut wasi = crate::wasi::builder(&spec.env).map_err(|e| fail("its environment", &e))?;
+        let sink = spec
+            .job
+            .log_sink
+            .clone()
+            .unwrap_or_else(|| self.options.log_sink.clone());
+        wasi.stdout(GuestOutput::stdout(sink.clone(), label_cell.clone()))
+            .stderr(GuestOutput::stderr(
+                sink.clone(),
+                label_cell.clone(),
+                tail.clone(),
+            ));
+        let scratch = if spec.env.scratch {
+            let dir = ScratchDir::create(&self.options.scratch_dir, spec.task)
+                .map_err(|e| fail("creating a scratch directory", &e))?;
+            wasi.preopened_dir(
+                &dir.0,
+                SCRATCH_GUEST_PATH,
+                wasmtime_wasi::FsPerms::ReadWrite,
+            )
+            .map_err(|e| fail("mounting the scratch directory", &e))?;
+            Some(dir)
+        } else {
+            None
+        };
+        let max_refs = spec.env.limits.max_refs;
+        let memory_limit = spec.env.limits.memory_per_instance;
+        let mut table = ResourceTable::new();
+        // The guest's references (and other handles) are entries here: the
+        // limit fails a push with a typed error the failure names.
+        table.set_max_capacity(max_refs);
+        let state = HostState {
+            table,
+            wasi: wasi.build(),
+            limits: MemoryLimit {
+                limit: memory_limit,
+                hit: false,
+            },
+            objects: self.objects.clone(),
+            calls: spec.calls,
+            caller: Caller {
+                job: spec.job.clone(),
+                component: spec.component,
+                env: spec.env.clone(),
+                depth: spec.depth,
+            },
+            node: self.objects.node(),
+            task_id: spec.task,
+            actor_id: spec.actor,
+            label: spec.label,
+            label_cell,
+            log_sink: sink,
+            grant: spec.grant,
+            deadline: None,
+            timed_out: false,
+            cpu_ticks_left: self.cpu_ticks(&spec.env),
+            cpu_exceeded: false,
+            stderr_tail: tail,
+            scratch,
+        };
+        let mut store = Store::new(&self.engine.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // A backstop behind the table's own limit (WASI handles included).
+        store.set_max_component_handles(max_refs.saturating_mul(2).saturating_add(1024));
+        // What a guest may pass the host in one call (a `put` of a large
+        // object): bounded by its own memory anyway, so the memory limit is
+        // the bound, not wasmtime's 128 MiB default.
+        store.set_hostcall_fuel(memory_limit.max(128 << 20));
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            // The callback runs once per epoch tick while the guest runs (not
+            // while it is blocked), so counting calls counts CPU time.
+            if let Some(left) = &mut s.cpu_ticks_left {
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    s.cpu_exceeded = true;
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+            }
+            if let Some(d) = s.deadline {
+                if Instant::now() >= d {
+                    s.timed_out = true;
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
+        let component = &spec.job.components[spec.component];
+        match component.pre.instantiate_async(&mut store).await {
+            Ok(inst) => Ok((store, inst)),
+            Err(e) => {
+                let label = store.data().label.to_string();
+                Err(classify(e, store.data(), &label))
+            }
+        }
+    }
+
+    /// Epoch ticks of the environment's CPU-time limit.
+    pub(crate) fn cpu_ticks(&self, env: &Environment) -> Option<u64> {
+        let tick = self.options.engine.epoch_tick.as_nanos().max(1);
+        env.cpu_time.map(|t| (t.as_nanos() / tick).max(1) as u64)
+    }
+
+    /// Runs a job's driver (`main`) with `args`.
+    pub async fn run_main(
+        &self,
+        spec: InstanceSpec,
+        args: &[String],
+    ) -> Result<ObjectValue, TaskError> {
+        let label = spec.label.to_string();
+        let _slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| TaskError::internal(&label, e))?;
+        let exports = spec.job.components[spec.component].exports;
+        let (mut store, inst) = self.instantiate(spec).await?;
+        let main = inst
+            .get_typed_func::<(&[String],), (Result<Value, WitError>,)>(&mut store, exports.main)
+            .map_err(|e| TaskError::internal(&label, format!("{e:#}")))?;
+        match main.call_async(&mut store, (args,)).await {
+            Ok((Ok(v),)) => from_wit_value(&mut store.data_mut().table, v)
+                .map_err(|e| TaskError::internal(&label, format!("{e:#}"))),
+            Ok((Err(e),)) => Err(TaskError::from(e).in_task(&label)),
+            Err(e) => Err(classify(e, store.data(), &label)),
+        }
+    }
+
+    /// Runs task `function` in an instance: a warm one of the same job,
+    /// component and environment when the environment allows reuse, else a
+    /// fresh one (waiting for a pool slot if none is free).
+    pub async fn run_task(
+        &self,
+        spec: InstanceSpec,
+        function: &str,
+        args: &[ObjectValue],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<ObjectValue>, TaskError> {
+        let label = spec.label.to_string();
+        let reuse = spec.env.reuse_instances;
+        let key = crate::warm::key(&spec.job, spec.component, &spec.env);
+        let warm = if reuse { self.warm.take(key) } else { None };
+        let mut w = match warm {
+            Some(mut w) => {
+                self.prepare_reused(w.store.data_mut(), spec);
+                w
+            }
+            None => {
+                // Idle warm instances give way to work that needs a slot.
+                while self.slots.available_permits() == 0 && self.warm.evict_one() {}
+                let slot = self
+                    .slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| TaskError::internal(&label, e))?;
+                let index = spec.job.components[spec.component].exports.run_task;
+                let (mut store, inst) = self.instantiate(spec).await?;
+                let run_task = Checked::values_of(&mut store, &inst, index)
+                    .map_err(|e| TaskError::internal(&label, format!("{e:#}")))?;
+                crate::warm::WarmInstance {
+                    store,
+                    run_task,
+                    _slot: slot,
+                }
+            }
+        };
+        let outcome = call_values(&mut w.store, w.run_task, function, args, timeout, &label).await;
+        match outcome {
+            Err(CallError::Broken(e)) => Err(e),
+            outcome => {
+                if reuse {
+                    // The guest returned: its instance may serve the next task.
+                    drop(w.store.data_mut().grant.take());
+                    self.warm.give_back(key, w, self.options.warm_per_kind);
+                }
+                outcome.map_err(CallError::into_error)
+            }
+        }
+    }
+
+    /// Readies a warm instance for another task.
+    fn prepare_reused(&self, s: &mut HostState, spec: InstanceSpec) {
+        s.task_id = spec.task;
+        s.set_label(spec.label);
+        s.caller.depth = spec.depth;
+        s.grant = spec.grant;
+        s.deadline = None;
+        s.timed_out = false;
+        s.cpu_exceeded = false;
+        s.cpu_ticks_left = self.cpu_ticks(&spec.env);
+        s.limits.hit = false;
+        s.stderr_tail.clear();
+    }
+
+    /// Makes an actor's instance. An actor holds its pool slot for life:
+    /// when none is free, waiting could wait forever (on other actors), so
+    /// this fails with the remedy.
+    pub async fn actor(&self, spec: InstanceSpec) -> Result<ActorInstance, TaskError> {
+        let label = spec.label.to_string();
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            return Err(TaskError::new(
+                ErrorKind::Internal,
+                label,
+                format!(
+                    "no instance slot is free: all {} are held by live instances; kill actors or start wrun with a larger --max-instances",
+                    self.options.engine.max_instances
+                ),
+            ));
+        };
+        let exports = spec.job.components[spec.component].exports;
+        let (mut store, inst) = self.instantiate(spec).await?;
+        let bad = |e: wasmtime::Error| TaskError::internal(&label, format!("{e:#}"));
+        let construct = Checked::construct_of(&mut store, &inst, exports.construct).map_err(bad)?;
+        let call_method =
+            Checked::values_of(&mut store, &inst, exports.call_method).map_err(bad)?;
+        Ok(ActorInstance {
+            store,
+            construct,
+            call_method,
+            _slot: slot,
+        })
+    }
+}
+
+/// The instance of one actor, kept for its life.
+pub struct ActorInstance {
+    store: Store<HostState>,
+    construct: Checked,
+    call_method: Checked,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl ActorInstance {
+    /// Runs the constructor of `class`.
+    pub async fn construct(&mut self, class: &str, args: &[ObjectValue]) -> Result<(), CallError> {
+        let label = self.store.data().label.to_string();
+        let shared = lower_args(&mut self.store, args, &label).map_err(CallError::Broken)?;
+        match self
+            .construct
+            .construct()
+            .call_async(&mut self.store, (class, &shared))
+            .await
+        {
+            Ok((Ok(()),)) => Ok(()),
+            Ok((Err(e),)) => Err(CallError::Returned(TaskError::from(e).in_task(&label))),
+            Err(e) => Err(CallError::Broken(classify(e, self.store.data(), &label))),
+        }
+    }
+
+    /// Runs method `method` as `label`.
+    pub async fn call(
+        &mut self,
+        label: Label,
+        method: &str,
+        args: &[ObjectValue],
+    ) -> Result<Vec<ObjectValue>, CallError> {
+        let text = label.to_string();
+        self.store.data_mut().set_label(label);
+        call_values(&mut self.store, self.call_method, method, args, None, &text).await
+    }
+
+    /// Takes the grant back out (to hand it to a restarted instance).
+    pub fn take_grant(&mut self) -> Option<Grant> {
+        self.store.data_mut().grant.take()
+    }
+}
+
+/// Lowers stored values for a call: bytes shared, references counted anew.
+fn lower_args(
+    store: &mut Store<HostState>,
+    args: &[ObjectValue],
+    label: &str,
+) -> Result<Vec<SharedValue>, TaskError> {
+    let table = &mut store.data_mut().table;
+    args.iter()
+        .map(|v| to_shared(table, v))
+        .collect::<wasmtime::Result<_>>()
+        .map_err(|e| classify_host(e, label))
+}
+
+/// Calls a `(name, list<value>) -> result<list<value>, error>` export.
+async fn call_values(
+    store: &mut Store<HostState>,
+    f: Checked,
+    name: &str,
+    args: &[ObjectValue],
+    timeout: Option<Duration>,
+    label: &str,
+) -> Result<Vec<ObjectValue>, CallError> {
+    let shared = lower_args(store, args, label).map_err(CallError::Broken)?;
+    if let Some(t) = timeout {
+        store.data_mut().deadline = Some(Instant::now() + t);
+    }
+    let typed = f.values();
+    let call = typed.call_async(&mut *store, (name, &shared));
+    let res = match timeout {
+        // The epoch callback interrupts a running guest; this covers one
+        // blocked in a host call.
+        Some(t) => match tokio::time::timeout(t + Duration::from_millis(50), call).await {
+            Ok(r) => r,
+            Err(_) => return Err(CallError::Broken(timeout_error(label, t))),
+        },
+        None => call.await,
+    };
+    match res {
+        Ok((Ok(outputs),)) => {
+            let table = &mut store.data_mut().table;
+            outputs
+                .into_iter()
+                .map(|v| from_wit_value(table, v).map_err(|e| classify_host(e, label)))
+                .collect::<Result<_, _>>()
+                .map_err(CallError::Broken)
+        }
+        Ok((Err(e),)) => Err(CallError::Returned(TaskError::from(e).in_task(label))),
+        Err(e) => Err(CallError::Broken(classify(e, store.data(), label))),
+    }
+}
+
+fn timeout_error(label: &str, t: Duration) -> TaskError {
+    TaskError::new(
+        ErrorKind::Timeout,
+        label,
+        format!("ran past its timeout of {} ms", t.as_millis()),
+    )
+}
+
+/// A host-side failure while moving a value in or out (a full table).
+fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
+    match e.downcast_ref::<ResourceTableError>() {
+        Some(ResourceTableError::Full) => TaskError::new(
+            ErrorKind::Trap,
+            label,
+            "the guest holds too many object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
+        ),
+        _ => TaskError::internal(label, format!("{e:#}")),
+    }
+}
+
+/// Turns a wasmtime failure into the error the caller sees, by what the
+/// instance recorded (CPU time, deadline, memory) and by the error's type.
+pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
+    if state.cpu_exceeded {
+        let limit = state.caller.env.cpu_time.unwrap_or_default();
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label,
+            format!(
+                "used more than its CPU-time limit of {} ms (limits.cpu_time) and was interrupted",
+                limit.as_millis()
+            ),
+        );
+    }
+    if state.timed_out {
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label,
+            "ran past its timeout (the task's timeout option) and was interrupted",
+        );
+    }
+    if state.limits.hit {
+        return TaskError::new(
+            ErrorKind::MemoryLimit,
+            label,
+            format!(
+                "the guest tried to grow its memory past its limit of {} bytes (limits.memory)",
+                state.limits.limit
+            ),
+        );
+    }
+    let mut message = if let Some(ResourceTableError::Full) = e.downcast_ref::<ResourceTableError>()
+    {
+        format!(
+            "the guest holds more than {} object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
+            state.caller.env.limits.max_refs
+        )
+    } else {
+        match e.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::StackOverflow) => "stack overflow (call stack exhausted)".to_string(),
+            Some(wasmtime::Trap::UnreachableCodeReached) => {
+                "wasm `unreachable` executed (the guest panicked or aborted)".to_string()
+            }
+            Some(wasmtime::Trap::MemoryOutOfBounds) => {
+                "wasm trap: out of bounds memory access (in Rust and C guests, often a stack overflow of the in-memory shadow stack)".to_string()
+            }
+            Some(t) => t.to_string(),
+            None => format!("{e:#}"),
+        }
+    };
+    let tail = state.stderr_tail.text();
+    if !tail.is_empty() {
+        message.push_str("; guest stderr: ");
+        message.push_str(&tail);
+    }
+    TaskError::new(ErrorKind::Trap, label, message)
+}
