@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::bindings::wrun::runtime::types as wit;
-use crate::object::Handle;
+use crate::handle::Handle;
 
 /// Extension type of an object reference.
 pub(crate) const EXT_OBJECT_REF: i8 = 1;

@@ -31,6 +31,7 @@ mod codec;
 pub mod context;
 mod error;
 mod export;
+mod handle;
 mod id;
 pub mod log;
 mod object;

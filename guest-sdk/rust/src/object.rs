@@ -1,6 +1,5 @@
 //! Object references and the object store: `put`, `get`, `wait`.
 
-use std::cell::OnceCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -13,6 +12,7 @@ use serde_bytes::ByteBuf;
 
 use crate::bindings::wrun::runtime::{objects, types as wit};
 use crate::codec::{self, Ext, EXT_OBJECT_REF};
+use crate::handle::Handle;
 use crate::{Error, Id, Result};
 
 /// A reference to an immutable object of type `T` in the store.
@@ -25,21 +25,6 @@ use crate::{Error, Id, Result};
 pub struct ObjectRef<T> {
     handle: Rc<Handle>,
     _type: PhantomData<fn() -> T>,
-}
-
-/// One host handle, with its id fetched at most once.
-pub(crate) struct Handle {
-    raw: wit::ObjectRef,
-    id: OnceCell<Id>,
-}
-
-impl Handle {
-    pub(crate) fn new(raw: wit::ObjectRef) -> Self {
-        Handle {
-            raw,
-            id: OnceCell::new(),
-        }
-    }
 }
 
 impl<T> ObjectRef<T> {

@@ -350,7 +350,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     match served {
         Ok(()) => Ok(ExitCode::SUCCESS),
         // Refused by the head: like a refused component, not a crash.
-        Err(e) if e.is::<cluster::node::JoinRefused>() => {
+        Err(e) if e.is::<cluster::JoinRefused>() => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(3))
         }

@@ -21,16 +21,26 @@ impl std::fmt::Debug for Token {
 /// A token that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// The token file could not be read.
     #[error("cannot read the cluster token at {path}: {source}; copy the head's token file here or pass --token-file")]
     Read {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     #[error("the cluster token at {path} is not 64 hex digits; copy it again from the head's state directory")]
-    Malformed { path: String },
-    #[error("cannot write the cluster token at {path}: {source}")]
-    Write {
+    /// The file holds something else.
+    Malformed {
+        /// The file.
         path: String,
+    },
+    #[error("cannot write the cluster token at {path}: {source}")]
+    /// A new token could not be written.
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
         source: std::io::Error,
     },
 }

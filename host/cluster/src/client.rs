@@ -16,7 +16,12 @@ pub enum Outcome {
     /// The driver's value (MessagePack).
     Value(Vec<u8>),
     /// The job failed; `refused`: it never ran (a component was refused).
-    Failed { text: String, refused: bool },
+    Failed {
+        /// The error, as people read it.
+        text: String,
+        /// It never ran.
+        refused: bool,
+    },
 }
 
 /// The largest environment (manifest and working directories) a cluster
@@ -44,7 +49,7 @@ pub fn env_bundle(manifest: &Path, cache_dir: &Path) -> anyhow::Result<Vec<u8>> 
                 manifest.display(),
                 MAX_ENV_BYTES >> 20
             );
-            let path = std::path::Path::new(&wd)
+            let path = Path::new(&wd)
                 .join(&rel)
                 .components()
                 .filter(|c| matches!(c, std::path::Component::Normal(_)))

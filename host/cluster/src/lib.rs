@@ -12,9 +12,10 @@
 //! (`objects.rs`), and reaches actors on any node by id or by a name the
 //! head keeps (`directory.rs`).
 //!
-//! **Architecture Invariant:** this is the only crate (with the CLI above
-//! it) that knows tonic, prost or sled; the runtime sees the cluster only
-//! through the traits of `wrun_runtime::cluster`.
+//! **Architecture Invariant:** this is the only crate that knows sled, and
+//! with `wrun-proto` (the messages) the only one that knows tonic or prost;
+//! the runtime sees the cluster only through the traits of
+//! `wrun_runtime::cluster`.
 
 #![warn(missing_docs)]
 
@@ -23,14 +24,16 @@ pub mod client;
 pub mod connections;
 pub mod daemon;
 pub mod daemons;
-pub mod directory;
+mod directory;
 pub mod harness;
-pub mod head;
-pub mod node;
-pub mod objects;
-pub mod remote;
+mod head;
+mod node;
+mod objects;
+mod remote;
 pub mod serve;
 pub mod view;
+
+pub use node::{JoinRefused, HEARTBEAT};
 
 pub use wrun_proto::{pb as proto, PROTOCOL_VERSION};
 

@@ -24,6 +24,7 @@ mod borrow;
 mod spill;
 mod store;
 mod wait;
+mod waiters;
 
 use std::future::Future;
 use std::pin::Pin;

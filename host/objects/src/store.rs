@@ -10,7 +10,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use wrun_core::{ErrorKind, IdGen, NodeId, ObjectId, TaskError};
 
-use crate::wait::Waiter;
+use crate::waiters::Waiter;
 use crate::{ObjectTransport, ObjectValue, StoreStats};
 
 /// How a node's store is set up.

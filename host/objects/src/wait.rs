@@ -11,28 +11,8 @@ use tokio::sync::Notify;
 use wrun_core::{ErrorKind, TaskError};
 
 use crate::store::{lost, Held, ObjectStore, Slot, State};
+use crate::waiters::{WaitSet, Waiter};
 use crate::ObjectValue;
-
-/// What one reader waits on: which of its objects became ready.
-pub(crate) struct WaitSet {
-    notify: Notify,
-    fired: Mutex<Vec<usize>>,
-}
-
-/// A reader's entry in a pending slot.
-pub(crate) struct Waiter {
-    set: Arc<WaitSet>,
-    index: usize,
-}
-
-impl Waiter {
-    /// Tells the reader that object `index` of its set is ready.
-    pub(crate) fn fire(&self) {
-        self.set.fired.lock().push(self.index);
-        // Stores a permit when the reader is not waiting yet.
-        self.set.notify.notify_one();
-    }
-}
 
 /// The slots a reader registered with; unregisters on drop.
 struct Registrations {

@@ -16,7 +16,11 @@ use wrun_core::{ErrorKind, GroupId, GroupInfo, Id, NodeId, Resources, Strategy, 
 
 /// The generated messages and services.
 #[allow(missing_docs, reason = "generated; documented in cluster.proto")]
-#[allow(clippy::all, reason = "generated")]
+#[allow(
+    clippy::all,
+    clippy::allow_attributes_without_reason,
+    reason = "generated"
+)]
 #[allow(unused_qualifications, reason = "generated")]
 pub mod pb {
     tonic::include_proto!("wrun.cluster.v1");

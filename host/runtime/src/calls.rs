@@ -150,10 +150,7 @@ impl RuntimeInner {
 
     /// An actor spec from a caller's options.
     pub(crate) fn actor_spec(
-        job: &Arc<LoadedJob>,
-        caller_component: usize,
-        caller_env: Arc<wrun_env::Environment>,
-        depth: u32,
+        caller: &Caller,
         class: String,
         args: Vec<TaskArg>,
         options: ActorOptions,
@@ -161,20 +158,22 @@ impl RuntimeInner {
     ) -> ActorSpec {
         let name = options.name.map(|n| {
             (
-                options.namespace.unwrap_or_else(|| job.namespace.clone()),
+                options
+                    .namespace
+                    .unwrap_or_else(|| caller.job.namespace.clone()),
                 n,
             )
         });
         ActorSpec {
             class,
-            caller_component,
+            caller_component: caller.component,
             args,
             resources: options.resources,
             name,
             max_restarts: options.max_restarts,
-            depth,
+            depth: caller.depth + 1,
             environment: options.environment,
-            caller_env,
+            caller_env: caller.env.clone(),
             placed,
             scheduling: options.scheduling,
             scheduler: None,
@@ -201,16 +200,7 @@ impl GuestCalls for RuntimeInner {
         options: ActorOptions,
     ) -> BoxFuture<'static, Result<ActorId, TaskError>> {
         Box::pin(async move {
-            let spec = RuntimeInner::actor_spec(
-                &caller.job,
-                caller.component,
-                caller.env.clone(),
-                caller.depth + 1,
-                class,
-                args,
-                options,
-                false,
-            );
+            let spec = RuntimeInner::actor_spec(&caller, class, args, options, false);
             RuntimeInner::create_actor(&self, &caller.job, spec).await
         })
     }

@@ -13,8 +13,8 @@ use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
 use wrun_sandbox::{LoadedJob, Sandbox};
 use wrun_sched::{LocalBundles, Scheduler};
 
-use crate::actors::ActorRegistry;
 use crate::cluster::{Directory, Peers, Remote};
+use crate::registry::ActorRegistry;
 use crate::RuntimeConfig;
 
 /// Task counters, for progress lines and `wrun status`.

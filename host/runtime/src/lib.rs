@@ -24,6 +24,7 @@ mod groups;
 mod inner;
 mod jobs;
 mod place;
+mod registry;
 mod returns;
 mod tasks;
 
@@ -109,7 +110,7 @@ impl Runtime {
                 objects,
                 sandbox,
                 scheduler: Scheduler::new(total),
-                actors: actors::ActorRegistry::new(links.directory.clone()),
+                actors: registry::ActorRegistry::new(links.directory.clone()),
                 counters: Counters::default(),
                 config,
                 peers: links.peers,
@@ -233,16 +234,8 @@ impl Runtime {
         args: Vec<TaskArg>,
         options: ActorOptions,
     ) -> Result<ActorId, TaskError> {
-        let spec = RuntimeInner::actor_spec(
-            job,
-            0,
-            job.env.clone(),
-            1,
-            class.to_string(),
-            args,
-            options,
-            true,
-        );
+        let spec =
+            RuntimeInner::actor_spec(&Self::driver(job), class.to_string(), args, options, true);
         actors::create(&self.inner, job, spec)
     }
 
@@ -257,16 +250,8 @@ impl Runtime {
         options: ActorOptions,
         here: bool,
     ) -> Result<ActorId, TaskError> {
-        let spec = RuntimeInner::actor_spec(
-            job,
-            0,
-            job.env.clone(),
-            1,
-            class.to_string(),
-            args,
-            options,
-            here,
-        );
+        let spec =
+            RuntimeInner::actor_spec(&Self::driver(job), class.to_string(), args, options, here);
         self.inner.create_actor(job, spec).await
     }
 

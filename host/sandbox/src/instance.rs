@@ -3,12 +3,11 @@
 //! `guest` interface with arguments lowered straight from the stored bytes,
 //! and what a failure of the guest becomes.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
-use wasmtime::component::{Func, Instance, ResourceTable, ResourceTableError, TypedFunc};
+use wasmtime::component::{Instance, ResourceTable};
 use wasmtime::{Store, UpdateDeadline};
 use wrun_core::logs::Label;
 use wrun_core::{ActorId, ErrorKind, TaskError, TaskId};
@@ -17,10 +16,12 @@ use wrun_objects::ObjectValue;
 use wrun_sched::Grant;
 
 use crate::bindings::{Value, WitError};
-use crate::calls::{Caller, GuestCalls};
+use crate::exports::Checked;
+use crate::failure::{classify, classify_host, timeout_error};
 use crate::guest_io::{GuestOutput, LabelCell, StderrTail};
-use crate::job::LoadedJob;
-use crate::state::{HostState, MemoryLimit};
+use crate::limits::MemoryLimit;
+use crate::model::{Caller, GuestCalls, HostState, LoadedJob};
+use crate::scratch::ScratchDir;
 use crate::values::{from_wit_value, to_shared, SharedValue};
 use crate::Sandbox;
 
@@ -44,71 +45,6 @@ pub struct InstanceSpec {
     pub env: Arc<Environment>,
     /// The runtime its calls reach.
     pub calls: Arc<dyn GuestCalls>,
-}
-
-/// A task's writable `/scratch`, removed with its instance.
-pub(crate) struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn create(root: &Path, task: TaskId) -> std::io::Result<Self> {
-        let dir = root.join(task.to_string());
-        std::fs::create_dir_all(&dir)?;
-        Ok(ScratchDir(dir))
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `run-task` and `call-method`: `(name, list<value>) -> result<list<value>, error>`.
-type ValuesFn<'a> = TypedFunc<(&'a str, &'a [SharedValue]), (Result<Vec<Value>, WitError>,)>;
-/// `construct`: `(class, list<value>) -> result<_, error>`.
-type ConstructFn<'a> = TypedFunc<(&'a str, &'a [SharedValue]), (Result<(), WitError>,)>;
-
-/// A `guest` export, type-checked once when its instance was made.
-#[derive(Clone, Copy)]
-pub(crate) struct Checked(Func);
-
-impl Checked {
-    fn values<'a>(self) -> ValuesFn<'a> {
-        // SAFETY: `Checked::values_of` type-checked the function as a `ValuesFn`
-        // (the lifetime of borrowed parameters does not change their types).
-        unsafe { TypedFunc::new_unchecked(self.0) }
-    }
-
-    fn construct<'a>(self) -> ConstructFn<'a> {
-        // SAFETY: as above, checked as a `ConstructFn` by `Checked::construct_of`.
-        unsafe { TypedFunc::new_unchecked(self.0) }
-    }
-
-    /// The export at `index`, checked to be a `ValuesFn`.
-    fn values_of(
-        store: &mut Store<HostState>,
-        inst: &Instance,
-        index: wasmtime::component::ComponentExportIndex,
-    ) -> wasmtime::Result<Self> {
-        let f = inst
-            .get_func(&mut *store, index)
-            .ok_or_else(|| wasmtime::format_err!("the guest export is missing"))?;
-        f.typed::<(&str, &[SharedValue]), (Result<Vec<Value>, WitError>,)>(&*store)?;
-        Ok(Checked(f))
-    }
-
-    /// The export at `index`, checked to be a `ConstructFn`.
-    fn construct_of(
-        store: &mut Store<HostState>,
-        inst: &Instance,
-        index: wasmtime::component::ComponentExportIndex,
-    ) -> wasmtime::Result<Self> {
-        let f = inst
-            .get_func(&mut *store, index)
-            .ok_or_else(|| wasmtime::format_err!("the guest export is missing"))?;
-        f.typed::<(&str, &[SharedValue]), (Result<(), WitError>,)>(&*store)?;
-        Ok(Checked(f))
-    }
 }
 
 /// How a call into a guest failed.
@@ -460,82 +396,4 @@ async fn call_values(
         Ok((Err(e),)) => Err(CallError::Returned(TaskError::from(e).in_task(label))),
         Err(e) => Err(CallError::Broken(classify(e, store.data(), label))),
     }
-}
-
-fn timeout_error(label: &str, t: Duration) -> TaskError {
-    TaskError::new(
-        ErrorKind::Timeout,
-        label,
-        format!("ran past its timeout of {} ms", t.as_millis()),
-    )
-}
-
-/// A host-side failure while moving a value in or out (a full table).
-fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
-    match e.downcast_ref::<ResourceTableError>() {
-        Some(ResourceTableError::Full) => TaskError::new(
-            ErrorKind::Trap,
-            label,
-            "the guest holds too many object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
-        ),
-        _ => TaskError::internal(label, format!("{e:#}")),
-    }
-}
-
-/// Turns a wasmtime failure into the error the caller sees, by what the
-/// instance recorded (CPU time, deadline, memory) and by the error's type.
-pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
-    if state.cpu_exceeded {
-        let limit = state.caller.env.cpu_time.unwrap_or_default();
-        return TaskError::new(
-            ErrorKind::Timeout,
-            label,
-            format!(
-                "used more than its CPU-time limit of {} ms (limits.cpu_time) and was interrupted",
-                limit.as_millis()
-            ),
-        );
-    }
-    if state.timed_out {
-        return TaskError::new(
-            ErrorKind::Timeout,
-            label,
-            "ran past its timeout (the task's timeout option) and was interrupted",
-        );
-    }
-    if state.limits.hit {
-        return TaskError::new(
-            ErrorKind::MemoryLimit,
-            label,
-            format!(
-                "the guest tried to grow its memory past its limit of {} bytes (limits.memory)",
-                state.limits.limit
-            ),
-        );
-    }
-    let mut message = if let Some(ResourceTableError::Full) = e.downcast_ref::<ResourceTableError>()
-    {
-        format!(
-            "the guest holds more than {} object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
-            state.caller.env.limits.max_refs
-        )
-    } else {
-        match e.downcast_ref::<wasmtime::Trap>() {
-            Some(wasmtime::Trap::StackOverflow) => "stack overflow (call stack exhausted)".to_string(),
-            Some(wasmtime::Trap::UnreachableCodeReached) => {
-                "wasm `unreachable` executed (the guest panicked or aborted)".to_string()
-            }
-            Some(wasmtime::Trap::MemoryOutOfBounds) => {
-                "wasm trap: out of bounds memory access (in Rust and C guests, often a stack overflow of the in-memory shadow stack)".to_string()
-            }
-            Some(t) => t.to_string(),
-            None => format!("{e:#}"),
-        }
-    };
-    let tail = state.stderr_tail.text();
-    if !tail.is_empty() {
-        message.push_str("; guest stderr: ");
-        message.push_str(&tail);
-    }
-    TaskError::new(ErrorKind::Trap, label, message)
 }

@@ -15,12 +15,15 @@
 
 mod bindings;
 mod cache;
-mod calls;
 mod engine;
+mod exports;
+mod failure;
 mod guest_io;
 mod host;
 mod instance;
-mod job;
+mod limits;
+mod model;
+mod scratch;
 mod state;
 mod values;
 mod warm;
@@ -36,15 +39,13 @@ use wrun_core::JobId;
 use wrun_objects::ObjectStore;
 
 pub use cache::{CacheOutcome, ComponentCache, LoadError};
-pub use calls::{Caller, GuestCalls};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
-pub use job::{JobComponent, LoadedJob, Prepared, Target};
-pub use state::HostState;
+pub use model::{Caller, GuestCalls, HostState, JobComponent, LoadedJob, Prepared, Target};
 
 use engine::WasmEngine;
-use job::GuestExports;
-use state::HostState as State;
+use model::GuestExports;
+use model::HostState as State;
 
 /// How a node's sandbox is set up.
 #[derive(Clone)]

@@ -4,7 +4,7 @@
 //! A fresh instance per task is the default and costs a few microseconds for
 //! a Rust guest, but hundreds for an interpreter (CPython starts its runtime
 //! in every instance). With reuse, a finished task's instance waits here,
-//! keyed by job and environment, and the next task of the same kind runs in
+//! keyed by job, component and environment (the same `Arc`), and the next task of the same kind runs in
 //! it: one task at a time, module-level state carried over, as Ray reuses a
 //! worker process. An instance whose task trapped or timed out is dropped.
 
@@ -17,9 +17,9 @@ use wasmtime::Store;
 use wrun_core::JobId;
 use wrun_env::Environment;
 
-use crate::instance::Checked;
-use crate::job::LoadedJob;
-use crate::state::HostState;
+use crate::exports::Checked;
+use crate::model::HostState;
+use crate::model::LoadedJob;
 
 /// An instance between tasks, with its pool slot.
 pub(crate) struct WarmInstance {

@@ -1,7 +1,8 @@
-//! The head's control state in sled: nodes, jobs, named actors and
-//! registered components,
-//! so a restarted head knows the cluster it had. Records are JSON (readable
-//! with any sled tool, and tolerant of added fields).
+//! The head's control state in sled: nodes, jobs, named actors, registered
+//! components and environment bundles (by content hash), and placement
+//! groups, so a restarted head knows the cluster it had. Node, job and actor
+//! records are JSON (readable with any sled tool, and tolerant of added
+//! fields); placement groups are their encoded `GroupRecord` messages.
 
 use std::path::Path;
 

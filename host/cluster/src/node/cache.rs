@@ -12,9 +12,12 @@ use tokio::sync::OnceCell;
 
 /// Values by key, made once each; past `cap` entries, the idle ones (no
 /// clone held outside the cache) are dropped, oldest first.
+/// An entry: when it was first asked for, and its value once made.
+type Entry<V> = (u64, Arc<OnceCell<Arc<V>>>);
+
 pub(crate) struct OnceMap<K, V> {
     cap: usize,
-    entries: Mutex<HashMap<K, (u64, Arc<OnceCell<Arc<V>>>)>>,
+    entries: Mutex<HashMap<K, Entry<V>>>,
     next: Mutex<u64>,
 }
 
@@ -54,7 +57,7 @@ impl<K: Hash + Eq + Clone, V> OnceMap<K, V> {
     }
 
     /// Drops what is idle, oldest first, until at most `cap` are kept.
-    fn evict_idle(entries: &mut HashMap<K, (u64, Arc<OnceCell<Arc<V>>>)>, cap: usize) {
+    fn evict_idle(entries: &mut HashMap<K, Entry<V>>, cap: usize) {
         let mut idle: Vec<(u64, K)> = entries
             .iter()
             .filter(|(_, (_, cell))| {
@@ -75,6 +78,7 @@ impl<K: Hash + Eq + Clone, V> OnceMap<K, V> {
         self.entries.lock().remove(key).is_some()
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.lock().len()
     }

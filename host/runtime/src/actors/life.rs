@@ -11,8 +11,9 @@ use wrun_core::{ActorId, ErrorKind, TaskError, TaskId};
 use wrun_env::Environment;
 use wrun_sandbox::{CallError, InstanceSpec, LoadedJob, Target};
 
-use super::{ActorCall, ActorSpec};
+use super::ActorSpec;
 use crate::inner::{resolve_args, RuntimeInner};
+use crate::registry::ActorCall;
 
 /// Runs an actor until it dies, then fails what is still queued.
 #[allow(

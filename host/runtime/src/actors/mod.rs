@@ -1,171 +1,24 @@
 //! Actors: one long-lived instance each (`life.rs`), calls run one at a
-//! time in the order they were submitted, named actors found through this
+//! time in the order they were submitted, named actors found through the
 //! registry (and the directory, in a cluster), restarts after failures (the
-//! constructor runs again), kills, and why recent actors died.
+//! constructor runs again).
 
 mod life;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use wrun_core::logs::Label;
-use wrun_core::{
-    is_private_namespace, ActorId, ErrorKind, JobId, Resources, Scheduling, TaskError,
-};
+use wrun_core::{ActorId, ErrorKind, JobId, Resources, Scheduling, TaskError};
 use wrun_env::Environment;
 use wrun_objects::{Held, TaskArg};
 use wrun_sandbox::LoadedJob;
 use wrun_sched::Scheduler;
 
-use crate::cluster::Directory;
 use crate::inner::{resolve_environment, RuntimeInner};
+use crate::registry::{ActorCall, ActorEntry};
 use crate::returns::Returns;
-
-/// One method call waiting in an actor's mailbox.
-struct ActorCall {
-    method: String,
-    args: Vec<TaskArg>,
-    returns: Returns,
-}
-
-struct ActorEntry {
-    class: Arc<str>,
-    job: JobId,
-    name: Option<(String, String)>,
-    mailbox: mpsc::UnboundedSender<ActorCall>,
-    /// Why the actor is dead, once it is.
-    dead: Mutex<Option<String>>,
-    runner: Mutex<Option<JoinHandle<()>>>,
-}
-
-/// Live actors and their names, and why recent ones died.
-pub(crate) struct ActorRegistry {
-    actors: Mutex<HashMap<ActorId, Arc<ActorEntry>>>,
-    names: Mutex<HashMap<(String, String), ActorId>>,
-    /// Why actors died, for the errors of later calls (the most recent
-    /// `GRAVEYARD_SIZE`, oldest dropped first).
-    graveyard: Mutex<(
-        HashMap<ActorId, String>,
-        std::collections::VecDeque<ActorId>,
-    )>,
-    /// Told when a named actor's name goes (a cluster frees it cluster-wide).
-    directory: Arc<dyn Directory>,
-}
-
-const GRAVEYARD_SIZE: usize = 10_000;
-
-impl ActorRegistry {
-    pub(crate) fn new(directory: Arc<dyn Directory>) -> Self {
-        ActorRegistry {
-            actors: Mutex::default(),
-            names: Mutex::default(),
-            graveyard: Mutex::default(),
-            directory,
-        }
-    }
-
-    pub(crate) fn lookup(&self, namespace: &str, name: &str) -> Option<ActorId> {
-        self.names
-            .lock()
-            .get(&(namespace.to_string(), name.to_string()))
-            .copied()
-    }
-
-    pub(crate) fn live(&self) -> usize {
-        self.actors.lock().len()
-    }
-
-    /// Refuses a job access to another job's actor unless that actor is
-    /// named in a shared namespace (`caller` `None` is the host: trusted).
-    pub(crate) fn check_visible(
-        &self,
-        caller: Option<JobId>,
-        id: ActorId,
-    ) -> Result<(), TaskError> {
-        let Some(job) = caller else { return Ok(()) };
-        let Some(entry) = self.actors.lock().get(&id).cloned() else {
-            return Ok(());
-        };
-        let shared = entry
-            .name
-            .as_ref()
-            .is_some_and(|(ns, _)| !is_private_namespace(ns));
-        if entry.job == job || shared {
-            return Ok(());
-        }
-        Err(TaskError::new(
-            ErrorKind::NotFound,
-            "actor",
-            format!("no actor {id} is visible to this job"),
-        ))
-    }
-
-    /// Why a dead actor died, if it died recently.
-    pub(crate) fn death(&self, id: ActorId) -> Option<String> {
-        self.graveyard.lock().0.get(&id).cloned()
-    }
-
-    fn bury(&self, id: ActorId, why: &str) {
-        let mut g = self.graveyard.lock();
-        if g.0.insert(id, why.to_string()).is_none() {
-            g.1.push_back(id);
-            if g.1.len() > GRAVEYARD_SIZE {
-                if let Some(old) = g.1.pop_front() {
-                    g.0.remove(&old);
-                }
-            }
-        }
-    }
-
-    fn remove(&self, id: ActorId) -> Option<Arc<ActorEntry>> {
-        let entry = self.actors.lock().remove(&id)?;
-        if let Some(n) = &entry.name {
-            let mut names = self.names.lock();
-            if names.get(n) == Some(&id) {
-                names.remove(n);
-            }
-            drop(names);
-            self.directory.unregister_name(&n.0, &n.1, id);
-        }
-        Some(entry)
-    }
-
-    /// Kills an actor: its running call is interrupted and queued calls fail
-    /// with `actor-died`.
-    pub(crate) fn kill(&self, id: ActorId, why: &str) -> Result<(), TaskError> {
-        let entry = self.remove(id).ok_or_else(|| {
-            TaskError::new(
-                ErrorKind::NotFound,
-                "kill",
-                format!("no live actor with id {id}"),
-            )
-        })?;
-        entry.dead.lock().get_or_insert_with(|| why.to_string());
-        self.bury(id, why);
-        if let Some(h) = entry.runner.lock().take() {
-            h.abort();
-        }
-        tracing::debug!(actor = %id, class = %entry.class, why, "actor killed");
-        Ok(())
-    }
-
-    /// Kills every actor a job created (the job ended).
-    pub(crate) fn kill_job(&self, job: JobId) {
-        let ids: Vec<ActorId> = self
-            .actors
-            .lock()
-            .iter()
-            .filter(|(_, e)| e.job == job)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            let _ = self.kill(id, "its job ended");
-        }
-    }
-}
 
 /// What an actor is made of: its class, constructor arguments and policy.
 pub(crate) struct ActorSpec {

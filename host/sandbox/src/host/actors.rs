@@ -13,7 +13,7 @@ use crate::bindings::wrun::runtime::actors;
 use crate::bindings::{
     ActorOptions as WitActorOptions, Arg, Scheduling as WitScheduling, WitError, WitId,
 };
-use crate::state::HostState;
+use crate::model::HostState;
 
 impl HostState {
     async fn create_with(

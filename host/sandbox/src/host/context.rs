@@ -2,7 +2,7 @@
 
 use crate::bindings::wrun::runtime::context;
 use crate::bindings::WitId;
-use crate::state::HostState;
+use crate::model::HostState;
 
 impl context::Host for HostState {
     fn job_id(&mut self) -> wasmtime::Result<WitId> {

@@ -3,7 +3,7 @@
 use wrun_core::logs::{Level, LogLine};
 
 use crate::bindings::wrun::runtime::logging;
-use crate::state::HostState;
+use crate::model::HostState;
 
 impl logging::Host for HostState {
     fn log(&mut self, level: logging::Level, message: String) -> wasmtime::Result<()> {

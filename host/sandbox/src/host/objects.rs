@@ -12,7 +12,7 @@ use wrun_objects::{Held, ObjectValue};
 use super::deadline_after;
 use crate::bindings::wrun::runtime::objects;
 use crate::bindings::{Value, WitError};
-use crate::state::HostState;
+use crate::model::HostState;
 use crate::values::{GuestValue, SharedValue};
 
 /// Replaces the generated `objects.put` and `objects.get` with versions that

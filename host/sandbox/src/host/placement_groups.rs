@@ -8,7 +8,7 @@ use wrun_core::{ErrorKind, GroupId, Strategy};
 use super::resources;
 use crate::bindings::wrun::runtime::placement_groups;
 use crate::bindings::{Bundle, PlacementStrategy, WitError, WitId};
-use crate::state::HostState;
+use crate::model::HostState;
 
 impl placement_groups::Host for HostState {
     async fn create(

@@ -9,7 +9,7 @@ use wrun_objects::Held;
 use super::{resources, scheduling};
 use crate::bindings::wrun::runtime::tasks;
 use crate::bindings::{Arg, Scheduling as WitScheduling, TaskOptions as WitTaskOptions, WitError};
-use crate::state::HostState;
+use crate::model::HostState;
 
 impl HostState {
     fn submit_with(

@@ -5,7 +5,7 @@ use wrun_objects::Held;
 
 use crate::bindings::wrun::runtime::types;
 use crate::bindings::WitId;
-use crate::state::HostState;
+use crate::model::HostState;
 
 impl types::Host for HostState {}
 

@@ -1,0 +1,88 @@
+//! What a failure of a guest becomes: the error its caller sees, decided by
+//! what the instance recorded (CPU time, deadline, memory) and by the
+//! error's type, never by its text.
+
+use std::time::Duration;
+
+use wasmtime::component::ResourceTableError;
+use wrun_core::{ErrorKind, TaskError};
+
+use crate::model::HostState;
+
+pub(crate) fn timeout_error(label: &str, t: Duration) -> TaskError {
+    TaskError::new(
+        ErrorKind::Timeout,
+        label,
+        format!("ran past its timeout of {} ms", t.as_millis()),
+    )
+}
+
+/// A host-side failure while moving a value in or out (a full table).
+pub(crate) fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
+    match e.downcast_ref::<ResourceTableError>() {
+        Some(ResourceTableError::Full) => TaskError::new(
+            ErrorKind::Trap,
+            label,
+            "the guest holds too many object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
+        ),
+        _ => TaskError::internal(label, format!("{e:#}")),
+    }
+}
+
+/// Turns a wasmtime failure into the error the caller sees, by what the
+/// instance recorded (CPU time, deadline, memory) and by the error's type.
+pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
+    if state.cpu_exceeded {
+        let limit = state.caller.env.cpu_time.unwrap_or_default();
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label,
+            format!(
+                "used more than its CPU-time limit of {} ms (limits.cpu_time) and was interrupted",
+                limit.as_millis()
+            ),
+        );
+    }
+    if state.timed_out {
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label,
+            "ran past its timeout (the task's timeout option) and was interrupted",
+        );
+    }
+    if state.limits.hit {
+        return TaskError::new(
+            ErrorKind::MemoryLimit,
+            label,
+            format!(
+                "the guest tried to grow its memory past its limit of {} bytes (limits.memory)",
+                state.limits.limit
+            ),
+        );
+    }
+    let mut message = if let Some(ResourceTableError::Full) = e.downcast_ref::<ResourceTableError>()
+    {
+        format!(
+            "the guest holds more than {} object references (and other handles) at once; raise limits.max_refs in its environment or release references sooner",
+            state.caller.env.limits.max_refs
+        )
+    } else {
+        match e.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::StackOverflow) => "stack overflow (call stack exhausted)".to_string(),
+            Some(wasmtime::Trap::UnreachableCodeReached) => {
+                "wasm `unreachable` executed (the guest panicked or aborted)".to_string()
+            }
+            Some(wasmtime::Trap::MemoryOutOfBounds) => {
+                "wasm trap: out of bounds memory access (in Rust and C guests, often a stack overflow of the in-memory shadow stack)".to_string()
+            }
+            Some(t) => t.to_string(),
+            None => format!("{e:#}"),
+        }
+    };
+    let tail = state.stderr_tail.text();
+    if !tail.is_empty() {
+        message.push_str("; guest stderr: ");
+        message.push_str(&tail);
+    }
+    TaskError::new(ErrorKind::Trap, label, message)
+}

@@ -1,0 +1,246 @@
+//! The sandbox's data, in one place because each refers to the others: a
+//! loaded job (its components pre-linked for instances), the state of one
+//! instance (which belongs to a job), and the runtime an instance calls
+//! ([`GuestCalls`], told which instance calls by a [`Caller`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable};
+use wasmtime_wasi::WasiCtx;
+use wrun_core::logs::{Label, LogSink};
+use wrun_core::{
+    ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Strategy, TaskError,
+    TaskId, TaskOptions,
+};
+use wrun_env::Environment;
+use wrun_objects::{BoxFuture, Held, ObjectStore, TaskArg};
+use wrun_sched::Grant;
+
+use crate::cache::CacheOutcome;
+use crate::guest_io::{LabelCell, StderrTail};
+use crate::limits::MemoryLimit;
+use crate::scratch::ScratchDir;
+
+/// A component compiled (or loaded from the cache) and pre-linked.
+pub struct Prepared {
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) exports: GuestExports,
+    /// SHA-256 of the component.
+    pub hash: String,
+    /// Compiled now or found in the cache.
+    pub cache: CacheOutcome,
+}
+
+/// Where the `guest` interface's functions are, found once per component.
+#[derive(Clone, Copy)]
+pub(crate) struct GuestExports {
+    pub(crate) main: ComponentExportIndex,
+    pub(crate) run_task: ComponentExportIndex,
+    pub(crate) construct: ComponentExportIndex,
+    pub(crate) call_method: ComponentExportIndex,
+}
+
+/// One component of a job.
+pub struct JobComponent {
+    /// What calls from other components use (`NAME/function`); the driver's
+    /// is the job's name.
+    pub name: String,
+    /// SHA-256 of the component.
+    pub hash: String,
+    /// Compiled now or found in the cache.
+    pub cache: CacheOutcome,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) exports: GuestExports,
+}
+
+impl JobComponent {
+    /// A prepared component under the name calls use.
+    pub fn new(name: String, p: Prepared) -> Self {
+        JobComponent {
+            name,
+            hash: p.hash,
+            cache: p.cache,
+            pre: p.pre,
+            exports: p.exports,
+        }
+    }
+}
+
+/// A job: its driver's component and any others it calls by name (in any
+/// guest language), sharing one id, namespace and environment.
+pub struct LoadedJob {
+    /// The same on every node it runs on.
+    pub id: JobId,
+    /// The driver's name.
+    pub name: String,
+    /// `components[0]` is the driver's (it runs `main`).
+    pub components: Vec<JobComponent>,
+    /// How long loading took (compile or cache hit).
+    pub load_time: Duration,
+    /// Named actors are registered here unless a namespace is given.
+    pub namespace: String,
+    /// What its guests may see and use (and its named alternatives).
+    pub env: Arc<Environment>,
+    /// Where this job's guest lines go, when not to the runtime's sink (a
+    /// node daemon streams each job's lines back to its submitter).
+    pub log_sink: Option<LogSink>,
+}
+
+/// A task or actor class resolved to the component that exports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Index into [`LoadedJob::components`].
+    pub component: usize,
+    /// The name within that component.
+    pub name: Arc<str>,
+}
+
+impl LoadedJob {
+    /// The driver's component hash (the job's identity in logs).
+    pub fn hash(&self) -> &str {
+        &self.components[0].hash
+    }
+
+    /// Resolves `NAME` (in the caller's component) or `COMPONENT/NAME`.
+    pub fn resolve(&self, caller: usize, name: &Arc<str>) -> Result<Target, TaskError> {
+        let Some((component, bare)) = name.split_once('/') else {
+            return Ok(Target {
+                component: caller,
+                name: name.clone(),
+            });
+        };
+        let index = self
+            .components
+            .iter()
+            .position(|c| c.name == component)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.components.iter().map(|c| c.name.as_str()).collect();
+                TaskError::new(
+                    ErrorKind::NotFound,
+                    name.as_ref(),
+                    format!(
+                        "job `{}` has no component `{component}` (its components: {}); add it with `wrun submit --component {component}=FILE.wasm`",
+                        self.name,
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        if bare.is_empty() {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                name.as_ref(),
+                "the name after the component is empty (expected COMPONENT/NAME)",
+            ));
+        }
+        Ok(Target {
+            component: index,
+            name: Arc::from(bare),
+        })
+    }
+}
+
+/// The instance a call comes from.
+#[derive(Clone)]
+pub struct Caller {
+    /// Its job.
+    pub job: Arc<LoadedJob>,
+    /// Its component (bare names refer to it).
+    pub component: usize,
+    /// Its environment (calls run in it unless they name another).
+    pub env: Arc<Environment>,
+    /// Its nesting depth; what it submits runs at `depth + 1`.
+    pub depth: u32,
+}
+
+/// The runtime, as guests reach it.
+pub trait GuestCalls: Send + Sync + 'static {
+    /// Submits a task; its result references at once.
+    fn submit(
+        self: Arc<Self>,
+        caller: &Caller,
+        function: String,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+    ) -> Result<Vec<Held>, TaskError>;
+
+    /// Creates an actor (here, or on another node).
+    fn create_actor(
+        self: Arc<Self>,
+        caller: Caller,
+        class: String,
+        args: Vec<TaskArg>,
+        options: ActorOptions,
+    ) -> BoxFuture<'static, Result<ActorId, TaskError>>;
+
+    /// Calls an actor method; its result references at once.
+    fn call_actor(
+        self: Arc<Self>,
+        caller: &Caller,
+        actor: ActorId,
+        method: String,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+    ) -> Result<Vec<Held>, TaskError>;
+
+    /// Finds a named actor (the caller may see the namespace).
+    fn lookup_actor(
+        self: Arc<Self>,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'static, Option<ActorId>>;
+
+    /// Kills an actor the caller may see.
+    fn kill_actor(self: Arc<Self>, caller: &Caller, actor: ActorId) -> Result<(), TaskError>;
+
+    /// Reserves a placement group, waiting for room until `timeout`.
+    fn create_group(
+        self: Arc<Self>,
+        caller: Caller,
+        bundles: Vec<Resources>,
+        strategy: Strategy,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'static, Result<GroupId, TaskError>>;
+
+    /// The node of each bundle of a group.
+    fn group_nodes(self: Arc<Self>, group: GroupId) -> BoxFuture<'static, Option<Vec<NodeId>>>;
+
+    /// Removes a group.
+    fn remove_group(
+        self: Arc<Self>,
+        caller: Caller,
+        group: GroupId,
+    ) -> BoxFuture<'static, Result<(), TaskError>>;
+}
+
+/// The data of one guest instance's store.
+pub struct HostState {
+    pub(crate) table: ResourceTable,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) limits: MemoryLimit,
+    pub(crate) objects: Arc<ObjectStore>,
+    pub(crate) calls: Arc<dyn GuestCalls>,
+    /// Its job, component, environment and depth.
+    pub(crate) caller: Caller,
+    pub(crate) node: NodeId,
+    pub(crate) task_id: TaskId,
+    pub(crate) actor_id: Option<ActorId>,
+    /// The task or method running now, for logs and errors.
+    pub(crate) label: Label,
+    /// The same, as the instance's output streams see it.
+    pub(crate) label_cell: LabelCell,
+    /// Where its `logging.log` lines go.
+    pub(crate) log_sink: LogSink,
+    /// The resources this instance holds; its CPU is lent out while blocked.
+    pub(crate) grant: Option<Grant>,
+    /// Past this instant the running guest is interrupted.
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) timed_out: bool,
+    /// Epoch ticks of running time left before the CPU-time limit.
+    pub(crate) cpu_ticks_left: Option<u64>,
+    pub(crate) cpu_exceeded: bool,
+    pub(crate) stderr_tail: StderrTail,
+    /// Held for its `Drop`, which removes the directory with the instance.
+    #[allow(dead_code, reason = "held for its Drop")]
+    pub(crate) scratch: Option<ScratchDir>,
+}
