@@ -26,6 +26,13 @@ if ! command -v protoc >/dev/null 2>&1; then
     $SUDO apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq protobuf-compiler >&2
 fi
+# iproute2: the cluster tests put a node in a network namespace of its own.
+if ! command -v ip >/dev/null 2>&1; then
+    echo "setup: installing iproute2 (ip)" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq iproute2 >&2
+fi
 mkdir -p "$CARGO_TARGET_DIR"
 "$WRUN_ROOT/runtimes/python/setup.sh" >/dev/null
 "$WRUN_ROOT/runtimes/cpp/setup.sh" >/dev/null

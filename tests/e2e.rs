@@ -316,6 +316,39 @@ async fn a_component_is_compiled_once_then_loaded_from_the_cache() {
     );
 }
 
+/// Concurrent loads of one component compile it once: the others wait for
+/// the first and load what it wrote (two compilers once raced on one file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_loads_of_one_component_compile_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _) = config(dir.path());
+    let rt = Runtime::new(cfg).unwrap();
+    let loads: Vec<_> = (0..4)
+        .map(|_| {
+            let rt = rt.clone();
+            tokio::task::spawn_blocking(move || {
+                rt.load(wrun_runtime::JobSpec::file(example("pi")))
+                    .unwrap()
+                    .components[0]
+                    .cache
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for l in loads {
+        outcomes.push(l.await.unwrap());
+    }
+    let compiled = outcomes
+        .iter()
+        .filter(|o| **o == CacheOutcome::Compiled)
+        .count();
+    assert_eq!(compiled, 1, "{outcomes:?}");
+    let entries = std::fs::read_dir(dir.path().join("cache/components"))
+        .unwrap()
+        .count();
+    assert_eq!(entries, 1, "one cache entry, no temporary file left");
+}
+
 // ---- failures: each gives its error and leaves the host working -------------
 
 async fn hostile(

@@ -95,6 +95,10 @@ pub struct StatusArgs {
     /// The head (default: the one this machine started).
     #[arg(long, env = "WRUN_ADDRESS")]
     address: Option<String>,
+    /// Print the status as one JSON object (for scripts and tests) instead
+    /// of text for people.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -208,6 +212,10 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
     let address = head_address(a.address, &state)?;
     let rt = tokio::runtime::Runtime::new()?;
     let s = rt.block_on(cluster::client::status(&address, &a.files.token_file()))?;
+    if a.json {
+        println!("{}", status_json(&s, &address));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("head {} at {address}", s.head_id);
     println!("nodes:");
     for n in &s.nodes {
@@ -274,6 +282,77 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn resources_json(r: &Option<wrun_proto::pb::Resources>) -> serde_json::Value {
+    let r = r.clone().unwrap_or_default();
+    let custom: serde_json::Map<String, serde_json::Value> = r
+        .custom
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::json!(v)))
+        .collect();
+    serde_json::json!({ "cpus": r.cpus, "memory": r.memory, "custom": custom })
+}
+
+/// `wrun status --json`: the head's view as one object. A node's fields are
+/// as of its last report; `reports` counts those reports, so a reader can
+/// wait for a report newer than something it did.
+fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = s
+        .nodes
+        .iter()
+        .map(|n| {
+            let o = n.objects.unwrap_or_default();
+            serde_json::json!({
+                "id": n.node_id,
+                "address": n.address,
+                "state": n.state,
+                "total": resources_json(&n.total),
+                "available": resources_json(&n.available),
+                "running_jobs": n.running_jobs,
+                "queued": n.queued,
+                "waiting": n.waiting,
+                "objects": o.objects,
+                "bytes_in_memory": o.bytes_in_memory,
+                "fetches": o.fetches,
+                "peers": n.peers,
+                "reports": n.reports,
+            })
+        })
+        .collect();
+    let jobs: Vec<serde_json::Value> = s
+        .jobs
+        .iter()
+        .map(|j| {
+            serde_json::json!({
+                "id": j.job_id,
+                "name": j.name,
+                "state": j.state,
+                "node": j.node_id,
+                "detail": j.detail,
+            })
+        })
+        .collect();
+    let groups: Vec<serde_json::Value> = s
+        .groups
+        .iter()
+        .filter_map(wrun_proto::from_group)
+        .map(|g| {
+            let bundles: Vec<serde_json::Value> = g
+                .bundles
+                .iter()
+                .map(|(node, r)| serde_json::json!({ "node": node.to_string(), "resources": r.to_string() }))
+                .collect();
+            serde_json::json!({ "id": g.id.to_string(), "strategy": g.strategy.name(), "bundles": bundles })
+        })
+        .collect();
+    serde_json::json!({
+        "head": s.head_id,
+        "address": address,
+        "nodes": nodes,
+        "jobs": jobs,
+        "placement_groups": groups,
+    })
 }
 
 /// `wrun submit --address`: the job runs on the cluster; logs stream here.

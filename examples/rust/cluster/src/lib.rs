@@ -88,6 +88,17 @@ fn where_() -> String {
     here()
 }
 
+/// Needs no CPU of its own: waits for a child that needs one.
+#[wrun::task]
+fn parent_of_nap(ms: u64) -> wrun::Result<String> {
+    nap::remote(ms)?.get()
+}
+
+#[wrun::task]
+fn echo(node: String) -> String {
+    node
+}
+
 /// A shared namespace: a name there outlives the job unless its actor dies.
 const NAMESPACE: &str = "cluster-demo";
 
@@ -388,6 +399,21 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
                 .collect::<wrun::Result<Vec<_>>>()?;
             Ok(count(wrun::get_all(&refs)?))
         }
+        "chain" => {
+            // Each consumer needs a CPU and is submitted while its producer
+            // (which needs none) waits for a child that needs one: on a
+            // one-CPU node a consumer that took the CPU before its argument
+            // was ready would starve the child it waits for.
+            let n = number(&args, 1, 4)?;
+            let ms = number(&args, 2, 20)?;
+            let refs = (0..n)
+                .map(|_| {
+                    let produced = parent_of_nap::options().cpus(0.0).remote(ms)?;
+                    echo::options().cpus(1.0).remote(&produced)
+                })
+                .collect::<wrun::Result<Vec<_>>>()?;
+            Ok(count(wrun::get_all(&refs)?))
+        }
         "noop" => {
             let n = number(&args, 1, 1000)?;
             let refs = (0..n)
@@ -396,7 +422,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
             Ok(count(wrun::get_all(&refs)?))
         }
         other => Err(format!(
-            "unknown mode {other:?}: use objects, locality, actors, groups, hold-group, survive, spread or noop"
+            "unknown mode {other:?}: use objects, locality, actors, groups, hold-group, survive, spread, chain or noop"
         )
         .into()),
     }
@@ -411,6 +437,8 @@ wrun::export_job!(
         length,
         nap,
         where_,
+        parent_of_nap,
+        echo,
         visit
     ],
     actors = [Tally]

@@ -38,6 +38,10 @@ struct LiveNode {
     /// Why work waits there.
     waiting: Vec<String>,
     objects: proto::ObjectStats,
+    /// How many other nodes it saw at its last report.
+    peers: u32,
+    /// Reports heard from it since it joined this head.
+    reports: u64,
     last_seen: Instant,
     /// When a job was last placed here (a placement counter): among equal
     /// nodes the one that waited longest gets the next job.
@@ -146,6 +150,8 @@ impl HeadService {
                 objects: n.map(|n| n.objects),
                 queued: n.map_or(0, |n| n.queued),
                 waiting: n.map(|n| n.waiting.clone()).unwrap_or_default(),
+                peers: n.map_or(0, |n| n.peers),
+                reports: n.map_or(0, |n| n.reports),
             });
         }
         Ok(nodes)
@@ -196,6 +202,8 @@ impl proto::head_server::Head for HeadService {
                 queued: 0,
                 waiting: Vec::new(),
                 objects: proto::ObjectStats::default(),
+                peers: 0,
+                reports: 0,
                 last_seen: Instant::now(),
                 last_placed: 0,
             },
@@ -219,6 +227,8 @@ impl proto::head_server::Head for HeadService {
                 n.queued = r.queued;
                 n.waiting = r.waiting;
                 n.objects = r.objects.unwrap_or_default();
+                n.peers = r.peers;
+                n.reports += 1;
                 n.last_seen = Instant::now();
                 true
             }

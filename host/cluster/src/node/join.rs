@@ -79,6 +79,7 @@ pub async fn join_and_report(
                 }),
                 queued: rt.queued() as u32,
                 waiting: rt.waiting_work(),
+                peers: view.nodes().len() as u32,
             };
             if let Ok(req) = conns.request(req) {
                 match head.heartbeat(req).await {
