@@ -8,7 +8,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 "$WRUN_ROOT/scripts/build.sh" >&2
 cd "$WRUN_ROOT"
-cargo build --release -p wrun-bench >&2
+# scripts/build.sh built wrun-bench with the rest of the workspace (building it
+# alone would unify features differently and recompile wasmtime).
 ray=()
 extra=()
 for a in "$@"; do

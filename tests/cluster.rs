@@ -428,6 +428,7 @@ fn a_node_with_custom_resources_receives_the_tasks_that_need_them() {
     let (code, _, err) = c.submit(&cpp_example("placement"), &["gpu", "1"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no other node of the cluster"), "{err}");
+    assert!(err.contains("infeasible in "), "its own kind: {err}");
 }
 
 impl Cluster {
@@ -570,7 +571,11 @@ fn placement_groups_node_affinity_and_spread_place_work_as_asked() {
         v["three_on_two"]
             .as_str()
             .unwrap()
-            .contains("STRICT_SPREAD needs 3 nodes"),
+            .contains("STRICT_SPREAD needs 3 nodes")
+            && v["three_on_two"]
+                .as_str()
+                .unwrap()
+                .starts_with("infeasible: "),
         "{v}"
     );
     assert_eq!(

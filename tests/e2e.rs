@@ -281,16 +281,34 @@ async fn objects_spill_to_disk_under_a_small_cap_and_come_back_exact() {
     let job = rt
         .load(wrun_runtime::JobSpec::file(example("wordcount")))
         .unwrap();
+    // A whole job under the cap: exact results whatever was spilled when
+    // (spilling runs on blocking threads, beside the job).
     let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
     assert_eq!(field(&v, "words").as_u64(), Some(20_000), "{v}");
-    let s = rt.store_stats();
-    assert!(s.spills_total > 0, "{s:?}");
-    assert!(s.restores_total > 0, "{s:?}");
     wait_until(|| rt.store_stats().objects == 0).await;
-    let left = std::fs::read_dir(dir.path().join("spill"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(left, 0, "spill files are removed with their objects");
+    // Objects held past the cap go to disk and come back exact.
+    let blobs: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 8 << 10]).collect();
+    let held: Vec<_> = blobs
+        .iter()
+        .map(|b| rt.put(wrun_objects::ObjectValue::from_bytes(b.clone())))
+        .collect();
+    wait_until(|| rt.store_stats().spilled_objects > 0).await;
+    for (h, b) in held.iter().zip(&blobs) {
+        let v = rt.get(h, None).await.unwrap();
+        assert_eq!(&v.data[..], &b[..], "restored exact");
+    }
+    let s = rt.store_stats();
+    assert!(s.spills_total > 0 && s.restores_total > 0, "{s:?}");
+    drop(held);
+    wait_until(|| rt.store_stats().objects == 0).await;
+    // Spill files are removed with their objects (on a blocking thread).
+    wait_until(|| {
+        std::fs::read_dir(dir.path().join("spill"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -844,6 +862,11 @@ fn a_placement_group_a_single_node_can_never_hold_is_refused_with_the_reason() {
         run.err
             .contains("STRICT_SPREAD needs 2 nodes, one per bundle, and the cluster has 1"),
         "{}",
+        run.err
+    );
+    assert!(
+        run.err.contains("infeasible in `placement group`"),
+        "its own kind, not invalid-argument: {}",
         run.err
     );
 }

@@ -396,9 +396,11 @@ public final class SdkTests {
         check(WrunException.of(ErrorKind.NOT_FOUND, "f", "x") instanceof WrunException.NotFoundException, "not-found");
         check(WrunException.of(ErrorKind.OBJECT_LOST, "f", "x") instanceof WrunException.ObjectLostException,
                 "object-lost");
+        check(WrunException.of(ErrorKind.INFEASIBLE, "f", "x") instanceof WrunException.InfeasibleException,
+                "infeasible");
         eq("internal: boom", WrunException.of(ErrorKind.INTERNAL, "", "boom", "").getMessage(), "no task");
         String[] wit = {"application", "trap", "timeout", "memory-limit", "actor-died", "not-found",
-            "invalid-argument", "get-timeout", "object-lost", "internal"};
+            "invalid-argument", "get-timeout", "object-lost", "internal", "infeasible"};
         for (int i = 0; i < wit.length; i++) {
             eq(wit[i], ErrorKind.values()[i].witName(), "error-kind " + i + " in the WIT's order");
         }

@@ -49,3 +49,11 @@ def test_errors_name_their_language():
     assert TaskError("application", "f", "boom").language == "python"
     host = ActorDiedError("actor-died", "Tally.add", "killed", "")
     assert str(host) == "actor-died in Tally.add: killed"
+
+
+def test_each_host_error_kind_has_its_exception_class():
+    from wrun.errors import ErrorKind, InfeasibleError, NotFoundError
+
+    assert isinstance(TaskError("infeasible", "f", "no node has gpu", ""), InfeasibleError)
+    assert isinstance(TaskError("not-found", "f", "x", ""), NotFoundError)
+    assert ErrorKind.ALL[-1] == "infeasible", "WIT order: infeasible was added last"

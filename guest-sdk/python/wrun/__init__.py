@@ -45,6 +45,7 @@ from .errors import (
     ActorDiedError,
     ErrorKind,
     GetTimeoutError,
+    InfeasibleError,
     NotFoundError,
     ObjectLostError,
     TaskError,
@@ -59,5 +60,5 @@ __all__ = [
     "log", "LogHandler", "get_runtime_context", "RuntimeContext",
     "ObjectRef", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
     "TaskError", "ErrorKind", "ActorDiedError", "GetTimeoutError",
-    "TaskTimeoutError", "ObjectLostError", "NotFoundError",
+    "TaskTimeoutError", "ObjectLostError", "NotFoundError", "InfeasibleError",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "TaskTimeoutError",
     "ObjectLostError",
     "NotFoundError",
+    "InfeasibleError",
 ]
 
 
@@ -35,10 +36,12 @@ class ErrorKind:
     GET_TIMEOUT = "get-timeout"
     OBJECT_LOST = "object-lost"
     INTERNAL = "internal"
+    INFEASIBLE = "infeasible"
 
     ALL = (
         APPLICATION, TRAP, TIMEOUT, MEMORY_LIMIT, ACTOR_DIED,
         NOT_FOUND, INVALID_ARGUMENT, GET_TIMEOUT, OBJECT_LOST, INTERNAL,
+        INFEASIBLE,
     )
 
 
@@ -121,10 +124,16 @@ class NotFoundError(TaskError, LookupError):
     """No such function, class, method or actor (``not-found``)."""
 
 
+class InfeasibleError(TaskError):
+    """No node of the cluster can ever give what the call asks for
+    (``infeasible``): change the request or add a node that has it."""
+
+
 _BY_KIND: Dict[str, Type[TaskError]] = {
     ErrorKind.ACTOR_DIED: ActorDiedError,
     ErrorKind.GET_TIMEOUT: GetTimeoutError,
     ErrorKind.TIMEOUT: TaskTimeoutError,
     ErrorKind.OBJECT_LOST: ObjectLostError,
     ErrorKind.NOT_FOUND: NotFoundError,
+    ErrorKind.INFEASIBLE: InfeasibleError,
 }

@@ -30,6 +30,8 @@ pub enum ErrorKind {
     ObjectLost,
     /// The runtime failed for a reason unrelated to the guest.
     Internal,
+    /// No node of the cluster can ever give what the call asks for.
+    Infeasible,
 }
 
 impl ErrorKind {
@@ -46,6 +48,7 @@ impl ErrorKind {
             ErrorKind::GetTimeout => "get-timeout",
             ErrorKind::ObjectLost => "object-lost",
             ErrorKind::Internal => "internal",
+            ErrorKind::Infeasible => "infeasible",
         }
     }
 }
@@ -143,6 +146,7 @@ impl From<wit::ErrorKind> for ErrorKind {
             wit::ErrorKind::GetTimeout => ErrorKind::GetTimeout,
             wit::ErrorKind::ObjectLost => ErrorKind::ObjectLost,
             wit::ErrorKind::Internal => ErrorKind::Internal,
+            wit::ErrorKind::Infeasible => ErrorKind::Infeasible,
         }
     }
 }
@@ -160,6 +164,7 @@ impl From<ErrorKind> for wit::ErrorKind {
             ErrorKind::GetTimeout => wit::ErrorKind::GetTimeout,
             ErrorKind::ObjectLost => wit::ErrorKind::ObjectLost,
             ErrorKind::Internal => wit::ErrorKind::Internal,
+            ErrorKind::Infeasible => wit::ErrorKind::Infeasible,
         }
     }
 }
@@ -218,6 +223,7 @@ mod tests {
             ErrorKind::GetTimeout,
             ErrorKind::ObjectLost,
             ErrorKind::Internal,
+            ErrorKind::Infeasible,
         ] {
             let e = Error::new(kind, "t", "m");
             assert_eq!(Error::from(wit::Error::from(e.clone())), e);

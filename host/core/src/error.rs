@@ -26,11 +26,13 @@ pub enum ErrorKind {
     ObjectLost,
     /// The runtime failed for a reason unrelated to the guest.
     Internal,
+    /// No node can ever give what the call asks for.
+    Infeasible,
 }
 
 impl ErrorKind {
     /// Every kind, in WIT order.
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Application,
         ErrorKind::Trap,
         ErrorKind::Timeout,
@@ -41,6 +43,7 @@ impl ErrorKind {
         ErrorKind::GetTimeout,
         ErrorKind::ObjectLost,
         ErrorKind::Internal,
+        ErrorKind::Infeasible,
     ];
 
     /// The kind as people read it in an error message.
@@ -56,6 +59,7 @@ impl ErrorKind {
             ErrorKind::GetTimeout => "get timeout",
             ErrorKind::ObjectLost => "object lost",
             ErrorKind::Internal => "internal error",
+            ErrorKind::Infeasible => "infeasible",
         }
     }
 
@@ -72,6 +76,7 @@ impl ErrorKind {
             ErrorKind::GetTimeout => "get-timeout",
             ErrorKind::ObjectLost => "object-lost",
             ErrorKind::Internal => "internal",
+            ErrorKind::Infeasible => "infeasible",
         }
     }
 

@@ -12,6 +12,24 @@ use wrun_core::{ErrorKind, ObjectId, TaskError};
 use crate::store::{lost, ObjectStore, Slot, State};
 use crate::ObjectValue;
 
+/// Runs `f` on a blocking thread inside a tokio runtime (file I/O never
+/// holds up a runtime worker), here outside one (a synchronous caller).
+fn off_runtime(f: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn_blocking(f);
+        }
+        Err(_) => f(),
+    }
+}
+
+/// Removes a freed object's spill file, off the runtime's workers.
+pub(crate) fn remove_off_runtime(path: PathBuf) {
+    off_runtime(move || {
+        let _ = std::fs::remove_file(&path);
+    });
+}
+
 impl ObjectStore {
     pub(crate) fn spill_path(&self, id: ObjectId) -> PathBuf {
         self.config.spill_dir.join(format!("{id}.obj"))
@@ -35,13 +53,7 @@ impl ObjectStore {
                 break;
             }
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                rt.spawn_blocking(run);
-            }
-            // Outside a runtime (a synchronous host API user): here.
-            Err(_) => run(),
-        }
+        off_runtime(run);
     }
 
     /// Moves the oldest in-memory objects to disk until memory is under the cap.

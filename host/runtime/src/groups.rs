@@ -82,7 +82,7 @@ impl RuntimeInner {
                 },
                 Err(PlanError::Never(why)) => {
                     return Err(TaskError::new(
-                        ErrorKind::InvalidArgument,
+                        ErrorKind::Infeasible,
                         label,
                         format!("it can never be placed: {why}"),
                     ))

@@ -70,9 +70,7 @@ impl RuntimeInner {
                 scheduler: None,
             }),
             Placement::Peer(node) => Ok(Where::Peer { node, bundle: None }),
-            Placement::Infeasible(why) => {
-                Err(TaskError::new(ErrorKind::InvalidArgument, label, why))
-            }
+            Placement::Infeasible(why) => Err(TaskError::new(ErrorKind::Infeasible, label, why)),
         }
     }
 

@@ -220,11 +220,7 @@ impl RuntimeInner {
                 .acquire(spec.resources.clone(), spec.depth)
                 .await
                 .map_err(|e| {
-                    TaskError::new(
-                        ErrorKind::InvalidArgument,
-                        spec.label.to_string(),
-                        e.to_string(),
-                    )
+                    TaskError::new(ErrorKind::Infeasible, spec.label.to_string(), e.to_string())
                 })?,
         };
         let instance = InstanceSpec {

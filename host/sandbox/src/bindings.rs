@@ -57,6 +57,7 @@ impl From<WitErrorKind> for ErrorKind {
             WitErrorKind::InvalidArgument => ErrorKind::InvalidArgument,
             WitErrorKind::GetTimeout => ErrorKind::GetTimeout,
             WitErrorKind::ObjectLost => ErrorKind::ObjectLost,
+            WitErrorKind::Infeasible => ErrorKind::Infeasible,
             WitErrorKind::Internal => ErrorKind::Internal,
         }
     }
@@ -74,6 +75,7 @@ impl From<ErrorKind> for WitErrorKind {
             ErrorKind::InvalidArgument => WitErrorKind::InvalidArgument,
             ErrorKind::GetTimeout => WitErrorKind::GetTimeout,
             ErrorKind::ObjectLost => WitErrorKind::ObjectLost,
+            ErrorKind::Infeasible => WitErrorKind::Infeasible,
             ErrorKind::Internal => WitErrorKind::Internal,
         }
     }

@@ -222,7 +222,7 @@ fn groups() -> wrun::Result<Groups> {
         Some(Duration::from_millis(200)),
     ) {
         Ok(_) => "placed".into(),
-        Err(e) => e.message,
+        Err(e) => format!("{}: {}", e.kind, e.message),
     };
     let big = Bundle::cpus(1.5);
     out.while_full = match PlacementGroup::create(

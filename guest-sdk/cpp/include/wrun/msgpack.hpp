@@ -35,6 +35,7 @@ enum class ErrorKind {
     GetTimeout,
     ObjectLost,
     Internal,
+    Infeasible,
 };
 
 inline const char* kind_name(ErrorKind k) {
@@ -49,6 +50,7 @@ inline const char* kind_name(ErrorKind k) {
         case ErrorKind::GetTimeout: return "get-timeout";
         case ErrorKind::ObjectLost: return "object-lost";
         case ErrorKind::Internal: return "internal";
+        case ErrorKind::Infeasible: return "infeasible";
     }
     return "internal";
 }

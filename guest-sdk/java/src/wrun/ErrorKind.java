@@ -21,7 +21,9 @@ public enum ErrorKind {
     /** The object was freed or otherwise lost. */
     OBJECT_LOST("object-lost"),
     /** The runtime failed for a reason unrelated to the guest. */
-    INTERNAL("internal");
+    INTERNAL("internal"),
+    /** No node of the cluster can ever give what the call asks for. */
+    INFEASIBLE("infeasible");
 
     private final String witName;
 

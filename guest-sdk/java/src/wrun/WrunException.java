@@ -60,6 +60,7 @@ public class WrunException extends RuntimeException {
             case TIMEOUT: return new TaskTimeoutException(task, detail, language);
             case OBJECT_LOST: return new ObjectLostException(task, detail, language);
             case NOT_FOUND: return new NotFoundException(task, detail, language);
+            case INFEASIBLE: return new InfeasibleException(task, detail, language);
             default: return new WrunException(kind, task, detail, language);
         }
     }
@@ -125,6 +126,15 @@ public class WrunException extends RuntimeException {
 
         public NotFoundException(String task, String detail, String language) {
             super(ErrorKind.NOT_FOUND, task, detail, language);
+        }
+    }
+
+    /** No node of the cluster can ever give what the call asks for: change the request or add a node that has it. */
+    public static final class InfeasibleException extends WrunException {
+        private static final long serialVersionUID = 1L;
+
+        public InfeasibleException(String task, String detail, String language) {
+            super(ErrorKind.INFEASIBLE, task, detail, language);
         }
     }
 }
