@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 mod borrow;
 mod spill;
 mod store;

@@ -12,23 +12,7 @@ use wrun_core::{ErrorKind, ObjectId, TaskError};
 use crate::store::{lost, ObjectStore, Slot, State};
 use crate::ObjectValue;
 
-/// Runs `f` on a blocking thread inside a tokio runtime (file I/O never
-/// holds up a runtime worker), here outside one (a synchronous caller).
-fn off_runtime(f: impl FnOnce() + Send + 'static) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(rt) => {
-            rt.spawn_blocking(f);
-        }
-        Err(_) => f(),
-    }
-}
-
-/// Removes a freed object's spill file, off the runtime's workers.
-pub(crate) fn remove_off_runtime(path: PathBuf) {
-    off_runtime(move || {
-        let _ = std::fs::remove_file(&path);
-    });
-}
+use crate::blocking::off_runtime;
 
 impl ObjectStore {
     pub(crate) fn spill_path(&self, id: ObjectId) -> PathBuf {

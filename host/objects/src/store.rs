@@ -337,7 +337,7 @@ impl ObjectStore {
                     self.spilled.fetch_sub(1, Ordering::Relaxed);
                 }
                 if r.on_disk {
-                    crate::spill::remove_off_runtime(self.spill_path(slot.id));
+                    crate::blocking::remove_off_runtime(self.spill_path(slot.id));
                 }
             }
             State::Pending(waiters) => {
