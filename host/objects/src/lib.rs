@@ -3,7 +3,8 @@
 //! entries for objects other nodes own.
 //!
 //! Objects are held as [`Bytes`], so every reader on the host shares one
-//! buffer; the only copy is the one into a guest's linear memory. Every
+//! buffer; a value is copied once in from a guest (a large one by several
+//! threads) and once out into a guest's linear memory. Every
 //! reference is a [`Held`]: cloning one counts one more and dropping it gives
 //! the count back, with atomics on the object's own slot, so the store's map
 //! is locked only when an object is created, found by id or freed.
@@ -22,6 +23,7 @@
 
 mod blocking;
 mod borrow;
+mod copy;
 mod spill;
 mod store;
 mod wait;
@@ -33,6 +35,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use wrun_core::{NodeId, ObjectId, TaskError};
 
+pub use copy::copy_to_bytes;
 pub use store::{Held, ObjectStore, Promise, StoreConfig};
 
 /// A boxed future, for the transport's calls (a trait object's methods).

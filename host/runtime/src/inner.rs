@@ -109,7 +109,8 @@ pub(crate) async fn local_args_ready(store: &Arc<ObjectStore>, args: &[TaskArg])
         })
         .collect();
     if !pending.is_empty() {
-        store.wait(&pending, pending.len(), None).await;
+        // Boxed, as below: every waiting task's future holds this state.
+        Box::pin(store.wait(&pending, pending.len(), None)).await;
     }
 }
 
@@ -122,7 +123,9 @@ pub(crate) async fn resolve_args(
     for (i, a) in args.into_iter().enumerate() {
         match a {
             TaskArg::Value(v) => values.push(v),
-            TaskArg::Ref(h) => match h.get(None).await {
+            // Boxed: a get's future (a fetch from another node) is large,
+            // and the future of every waiting task would carry its size.
+            TaskArg::Ref(h) => match Box::pin(h.get(None)).await {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     return Err(TaskError::new(

@@ -2,6 +2,7 @@
 //! they are free), on a peer (by the placement policy), or in the bundle of
 //! a placement group.
 
+use std::fmt::Display;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -28,10 +29,11 @@ pub(crate) enum Where {
 
 impl RuntimeInner {
     /// Where a task (`reserve_at`: its queue priority, to reserve its
-    /// resources here if they are free) or an actor (`None`) goes.
+    /// resources here if they are free) or an actor (`None`) goes. `label`
+    /// is formatted only into an error (not once per task).
     pub(crate) async fn place(
         self: &Arc<Self>,
-        label: &str,
+        label: &(dyn Display + Sync),
         resources: &Resources,
         scheduling: Scheduling,
         args: &[TaskArg],
@@ -70,7 +72,11 @@ impl RuntimeInner {
                 scheduler: None,
             }),
             Placement::Peer(node) => Ok(Where::Peer { node, bundle: None }),
-            Placement::Infeasible(why) => Err(TaskError::new(ErrorKind::Infeasible, label, why)),
+            Placement::Infeasible(why) => Err(TaskError::new(
+                ErrorKind::Infeasible,
+                label.to_string(),
+                why,
+            )),
         }
     }
 
@@ -96,13 +102,13 @@ impl RuntimeInner {
     /// The bundle of `group` a call runs in, and where that bundle is.
     async fn bundle_for(
         self: &Arc<Self>,
-        label: &str,
+        label: &(dyn Display + Sync),
         group: GroupId,
         bundle: Option<u32>,
         resources: &Resources,
     ) -> Result<Where, TaskError> {
         let here = self.node();
-        let invalid = |m: String| TaskError::new(ErrorKind::InvalidArgument, label, m);
+        let invalid = |m: String| TaskError::new(ErrorKind::InvalidArgument, label.to_string(), m);
         if let Some((i, s)) = bundle.and_then(|i| Some((i, self.bundles.scheduler(group, i)?))) {
             if let Some(why) = resources.infeasible_in(s.total()) {
                 return Err(invalid(format!(
@@ -117,7 +123,7 @@ impl RuntimeInner {
         let info = self.group_info(group).await.ok_or_else(|| {
             TaskError::new(
                 ErrorKind::NotFound,
-                label,
+                label.to_string(),
                 format!(
                     "placement group {group} does not exist (it was removed, or never created)"
                 ),
@@ -176,7 +182,7 @@ impl RuntimeInner {
             }),
             None => Err(TaskError::new(
                 ErrorKind::NotFound,
-                label,
+                label.to_string(),
                 format!("bundle {index} of placement group {group} is no longer reserved (the group was removed)"),
             )),
         }

@@ -16,7 +16,7 @@ use wrun_core::{
     ErrorKind, GroupId, Resources, Scheduling, TaskError, TaskId, TaskOptions, MAX_RETURNS,
 };
 use wrun_env::Environment;
-use wrun_objects::{Held, ObjectValue, TaskArg};
+use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
 use wrun_sandbox::{Caller, InstanceSpec, LoadedJob, Target};
 use wrun_sched::{Grant, Scheduler};
 
@@ -35,6 +35,16 @@ struct TaskSpec {
     resources: Resources,
     depth: u32,
     env: Arc<Environment>,
+}
+
+/// Whether every by-reference argument is this node's and ready (a task
+/// with such arguments needs to wait for nothing but resources).
+fn args_ready_here(store: &ObjectStore, args: &[TaskArg]) -> bool {
+    let here = store.node();
+    args.iter().all(|a| match a {
+        TaskArg::Value(_) => true,
+        TaskArg::Ref(h) => h.owner() == here && h.is_ready(),
+    })
 }
 
 /// Whether a failed attempt runs again (system failures always, guest
@@ -118,23 +128,24 @@ impl RuntimeInner {
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         local_args_ready(&self.objects, &args).await;
-        let label = spec.label.to_string();
         let mut attempt = 0;
         let (mut grant, scheduler) = loop {
-            let (node, bundle) = match self
+            let placed = self
                 .place(
-                    &label,
+                    &spec.label,
                     &spec.resources,
                     spec.options.scheduling,
                     &args,
                     Some(spec.depth),
                 )
-                .await?
-            {
+                .await?;
+            let (node, bundle) = match placed {
                 Where::Here { grant, scheduler } => break (grant, scheduler),
                 Where::Peer { node, bundle } => (node, bundle),
             };
-            match self.run_on_peer(spec, node, bundle, args.clone()).await {
+            // Boxed, as the instance below: the future every submitted task
+            // keeps while it waits stays small (bulk submits hold thousands).
+            match Box::pin(self.run_on_peer(spec, node, bundle, args.clone())).await {
                 // The node died under it: place it again, elsewhere, while
                 // it has retries left (a bundle's node cannot be replaced).
                 Err(RemoteFailure::NodeLost(e))
@@ -147,8 +158,13 @@ impl RuntimeInner {
                 outcome => return outcome.map_err(RemoteFailure::into_error),
             }
         };
-        // Arguments owned elsewhere are pulled without holding the CPU.
-        if let Some(g) = &mut grant {
+        // Arguments owned elsewhere are pulled without holding the CPU (when
+        // all are here and ready, lending it would only start another task
+        // that takes this one's CPU).
+        let lend = grant
+            .as_mut()
+            .filter(|_| !args_ready_here(&self.objects, &args));
+        if let Some(g) = lend {
             g.lend_cpu();
         }
         let values = resolve_args(args, &spec.label).await;
@@ -234,9 +250,13 @@ impl RuntimeInner {
             env: spec.env.clone(),
             calls: self.clone(),
         };
-        self.sandbox
-            .run_task(instance, &spec.target.name, values, spec.options.timeout)
-            .await
+        // Boxed: the call's future (instantiation, the guest's fiber) is
+        // several KiB, and only running tasks need it, not the waiting ones.
+        Box::pin(
+            self.sandbox
+                .run_task(instance, &spec.target.name, values, spec.options.timeout),
+        )
+        .await
     }
 }
 

@@ -31,7 +31,7 @@ pub(crate) fn link_shared_objects(linker: &mut Linker<HostState>) -> wasmtime::R
                 }
                 return Ok((Err(e),));
             }
-            let data = Bytes::copy_from_slice(v.data.as_le_slice(&store));
+            let data = wrun_objects::copy_to_bytes(v.data.as_le_slice(&store));
             let value = SharedValue { data, refs: v.refs };
             Ok((store.data_mut().put_shared(value)?,))
         },
