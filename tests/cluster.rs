@@ -689,6 +689,32 @@ fn a_task_whose_node_dies_is_placed_again_on_another() {
     assert!(c.logs().contains("placing the task again"), "{}", c.logs());
 }
 
+/// A task or actor placed on another node runs in the named environment
+/// it asked for there, not in its job's own (the name travels with it).
+#[test]
+fn work_placed_on_another_node_keeps_its_named_environment() {
+    // Jobs start on the node with the most free CPUs (the head's); only the
+    // other node offers `probe`, so the work that needs it runs there.
+    let c = Cluster::start("4");
+    c.add_node(&["--cpus", "1", "--resources", "probe=1"]);
+    c.wait_nodes(2);
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust/envprobe/env.toml");
+    for mode in ["env_of", "actor_env_of"] {
+        let (code, out, err) = submit_to(
+            &c.address,
+            c.state(),
+            Some(&manifest),
+            &example("envprobe"),
+            &[mode, "GREETING", "loud", "probe"],
+        );
+        assert_eq!(code, 0, "{mode}: {err}");
+        assert_eq!(
+            out, "HELLO",
+            "{mode}: the named environment on the other node"
+        );
+    }
+}
+
 #[test]
 fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
     let c = Cluster::start("1");

@@ -250,6 +250,7 @@ impl Remote for ClusterRemote {
             retry_exceptions: options.retry_exceptions,
             timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
             env_hash: job_ref.env_hash,
+            environment: options.environment.clone().unwrap_or_default(),
             bundle: match options.scheduling {
                 Scheduling::PlacementGroup {
                     group,
@@ -319,6 +320,7 @@ impl Remote for ClusterRemote {
             max_restarts: a.max_restarts,
             bundle: a.bundle.map(|(g, i)| bundle_target(g, i)),
             env_hash: j.env_hash,
+            environment: a.environment.clone().unwrap_or_default(),
         };
         Box::pin(async move {
             let mut client = match this.conns.client(node).await {

@@ -76,6 +76,7 @@ impl RuntimeInner {
                         name: spec.name,
                         max_restarts: spec.max_restarts,
                         bundle,
+                        environment: spec.environment.clone(),
                     };
                     return self.remote.create_actor(node, actor).await;
                 }

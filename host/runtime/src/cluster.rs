@@ -54,6 +54,9 @@ pub struct RemoteActor<'a> {
     pub max_restarts: u32,
     /// The bundle of a placement group it is to live in, on that node.
     pub bundle: Option<(GroupId, u32)>,
+    /// The named environment of the job's manifest it lives in (`None`: the
+    /// job's own).
+    pub environment: Option<String>,
 }
 
 /// How a call to another node failed.

@@ -106,7 +106,9 @@ impl Cell {
 }
 
 /// `read PATH`: a task reads PATH (or says why it cannot).
-/// `env_of NAME ENV`: the variable NAME seen by a task in environment ENV.
+/// `env_of NAME ENV [RESOURCE]`: the variable NAME seen by a task in
+/// environment ENV (on a node offering RESOURCE, when given).
+/// `actor_env_of NAME ENV RESOURCE`: the same, seen by an actor there.
 /// `lookup NAME NS`: whether the actor NAME is visible in namespace NS.
 /// `call_id HI LO`: calls `get` on the actor with that id (a guessed id).
 /// `kill_id HI LO`: tries to kill it.
@@ -127,11 +129,25 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
             Ok(text) => text,
             Err(e) => format!("refused: {}", e.message),
         }),
-        "env_of" => Ok(env_var::options()
-            .environment(arg(2))
-            .remote(arg(1))?
-            .get()?
-            .unwrap_or_else(|| "<unset>".into())),
+        "env_of" => {
+            let mut task = env_var::options().environment(arg(2));
+            if !arg(3).is_empty() {
+                task = task.resource(arg(3), 1.0);
+            }
+            Ok(task
+                .remote(arg(1))?
+                .get()?
+                .unwrap_or_else(|| "<unset>".into()))
+        }
+        "actor_env_of" => {
+            let cell = Cell::options()
+                .environment(arg(2))
+                .resource(arg(3), 1.0)
+                .remote(0)?;
+            let v = cell.var(arg(1))?.get()?;
+            cell.kill()?;
+            Ok(v.unwrap_or_else(|| "<unset>".into()))
+        }
         "lookup" => Ok(CellHandle::lookup(&arg(1), Some(&arg(2)))?
             .map_or("absent".into(), |c| format!("found {}", c.id()))),
         "call_id" => {

@@ -100,10 +100,10 @@ impl NodeService {
             max_retries: r.max_retries,
             retry_exceptions: r.retry_exceptions,
             timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
+            environment: (!r.environment.is_empty()).then_some(r.environment),
             // The sender placed it here (in a bundle, or not): it must not
             // travel again.
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
-            ..TaskOptions::default()
         };
         tracing::debug!(job = %r.job_id, task = %name, "running a task for another node");
         let submitted = self.rt.submit(&job, &name, args, options);
@@ -125,7 +125,7 @@ impl NodeService {
             name: (!r.actor_name.is_empty()).then_some(r.actor_name),
             namespace: (!r.namespace.is_empty()).then_some(r.namespace),
             max_restarts: r.max_restarts,
-            environment: None,
+            environment: (!r.environment.is_empty()).then_some(r.environment),
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
         };
         tracing::debug!(job = %r.job_id, class = %r.class, "creating an actor for another node");
