@@ -425,6 +425,77 @@ async fn jobs_cannot_reach_each_others_actors_unless_shared() {
     assert_eq!(main(forged(shared, "call_id")).await, "got 9");
 }
 
+/// A placement group belongs to its job: another job that knows (or
+/// guesses) its id can neither read its bundles, run in it nor remove it,
+/// and is told exactly what it would be told of an id that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_cannot_see_use_or_remove_each_others_placement_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let owner = probe_job(&rt, dir.path(), "");
+    let intruder = probe_job(&rt, dir.path(), "");
+    let call = |actor, method: &'static str| {
+        let rt = rt.clone();
+        async move {
+            let r = rt.call_actor(actor, method, vec![], 1).unwrap();
+            let v = rt.get(&r[0], Some(Duration::from_secs(30))).await;
+            decode(&v.unwrap_or_else(|e| panic!("{method}: {e}")))
+        }
+    };
+    let keeper = rt
+        .create_actor(&owner, "Keeper", vec![], ActorOptions::default())
+        .unwrap();
+    let id = call(keeper, "reserve").await;
+    let id: Vec<String> = id
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap().to_string())
+        .collect();
+    let intrude = |mode: &str, id: &[String]| {
+        let (rt, job) = (rt.clone(), intruder.clone());
+        let args = vec![mode.to_string(), id[0].clone(), id[1].clone()];
+        async move {
+            decode(&rt.run_main(&job, args).await.unwrap())
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    // How an id reads in a message.
+    let shown = |id: &[String]| {
+        let n = |i: usize| id[i].parse::<u64>().unwrap();
+        format!("{:016x}{:016x}", n(0), n(1))
+    };
+    // An id nobody minted, for what a job is told of a group that is not.
+    let unknown = vec![
+        id[0].clone(),
+        (id[1].parse::<u64>().unwrap() + 1_000).to_string(),
+    ];
+    for mode in ["group_nodes", "group_task", "group_remove"] {
+        let out = intrude(mode, &id).await;
+        let none = intrude(mode, &unknown).await;
+        assert!(
+            out.starts_with("refused") && out.contains("not-found"),
+            "{mode}: {out}"
+        );
+        // The same words (the task's label aside: each task has its own).
+        let words = |m: &str, id: &[String]| {
+            let m = m.replace(&shown(id), "ID");
+            m[m.find("placement group").unwrap_or(0)..].to_string()
+        };
+        assert_eq!(
+            words(&out, &id),
+            words(&none, &unknown),
+            "{mode}: another job's group reads as one that does not exist"
+        );
+    }
+    // The owner still has its group, whole.
+    let used = call(keeper, "use_group").await;
+    assert_eq!(used.as_str(), Some("ran in a group of 1 bundle(s)"));
+    assert_eq!(rt.groups().len(), 1);
+}
+
 #[test]
 fn a_broken_manifest_is_refused_with_file_line_and_field_and_nothing_runs() {
     let dir = tempfile::tempdir().unwrap();

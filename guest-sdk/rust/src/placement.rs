@@ -140,7 +140,8 @@ impl PlacementGroup {
         PlacementGroup { id }
     }
 
-    /// The group's id (other calls and jobs can use it via `from_id`).
+    /// The group's id (other calls of its job can use it via `from_id`;
+    /// to other jobs it is an id that does not exist).
     pub fn id(&self) -> Id {
         self.id
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::ids::{GroupId, NodeId};
+use crate::ids::{GroupId, JobId, NodeId};
 use crate::resources::Resources;
 
 /// The most return values one call may declare.
@@ -139,6 +139,8 @@ impl Strategy {
 pub struct GroupInfo {
     /// The group.
     pub id: GroupId,
+    /// The job it belongs to: no other job can see, use or remove it.
+    pub job: JobId,
     /// How it was placed.
     pub strategy: Strategy,
     /// Per bundle: the node holding it, and what it reserves.
@@ -173,6 +175,6 @@ pub fn is_private_namespace(ns: &str) -> bool {
 }
 
 /// The private namespace of a job.
-pub fn job_namespace(job: crate::ids::JobId) -> String {
+pub fn job_namespace(job: JobId) -> String {
     format!("job-{job}")
 }

@@ -130,6 +130,7 @@ pub fn to_group(info: &GroupInfo) -> pb::GroupRecord {
         protocol: PROTOCOL_VERSION,
         group: id_bytes(info.id.0),
         strategy: info.strategy.name().to_string(),
+        job_id: info.job.to_string(),
         bundles: info
             .bundles
             .iter()
@@ -147,6 +148,7 @@ pub fn to_group(info: &GroupInfo) -> pb::GroupRecord {
 pub fn from_group(r: &pb::GroupRecord) -> Option<GroupInfo> {
     Some(GroupInfo {
         id: GroupId(Id::from_bytes(&r.group)?),
+        job: r.job_id.parse().ok()?,
         strategy: Strategy::from_name(&r.strategy)?,
         bundles: r
             .bundles
@@ -164,6 +166,7 @@ pub fn from_group(r: &pb::GroupRecord) -> Option<GroupInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wrun_core::JobId;
 
     #[test]
     fn core_types_round_trip_through_their_messages() {
@@ -178,6 +181,7 @@ mod tests {
         assert_eq!(from_error(to_error(e.clone())), e);
         let g = GroupInfo {
             id: GroupId(Id::new(7, 9)),
+            job: JobId(Id::new(3, 5)),
             strategy: Strategy::StrictSpread,
             bundles: vec![(NodeId(3), r.clone()), (NodeId(4), r)],
         };

@@ -61,7 +61,14 @@ impl RuntimeInner {
                 .unwrap_or_default();
             let class = spec.class.clone();
             match self
-                .place(&class, &resources, spec.scheduling, &spec.args, None)
+                .place(
+                    job.id,
+                    &class,
+                    &resources,
+                    spec.scheduling,
+                    &spec.args,
+                    None,
+                )
                 .await?
             {
                 Where::Here { scheduler, .. } => spec.scheduler = scheduler,
@@ -241,18 +248,23 @@ impl GuestCalls for RuntimeInner {
         })
     }
 
-    fn group_nodes(self: Arc<Self>, group: GroupId) -> BoxFuture<'static, Option<Vec<NodeId>>> {
+    fn group_nodes(
+        self: Arc<Self>,
+        caller: &Caller,
+        group: GroupId,
+    ) -> BoxFuture<'static, Option<Vec<NodeId>>> {
+        let job = caller.job.id;
         Box::pin(async move {
-            let info = self.group_info(group).await?;
+            let info = self.group_info(job, group).await?;
             Some(info.bundles.iter().map(|(n, _)| *n).collect())
         })
     }
 
     fn remove_group(
         self: Arc<Self>,
-        _caller: Caller,
+        caller: Caller,
         group: GroupId,
     ) -> BoxFuture<'static, Result<(), TaskError>> {
-        Box::pin(async move { RuntimeInner::remove_group(&self, group).await })
+        Box::pin(async move { RuntimeInner::remove_group(&self, caller.job.id, group).await })
     }
 }

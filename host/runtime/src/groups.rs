@@ -12,14 +12,20 @@ use wrun_sched::{plan, NodeRoom, PlanError};
 use crate::inner::RuntimeInner;
 
 impl RuntimeInner {
-    /// A placement group's bundles: created here, or looked up at the head.
-    pub(crate) async fn group_info(&self, group: GroupId) -> Option<GroupInfo> {
-        if let Some((info, _)) = self.groups.lock().get(&group) {
-            return Some(info.clone());
-        }
-        let info = self.directory.group(group).await?;
-        self.groups.lock().insert(group, (info.clone(), None));
-        Some(info)
+    /// A placement group of `job`: created here, or looked up at the head.
+    /// Another job's group is `None`, as one that does not exist (no job
+    /// learns that another's id is real).
+    pub(crate) async fn group_info(&self, job: JobId, group: GroupId) -> Option<GroupInfo> {
+        let cached = self.groups.lock().get(&group).map(|(info, _)| info.clone());
+        let info = match cached {
+            Some(info) => info,
+            None => {
+                let info = self.directory.group(group).await?;
+                self.groups.lock().insert(group, (info.clone(), None));
+                info
+            }
+        };
+        (info.job == job).then_some(info)
     }
 
     /// Reserves `bundles` as `strategy` says, all or nothing, waiting for
@@ -63,6 +69,7 @@ impl RuntimeInner {
                     Ok(()) => {
                         let info = GroupInfo {
                             id,
+                            job,
                             strategy,
                             bundles: assignment
                                 .iter()
@@ -169,9 +176,9 @@ impl RuntimeInner {
         }
     }
 
-    /// Gives a group's resources back on every node that holds a bundle.
-    pub(crate) async fn remove_group(&self, group: GroupId) -> Result<(), TaskError> {
-        let info = self.group_info(group).await.ok_or_else(|| {
+    /// Gives a group of `job` back on every node that holds a bundle.
+    pub(crate) async fn remove_group(&self, job: JobId, group: GroupId) -> Result<(), TaskError> {
+        let info = self.group_info(job, group).await.ok_or_else(|| {
             TaskError::new(
                 ErrorKind::NotFound,
                 "remove placement group",

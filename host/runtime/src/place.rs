@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use wrun_core::{ErrorKind, GroupId, NodeId, Resources, Scheduling, TaskError};
+use wrun_core::{ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, TaskError};
 use wrun_objects::TaskArg;
 use wrun_sched::{Grant, HereView, Placement, Request, Scheduler};
 
@@ -33,6 +33,7 @@ impl RuntimeInner {
     /// is formatted only into an error (not once per task).
     pub(crate) async fn place(
         self: &Arc<Self>,
+        job: JobId,
         label: &(dyn Display + Sync),
         resources: &Resources,
         scheduling: Scheduling,
@@ -40,7 +41,7 @@ impl RuntimeInner {
         reserve_at: Option<u32>,
     ) -> Result<Where, TaskError> {
         if let Scheduling::PlacementGroup { group, bundle } = scheduling {
-            return self.bundle_for(label, group, bundle, resources).await;
+            return self.bundle_for(job, label, group, bundle, resources).await;
         }
         let total = self.scheduler.total();
         let feasible = resources.infeasible_in(total).is_none();
@@ -99,9 +100,11 @@ impl RuntimeInner {
         out
     }
 
-    /// The bundle of `group` a call runs in, and where that bundle is.
+    /// The bundle of `group` (a group of `job`) a call runs in, and where
+    /// that bundle is.
     async fn bundle_for(
         self: &Arc<Self>,
+        job: JobId,
         label: &(dyn Display + Sync),
         group: GroupId,
         bundle: Option<u32>,
@@ -109,6 +112,16 @@ impl RuntimeInner {
     ) -> Result<Where, TaskError> {
         let here = self.node();
         let invalid = |m: String| TaskError::new(ErrorKind::InvalidArgument, label.to_string(), m);
+        // Another job's group is refused as one that does not exist.
+        let info = self.group_info(job, group).await.ok_or_else(|| {
+            TaskError::new(
+                ErrorKind::NotFound,
+                label.to_string(),
+                format!(
+                    "placement group {group} does not exist (it was removed, or never created)"
+                ),
+            )
+        })?;
         if let Some((i, s)) = bundle.and_then(|i| Some((i, self.bundles.scheduler(group, i)?))) {
             if let Some(why) = resources.infeasible_in(s.total()) {
                 return Err(invalid(format!(
@@ -120,15 +133,6 @@ impl RuntimeInner {
                 scheduler: Some(s),
             });
         }
-        let info = self.group_info(group).await.ok_or_else(|| {
-            TaskError::new(
-                ErrorKind::NotFound,
-                label.to_string(),
-                format!(
-                    "placement group {group} does not exist (it was removed, or never created)"
-                ),
-            )
-        })?;
         let fits = |i: usize| resources.infeasible_in(&info.bundles[i].1).is_none();
         let index = match bundle {
             Some(i) if i as usize >= info.bundles.len() => {

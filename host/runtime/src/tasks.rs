@@ -132,6 +132,7 @@ impl RuntimeInner {
         let (mut grant, scheduler) = loop {
             let placed = self
                 .place(
+                    spec.job.id,
                     &spec.label,
                     &spec.resources,
                     spec.options.scheduling,

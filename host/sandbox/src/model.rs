@@ -202,8 +202,12 @@ pub trait GuestCalls: Send + Sync + 'static {
         timeout: Option<Duration>,
     ) -> BoxFuture<'static, Result<GroupId, TaskError>>;
 
-    /// The node of each bundle of a group.
-    fn group_nodes(self: Arc<Self>, group: GroupId) -> BoxFuture<'static, Option<Vec<NodeId>>>;
+    /// The node of each bundle of a group of the caller's job.
+    fn group_nodes(
+        self: Arc<Self>,
+        caller: &Caller,
+        group: GroupId,
+    ) -> BoxFuture<'static, Option<Vec<NodeId>>>;
 
     /// Removes a group.
     fn remove_group(

@@ -1,5 +1,6 @@
 //! Probes what a runtime environment lets a guest see: files, variables,
-//! network, clock, randomness, scratch space, CPU time, other jobs' actors.
+//! network, clock, randomness, scratch space, CPU time, other jobs' actors
+//! and placement groups.
 //! The isolation tests run its tasks under different manifests; every probe
 //! reports what happened (a value, or the error text) rather than failing.
 
@@ -9,6 +10,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wrun::prelude::*;
+use wrun::{Bundle, PlacementGroup, Strategy};
 
 /// The contents of `path`, or why it cannot be read.
 #[wrun::task]
@@ -105,6 +107,39 @@ impl Cell {
     }
 }
 
+/// An actor that keeps a placement group of its job (other jobs try to see,
+/// use and remove it by its id).
+pub struct Keeper {
+    group: Option<PlacementGroup>,
+}
+
+#[wrun::actor]
+impl Keeper {
+    /// Holds no group yet.
+    pub fn new() -> Self {
+        Keeper { group: None }
+    }
+
+    /// Reserves a group of one small bundle; its id as `[hi, lo]`.
+    pub fn reserve(&mut self) -> wrun::Result<Vec<u64>> {
+        let g = PlacementGroup::create(&[Bundle::cpus(0.1)], Strategy::Pack, None)?;
+        self.group = Some(g);
+        Ok(vec![g.id().hi, g.id().lo])
+    }
+
+    /// Runs a task in its group and reads its bundles' nodes: what worked.
+    pub fn use_group(&self) -> wrun::Result<String> {
+        let g = self.group.ok_or("no group reserved")?;
+        let nodes = g.bundle_nodes()?.len();
+        env_var::options()
+            .cpus(0.1)
+            .placement_group(&g, Some(0))
+            .remote("GREETING".to_string())?
+            .get()?;
+        Ok(format!("ran in a group of {nodes} bundle(s)"))
+    }
+}
+
 /// `read PATH`: a task reads PATH (or says why it cannot).
 /// `env_of NAME ENV [RESOURCE]`: the variable NAME seen by a task in
 /// environment ENV (on a node offering RESOURCE, when given).
@@ -112,6 +147,8 @@ impl Cell {
 /// `lookup NAME NS`: whether the actor NAME is visible in namespace NS.
 /// `call_id HI LO`: calls `get` on the actor with that id (a guessed id).
 /// `kill_id HI LO`: tries to kill it.
+/// `group_nodes HI LO`, `group_task HI LO`, `group_remove HI LO`: reads the
+/// bundles of, runs a task in, or removes the placement group with that id.
 fn main(args: Vec<String>) -> wrun::Result<String> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let id = || -> wrun::Result<Id> {
@@ -161,6 +198,25 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
             Ok(()) => "killed".into(),
             Err(e) => format!("refused: {e}"),
         }),
+        "group_nodes" => Ok(match PlacementGroup::from_id(id()?).bundle_nodes() {
+            Ok(nodes) => format!("{} bundle(s)", nodes.len()),
+            Err(e) => format!("refused: {e}"),
+        }),
+        "group_task" => {
+            let g = PlacementGroup::from_id(id()?);
+            let ran = env_var::options()
+                .placement_group(&g, Some(0))
+                .remote("GREETING".to_string())
+                .and_then(|r| r.get());
+            Ok(match ran {
+                Ok(_) => "ran".into(),
+                Err(e) => format!("refused: {e}"),
+            })
+        }
+        "group_remove" => Ok(match PlacementGroup::from_id(id()?).remove() {
+            Ok(()) => "removed".into(),
+            Err(e) => format!("refused: {e}"),
+        }),
         other => Err(Error::application(format!("unknown mode {other:?}"))),
     }
 }
@@ -178,5 +234,5 @@ wrun::export_job!(
         burn,
         nap
     ],
-    actors = [Cell]
+    actors = [Cell, Keeper]
 );

@@ -55,7 +55,7 @@ impl placement_groups::Host for HostState {
     ) -> wasmtime::Result<Result<Vec<WitId>, WitError>> {
         let group = GroupId(group.into());
         let calls = Arc::clone(&self.calls);
-        Ok(match calls.group_nodes(group).await {
+        Ok(match calls.group_nodes(&self.caller, group).await {
             Some(nodes) => Ok(nodes.into_iter().map(|n| n.as_id().into()).collect()),
             None => Err(self.error(
                 ErrorKind::NotFound,
