@@ -715,6 +715,50 @@ fn work_placed_on_another_node_keeps_its_named_environment() {
     }
 }
 
+/// Across nodes too, a placement group is its job's alone: a job on another
+/// node that learns its id is refused as for an id nobody minted, and the
+/// group is whole afterwards.
+#[test]
+fn a_job_on_another_node_cannot_see_use_or_remove_a_placement_group() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "2"]);
+    c.wait_nodes(2);
+    let owner = {
+        let (address, state) = (c.address.clone(), c.state().to_path_buf());
+        std::thread::spawn(move || {
+            submit_to(
+                &address,
+                &state,
+                None,
+                &example("envprobe"),
+                &["keep_group"],
+            )
+        })
+    };
+    let (code, out, err) = c.submit(&example("envprobe"), &["steal_group"]);
+    assert_eq!(code, 0, "{err}");
+    let tries: Vec<&str> = out.lines().collect();
+    assert_eq!(tries.len(), 3, "{out}");
+    for t in tries {
+        assert!(
+            t.starts_with("refused: not-found") && t.contains("does not exist"),
+            "{out}"
+        );
+    }
+    let (code, out, err) = owner.join().unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "ran in a group of 1 bundle(s)", "the group is whole");
+    // The two jobs' drivers ran on different nodes.
+    let status = c.status_json();
+    let nodes: std::collections::BTreeSet<&str> = status["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["node"].as_str())
+        .collect();
+    assert_eq!(nodes.len(), 2, "{status}");
+}
+
 #[test]
 fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
     let c = Cluster::start("1");

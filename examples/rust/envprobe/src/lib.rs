@@ -111,13 +111,33 @@ impl Cell {
 /// use and remove it by its id).
 pub struct Keeper {
     group: Option<PlacementGroup>,
+    /// Another job has made its attempts on the group.
+    tried: bool,
 }
 
 #[wrun::actor]
 impl Keeper {
     /// Holds no group yet.
     pub fn new() -> Self {
-        Keeper { group: None }
+        Keeper {
+            group: None,
+            tried: false,
+        }
+    }
+
+    /// Its group's id as `[hi, lo]` (empty before `reserve`).
+    pub fn group_id(&self) -> Vec<u64> {
+        self.group.map_or(Vec::new(), |g| vec![g.id().hi, g.id().lo])
+    }
+
+    /// Says another job has made its attempts.
+    pub fn mark_tried(&mut self) {
+        self.tried = true;
+    }
+
+    /// Whether another job has made its attempts.
+    pub fn tried(&self) -> bool {
+        self.tried
     }
 
     /// Reserves a group of one small bundle; its id as `[hi, lo]`.
@@ -149,6 +169,9 @@ impl Keeper {
 /// `kill_id HI LO`: tries to kill it.
 /// `group_nodes HI LO`, `group_task HI LO`, `group_remove HI LO`: reads the
 /// bundles of, runs a task in, or removes the placement group with that id.
+/// `keep_group`: keeps a group (through the `Keeper` named `keeper` in the
+/// shared namespace `team`) until another job has tried it, then uses it.
+/// `steal_group`: finds that keeper, tries the three on its group, says so.
 fn main(args: Vec<String>) -> wrun::Result<String> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let id = || -> wrun::Result<Id> {
@@ -198,27 +221,57 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
             Ok(()) => "killed".into(),
             Err(e) => format!("refused: {e}"),
         }),
-        "group_nodes" => Ok(match PlacementGroup::from_id(id()?).bundle_nodes() {
-            Ok(nodes) => format!("{} bundle(s)", nodes.len()),
-            Err(e) => format!("refused: {e}"),
-        }),
-        "group_task" => {
-            let g = PlacementGroup::from_id(id()?);
-            let ran = env_var::options()
-                .placement_group(&g, Some(0))
-                .remote("GREETING".to_string())
-                .and_then(|r| r.get());
-            Ok(match ran {
-                Ok(_) => "ran".into(),
-                Err(e) => format!("refused: {e}"),
-            })
+        mode @ ("group_nodes" | "group_task" | "group_remove") => {
+            Ok(try_group(mode, PlacementGroup::from_id(id()?)))
         }
-        "group_remove" => Ok(match PlacementGroup::from_id(id()?).remove() {
-            Ok(()) => "removed".into(),
-            Err(e) => format!("refused: {e}"),
-        }),
+        "keep_group" => {
+            let keeper = Keeper::options().name("keeper").namespace("team").remote()?;
+            keeper.reserve()?.get()?;
+            // Until the other job has tried (a minute at most).
+            for _ in 0..600 {
+                if keeper.tried()?.get()? {
+                    break;
+                }
+                nap::remote(100)?.get()?;
+            }
+            keeper.use_group()?.get()
+        }
+        "steal_group" => {
+            let mut keeper = None;
+            for _ in 0..600 {
+                keeper = KeeperHandle::lookup("keeper", Some("team"))?;
+                if keeper.is_some() {
+                    break;
+                }
+                nap::remote(100)?.get()?;
+            }
+            let keeper = keeper.ok_or("no actor `keeper` in namespace `team` within a minute")?;
+            let id = keeper.group_id()?.get()?;
+            let &[hi, lo] = id.as_slice() else {
+                return Err(Error::application("the keeper holds no group"));
+            };
+            let tries = ["group_nodes", "group_task", "group_remove"]
+                .map(|mode| try_group(mode, PlacementGroup::from_id(Id { hi, lo })));
+            keeper.mark_tried()?.get()?;
+            Ok(tries.join("\n"))
+        }
         other => Err(Error::application(format!("unknown mode {other:?}"))),
     }
+}
+
+/// Reads the bundles of `g`, runs a task in it, or removes it (`mode`):
+/// what happened, or the error.
+fn try_group(mode: &str, g: PlacementGroup) -> String {
+    let done = match mode {
+        "group_nodes" => g.bundle_nodes().map(|n| format!("{} bundle(s)", n.len())),
+        "group_task" => env_var::options()
+            .placement_group(&g, Some(0))
+            .remote("GREETING".to_string())
+            .and_then(|r| r.get())
+            .map(|_| "ran".to_string()),
+        _ => g.remove().map(|()| "removed".to_string()),
+    };
+    done.unwrap_or_else(|e| format!("refused: {e}"))
 }
 
 wrun::export_job!(
