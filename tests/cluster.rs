@@ -759,6 +759,34 @@ fn a_job_on_another_node_cannot_see_use_or_remove_a_placement_group() {
     assert_eq!(nodes.len(), 2, "{status}");
 }
 
+/// A job's placement groups go with it, also those its tasks made on other
+/// nodes: their records at the head and their resources on every node.
+#[test]
+fn a_jobs_placement_groups_are_released_on_every_node_when_it_ends() {
+    // The driver starts on the head's node (more free CPUs); only the other
+    // node offers `probe`, so the group is made there.
+    let c = Cluster::start("4");
+    c.add_node(&["--cpus", "1", "--resources", "probe=1"]);
+    c.wait_nodes(2);
+    let (code, out, err) = c.submit(&example("envprobe"), &["leave_group", "probe"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("left "), "{out}");
+    wait_for("the group released everywhere", || {
+        let s = c.wait_fresh();
+        let released = s["placement_groups"]
+            .as_array()
+            .is_some_and(|g| g.is_empty())
+            && alive_nodes(&s)
+                .iter()
+                .all(|n| n["available"]["cpus"] == n["total"]["cpus"]);
+        if released {
+            Ok(())
+        } else {
+            Err(s)
+        }
+    });
+}
+
 #[test]
 fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
     let c = Cluster::start("1");

@@ -197,7 +197,6 @@ impl Runtime {
             ))
         });
         self.end_job(job.id);
-        self.inner.remove_job_groups(job.id);
         self.inner.remote.end_job(job.id);
         out
     }
@@ -323,10 +322,12 @@ impl Runtime {
     }
 
     /// A job's driver finished (here or on another node): its actors here
-    /// die and its warm instances go.
+    /// die, its warm instances go, and the placement groups its calls made
+    /// here are released on every node that holds a bundle.
     pub fn end_job(&self, job: JobId) {
         self.inner.actors.kill_job(job);
         self.inner.sandbox.drop_job(job);
+        self.inner.remove_job_groups(job);
     }
 
     /// The node's object store (the cluster moves objects in and out of it).

@@ -107,6 +107,18 @@ impl Cell {
     }
 }
 
+/// Reserves a placement group of half a CPU and leaves it: its job's end
+/// releases it, on whichever node it was made.
+#[wrun::task]
+fn leave_group() -> wrun::Result<String> {
+    let g = PlacementGroup::create(
+        &[Bundle::cpus(0.5)],
+        Strategy::Pack,
+        Some(Duration::from_secs(30)),
+    )?;
+    Ok(format!("left {}", g.id()))
+}
+
 /// An actor that keeps a placement group of its job (other jobs try to see,
 /// use and remove it by its id).
 pub struct Keeper {
@@ -172,6 +184,8 @@ impl Keeper {
 /// `keep_group`: keeps a group (through the `Keeper` named `keeper` in the
 /// shared namespace `team`) until another job has tried it, then uses it.
 /// `steal_group`: finds that keeper, tries the three on its group, says so.
+/// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
+/// group and leaves it.
 fn main(args: Vec<String>) -> wrun::Result<String> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let id = || -> wrun::Result<Id> {
@@ -224,6 +238,7 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         mode @ ("group_nodes" | "group_task" | "group_remove") => {
             Ok(try_group(mode, PlacementGroup::from_id(id()?)))
         }
+        "leave_group" => leave_group::options().resource(arg(1), 1.0).remote()?.get(),
         "keep_group" => {
             let keeper = Keeper::options().name("keeper").namespace("team").remote()?;
             keeper.reserve()?.get()?;
@@ -285,7 +300,8 @@ wrun::export_job!(
         random,
         use_scratch,
         burn,
-        nap
+        nap,
+        leave_group
     ],
     actors = [Cell, Keeper]
 );
