@@ -787,6 +787,37 @@ fn a_jobs_placement_groups_are_released_on_every_node_when_it_ends() {
     });
 }
 
+/// Removing a placement group whose bundle is on another node ends the
+/// work in it there: the running task stops and the waiting one is refused
+/// (`placement-group-removed`), its actor dies, and the node's CPU is back.
+#[test]
+fn removing_a_placement_group_ends_its_work_on_the_node_that_holds_it() {
+    let c = Cluster::start("4");
+    c.add_node(&["--cpus", "1", "--resources", "probe=1"]);
+    c.wait_nodes(2);
+    let (code, out, err) = c.submit(&example("envprobe"), &["remove_busy_group", "probe"]);
+    assert_eq!(code, 0, "{err}");
+    let ended: Vec<&str> = out.lines().collect();
+    assert_eq!(ended.len(), 3, "{out}");
+    assert!(
+        ended[0].starts_with("placement-group-removed:") && ended[0].contains("while it ran"),
+        "{out}"
+    );
+    assert!(ended[1].starts_with("placement-group-removed:"), "{out}");
+    assert!(ended[2].starts_with("actor-died:"), "{out}");
+    wait_for("the probe node's CPU back", || {
+        let s = c.wait_fresh();
+        let back = alive_nodes(&s)
+            .iter()
+            .all(|n| n["available"]["cpus"] == n["total"]["cpus"]);
+        if back {
+            Ok(())
+        } else {
+            Err(s)
+        }
+    });
+}
+
 #[test]
 fn a_cluster_job_runs_in_the_environment_its_manifest_declares() {
     let c = Cluster::start("1");

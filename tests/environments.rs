@@ -496,6 +496,39 @@ async fn jobs_cannot_see_use_or_remove_each_others_placement_groups() {
     assert_eq!(rt.groups().len(), 1);
 }
 
+/// Removing a placement group ends what uses it, as in Ray: a task running
+/// in it is stopped and one waiting for it is refused, both with
+/// `placement-group-removed` (not retried), and its actor dies; its
+/// resources come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_placement_group_ends_the_work_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(&rt, dir.path(), "");
+    let run = rt.run_main(&job, vec!["remove_busy_group".into()]);
+    let out = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("nothing in the removed group hangs")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = decode(&out).as_str().unwrap().to_string();
+    let ended: Vec<&str> = out.lines().collect();
+    assert_eq!(ended.len(), 3, "{out}");
+    assert!(
+        ended[0].starts_with("placement-group-removed:") && ended[0].contains("while it ran"),
+        "the running task: {out}"
+    );
+    assert!(
+        ended[1].starts_with("placement-group-removed:") && ended[1].contains("before it"),
+        "the waiting task: {out}"
+    );
+    assert!(
+        ended[2].starts_with("actor-died:") && ended[2].contains("placement group was removed"),
+        "the actor in the group: {out}"
+    );
+    assert!(rt.groups().is_empty());
+    assert_eq!(rt.queued(), 0, "nothing waits for the group's resources");
+}
+
 #[test]
 fn a_broken_manifest_is_refused_with_file_line_and_field_and_nothing_runs() {
     let dir = tempfile::tempdir().unwrap();

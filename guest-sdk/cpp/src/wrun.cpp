@@ -42,8 +42,8 @@ job_string_t dup_str(const std::string& s) {
 }
 
 ErrorKind kind_from(wrun_runtime_types_error_kind_t k) {
-    return k <= WRUN_RUNTIME_TYPES_ERROR_KIND_INFEASIBLE ? static_cast<ErrorKind>(k)
-                                                         : ErrorKind::Internal;
+    return k <= WRUN_RUNTIME_TYPES_ERROR_KIND_PLACEMENT_GROUP_REMOVED ? static_cast<ErrorKind>(k)
+                                                                      : ErrorKind::Internal;
 }
 
 Error take_error(wrun_runtime_types_error_t& e) {

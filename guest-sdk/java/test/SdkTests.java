@@ -398,9 +398,12 @@ public final class SdkTests {
                 "object-lost");
         check(WrunException.of(ErrorKind.INFEASIBLE, "f", "x") instanceof WrunException.InfeasibleException,
                 "infeasible");
+        check(WrunException.of(ErrorKind.PLACEMENT_GROUP_REMOVED, "f", "x")
+                instanceof WrunException.PlacementGroupRemovedException, "placement-group-removed");
         eq("internal: boom", WrunException.of(ErrorKind.INTERNAL, "", "boom", "").getMessage(), "no task");
         String[] wit = {"application", "trap", "timeout", "memory-limit", "actor-died", "not-found",
-            "invalid-argument", "get-timeout", "object-lost", "internal", "infeasible"};
+            "invalid-argument", "get-timeout", "object-lost", "internal", "infeasible",
+            "placement-group-removed"};
         for (int i = 0; i < wit.length; i++) {
             eq(wit[i], ErrorKind.values()[i].witName(), "error-kind " + i + " in the WIT's order");
         }

@@ -52,8 +52,9 @@ def test_errors_name_their_language():
 
 
 def test_each_host_error_kind_has_its_exception_class():
-    from wrun.errors import ErrorKind, InfeasibleError, NotFoundError
+    from wrun.errors import ErrorKind, InfeasibleError, NotFoundError, TaskPlacementGroupRemoved
 
     assert isinstance(TaskError("infeasible", "f", "no node has gpu", ""), InfeasibleError)
+    assert isinstance(TaskError("placement-group-removed", "f", "gone", ""), TaskPlacementGroupRemoved)
     assert isinstance(TaskError("not-found", "f", "x", ""), NotFoundError)
-    assert ErrorKind.ALL[-1] == "infeasible", "WIT order: infeasible was added last"
+    assert ErrorKind.ALL[-2:] == ("infeasible", "placement-group-removed"), "WIT order: the newest last"

@@ -46,6 +46,7 @@ from .errors import (
     ErrorKind,
     GetTimeoutError,
     InfeasibleError,
+    TaskPlacementGroupRemoved,
     NotFoundError,
     ObjectLostError,
     TaskError,
@@ -61,4 +62,5 @@ __all__ = [
     "ObjectRef", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
     "TaskError", "ErrorKind", "ActorDiedError", "GetTimeoutError",
     "TaskTimeoutError", "ObjectLostError", "NotFoundError", "InfeasibleError",
+    "TaskPlacementGroupRemoved",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "ObjectLostError",
     "NotFoundError",
     "InfeasibleError",
+    "TaskPlacementGroupRemoved",
 ]
 
 
@@ -37,11 +38,12 @@ class ErrorKind:
     OBJECT_LOST = "object-lost"
     INTERNAL = "internal"
     INFEASIBLE = "infeasible"
+    PLACEMENT_GROUP_REMOVED = "placement-group-removed"
 
     ALL = (
         APPLICATION, TRAP, TIMEOUT, MEMORY_LIMIT, ACTOR_DIED,
         NOT_FOUND, INVALID_ARGUMENT, GET_TIMEOUT, OBJECT_LOST, INTERNAL,
-        INFEASIBLE,
+        INFEASIBLE, PLACEMENT_GROUP_REMOVED,
     )
 
 
@@ -129,6 +131,12 @@ class InfeasibleError(TaskError):
     (``infeasible``): change the request or add a node that has it."""
 
 
+class TaskPlacementGroupRemoved(TaskError):
+    """The placement group the call ran in, or waited for, was removed
+    (``placement-group-removed``, Ray's ``TaskPlacementGroupRemoved``); the
+    call is not retried."""
+
+
 _BY_KIND: Dict[str, Type[TaskError]] = {
     ErrorKind.ACTOR_DIED: ActorDiedError,
     ErrorKind.GET_TIMEOUT: GetTimeoutError,
@@ -136,4 +144,5 @@ _BY_KIND: Dict[str, Type[TaskError]] = {
     ErrorKind.OBJECT_LOST: ObjectLostError,
     ErrorKind.NOT_FOUND: NotFoundError,
     ErrorKind.INFEASIBLE: InfeasibleError,
+    ErrorKind.PLACEMENT_GROUP_REMOVED: TaskPlacementGroupRemoved,
 }

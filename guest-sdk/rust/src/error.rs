@@ -32,6 +32,8 @@ pub enum ErrorKind {
     Internal,
     /// No node of the cluster can ever give what the call asks for.
     Infeasible,
+    /// The placement group the call ran in, or waited for, was removed.
+    PlacementGroupRemoved,
 }
 
 impl ErrorKind {
@@ -49,6 +51,7 @@ impl ErrorKind {
             ErrorKind::ObjectLost => "object-lost",
             ErrorKind::Internal => "internal",
             ErrorKind::Infeasible => "infeasible",
+            ErrorKind::PlacementGroupRemoved => "placement-group-removed",
         }
     }
 }
@@ -147,6 +150,7 @@ impl From<wit::ErrorKind> for ErrorKind {
             wit::ErrorKind::ObjectLost => ErrorKind::ObjectLost,
             wit::ErrorKind::Internal => ErrorKind::Internal,
             wit::ErrorKind::Infeasible => ErrorKind::Infeasible,
+            wit::ErrorKind::PlacementGroupRemoved => ErrorKind::PlacementGroupRemoved,
         }
     }
 }
@@ -165,6 +169,7 @@ impl From<ErrorKind> for wit::ErrorKind {
             ErrorKind::ObjectLost => wit::ErrorKind::ObjectLost,
             ErrorKind::Internal => wit::ErrorKind::Internal,
             ErrorKind::Infeasible => wit::ErrorKind::Infeasible,
+            ErrorKind::PlacementGroupRemoved => wit::ErrorKind::PlacementGroupRemoved,
         }
     }
 }
@@ -224,6 +229,7 @@ mod tests {
             ErrorKind::ObjectLost,
             ErrorKind::Internal,
             ErrorKind::Infeasible,
+            ErrorKind::PlacementGroupRemoved,
         ] {
             let e = Error::new(kind, "t", "m");
             assert_eq!(Error::from(wit::Error::from(e.clone())), e);

@@ -28,11 +28,13 @@ pub enum ErrorKind {
     Internal,
     /// No node can ever give what the call asks for.
     Infeasible,
+    /// The placement group the call ran in, or waited for, was removed.
+    PlacementGroupRemoved,
 }
 
 impl ErrorKind {
     /// Every kind, in WIT order.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Application,
         ErrorKind::Trap,
         ErrorKind::Timeout,
@@ -44,6 +46,7 @@ impl ErrorKind {
         ErrorKind::ObjectLost,
         ErrorKind::Internal,
         ErrorKind::Infeasible,
+        ErrorKind::PlacementGroupRemoved,
     ];
 
     /// The kind as people read it in an error message.
@@ -60,6 +63,7 @@ impl ErrorKind {
             ErrorKind::ObjectLost => "object lost",
             ErrorKind::Internal => "internal error",
             ErrorKind::Infeasible => "infeasible",
+            ErrorKind::PlacementGroupRemoved => "placement group removed",
         }
     }
 
@@ -77,6 +81,7 @@ impl ErrorKind {
             ErrorKind::ObjectLost => "object-lost",
             ErrorKind::Internal => "internal",
             ErrorKind::Infeasible => "infeasible",
+            ErrorKind::PlacementGroupRemoved => "placement-group-removed",
         }
     }
 

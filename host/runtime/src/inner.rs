@@ -60,6 +60,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) next_bundle: AtomicU64,
     /// Placement groups waiting for room, and why.
     pub(crate) group_waits: Mutex<HashMap<GroupId, String>>,
+    /// Groups removed lately.
+    pub(crate) removed_groups: Mutex<crate::groups::RemovedGroups>,
 }
 
 impl RuntimeInner {

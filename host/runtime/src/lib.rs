@@ -120,6 +120,7 @@ impl Runtime {
                 groups: Default::default(),
                 next_bundle: AtomicU64::new(0),
                 group_waits: Default::default(),
+                removed_groups: Default::default(),
             }),
         })
     }
@@ -318,7 +319,9 @@ impl Runtime {
     /// Gives a placement group's bundles on this node back.
     pub fn release_bundles(&self, group: GroupId) {
         self.inner.bundles.release(group);
-        self.inner.groups.lock().remove(&group);
+        if let Some((info, _)) = self.inner.groups.lock().remove(&group) {
+            self.inner.removed_groups.lock().insert(group, info.job);
+        }
     }
 
     /// A job's driver finished (here or on another node): its actors here

@@ -113,15 +113,22 @@ impl RuntimeInner {
         let here = self.node();
         let invalid = |m: String| TaskError::new(ErrorKind::InvalidArgument, label.to_string(), m);
         // Another job's group is refused as one that does not exist.
-        let info = self.group_info(job, group).await.ok_or_else(|| {
-            TaskError::new(
+        let Some(info) = self.group_info(job, group).await else {
+            if self.removed_groups.lock().was_removed(job, group) {
+                return Err(TaskError::new(
+                    ErrorKind::PlacementGroupRemoved,
+                    label.to_string(),
+                    format!("its placement group {group} was removed before it was placed"),
+                ));
+            }
+            return Err(TaskError::new(
                 ErrorKind::NotFound,
                 label.to_string(),
                 format!(
                     "placement group {group} does not exist (it was removed, or never created)"
                 ),
-            )
-        })?;
+            ));
+        };
         if let Some((i, s)) = bundle.and_then(|i| Some((i, self.bundles.scheduler(group, i)?))) {
             if let Some(why) = resources.infeasible_in(s.total()) {
                 return Err(invalid(format!(

@@ -18,7 +18,7 @@ use wrun_core::{
 use wrun_env::Environment;
 use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
 use wrun_sandbox::{Caller, InstanceSpec, LoadedJob, Target};
-use wrun_sched::{Grant, Scheduler};
+use wrun_sched::{Grant, Refused, Scheduler};
 
 use crate::cluster::{RemoteFailure, RemoteTask};
 use crate::inner::{local_args_ready, resolve_args, resolve_environment, RuntimeInner};
@@ -222,7 +222,9 @@ impl RuntimeInner {
 
     /// One attempt of a task: waits for its resources (from `scheduler`, a
     /// placement group bundle's, else the node's) unless `grant` already
-    /// holds them, then runs it in an instance.
+    /// holds them, then runs it in an instance. In a bundle, the release of
+    /// its group fails it (`placement-group-removed`), waiting or running:
+    /// a running instance is dropped where it is.
     async fn run_attempt(
         self: &Arc<Self>,
         spec: &TaskSpec,
@@ -236,8 +238,11 @@ impl RuntimeInner {
                 .unwrap_or(&self.scheduler)
                 .acquire(spec.resources.clone(), spec.depth)
                 .await
-                .map_err(|e| {
-                    TaskError::new(ErrorKind::Infeasible, spec.label.to_string(), e.to_string())
+                .map_err(|e| match e {
+                    Refused::Infeasible(e) => {
+                        TaskError::new(ErrorKind::Infeasible, spec.label.to_string(), e.to_string())
+                    }
+                    Refused::Closed => group_removed(spec, "before it ran"),
                 })?,
         };
         let instance = InstanceSpec {
@@ -253,12 +258,33 @@ impl RuntimeInner {
         };
         // Boxed: the call's future (instantiation, the guest's fiber) is
         // several KiB, and only running tasks need it, not the waiting ones.
-        Box::pin(
-            self.sandbox
-                .run_task(instance, &spec.target.name, values, spec.options.timeout),
-        )
-        .await
+        let run = Box::pin(self.sandbox.run_task(
+            instance,
+            &spec.target.name,
+            values,
+            spec.options.timeout,
+        ));
+        match scheduler {
+            Some(bundle) => tokio::select! {
+                outcome = run => outcome,
+                () = bundle.closed() => Err(group_removed(spec, "while it ran")),
+            },
+            None => run.await,
+        }
     }
+}
+
+/// The error of a task whose placement group was removed `when`.
+fn group_removed(spec: &TaskSpec, when: &str) -> TaskError {
+    let group = match spec.options.scheduling {
+        Scheduling::PlacementGroup { group, .. } => format!(" {group}"),
+        _ => String::new(),
+    };
+    TaskError::new(
+        ErrorKind::PlacementGroupRemoved,
+        spec.label.to_string(),
+        format!("its placement group{group} was removed {when}"),
+    )
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ impl From<WitErrorKind> for ErrorKind {
             WitErrorKind::GetTimeout => ErrorKind::GetTimeout,
             WitErrorKind::ObjectLost => ErrorKind::ObjectLost,
             WitErrorKind::Infeasible => ErrorKind::Infeasible,
+            WitErrorKind::PlacementGroupRemoved => ErrorKind::PlacementGroupRemoved,
             WitErrorKind::Internal => ErrorKind::Internal,
         }
     }
@@ -76,6 +77,7 @@ impl From<ErrorKind> for WitErrorKind {
             ErrorKind::GetTimeout => WitErrorKind::GetTimeout,
             ErrorKind::ObjectLost => WitErrorKind::ObjectLost,
             ErrorKind::Infeasible => WitErrorKind::Infeasible,
+            ErrorKind::PlacementGroupRemoved => WitErrorKind::PlacementGroupRemoved,
             ErrorKind::Internal => WitErrorKind::Internal,
         }
     }

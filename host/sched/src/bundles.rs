@@ -55,12 +55,23 @@ impl LocalBundles {
         Ok(())
     }
 
-    /// Gives a group's bundles on this node back; returns how many.
+    /// Gives a group's bundles on this node back, closing their schedulers
+    /// (what waits in them is refused, what runs on them is told); returns
+    /// how many.
     pub fn release(&self, group: GroupId) -> usize {
-        let mut reserved = self.reserved.lock();
-        let before = reserved.len();
-        reserved.retain(|(g, _), _| *g != group);
-        before - reserved.len()
+        let released: Vec<Reserved> = {
+            let mut reserved = self.reserved.lock();
+            let keys: Vec<(GroupId, u32)> = reserved
+                .keys()
+                .filter(|(g, _)| *g == group)
+                .copied()
+                .collect();
+            keys.iter().filter_map(|k| reserved.remove(k)).collect()
+        };
+        for r in &released {
+            r.scheduler.close();
+        }
+        released.len()
     }
 
     /// The scheduler of a bundle reserved here.
@@ -106,5 +117,9 @@ mod tests {
         assert_eq!(inner.total().cpu_millis, 1000);
         assert_eq!(bundles.release(g), 2);
         assert_eq!(node.available().cpu_millis, 2000);
+        assert!(
+            inner.try_acquire(&Resources::new(0.5, 0), 0).is_none(),
+            "a released bundle's scheduler grants nothing more"
+        );
     }
 }

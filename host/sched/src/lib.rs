@@ -18,4 +18,4 @@ pub mod scheduler;
 pub use bundles::LocalBundles;
 pub use groups::{plan, NodeRoom, PlanError};
 pub use policy::{place, ClusterView, HereView, NodeView, Placement, Request};
-pub use scheduler::{Acquire, Grant, Scheduler};
+pub use scheduler::{Acquire, Grant, Refused, Scheduler};

@@ -13,6 +13,10 @@
 //! waits is an [`Acquire`] future that gives its resources back if it is
 //! dropped at any point, even after the scheduler granted it and before it
 //! was polled again (an aborted task, a killed actor).
+//!
+//! A placement group's bundle has a scheduler of its own, closed when the
+//! group is released: its queued requests are refused, new ones too, and
+//! [`Scheduler::closed`] tells the work running on its grants to stop.
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -22,7 +26,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use parking_lot::Mutex;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use wrun_core::{Infeasible, Resources};
 
 /// Resources held by one running task or actor. Dropping gives them back.
@@ -80,7 +84,20 @@ struct Waiter {
 /// Queue order: highest priority first, then oldest first.
 type QueueKey = (Reverse<u32>, u64);
 
+/// Why a request was not granted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// It can never fit.
+    #[error(transparent)]
+    Infeasible(#[from] Infeasible),
+    /// The scheduler was closed (its placement-group bundle was released).
+    #[error("the placement group bundle it waited for was released")]
+    Closed,
+}
+
 struct State {
+    /// Closed: nothing is granted any more.
+    closed: bool,
     available: Resources,
     queue: BTreeMap<QueueKey, Waiter>,
     /// Queued requests that need no CPU (they may fit when no CPU is free).
@@ -128,6 +145,8 @@ impl State {
 pub struct Scheduler {
     total: Resources,
     state: Mutex<State>,
+    /// Woken when the scheduler closes.
+    closing: Notify,
 }
 
 impl Scheduler {
@@ -135,13 +154,40 @@ impl Scheduler {
     pub fn new(total: Resources) -> Arc<Self> {
         Arc::new(Scheduler {
             state: Mutex::new(State {
+                closed: false,
                 available: total.clone(),
                 queue: BTreeMap::new(),
                 queued_without_cpu: 0,
                 seq: 0,
             }),
             total,
+            closing: Notify::new(),
         })
+    }
+
+    /// Closes it: queued requests are refused ([`Refused::Closed`]), as are
+    /// new ones, and [`closed`](Self::closed) completes for those holding
+    /// its grants (which still give their resources back when dropped).
+    pub fn close(&self) {
+        let queued = {
+            let mut st = self.state.lock();
+            st.closed = true;
+            st.queued_without_cpu = 0;
+            std::mem::take(&mut st.queue)
+        };
+        // Dropping a waiter's sender refuses its `Acquire`.
+        drop(queued);
+        self.closing.notify_waiters();
+    }
+
+    /// Completes once the scheduler is closed.
+    pub async fn closed(&self) {
+        let mut notified = std::pin::pin!(self.closing.notified());
+        notified.as_mut().enable();
+        if self.state.lock().closed {
+            return;
+        }
+        notified.await;
     }
 
     /// Waits until `request` fits, reserves it and returns the grant that
@@ -150,12 +196,15 @@ impl Scheduler {
     /// priority waits ahead of it.
     pub fn acquire(self: &Arc<Self>, request: Resources, priority: u32) -> Acquire {
         if let Some(reason) = request.infeasible_in(&self.total) {
-            return Acquire(AcquireState::Done(Err(Infeasible {
+            return Acquire(AcquireState::Done(Err(Refused::Infeasible(Infeasible {
                 request: request.to_string(),
                 reason,
-            })));
+            }))));
         }
         let mut st = self.state.lock();
+        if st.closed {
+            return Acquire(AcquireState::Done(Err(Refused::Closed)));
+        }
         if !st.ahead_of(priority) && request.fits_in(&st.available) {
             st.available.take(&request);
             drop(st);
@@ -190,7 +239,7 @@ impl Scheduler {
     pub fn try_acquire(self: &Arc<Self>, request: &Resources, priority: u32) -> Option<Grant> {
         {
             let mut st = self.state.lock();
-            if st.ahead_of(priority) || !request.fits_in(&st.available) {
+            if st.closed || st.ahead_of(priority) || !request.fits_in(&st.available) {
                 return None;
             }
             st.available.take(request);
@@ -261,7 +310,7 @@ impl Scheduler {
 pub struct Acquire(AcquireState);
 
 enum AcquireState {
-    Done(Result<Grant, Infeasible>),
+    Done(Result<Grant, Refused>),
     Queued(Queued),
     Taken,
 }
@@ -297,13 +346,18 @@ impl Drop for Queued {
 }
 
 impl Future for Acquire {
-    type Output = Result<Grant, Infeasible>;
+    type Output = Result<Grant, Refused>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.0 {
             AcquireState::Queued(q) => match Pin::new(&mut q.rx).poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(_) => q.done = true,
+                Poll::Ready(Ok(())) => q.done = true,
+                // `close` dropped the sender: never granted, nothing to undo.
+                Poll::Ready(Err(_)) => {
+                    q.done = true;
+                    self.0 = AcquireState::Done(Err(Refused::Closed));
+                }
             },
             AcquireState::Done(_) => {}
             AcquireState::Taken => panic!("`Acquire` polled after it completed"),
@@ -325,7 +379,7 @@ mod tests {
     use std::task::Waker;
 
     /// Polls once without a runtime: `Some` when it completed.
-    fn poll_once(f: &mut Acquire) -> Option<Result<Grant, Infeasible>> {
+    fn poll_once(f: &mut Acquire) -> Option<Result<Grant, Refused>> {
         let mut cx = Context::from_waker(Waker::noop());
         match Pin::new(f).poll(&mut cx) {
             Poll::Ready(r) => Some(r),
@@ -430,6 +484,28 @@ mod tests {
         drop(cpu_only);
         drop(g);
         assert!(poll_once(&mut second).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_closed_scheduler_refuses_what_waits_and_tells_its_holders() {
+        let s = Scheduler::new(Resources::new(1.0, 0));
+        let held = s.acquire(Resources::new(1.0, 0), 0).await.unwrap();
+        let mut queued = s.acquire(Resources::new(1.0, 0), 0);
+        assert!(poll_once(&mut queued).is_none());
+        let s2 = s.clone();
+        let holder = tokio::spawn(async move { s2.closed().await });
+        tokio::task::yield_now().await;
+        s.close();
+        holder.await.unwrap();
+        assert_eq!(queued.await.unwrap_err(), Refused::Closed);
+        assert_eq!(
+            s.acquire(Resources::new(0.5, 0), 0).await.unwrap_err(),
+            Refused::Closed
+        );
+        assert!(s.try_acquire(&Resources::new(0.0, 0), 0).is_none());
+        s.closed().await; // at once, once closed
+        drop(held);
+        assert_eq!(&s.available(), s.total(), "the holder gave its grant back");
     }
 
     #[tokio::test]

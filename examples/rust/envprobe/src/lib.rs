@@ -107,6 +107,17 @@ impl Cell {
     }
 }
 
+/// Tells the `Keeper` named `gate` that it started, then burns CPU for ever.
+#[wrun::task]
+fn start_and_burn() -> wrun::Result<()> {
+    let gate = KeeperHandle::lookup("gate", None)?.ok_or("no actor named `gate`")?;
+    gate.mark_tried()?.get()?;
+    let mut x = 0u64;
+    loop {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+    }
+}
+
 /// Reserves a placement group of half a CPU and leaves it: its job's end
 /// releases it, on whichever node it was made.
 #[wrun::task]
@@ -186,6 +197,9 @@ impl Keeper {
 /// `steal_group`: finds that keeper, tries the three on its group, says so.
 /// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
 /// group and leaves it.
+/// `remove_busy_group [RESOURCE]`: removes a group (on a node offering
+/// RESOURCE, when given) while a task runs in it, another waits for it and
+/// an actor lives in it; how each ended, a line each.
 fn main(args: Vec<String>) -> wrun::Result<String> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let id = || -> wrun::Result<Id> {
@@ -237,6 +251,41 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         }),
         mode @ ("group_nodes" | "group_task" | "group_remove") => {
             Ok(try_group(mode, PlacementGroup::from_id(id()?)))
+        }
+        "remove_busy_group" => {
+            let gate = Keeper::options().name("gate").remote()?;
+            let mut bundle = Bundle::cpus(1.0);
+            if !arg(1).is_empty() {
+                bundle = bundle.resource(arg(1), 1.0);
+            }
+            let g = PlacementGroup::create(&[bundle], Strategy::Pack, None)?;
+            let member = Cell::options().placement_group(&g, Some(0)).remote(5)?;
+            member.get()?.get()?;
+            let running = start_and_burn::options()
+                .placement_group(&g, Some(0))
+                .remote()?;
+            // Until the first one runs (a minute at most), holding the
+            // bundle's CPU: the second waits for it.
+            for _ in 0..1200 {
+                if gate.tried()?.get()? {
+                    break;
+                }
+                nap::remote(50)?.get()?;
+            }
+            let waiting = env_var::options()
+                .placement_group(&g, Some(0))
+                .remote("GREETING".to_string())?;
+            g.remove()?;
+            let ended = |r: wrun::Result<String>| match r {
+                Ok(v) => format!("finished: {v}"),
+                Err(e) => format!("{}: {}", e.kind.as_str(), e.message),
+            };
+            Ok([
+                ended(running.get().map(|()| "()".to_string())),
+                ended(waiting.get().map(|v| format!("{v:?}"))),
+                ended(member.get().and_then(|r| r.get()).map(|v| v.to_string())),
+            ]
+            .join("\n"))
         }
         "leave_group" => leave_group::options().resource(arg(1), 1.0).remote()?.get(),
         "keep_group" => {
@@ -301,7 +350,8 @@ wrun::export_job!(
         use_scratch,
         burn,
         nap,
-        leave_group
+        leave_group,
+        start_and_burn
     ],
     actors = [Cell, Keeper]
 );

@@ -36,6 +36,7 @@ enum class ErrorKind {
     ObjectLost,
     Internal,
     Infeasible,
+    PlacementGroupRemoved,
 };
 
 inline const char* kind_name(ErrorKind k) {
@@ -51,6 +52,7 @@ inline const char* kind_name(ErrorKind k) {
         case ErrorKind::ObjectLost: return "object-lost";
         case ErrorKind::Internal: return "internal";
         case ErrorKind::Infeasible: return "infeasible";
+        case ErrorKind::PlacementGroupRemoved: return "placement-group-removed";
     }
     return "internal";
 }

@@ -23,7 +23,9 @@ public enum ErrorKind {
     /** The runtime failed for a reason unrelated to the guest. */
     INTERNAL("internal"),
     /** No node of the cluster can ever give what the call asks for. */
-    INFEASIBLE("infeasible");
+    INFEASIBLE("infeasible"),
+    /** The placement group the call ran in, or waited for, was removed; the call is not retried. */
+    PLACEMENT_GROUP_REMOVED("placement-group-removed");
 
     private final String witName;
 

@@ -61,6 +61,7 @@ public class WrunException extends RuntimeException {
             case OBJECT_LOST: return new ObjectLostException(task, detail, language);
             case NOT_FOUND: return new NotFoundException(task, detail, language);
             case INFEASIBLE: return new InfeasibleException(task, detail, language);
+            case PLACEMENT_GROUP_REMOVED: return new PlacementGroupRemovedException(task, detail, language);
             default: return new WrunException(kind, task, detail, language);
         }
     }
@@ -135,6 +136,15 @@ public class WrunException extends RuntimeException {
 
         public InfeasibleException(String task, String detail, String language) {
             super(ErrorKind.INFEASIBLE, task, detail, language);
+        }
+    }
+
+    /** The placement group the call ran in, or waited for, was removed (Ray's TaskPlacementGroupRemoved). */
+    public static final class PlacementGroupRemovedException extends WrunException {
+        private static final long serialVersionUID = 1L;
+
+        public PlacementGroupRemovedException(String task, String detail, String language) {
+            super(ErrorKind.PLACEMENT_GROUP_REMOVED, task, detail, language);
         }
     }
 }

@@ -30,7 +30,17 @@ pub(super) async fn run(
     env: Arc<Environment>,
     mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
 ) {
-    let why = lifetime(&rt, &job, id, &class, spec, target, env, &mut mailbox).await;
+    // An actor in a placement group's bundle dies with the group (its call
+    // under way, if any, fails with it).
+    let bundle = spec.scheduler.clone();
+    let life = lifetime(&rt, &job, id, &class, spec, target, env, &mut mailbox);
+    let why = match bundle {
+        Some(bundle) => tokio::select! {
+            why = life => why,
+            () = bundle.closed() => "its placement group was removed".to_string(),
+        },
+        None => life.await,
+    };
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
     rt.actors.bury(id, &why);
     if let Some(e) = rt.actors.remove(id) {
