@@ -496,6 +496,26 @@ async fn jobs_cannot_see_use_or_remove_each_others_placement_groups() {
     assert_eq!(rt.groups().len(), 1);
 }
 
+/// A bundle index past a group's end is refused at the call, for a task and
+/// for an actor, as Ray does (not later, at `get`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_index_past_the_groups_end_is_refused_at_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(&rt, dir.path(), "");
+    let out = rt.run_main(&job, vec!["bad_bundle".into()]).await.unwrap();
+    let out = decode(&out).as_str().unwrap().to_string();
+    let calls: Vec<&str> = out.lines().collect();
+    assert_eq!(calls.len(), 2, "{out}");
+    for c in calls {
+        assert!(
+            c.starts_with("refused: invalid-argument:")
+                && c.contains("has 1 bundle(s), numbered from 0; there is no bundle 1"),
+            "{out}"
+        );
+    }
+}
+
 /// Removing a placement group ends what uses it, as in Ray: a task running
 /// in it is stopped and one waiting for it is refused, both with
 /// `placement-group-removed` (not retried), and its actor dies; its

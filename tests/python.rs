@@ -130,4 +130,9 @@ fn python_scheduling_strategies_and_placement_groups_use_rays_names() {
             .contains("STRICT_SPREAD needs 2 nodes"),
         "{out}"
     );
+    assert_eq!(
+        v["bad_bundle_index"],
+        serde_json::json!(["ValueError", "ValueError", "invalid-argument"]),
+        "bad bundle indexes fail at the call: {out}"
+    );
 }

@@ -46,6 +46,23 @@ def main(args):
         "pinned": wrun.get(pinned),
         "actor_in_bundle": wrun.get(spot.where.remote()),
     }
+    # Bundle indexes past the end, or below -1 (any bundle), fail at the
+    # call, as in Ray: the SDK's check, and the host's behind it.
+    out["bad_bundle_index"] = []
+    for index in (2, -2):
+        try:
+            where.options(
+                scheduling_strategy=wrun.PlacementGroupSchedulingStrategy(pg, index), cpus=0.25
+            ).remote()
+            out["bad_bundle_index"].append("accepted")
+        except (ValueError, wrun.TaskError) as e:
+            out["bad_bundle_index"].append(type(e).__name__)
+    forged = wrun.PlacementGroup(pg.id)  # the id alone: only the host knows its size
+    try:
+        where.options(scheduling_strategy=wrun.PlacementGroupSchedulingStrategy(forged, 2)).remote()
+        out["bad_bundle_index"].append("accepted")
+    except wrun.TaskError as e:
+        out["bad_bundle_index"].append(e.kind)
     wrun.remove_placement_group(pg)
     try:
         wrun.placement_group([{"CPU": 1}, {"CPU": 1}], strategy="STRICT_SPREAD", timeout=1)

@@ -227,6 +227,13 @@ def _scheduling(strategy: Any) -> Any:
     if isinstance(strategy, PlacementGroupSchedulingStrategy):
         g = strategy.placement_group.id
         i = strategy.placement_group_bundle_index
+        count = strategy.placement_group.bundle_count
+        if i is not None and (i < -1 or (count is not None and i >= count)):
+            valid = f"0-{count - 1}" if count is not None else "0 and up"
+            raise ValueError(
+                f"placement group bundle index {i} is invalid. Valid placement group indexes: "
+                f"{valid}, or -1 (or None) for any bundle"
+            )
         bundle = None if i is None or i < 0 else int(i)
         return _wit.Scheduling_PlacementGroup(_wit.BundleTarget(group=_wit.Id(hi=g.hi, lo=g.lo), bundle=bundle))
     raise TypeError(
@@ -241,8 +248,10 @@ _STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
 class PlacementGroup:
     """Resources reserved together, all or nothing (``placement_group``)."""
 
-    def __init__(self, id: Id):
+    def __init__(self, id: Id, bundle_count: Optional[int] = None):
         self.id = id
+        # Known when made here (``placement_group``); the host checks too.
+        self.bundle_count = bundle_count
 
     def ready(self) -> bool:
         """Always true: ``placement_group`` returns once the group is placed."""
@@ -275,7 +284,7 @@ def placement_group(bundles: Sequence[Dict[str, float]], strategy: str = "PACK",
         wit_bundles.append(_wit.Bundle(cpus=cpus, memory=memory, custom=_custom(b)))
     kind = getattr(_wit.PlacementStrategy, strategy)
     i = _host_call(_pgs.create, wit_bundles, kind, _timeout_ms(timeout))
-    return PlacementGroup(Id(i.hi, i.lo))
+    return PlacementGroup(Id(i.hi, i.lo), len(wit_bundles))
 
 
 def remove_placement_group(pg: PlacementGroup) -> None:

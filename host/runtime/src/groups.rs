@@ -59,6 +59,34 @@ impl RuntimeInner {
         (info.job == job).then_some(info)
     }
 
+    /// Refuses a bundle index past the end of `job`'s group `group` at the
+    /// call, as Ray does, when this node knows the group (it made it, or
+    /// looked it up before); otherwise placing the call refuses it.
+    pub(crate) fn check_bundle_index(
+        &self,
+        job: JobId,
+        group: GroupId,
+        index: u32,
+        what: &str,
+    ) -> Result<(), TaskError> {
+        let bundles = self
+            .groups
+            .lock()
+            .get(&group)
+            .filter(|(info, _)| info.job == job)
+            .map(|(info, _)| info.bundles.len());
+        match bundles {
+            Some(n) if index as usize >= n => Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                what,
+                format!(
+                    "placement group {group} has {n} bundle(s), numbered from 0; there is no bundle {index}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Reserves `bundles` as `strategy` says, all or nothing, waiting for
     /// room until `timeout`.
     pub(crate) async fn create_group(

@@ -144,7 +144,7 @@ impl RuntimeInner {
         let index = match bundle {
             Some(i) if i as usize >= info.bundles.len() => {
                 return Err(invalid(format!(
-                    "placement group {group} has {} bundles; there is no bundle {i}",
+                    "placement group {group} has {} bundle(s), numbered from 0; there is no bundle {i}",
                     info.bundles.len()
                 )))
             }

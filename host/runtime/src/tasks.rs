@@ -84,6 +84,13 @@ impl RuntimeInner {
                 ),
             ));
         }
+        if let Scheduling::PlacementGroup {
+            group,
+            bundle: Some(index),
+        } = options.scheduling
+        {
+            self.check_bundle_index(caller.job.id, group, index, &function)?;
+        }
         let function: Arc<str> = Arc::from(function);
         let target = caller.job.resolve(caller.component, &function)?;
         let env = resolve_environment(

@@ -197,6 +197,8 @@ impl Keeper {
 /// `steal_group`: finds that keeper, tries the three on its group, says so.
 /// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
 /// group and leaves it.
+/// `bad_bundle`: a task and an actor asking for bundle 1 of a group of one
+/// bundle: whether each call was refused.
 /// `remove_busy_group [RESOURCE]`: removes a group (on a node offering
 /// RESOURCE, when given) while a task runs in it, another waits for it and
 /// an actor lives in it; how each ended, a line each.
@@ -251,6 +253,23 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         }),
         mode @ ("group_nodes" | "group_task" | "group_remove") => {
             Ok(try_group(mode, PlacementGroup::from_id(id()?)))
+        }
+        "bad_bundle" => {
+            let g = PlacementGroup::create(&[Bundle::cpus(0.1)], Strategy::Pack, None)?;
+            let called = |r: wrun::Result<()>| match r {
+                Ok(()) => "accepted".to_string(),
+                Err(e) => format!("refused: {}: {}", e.kind.as_str(), e.message),
+            };
+            let task = env_var::options()
+                .cpus(0.1)
+                .placement_group(&g, Some(1))
+                .remote("GREETING".to_string())
+                .map(drop);
+            let actor = Cell::options()
+                .placement_group(&g, Some(1))
+                .remote(1)
+                .map(drop);
+            Ok(format!("{}\n{}", called(task), called(actor)))
         }
         "remove_busy_group" => {
             let gate = Keeper::options().name("gate").remote()?;
