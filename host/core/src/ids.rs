@@ -6,6 +6,7 @@
 //! the node they live on).
 
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -189,11 +190,16 @@ typed_id!(
     "a placement group id"
 );
 
-/// Mints ids for one node.
+/// Mints ids for one node: the node in the high half; in the low half a
+/// counter run through a keyed permutation (a four-round Feistel network
+/// whose rounds are SipHash under a key drawn when the generator is made),
+/// so ids stay unique per node while one job cannot guess another's ids
+/// from those it sees (Ray's are random too).
 #[derive(Debug)]
 pub struct IdGen {
     node: NodeId,
     next: AtomicU64,
+    key: RandomState,
 }
 
 impl IdGen {
@@ -207,6 +213,7 @@ impl IdGen {
         IdGen {
             node,
             next: AtomicU64::new(1),
+            key: RandomState::new(),
         }
     }
 
@@ -217,7 +224,19 @@ impl IdGen {
 
     /// The next id.
     pub fn next(&self) -> Id {
-        Id::new(self.node.0, self.next.fetch_add(1, Ordering::Relaxed))
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        Id::new(self.node.0, self.permute(n))
+    }
+
+    /// A bijection of `u64` fixed by the key: distinct counters give
+    /// distinct ids.
+    fn permute(&self, x: u64) -> u64 {
+        let (mut left, mut right) = ((x >> 32) as u32, x as u32);
+        for round in 0u8..4 {
+            let f = self.key.hash_one((round, right)) as u32;
+            (left, right) = (right, left ^ f);
+        }
+        (u64::from(left) << 32) | u64::from(right)
     }
 }
 
@@ -254,6 +273,21 @@ mod tests {
         assert_eq!(ia.minted_by(), a.node_id());
         assert_eq!(ib.minted_by(), b.node_id());
         assert_ne!(IdGen::new().node_id(), IdGen::new().node_id());
+    }
+
+    #[test]
+    fn ids_are_unique_and_do_not_follow_each_other() {
+        let g = IdGen::for_node(NodeId(7));
+        let ids: Vec<u64> = (0..100_000).map(|_| g.next().lo).collect();
+        let distinct: std::collections::HashSet<u64> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len(), "a permutation never repeats");
+        let steps = ids
+            .windows(2)
+            .filter(|w| w[1].wrapping_sub(w[0]) == 1)
+            .count();
+        assert!(steps < 10, "{steps} ids were the previous one plus one");
+        let other = IdGen::for_node(NodeId(7));
+        assert_ne!(other.next().lo, ids[0], "each generator has its own key");
     }
 
     #[test]
