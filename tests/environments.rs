@@ -496,6 +496,46 @@ async fn jobs_cannot_see_use_or_remove_each_others_placement_groups() {
     assert_eq!(rt.groups().len(), 1);
 }
 
+/// A job's tasks in flight on a node are bounded (`limits.tasks_in_flight`):
+/// the submit past the quota is refused at the call, naming the quota, and
+/// submits go in again once results come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_cannot_have_more_tasks_in_flight_than_its_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(&rt, dir.path(), "[limits]\ntasks_in_flight = 100\n");
+    let out = rt
+        .run_main(&job, vec!["flood".into(), "500".into()])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = decode(&out).as_str().unwrap().to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0], "99", "the slow task and 99 waiting on it: {out}");
+    assert!(
+        lines[1].starts_with("invalid-argument:")
+            && lines[1].contains("100 tasks in flight")
+            && lines[1].contains("limits.tasks_in_flight"),
+        "{out}"
+    );
+    assert_eq!(lines[2], "ok", "{out}");
+    // The default bounds a job without a manifest too.
+    assert_eq!(
+        probe_job(&rt, dir.path(), "")
+            .env
+            .limits
+            .max_tasks_in_flight,
+        250_000
+    );
+    let zero = dir.path().join("zero.toml");
+    std::fs::write(&zero, "[limits]\ntasks_in_flight = 0\n").unwrap();
+    let e = rt.load_environment(&zero).unwrap_err().to_string();
+    assert!(
+        e.contains("limits.tasks_in_flight: expected at least 1"),
+        "{e}"
+    );
+}
+
 /// A bundle index past a group's end is refused at the call, for a task and
 /// for an actor, as Ray does (not later, at `get`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -156,6 +156,10 @@ pub struct JobLimits {
     pub max_object_bytes: usize,
     /// Object references (and other handles) one instance may hold at once.
     pub max_refs: usize,
+    /// Tasks of the job submitted on one node and not yet finished there:
+    /// each holds about 1.5 KiB of the node's memory while it waits, so this
+    /// bounds what one job can make a daemon hold.
+    pub max_tasks_in_flight: usize,
 }
 
 impl Default for JobLimits {
@@ -164,6 +168,8 @@ impl Default for JobLimits {
             memory_per_instance: 512 << 20,
             max_object_bytes: 1 << 30,
             max_refs: 1_000_000,
+            // ~350 MiB of waiting tasks at most, on a machine of a few GiB.
+            max_tasks_in_flight: 250_000,
         }
     }
 }

@@ -320,6 +320,15 @@ impl Environment {
             if let Some(n) = l.max_refs {
                 limits.max_refs = n;
             }
+            if let Some(n) = l.tasks_in_flight {
+                if *n.get_ref() == 0 {
+                    return Err(at(
+                        Some(n.span()),
+                        "limits.tasks_in_flight: expected at least 1 (tasks a job may have in flight on a node)".into(),
+                    ));
+                }
+                limits.max_tasks_in_flight = *n.get_ref();
+            }
             if let Some(v) = l.cpu_time {
                 cpu_time =
                     Some(duration(&v, "limits.cpu_time").map_err(|e| at(Some(v.span()), e))?);

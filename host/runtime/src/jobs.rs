@@ -176,6 +176,7 @@ pub(crate) fn load(
         namespace: job_namespace(id),
         env: spec.env.unwrap_or_else(default_env),
         log_sink: spec.log_sink,
+        tasks_in_flight: Default::default(),
     }))
 }
 

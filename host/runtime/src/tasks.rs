@@ -99,6 +99,20 @@ impl RuntimeInner {
             options.environment.as_deref(),
             &function,
         )?;
+        // The job's quota of waiting tasks on this node (what bounds the
+        // memory one job can make the node hold), counted down at its end.
+        let in_flight = &caller.job.tasks_in_flight;
+        let limit = caller.job.env.limits.max_tasks_in_flight;
+        if in_flight.fetch_add(1, Ordering::Relaxed) >= limit {
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                function.to_string(),
+                format!(
+                    "the job already has {limit} tasks in flight on this node, its limit (limits.tasks_in_flight in the job's manifest): get some results first, or raise the limit"
+                ),
+            ));
+        }
         let id = TaskId(self.ids.next());
         let label = Label::task(function, id);
         let (held, returns) = Returns::new(&self.objects, options.num_returns, label.clone());
@@ -125,6 +139,7 @@ impl RuntimeInner {
             let outcome = rt.run_task(&spec, args).await;
             rt.counters.count(&outcome);
             returns.complete(outcome);
+            spec.job.tasks_in_flight.fetch_sub(1, Ordering::Relaxed);
         });
         Ok(held)
     }

@@ -3,6 +3,7 @@
 //! instance (which belongs to a job), and the runtime an instance calls
 //! ([`GuestCalls`], told which instance calls by a [`Caller`]).
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,9 @@ pub struct LoadedJob {
     /// Where this job's guest lines go, when not to the runtime's sink (a
     /// node daemon streams each job's lines back to its submitter).
     pub log_sink: Option<LogSink>,
+    /// Its tasks submitted on this node and not finished (counted by the
+    /// runtime, bounded by `limits.tasks_in_flight`).
+    pub tasks_in_flight: AtomicUsize,
 }
 
 /// A task or actor class resolved to the component that exports it.

@@ -107,6 +107,10 @@ impl Cell {
     }
 }
 
+/// Returns at once, once the value it is given exists.
+#[wrun::task]
+fn after(_v: u64) {}
+
 /// Tells the `Keeper` named `gate` that it started, then burns CPU for ever.
 #[wrun::task]
 fn start_and_burn() -> wrun::Result<()> {
@@ -197,6 +201,8 @@ impl Keeper {
 /// `steal_group`: finds that keeper, tries the three on its group, says so.
 /// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
 /// group and leaves it.
+/// `flood N`: submits N tasks that wait for one slow task; how many were
+/// accepted, why the next was refused, and whether one goes in afterwards.
 /// `bad_bundle`: a task and an actor asking for bundle 1 of a group of one
 /// bundle: whether each call was refused.
 /// `remove_busy_group [RESOURCE]`: removes a group (on a node offering
@@ -253,6 +259,28 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         }),
         mode @ ("group_nodes" | "group_task" | "group_remove") => {
             Ok(try_group(mode, PlacementGroup::from_id(id()?)))
+        }
+        "flood" => {
+            let n: usize = arg(1).parse().map_err(|e| format!("flood N: {e}"))?;
+            let gate = nap::remote(300)?;
+            let mut held = Vec::new();
+            let mut refused = String::from("none");
+            for _ in 0..n {
+                match after::remote(&gate) {
+                    Ok(r) => held.push(r),
+                    Err(e) => {
+                        refused = format!("{}: {}", e.kind.as_str(), e.message);
+                        break;
+                    }
+                }
+            }
+            let accepted = held.len();
+            wrun::get_all(&held)?;
+            let again = match after::remote(0u64).and_then(|r| r.get()) {
+                Ok(()) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            };
+            Ok(format!("{accepted}\n{refused}\n{again}"))
         }
         "bad_bundle" => {
             let g = PlacementGroup::create(&[Bundle::cpus(0.1)], Strategy::Pack, None)?;
@@ -370,7 +398,8 @@ wrun::export_job!(
         burn,
         nap,
         leave_group,
-        start_and_burn
+        start_and_burn,
+        after
     ],
     actors = [Cell, Keeper]
 );
