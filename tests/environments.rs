@@ -536,6 +536,36 @@ async fn a_job_cannot_have_more_tasks_in_flight_than_its_quota() {
     );
 }
 
+/// Tasks nest only as deep as the job's `limits.max_depth`: the submit one
+/// level deeper is refused, naming the limit, and the error reaches the
+/// driver through every level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_nest_only_as_deep_as_the_jobs_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(&rt, dir.path(), "[limits]\nmax_depth = 10\n");
+    let dive = |n: &str| {
+        let (rt, job) = (rt.clone(), job.clone());
+        let args = vec!["dive".to_string(), n.to_string()];
+        async move {
+            let out = rt
+                .run_main(&job, args)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            decode(&out).as_str().unwrap().to_string()
+        }
+    };
+    // The driver's task is at depth 1: nine more levels fit, ten do not.
+    assert_eq!(dive("9").await, "9 deep");
+    let out = dive("10").await;
+    assert!(
+        out.starts_with("invalid-argument:")
+            && out.contains("it would nest 11 deep, past the job's limit of 10 (limits.max_depth"),
+        "{out}"
+    );
+    assert_eq!(probe_job(&rt, dir.path(), "").env.limits.max_depth, 500);
+}
+
 /// A bundle index past a group's end is refused at the call, for a task and
 /// for an actor, as Ray does (not later, at `get`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

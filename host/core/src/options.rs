@@ -160,6 +160,10 @@ pub struct JobLimits {
     /// each holds about 1.5 KiB of the node's memory while it waits, so this
     /// bounds what one job can make a daemon hold.
     pub max_tasks_in_flight: usize,
+    /// How deep tasks may nest (the driver's tasks are at depth 1): each
+    /// level blocked on the next holds an instance, so a runaway recursion
+    /// is refused before it holds the node's whole instance pool.
+    pub max_depth: u32,
 }
 
 impl Default for JobLimits {
@@ -170,6 +174,8 @@ impl Default for JobLimits {
             max_refs: 1_000_000,
             // ~350 MiB of waiting tasks at most, on a machine of a few GiB.
             max_tasks_in_flight: 250_000,
+            // Half the default pool of 1,000 instances.
+            max_depth: 500,
         }
     }
 }

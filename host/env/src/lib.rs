@@ -329,6 +329,15 @@ impl Environment {
                 }
                 limits.max_tasks_in_flight = *n.get_ref();
             }
+            if let Some(n) = l.max_depth {
+                if *n.get_ref() == 0 {
+                    return Err(at(
+                        Some(n.span()),
+                        "limits.max_depth: expected at least 1 (how deep tasks may nest)".into(),
+                    ));
+                }
+                limits.max_depth = *n.get_ref();
+            }
             if let Some(v) = l.cpu_time {
                 cpu_time =
                     Some(duration(&v, "limits.cpu_time").map_err(|e| at(Some(v.span()), e))?);

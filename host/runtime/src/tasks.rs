@@ -99,6 +99,17 @@ impl RuntimeInner {
             options.environment.as_deref(),
             &function,
         )?;
+        let depth_limit = caller.job.env.limits.max_depth;
+        if caller.depth >= depth_limit {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                function.to_string(),
+                format!(
+                    "it would nest {} deep, past the job's limit of {depth_limit} (limits.max_depth in the job's manifest): a recursion that never ends, or raise the limit",
+                    caller.depth + 1
+                ),
+            ));
+        }
         // The job's quota of waiting tasks on this node (what bounds the
         // memory one job can make the node hold), counted down at its end.
         let in_flight = &caller.job.tasks_in_flight;

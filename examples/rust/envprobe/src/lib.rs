@@ -107,6 +107,15 @@ impl Cell {
     }
 }
 
+/// Nests `levels` tasks deep, each waiting for the next: how deep it got.
+#[wrun::task]
+fn dive(levels: u64) -> wrun::Result<u64> {
+    if levels == 0 {
+        return Ok(0);
+    }
+    Ok(dive::remote(levels - 1)?.get()? + 1)
+}
+
 /// Returns at once, once the value it is given exists.
 #[wrun::task]
 fn after(_v: u64) {}
@@ -201,6 +210,7 @@ impl Keeper {
 /// `steal_group`: finds that keeper, tries the three on its group, says so.
 /// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
 /// group and leaves it.
+/// `dive N`: tasks nested N deep; how deep they got, or the error.
 /// `flood N`: submits N tasks that wait for one slow task; how many were
 /// accepted, why the next was refused, and whether one goes in afterwards.
 /// `bad_bundle`: a task and an actor asking for bundle 1 of a group of one
@@ -259,6 +269,13 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         }),
         mode @ ("group_nodes" | "group_task" | "group_remove") => {
             Ok(try_group(mode, PlacementGroup::from_id(id()?)))
+        }
+        "dive" => {
+            let n: u64 = arg(1).parse().map_err(|e| format!("dive N: {e}"))?;
+            Ok(match dive::remote(n).and_then(|r| r.get()) {
+                Ok(d) => format!("{d} deep"),
+                Err(e) => format!("{}: {}", e.kind.as_str(), e.message),
+            })
         }
         "flood" => {
             let n: usize = arg(1).parse().map_err(|e| format!("flood N: {e}"))?;
@@ -399,7 +416,8 @@ wrun::export_job!(
         nap,
         leave_group,
         start_and_burn,
-        after
+        after,
+        dive
     ],
     actors = [Cell, Keeper]
 );
