@@ -771,15 +771,22 @@ fn a_jobs_placement_groups_are_released_on_every_node_when_it_ends() {
     let (code, out, err) = c.submit(&example("envprobe"), &["leave_group", "probe"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("left "), "{out}");
-    wait_for("the group released everywhere", || {
-        let s = c.wait_fresh();
-        let released = s["placement_groups"]
+    wait_cpus_back(&c, "the group released everywhere", |s| {
+        s["placement_groups"]
             .as_array()
             .is_some_and(|g| g.is_empty())
-            && alive_nodes(&s)
-                .iter()
-                .all(|n| n["available"]["cpus"] == n["total"]["cpus"]);
-        if released {
+    });
+}
+
+/// Waits until every alive node has all its CPUs free again and `also`
+/// holds of a fresh status.
+fn wait_cpus_back(c: &Cluster, what: &str, also: impl Fn(&serde_json::Value) -> bool) {
+    wait_for(what, || {
+        let s = c.wait_fresh();
+        let back = alive_nodes(&s)
+            .iter()
+            .all(|n| n["available"]["cpus"] == n["total"]["cpus"]);
+        if back && also(&s) {
             Ok(())
         } else {
             Err(s)
@@ -805,17 +812,7 @@ fn removing_a_placement_group_ends_its_work_on_the_node_that_holds_it() {
     );
     assert!(ended[1].starts_with("placement-group-removed:"), "{out}");
     assert!(ended[2].starts_with("actor-died:"), "{out}");
-    wait_for("the probe node's CPU back", || {
-        let s = c.wait_fresh();
-        let back = alive_nodes(&s)
-            .iter()
-            .all(|n| n["available"]["cpus"] == n["total"]["cpus"]);
-        if back {
-            Ok(())
-        } else {
-            Err(s)
-        }
-    });
+    wait_cpus_back(&c, "the probe node's CPU back", |_| true);
 }
 
 #[test]

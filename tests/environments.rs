@@ -48,6 +48,16 @@ async fn probe_with(
         .map(|v| decode(&v))
 }
 
+/// Runs the job's driver with `args`; the text it returned.
+async fn main_text(rt: &Runtime, job: &Arc<LoadedJob>, args: &[&str]) -> String {
+    let args = args.iter().map(|a| a.to_string()).collect();
+    let out = rt
+        .run_main(job, args)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    decode(&out).as_str().unwrap().to_string()
+}
+
 fn s(v: &str) -> rmpv::Value {
     v.into()
 }
@@ -454,13 +464,8 @@ async fn jobs_cannot_see_use_or_remove_each_others_placement_groups() {
         .collect();
     let intrude = |mode: &str, id: &[String]| {
         let (rt, job) = (rt.clone(), intruder.clone());
-        let args = vec![mode.to_string(), id[0].clone(), id[1].clone()];
-        async move {
-            decode(&rt.run_main(&job, args).await.unwrap())
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
+        let args = [mode.to_string(), id[0].clone(), id[1].clone()];
+        async move { main_text(&rt, &job, &args.each_ref().map(String::as_str)).await }
     };
     // How an id reads in a message.
     let shown = |id: &[String]| {
@@ -504,11 +509,7 @@ async fn a_job_cannot_have_more_tasks_in_flight_than_its_quota() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
     let job = probe_job(&rt, dir.path(), "[limits]\ntasks_in_flight = 100\n");
-    let out = rt
-        .run_main(&job, vec!["flood".into(), "500".into()])
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let out = decode(&out).as_str().unwrap().to_string();
+    let out = main_text(&rt, &job, &["flood", "500"]).await;
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[0], "99", "the slow task and 99 waiting on it: {out}");
@@ -544,20 +545,9 @@ async fn tasks_nest_only_as_deep_as_the_jobs_limit() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
     let job = probe_job(&rt, dir.path(), "[limits]\nmax_depth = 10\n");
-    let dive = |n: &str| {
-        let (rt, job) = (rt.clone(), job.clone());
-        let args = vec!["dive".to_string(), n.to_string()];
-        async move {
-            let out = rt
-                .run_main(&job, args)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            decode(&out).as_str().unwrap().to_string()
-        }
-    };
     // The driver's task is at depth 1: nine more levels fit, ten do not.
-    assert_eq!(dive("9").await, "9 deep");
-    let out = dive("10").await;
+    assert_eq!(main_text(&rt, &job, &["dive", "9"]).await, "9 deep");
+    let out = main_text(&rt, &job, &["dive", "10"]).await;
     assert!(
         out.starts_with("invalid-argument:")
             && out.contains("it would nest 11 deep, past the job's limit of 10 (limits.max_depth"),
@@ -573,8 +563,7 @@ async fn a_bundle_index_past_the_groups_end_is_refused_at_the_call() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
     let job = probe_job(&rt, dir.path(), "");
-    let out = rt.run_main(&job, vec!["bad_bundle".into()]).await.unwrap();
-    let out = decode(&out).as_str().unwrap().to_string();
+    let out = main_text(&rt, &job, &["bad_bundle"]).await;
     let calls: Vec<&str> = out.lines().collect();
     assert_eq!(calls.len(), 2, "{out}");
     for c in calls {
@@ -595,12 +584,10 @@ async fn removing_a_placement_group_ends_the_work_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let (rt, _) = runtime(dir.path());
     let job = probe_job(&rt, dir.path(), "");
-    let run = rt.run_main(&job, vec!["remove_busy_group".into()]);
+    let run = main_text(&rt, &job, &["remove_busy_group"]);
     let out = tokio::time::timeout(Duration::from_secs(120), run)
         .await
-        .expect("nothing in the removed group hangs")
-        .unwrap_or_else(|e| panic!("{e}"));
-    let out = decode(&out).as_str().unwrap().to_string();
+        .expect("nothing in the removed group hangs");
     let ended: Vec<&str> = out.lines().collect();
     assert_eq!(ended.len(), 3, "{out}");
     assert!(

@@ -83,6 +83,18 @@ pub(crate) fn size(v: &Spanned<SizeValue>, field: &str) -> Result<usize, String>
     }
 }
 
+/// A count field's value, refused when it is 0 (`means`: what it counts).
+pub(crate) fn at_least_one<T: Copy + Default + PartialEq>(
+    v: &Spanned<T>,
+    field: &str,
+    means: &str,
+) -> Result<T, String> {
+    match *v.get_ref() {
+        n if n == T::default() => Err(format!("{field}: expected at least 1 ({means})")),
+        n => Ok(n),
+    }
+}
+
 /// A duration field's value, or the error naming the field.
 pub(crate) fn duration(v: &Spanned<String>, field: &str) -> Result<Duration, String> {
     units::parse_duration(v.get_ref()).map_err(|e| format!("{field}: {e}"))

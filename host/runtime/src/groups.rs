@@ -2,7 +2,7 @@
 //! or nothing node by node, recorded in the directory so every node finds a
 //! bundle's node, released with their job.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,37 +10,6 @@ use wrun_core::{ErrorKind, GroupId, GroupInfo, JobId, NodeId, Resources, Strateg
 use wrun_sched::{plan, NodeRoom, PlanError};
 
 use crate::inner::RuntimeInner;
-
-/// Removed groups remembered, newest first kept.
-const REMOVED_KEPT: usize = 10_000;
-
-/// Groups removed lately, with their job: a call still on its way to one
-/// fails with `placement-group-removed`, not `not-found` (and to another job
-/// it is still an id that does not exist).
-#[derive(Default)]
-pub(crate) struct RemovedGroups {
-    by_id: HashMap<GroupId, JobId>,
-    order: VecDeque<GroupId>,
-}
-
-impl RemovedGroups {
-    /// Remembers `group` of `job` as removed (forgetting the oldest).
-    pub(crate) fn insert(&mut self, group: GroupId, job: JobId) {
-        if self.by_id.insert(group, job).is_none() {
-            self.order.push_back(group);
-        }
-        while self.order.len() > REMOVED_KEPT {
-            if let Some(old) = self.order.pop_front() {
-                self.by_id.remove(&old);
-            }
-        }
-    }
-
-    /// Whether `job`'s group `group` was removed.
-    pub(crate) fn was_removed(&self, job: JobId, group: GroupId) -> bool {
-        self.by_id.get(&group) == Some(&job)
-    }
-}
 
 impl RuntimeInner {
     /// A placement group of `job`: created here, or looked up at the head.

@@ -61,7 +61,7 @@ pub(crate) struct RuntimeInner {
     /// Placement groups waiting for room, and why.
     pub(crate) group_waits: Mutex<HashMap<GroupId, String>>,
     /// Groups removed lately.
-    pub(crate) removed_groups: Mutex<crate::groups::RemovedGroups>,
+    pub(crate) removed_groups: Mutex<crate::removed_groups::RemovedGroups>,
 }
 
 impl RuntimeInner {

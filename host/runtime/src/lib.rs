@@ -25,6 +25,7 @@ mod inner;
 mod jobs;
 mod place;
 mod registry;
+mod removed_groups;
 mod returns;
 mod tasks;
 
