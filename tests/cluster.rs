@@ -1097,3 +1097,32 @@ fn a_node_in_its_own_network_namespace_runs_work_over_its_own_address() {
         assert_eq!(t.as_str(), Some(licensed.as_str()), "{out}");
     }
 }
+
+/// A task placed on another node is cancelled there: the node interrupts
+/// it and its CPU comes back; and an object another node owns is cancelled
+/// by that node (the cancel is sent to the owner).
+#[test]
+fn a_cancel_reaches_a_task_on_another_node_and_the_owner_of_an_object() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "1", "--resources", "far=1"]);
+    c.wait_nodes(2);
+    let (code, out, err) = c.submit(&example("cancel"), &["remote", "far"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["kinds"]["spinner"], "task-cancelled", "{out}");
+    wait_cpus_back(
+        &c,
+        "the far node's CPU back from the cancelled task",
+        |_| true,
+    );
+    let (code, out, err) = c.submit(&example("cancel"), &["owned_elsewhere", "far"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["kinds"]["spawner"], "ok", "{out}");
+    assert_eq!(
+        v["counts"]["child_owned_here"], 0,
+        "the child's owner is the far node: {out}"
+    );
+    assert_eq!(v["kinds"]["child"], "task-cancelled", "{out}");
+    wait_cpus_back(&c, "every CPU back from the cancelled child", |_| true);
+}

@@ -232,6 +232,12 @@ int32_t AnyRef::clone_handle() const {
     return wrun_runtime_types_method_object_ref_clone({handle_}).__handle;
 }
 
+Result<void> AnyRef::cancel(bool force, bool recursive) const {
+    wrun_runtime_tasks_error_t err;
+    if (!wrun_runtime_tasks_cancel({handle_}, force, recursive, &err)) return fail(take_error(err));
+    return {};
+}
+
 Id AnyRef::id() const {
     wrun_runtime_types_id_t id;
     wrun_runtime_types_method_object_ref_id({handle_}, &id);

@@ -400,10 +400,12 @@ public final class SdkTests {
                 "infeasible");
         check(WrunException.of(ErrorKind.PLACEMENT_GROUP_REMOVED, "f", "x")
                 instanceof WrunException.PlacementGroupRemovedException, "placement-group-removed");
+        check(WrunException.of(ErrorKind.TASK_CANCELLED, "f", "x")
+                instanceof WrunException.TaskCancelledException, "task-cancelled");
         eq("internal: boom", WrunException.of(ErrorKind.INTERNAL, "", "boom", "").getMessage(), "no task");
         String[] wit = {"application", "trap", "timeout", "memory-limit", "actor-died", "not-found",
             "invalid-argument", "get-timeout", "object-lost", "internal", "infeasible",
-            "placement-group-removed"};
+            "placement-group-removed", "task-cancelled"};
         for (int i = 0; i < wit.length; i++) {
             eq(wit[i], ErrorKind.values()[i].witName(), "error-kind " + i + " in the WIT's order");
         }
@@ -542,6 +544,11 @@ public final class SdkTests {
 
         @Override
         public void kill(Id actor) {
+            throw none();
+        }
+
+        @Override
+        public void cancel(int handle, boolean force, boolean recursive) {
             throw none();
         }
 

@@ -52,9 +52,12 @@ def test_errors_name_their_language():
 
 
 def test_each_host_error_kind_has_its_exception_class():
-    from wrun.errors import ErrorKind, InfeasibleError, NotFoundError, TaskPlacementGroupRemoved
+    from wrun.errors import (
+        ErrorKind, InfeasibleError, NotFoundError, TaskCancelledError, TaskPlacementGroupRemoved,
+    )
 
     assert isinstance(TaskError("infeasible", "f", "no node has gpu", ""), InfeasibleError)
     assert isinstance(TaskError("placement-group-removed", "f", "gone", ""), TaskPlacementGroupRemoved)
     assert isinstance(TaskError("not-found", "f", "x", ""), NotFoundError)
-    assert ErrorKind.ALL[-2:] == ("infeasible", "placement-group-removed"), "WIT order: the newest last"
+    assert isinstance(TaskError("task-cancelled", "f", "cancelled", ""), TaskCancelledError)
+    assert ErrorKind.ALL[-2:] == ("placement-group-removed", "task-cancelled"), "WIT order: the newest last"

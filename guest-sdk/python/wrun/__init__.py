@@ -29,6 +29,7 @@ from ._runtime import (
     RemoteFunction,
     RuntimeContext,
     actor_class,
+    cancel,
     function,
     get,
     get_actor,
@@ -46,6 +47,7 @@ from .errors import (
     ErrorKind,
     GetTimeoutError,
     InfeasibleError,
+    TaskCancelledError,
     TaskPlacementGroupRemoved,
     NotFoundError,
     ObjectLostError,
@@ -54,7 +56,7 @@ from .errors import (
 )
 
 __all__ = [
-    "remote", "main", "method", "put", "get", "wait", "get_actor", "kill",
+    "remote", "main", "method", "put", "get", "wait", "get_actor", "kill", "cancel",
     "function", "actor_class",
     "placement_group", "remove_placement_group", "PlacementGroup",
     "NodeAffinitySchedulingStrategy", "PlacementGroupSchedulingStrategy",
@@ -62,5 +64,5 @@ __all__ = [
     "ObjectRef", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
     "TaskError", "ErrorKind", "ActorDiedError", "GetTimeoutError",
     "TaskTimeoutError", "ObjectLostError", "NotFoundError", "InfeasibleError",
-    "TaskPlacementGroupRemoved",
+    "TaskPlacementGroupRemoved", "TaskCancelledError",
 ]

@@ -156,6 +156,27 @@ def get(refs: Any, *, timeout: Optional[float] = None) -> Any:
     return [decode(v) for v in values]
 
 
+def cancel(ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:
+    """Cancels the call that produces ``ref``, as ``ray.cancel``: a task that
+    has not started never runs; a running one is interrupted (running its own
+    code, at once; blocked in ``wrun.get``, which raises
+    ``TaskCancelledError`` so it may clean up and return); ``force=True``
+    drops its instance at once. ``wrun.get`` of its results then raises
+    ``TaskCancelledError``, as do the calls waiting on them; it is never
+    retried. ``recursive`` also cancels the tasks it submitted. A finished
+    call, or an object no call produces, is left alone. An actor method is
+    cancelled only while it waits in the actor's queue; ``force=True`` on one
+    raises ``ValueError``, as in Ray."""
+    if not isinstance(ref, ObjectRef):
+        raise TypeError(f"wrun.cancel takes an ObjectRef, not {type(ref).__name__}")
+    try:
+        _host_call(_tasks.cancel, ref._handle, bool(force), bool(recursive))
+    except TaskError as e:
+        if e.kind == ErrorKind.INVALID_ARGUMENT:
+            raise ValueError(e.message) from e
+        raise
+
+
 def wait(
     refs: Sequence[ObjectRef], *, num_returns: int = 1, timeout: Optional[float] = None
 ) -> Tuple[List[ObjectRef], List[ObjectRef]]:

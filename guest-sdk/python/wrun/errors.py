@@ -21,6 +21,7 @@ __all__ = [
     "NotFoundError",
     "InfeasibleError",
     "TaskPlacementGroupRemoved",
+    "TaskCancelledError",
 ]
 
 
@@ -39,11 +40,12 @@ class ErrorKind:
     INTERNAL = "internal"
     INFEASIBLE = "infeasible"
     PLACEMENT_GROUP_REMOVED = "placement-group-removed"
+    TASK_CANCELLED = "task-cancelled"
 
     ALL = (
         APPLICATION, TRAP, TIMEOUT, MEMORY_LIMIT, ACTOR_DIED,
         NOT_FOUND, INVALID_ARGUMENT, GET_TIMEOUT, OBJECT_LOST, INTERNAL,
-        INFEASIBLE, PLACEMENT_GROUP_REMOVED,
+        INFEASIBLE, PLACEMENT_GROUP_REMOVED, TASK_CANCELLED,
     )
 
 
@@ -137,6 +139,12 @@ class TaskPlacementGroupRemoved(TaskError):
     call is not retried."""
 
 
+class TaskCancelledError(TaskError):
+    """The call was cancelled (``wrun.cancel``), or an argument it waited for
+    came from a cancelled call (``task-cancelled``, Ray's
+    ``TaskCancelledError``); it is not retried."""
+
+
 _BY_KIND: Dict[str, Type[TaskError]] = {
     ErrorKind.ACTOR_DIED: ActorDiedError,
     ErrorKind.GET_TIMEOUT: GetTimeoutError,
@@ -145,4 +153,5 @@ _BY_KIND: Dict[str, Type[TaskError]] = {
     ErrorKind.NOT_FOUND: NotFoundError,
     ErrorKind.INFEASIBLE: InfeasibleError,
     ErrorKind.PLACEMENT_GROUP_REMOVED: TaskPlacementGroupRemoved,
+    ErrorKind.TASK_CANCELLED: TaskCancelledError,
 }

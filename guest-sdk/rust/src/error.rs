@@ -34,6 +34,9 @@ pub enum ErrorKind {
     Infeasible,
     /// The placement group the call ran in, or waited for, was removed.
     PlacementGroupRemoved,
+    /// The call was cancelled ([`crate::cancel`]), or an argument it waited
+    /// for came from a cancelled call (Ray's `TaskCancelledError`).
+    TaskCancelled,
 }
 
 impl ErrorKind {
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
             ErrorKind::Infeasible => "infeasible",
             ErrorKind::PlacementGroupRemoved => "placement-group-removed",
+            ErrorKind::TaskCancelled => "task-cancelled",
         }
     }
 }
@@ -151,6 +155,7 @@ impl From<wit::ErrorKind> for ErrorKind {
             wit::ErrorKind::Internal => ErrorKind::Internal,
             wit::ErrorKind::Infeasible => ErrorKind::Infeasible,
             wit::ErrorKind::PlacementGroupRemoved => ErrorKind::PlacementGroupRemoved,
+            wit::ErrorKind::TaskCancelled => ErrorKind::TaskCancelled,
         }
     }
 }
@@ -170,6 +175,7 @@ impl From<ErrorKind> for wit::ErrorKind {
             ErrorKind::Internal => wit::ErrorKind::Internal,
             ErrorKind::Infeasible => wit::ErrorKind::Infeasible,
             ErrorKind::PlacementGroupRemoved => wit::ErrorKind::PlacementGroupRemoved,
+            ErrorKind::TaskCancelled => wit::ErrorKind::TaskCancelled,
         }
     }
 }
@@ -230,6 +236,7 @@ mod tests {
             ErrorKind::Internal,
             ErrorKind::Infeasible,
             ErrorKind::PlacementGroupRemoved,
+            ErrorKind::TaskCancelled,
         ] {
             let e = Error::new(kind, "t", "m");
             assert_eq!(Error::from(wit::Error::from(e.clone())), e);

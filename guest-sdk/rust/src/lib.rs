@@ -42,7 +42,7 @@ pub use actor::{ActorHandle, ActorOptions};
 pub use blob::{put_blob, Blob};
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
-pub use object::{get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
+pub use object::{cancel, get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
 pub use placement::{Bundle, PlacementGroup, Scheduling, Strategy};
 pub use task::{Arg, IntoArg, TaskOptions};
 /// Marks an `impl` block as an actor class.

@@ -63,6 +63,30 @@ impl<T> ObjectRef<T> {
     pub(crate) fn raw(&self) -> &wit::ObjectRef {
         &self.handle.raw
     }
+
+    /// Cancels the call that produces this object, and the tasks it
+    /// submitted (Ray's `ray.cancel(ref)`); see [`cancel`].
+    pub fn cancel(&self) -> Result<()> {
+        cancel(self, false, true)
+    }
+}
+
+/// Cancels the call that produces `r` (Ray's `ray.cancel(ref, force,
+/// recursive)`): a task that has not started never runs; a running one is
+/// interrupted (running its own code, at its next epoch tick; blocked in a
+/// `get`, which fails with [`crate::ErrorKind::TaskCancelled`] so it may
+/// clean up and return); `force` drops its instance at once. Getting its results then
+/// fails with `task-cancelled`, as do the calls waiting on them; it is never
+/// retried. `recursive` also cancels the tasks it submitted. A finished
+/// call, or an object no call produces, is left alone. An actor method is
+/// cancelled only while it waits in the actor's queue; `force` on one is
+/// refused.
+pub fn cancel<T>(r: &ObjectRef<T>, force: bool, recursive: bool) -> Result<()> {
+    Ok(crate::bindings::wrun::runtime::tasks::cancel(
+        r.raw(),
+        force,
+        recursive,
+    )?)
 }
 
 impl<T: DeserializeOwned> ObjectRef<T> {

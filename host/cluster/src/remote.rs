@@ -10,7 +10,9 @@ use tokio::sync::mpsc;
 use wrun_core::{ActorId, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, TaskError};
 use wrun_objects::{BoxFuture, ObjectValue, TaskArg};
 use wrun_proto::{pb, PROTOCOL_VERSION};
-use wrun_runtime::cluster::{CallDone, Remote, RemoteActor, RemoteFailure, RemoteTask};
+use wrun_runtime::cluster::{
+    CallDone, CancelTarget, Remote, RemoteActor, RemoteFailure, RemoteTask,
+};
 
 use crate::connections::Connections;
 use crate::objects::Wire;
@@ -251,6 +253,7 @@ impl Remote for ClusterRemote {
             timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
             env_hash: job_ref.env_hash,
             environment: options.environment.clone().unwrap_or_default(),
+            task_id: wrun_proto::id_bytes(task.id.0),
             bundle: match options.scheduling {
                 Scheduling::PlacementGroup {
                     group,
@@ -371,6 +374,46 @@ impl Remote for ClusterRemote {
 
     fn kill_actor(&self, caller: Option<JobId>, actor: ActorId) {
         self.enqueue(actor, Queued::Kill(caller));
+    }
+
+    fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool) {
+        let conns = self.conns.clone();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            let target = match target {
+                CancelTarget::Object(o) => {
+                    pb::cancel_request::Target::ObjectId(wrun_proto::id_bytes(o.0))
+                }
+                CancelTarget::Task(t) => {
+                    pb::cancel_request::Target::TaskId(wrun_proto::id_bytes(t.0))
+                }
+            };
+            let sent = async {
+                let mut client = conns.client(node).await.map_err(|e| e.to_string())?;
+                let req = conns
+                    .request(pb::CancelRequest {
+                        protocol: PROTOCOL_VERSION,
+                        job_id: job.to_string(),
+                        target: Some(target),
+                        force,
+                        recursive,
+                    })
+                    .map_err(|s| s.message().to_string())?;
+                let reply = client
+                    .cancel(req)
+                    .await
+                    .map_err(|s| s.message().to_string())?;
+                match reply.into_inner().error {
+                    Some(e) => Err(wrun_proto::from_error(e).to_string()),
+                    None => Ok(()),
+                }
+            };
+            if let Err(e) = sent.await {
+                tracing::warn!(%node, %job, error = %e, "a cancel could not be delivered");
+            }
+        });
     }
 
     fn end_job(&self, job: JobId) {

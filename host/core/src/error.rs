@@ -30,11 +30,14 @@ pub enum ErrorKind {
     Infeasible,
     /// The placement group the call ran in, or waited for, was removed.
     PlacementGroupRemoved,
+    /// The call was cancelled (`tasks.cancel`), or an argument it waited
+    /// for came from a cancelled call.
+    TaskCancelled,
 }
 
 impl ErrorKind {
     /// Every kind, in WIT order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::Application,
         ErrorKind::Trap,
         ErrorKind::Timeout,
@@ -47,6 +50,7 @@ impl ErrorKind {
         ErrorKind::Internal,
         ErrorKind::Infeasible,
         ErrorKind::PlacementGroupRemoved,
+        ErrorKind::TaskCancelled,
     ];
 
     /// The kind as people read it in an error message.
@@ -64,6 +68,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal error",
             ErrorKind::Infeasible => "infeasible",
             ErrorKind::PlacementGroupRemoved => "placement group removed",
+            ErrorKind::TaskCancelled => "task cancelled",
         }
     }
 
@@ -82,6 +87,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
             ErrorKind::Infeasible => "infeasible",
             ErrorKind::PlacementGroupRemoved => "placement-group-removed",
+            ErrorKind::TaskCancelled => "task-cancelled",
         }
     }
 

@@ -12,9 +12,10 @@ use wrun_core::{
     TaskError, TaskOptions, MAX_RETURNS,
 };
 use wrun_objects::{BoxFuture, Held, TaskArg};
-use wrun_sandbox::{Caller, GuestCalls, LoadedJob};
+use wrun_sandbox::{Caller, GuestCalls, LoadedJob, TaskControl};
 
 use crate::actors::{self, ActorSpec};
+use crate::cancel::CallKind;
 use crate::cluster::RemoteActor;
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::place::Where;
@@ -122,6 +123,10 @@ impl RuntimeInner {
         let label = Label::named(method.as_str());
         let (held, mut returns) = Returns::new(&self.objects, num_returns, label);
         returns.on_drop = ErrorKind::ActorDied;
+        if let Some(job) = caller {
+            let control = TaskControl::new();
+            returns.register(&self.cancels, &control, CallKind::RemoteActorCall, job);
+        }
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
         self.remote.call_actor(
             caller,
@@ -230,6 +235,16 @@ impl GuestCalls for RuntimeInner {
         name: String,
     ) -> BoxFuture<'static, Option<ActorId>> {
         Box::pin(async move { RuntimeInner::lookup_actor(&self, &namespace, &name).await })
+    }
+
+    fn cancel(
+        self: Arc<Self>,
+        caller: &Caller,
+        target: &Held,
+        force: bool,
+        recursive: bool,
+    ) -> Result<(), TaskError> {
+        self.cancel_object(caller.job.id, target.id(), target.owner(), force, recursive)
     }
 
     fn kill_actor(self: Arc<Self>, caller: &Caller, actor: ActorId) -> Result<(), TaskError> {

@@ -6,11 +6,14 @@
 use std::sync::Arc;
 
 use wrun_core::{
-    ActorId, ErrorKind, GroupId, GroupInfo, JobId, NodeId, Resources, TaskError, TaskOptions,
+    ActorId, ErrorKind, GroupId, GroupInfo, JobId, NodeId, Resources, TaskError, TaskId,
+    TaskOptions,
 };
 use wrun_objects::{BoxFuture, ObjectValue, TaskArg};
 use wrun_sandbox::LoadedJob;
 use wrun_sched::{ClusterView, HereView, NodeRoom, Placement, Request};
+
+pub use crate::cancel::CancelTarget;
 
 /// The other nodes, for placing calls.
 pub trait Peers: Send + Sync + 'static {
@@ -24,6 +27,8 @@ pub trait Peers: Send + Sync + 'static {
 
 /// A task to run on another node.
 pub struct RemoteTask<'a> {
+    /// This node's id of it (a cancel sent on names it so).
+    pub id: TaskId,
     /// Its job.
     pub job: &'a Arc<LoadedJob>,
     /// The component that exports it.
@@ -105,6 +110,9 @@ pub trait Remote: Send + Sync + 'static {
         num_returns: u32,
         done: CallDone,
     );
+    /// Cancels, on `node`, a call of `job` (a task it runs for this node,
+    /// or the producer of an object it owns); failures are logged.
+    fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool);
     /// Kills an actor on another node (after the calls made before).
     fn kill_actor(&self, caller: Option<JobId>, actor: ActorId);
     /// A job's driver finished here: its actors on other nodes die.
@@ -222,6 +230,8 @@ impl Remote for Alone {
     }
 
     fn kill_actor(&self, _caller: Option<JobId>, _actor: ActorId) {}
+
+    fn cancel(&self, _: NodeId, _: JobId, _: CancelTarget, _: bool, _: bool) {}
 
     fn end_job(&self, _job: JobId) {}
 

@@ -18,6 +18,7 @@
 
 mod actors;
 mod calls;
+mod cancel;
 pub mod cluster;
 mod config;
 mod groups;
@@ -36,7 +37,8 @@ use std::time::{Duration, Instant};
 
 use wrun_core::logs::Label;
 use wrun_core::{
-    ActorId, ActorOptions, GroupId, IdGen, JobId, NodeId, Resources, TaskError, TaskId, TaskOptions,
+    ActorId, ActorOptions, GroupId, IdGen, JobId, NodeId, ObjectId, Resources, TaskError, TaskId,
+    TaskOptions,
 };
 use wrun_env::{Environment, ManifestError};
 use wrun_objects::{Held, NoTransport, ObjectStore, ObjectValue, StoreStats, TaskArg};
@@ -122,6 +124,7 @@ impl Runtime {
                 next_bundle: AtomicU64::new(0),
                 group_waits: Default::default(),
                 removed_groups: Default::default(),
+                cancels: Default::default(),
             }),
         })
     }
@@ -188,6 +191,7 @@ impl Runtime {
                 grant: None,
                 env: job2.env.clone(),
                 calls: rt.clone(),
+                control: None,
             };
             rt.sandbox.run_main(spec, &args).await
         })
@@ -210,6 +214,7 @@ impl Runtime {
             component: 0,
             env: job.env.clone(),
             depth: 0,
+            control: None,
         }
     }
 
@@ -224,6 +229,63 @@ impl Runtime {
     ) -> Result<Vec<Held>, TaskError> {
         self.inner
             .submit_task(&Self::driver(job), function.to_string(), args, options)
+    }
+
+    /// Cancels the call of `job` that produces `target` (as
+    /// `tasks.cancel`): here, or on the node that owns it.
+    pub fn cancel(
+        &self,
+        job: JobId,
+        target: &Held,
+        force: bool,
+        recursive: bool,
+    ) -> Result<(), TaskError> {
+        self.inner
+            .cancel_object(job, target.id(), target.owner(), force, recursive)
+    }
+
+    /// Cancels, for the node that owns it, the call of `job` that produces
+    /// `object` (a cancel sent here by that node's [`Runtime::cancel`]).
+    pub fn cancel_owned(
+        &self,
+        job: JobId,
+        object: ObjectId,
+        force: bool,
+        recursive: bool,
+    ) -> Result<(), TaskError> {
+        self.inner
+            .cancel_object(job, object, self.node_id(), force, recursive)
+    }
+
+    /// Submits, for another node, a task it placed here: as [`Runtime::submit`],
+    /// and a cancel that node sends for `sender_task` (its id of the task)
+    /// reaches it until [`Runtime::done_for_peer`].
+    pub fn submit_for_peer(
+        &self,
+        job: &Arc<LoadedJob>,
+        function: &str,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+        sender_task: TaskId,
+    ) -> Result<Vec<Held>, TaskError> {
+        let held = self.submit(job, function, args, options)?;
+        if let Some(control) = held
+            .first()
+            .and_then(|h| self.inner.cancels.control_of(h.id()))
+        {
+            self.inner.cancels.run_for_peer(sender_task, control);
+        }
+        Ok(held)
+    }
+
+    /// The task run for another node as `sender_task` finished.
+    pub fn done_for_peer(&self, sender_task: TaskId) {
+        self.inner.cancels.done_for_peer(sender_task);
+    }
+
+    /// Cancels a task run here for another node (`sender_task`: its id).
+    pub fn cancel_for_peer(&self, sender_task: TaskId, force: bool, recursive: bool) {
+        self.inner.cancel_for_peer(sender_task, force, recursive);
     }
 
     /// Creates an actor of `class` (`NAME` or `COMPONENT/NAME`) from the host

@@ -3,9 +3,14 @@
 //! call is dropped before it completes (its actor was killed, say), so no
 //! reader waits forever on a lost call.
 
+use std::sync::Arc;
+
 use wrun_core::logs::Label;
-use wrun_core::{ErrorKind, TaskError};
+use wrun_core::{ErrorKind, JobId, TaskError};
 use wrun_objects::{Held, ObjectStore, ObjectValue, Promise};
+use wrun_sandbox::TaskControl;
+
+use crate::cancel::{CallKind, Cancels};
 
 /// The promises of one call's results.
 pub(crate) struct Returns {
@@ -14,15 +19,13 @@ pub(crate) struct Returns {
     /// The error readers get if the call is dropped unfinished.
     pub(crate) on_drop: ErrorKind,
     done: bool,
+    /// Where its results are registered for cancels, until it completes.
+    cancels: Option<Arc<Cancels>>,
 }
 
 impl Returns {
     /// `n` pending results: the references for the caller, and the promises.
-    pub(crate) fn new(
-        store: &std::sync::Arc<ObjectStore>,
-        n: u32,
-        label: Label,
-    ) -> (Vec<Held>, Returns) {
+    pub(crate) fn new(store: &Arc<ObjectStore>, n: u32, label: Label) -> (Vec<Held>, Returns) {
         let mut held = Vec::with_capacity(n as usize);
         let mut promises = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -35,8 +38,31 @@ impl Returns {
             label,
             on_drop: ErrorKind::Internal,
             done: false,
+            cancels: None,
         };
         (held, returns)
+    }
+
+    /// Registers its results under the call's control, so a cancel of any
+    /// of them reaches the call (until it completes).
+    pub(crate) fn register(
+        &mut self,
+        cancels: &Arc<Cancels>,
+        control: &Arc<TaskControl>,
+        kind: CallKind,
+        job: JobId,
+    ) {
+        if self.promises.is_empty() {
+            return;
+        }
+        cancels.register(self.promises.iter().map(Promise::id), control, kind, job);
+        self.cancels = Some(cancels.clone());
+    }
+
+    fn unregister(&mut self) {
+        if let Some(c) = self.cancels.take() {
+            c.unregister(self.promises.iter().map(Promise::id));
+        }
     }
 
     /// The call's label.
@@ -47,6 +73,7 @@ impl Returns {
     /// Fulfils every result with the call's outcome.
     pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
         self.done = true;
+        self.unregister();
         let promises = std::mem::take(&mut self.promises);
         if promises.is_empty() {
             // A call nobody waits for (num_returns = 0): its values are
@@ -90,6 +117,7 @@ impl Drop for Returns {
         if self.done {
             return;
         }
+        self.unregister();
         let e = TaskError::new(
             self.on_drop,
             self.label.to_string(),

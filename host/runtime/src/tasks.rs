@@ -17,9 +17,10 @@ use wrun_core::{
 };
 use wrun_env::Environment;
 use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
-use wrun_sandbox::{Caller, InstanceSpec, LoadedJob, Target};
+use wrun_sandbox::{Caller, InstanceSpec, LoadedJob, PeerRun, Target, TaskControl};
 use wrun_sched::{Grant, Refused, Scheduler};
 
+use crate::cancel::CallKind;
 use crate::cluster::{RemoteFailure, RemoteTask};
 use crate::inner::{local_args_ready, resolve_args, resolve_environment, RuntimeInner};
 use crate::place::Where;
@@ -28,6 +29,7 @@ use crate::returns::Returns;
 /// One submitted task, as it moves through its life.
 struct TaskSpec {
     id: TaskId,
+    control: Arc<TaskControl>,
     job: Arc<LoadedJob>,
     target: Target,
     label: Label,
@@ -126,7 +128,12 @@ impl RuntimeInner {
         }
         let id = TaskId(self.ids.next());
         let label = Label::task(function, id);
-        let (held, returns) = Returns::new(&self.objects, options.num_returns, label.clone());
+        let (held, mut returns) = Returns::new(&self.objects, options.num_returns, label.clone());
+        let control = TaskControl::new();
+        returns.register(&self.cancels, &control, CallKind::Task, caller.job.id);
+        if let Some(parent) = &caller.control {
+            parent.adopt(&control);
+        }
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
         let resources = match &options.resources {
             Some(r) => r.clone(),
@@ -137,6 +144,7 @@ impl RuntimeInner {
         };
         let spec = TaskSpec {
             id,
+            control,
             job: caller.job.clone(),
             target,
             label,
@@ -147,7 +155,19 @@ impl RuntimeInner {
         };
         let rt = self.clone();
         tokio::spawn(async move {
-            let outcome = rt.run_task(&spec, args).await;
+            let control = &spec.control;
+            // A cancel before it starts, or a forced one, drops it where it
+            // is; an unforced one interrupts its instance. Checked first, so
+            // a forced cancel never lets a blocked guest see it.
+            let outcome = tokio::select! {
+                biased;
+                () = control.stopped() => Err(cancelled(&spec)),
+                outcome = rt.run_task(&spec, args) => outcome,
+            };
+            let outcome = match outcome {
+                _ if control.is_cancelled() => Err(cancelled(&spec)),
+                outcome => outcome,
+            };
             rt.counters.count(&outcome);
             returns.complete(outcome);
             spec.job.tasks_in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -183,7 +203,9 @@ impl RuntimeInner {
                 // The node died under it: place it again, elsewhere, while
                 // it has retries left (a bundle's node cannot be replaced).
                 Err(RemoteFailure::NodeLost(e))
-                    if bundle.is_none() && attempt < spec.options.max_retries =>
+                    if bundle.is_none()
+                        && attempt < spec.options.max_retries
+                        && !spec.control.is_cancelled() =>
                 {
                     attempt += 1;
                     self.counters.retried.fetch_add(1, Ordering::Relaxed);
@@ -212,7 +234,7 @@ impl RuntimeInner {
                 .await
             {
                 Ok(v) => return Ok(v),
-                Err(e) if retriable(&e, &spec.options, attempt) => {
+                Err(e) if retriable(&e, &spec.options, attempt) && !spec.control.is_cancelled() => {
                     attempt += 1;
                     self.counters.retried.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(task = %spec.label, attempt, error = %e, "retrying task");
@@ -243,6 +265,7 @@ impl RuntimeInner {
             };
         }
         let task = RemoteTask {
+            id: spec.id,
             job: &spec.job,
             component: spec.target.component,
             function: &spec.target.name,
@@ -250,7 +273,21 @@ impl RuntimeInner {
             resources: &spec.resources,
             options: &options,
         };
-        self.remote.run_task(node, task).await
+        // A cancel from now on is sent on to `node` (the task is started
+        // there: an unforced cancel interrupts it, as here).
+        spec.control.start();
+        spec.control.set_peer(Some(PeerRun {
+            node,
+            job: spec.job.id,
+            task: spec.id,
+        }));
+        if spec.control.is_cancelled() {
+            spec.control.set_peer(None);
+            return Err(RemoteFailure::Failed(cancelled(spec)));
+        }
+        let outcome = self.remote.run_task(node, task).await;
+        spec.control.set_peer(None);
+        outcome
     }
 
     /// One attempt of a task: waits for its resources (from `scheduler`, a
@@ -278,7 +315,9 @@ impl RuntimeInner {
                     Refused::Closed => group_removed(spec, "before it ran"),
                 })?,
         };
+        spec.control.start();
         let instance = InstanceSpec {
+            control: Some(spec.control.clone()),
             job: spec.job.clone(),
             component: spec.target.component,
             task: spec.id,
@@ -305,6 +344,15 @@ impl RuntimeInner {
             None => run.await,
         }
     }
+}
+
+/// The error of a cancelled task.
+fn cancelled(spec: &TaskSpec) -> TaskError {
+    TaskError::new(
+        ErrorKind::TaskCancelled,
+        spec.label.to_string(),
+        "the task was cancelled (tasks.cancel)",
+    )
 }
 
 /// The error of a task whose placement group was removed `when`.

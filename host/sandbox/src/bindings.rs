@@ -59,6 +59,7 @@ impl From<WitErrorKind> for ErrorKind {
             WitErrorKind::ObjectLost => ErrorKind::ObjectLost,
             WitErrorKind::Infeasible => ErrorKind::Infeasible,
             WitErrorKind::PlacementGroupRemoved => ErrorKind::PlacementGroupRemoved,
+            WitErrorKind::TaskCancelled => ErrorKind::TaskCancelled,
             WitErrorKind::Internal => ErrorKind::Internal,
         }
     }
@@ -78,6 +79,7 @@ impl From<ErrorKind> for WitErrorKind {
             ErrorKind::ObjectLost => WitErrorKind::ObjectLost,
             ErrorKind::Infeasible => WitErrorKind::Infeasible,
             ErrorKind::PlacementGroupRemoved => WitErrorKind::PlacementGroupRemoved,
+            ErrorKind::TaskCancelled => WitErrorKind::TaskCancelled,
             ErrorKind::Internal => WitErrorKind::Internal,
         }
     }

@@ -17,6 +17,15 @@ pub(crate) fn timeout_error(label: &str, t: Duration) -> TaskError {
     )
 }
 
+/// The error of a call cancelled while it ran.
+pub(crate) fn cancelled_error(label: &str) -> TaskError {
+    TaskError::new(
+        ErrorKind::TaskCancelled,
+        label,
+        "the call was cancelled (tasks.cancel)",
+    )
+}
+
 /// A host-side failure while moving a value in or out (a full table).
 pub(crate) fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
     match e.downcast_ref::<ResourceTableError>() {
@@ -32,6 +41,9 @@ pub(crate) fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
 /// Turns a wasmtime failure into the error the caller sees, by what the
 /// instance recorded (CPU time, deadline, memory) and by the error's type.
 pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
+    if state.cancelled {
+        return cancelled_error(label);
+    }
     if state.cpu_exceeded {
         let limit = state.caller.env.cpu_time.unwrap_or_default();
         return TaskError::new(

@@ -16,8 +16,9 @@ use wrun_objects::ObjectValue;
 use wrun_sched::Grant;
 
 use crate::bindings::{Value, WitError};
+use crate::control::TaskControl;
 use crate::exports::Checked;
-use crate::failure::{classify, classify_host, timeout_error};
+use crate::failure::{cancelled_error, classify, classify_host, timeout_error};
 use crate::guest_io::{GuestOutput, LabelCell, StderrTail};
 use crate::limits::MemoryLimit;
 use crate::model::{Caller, GuestCalls, HostState, LoadedJob};
@@ -45,6 +46,9 @@ pub struct InstanceSpec {
     pub env: Arc<Environment>,
     /// The runtime its calls reach.
     pub calls: Arc<dyn GuestCalls>,
+    /// The cancellation state of the task it runs (none for drivers and
+    /// actors).
+    pub control: Option<Arc<TaskControl>>,
 }
 
 /// How a call into a guest failed.
@@ -75,6 +79,9 @@ impl Sandbox {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             TaskError::internal(label.to_string(), format!("{what}: {e:#}"))
         };
+        if spec.control.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(cancelled_error(&label.to_string()));
+        }
         let tail = StderrTail::default();
         let label_cell = LabelCell::new(spec.label.clone());
         let mut wasi = crate::wasi::builder(&spec.env).map_err(|e| fail("its environment", &e))?;
@@ -122,6 +129,7 @@ impl Sandbox {
                 component: spec.component,
                 env: spec.env.clone(),
                 depth: spec.depth,
+                control: spec.control,
             },
             node: self.objects.node(),
             task_id: spec.task,
@@ -132,6 +140,8 @@ impl Sandbox {
             grant: spec.grant,
             deadline: None,
             timed_out: false,
+            cancelled: false,
+            cancel_delivered: false,
             cpu_ticks_left: self.cpu_ticks(&spec.env),
             cpu_exceeded: false,
             stderr_tail: tail,
@@ -147,6 +157,10 @@ impl Sandbox {
         store.set_hostcall_fuel(memory_limit.max(128 << 20));
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
+            if !s.cancel_delivered && s.caller.control.as_ref().is_some_and(|c| c.is_cancelled()) {
+                s.cancelled = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
             // The callback runs once per epoch tick while the guest runs (not
             // while it is blocked), so counting calls counts CPU time.
             if let Some(left) = &mut s.cpu_ticks_left {
@@ -268,6 +282,9 @@ impl Sandbox {
         s.grant = spec.grant;
         s.deadline = None;
         s.timed_out = false;
+        s.cancelled = false;
+        s.cancel_delivered = false;
+        s.caller.control = spec.control;
         s.cpu_exceeded = false;
         s.cpu_ticks_left = self.cpu_ticks(&spec.env);
         s.limits.hit = false;

@@ -15,6 +15,7 @@
 
 mod bindings;
 mod cache;
+mod control;
 mod engine;
 mod exports;
 mod failure;
@@ -39,6 +40,7 @@ use wrun_core::JobId;
 use wrun_objects::ObjectStore;
 
 pub use cache::{CacheOutcome, ComponentCache, LoadError};
+pub use control::{PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
 pub use model::{Caller, GuestCalls, HostState, JobComponent, LoadedJob, Prepared, Target};

@@ -19,6 +19,7 @@ use wrun_objects::{BoxFuture, Held, ObjectStore, TaskArg};
 use wrun_sched::Grant;
 
 use crate::cache::CacheOutcome;
+use crate::control::TaskControl;
 use crate::guest_io::{LabelCell, StderrTail};
 use crate::limits::MemoryLimit;
 use crate::scratch::ScratchDir;
@@ -155,6 +156,9 @@ pub struct Caller {
     pub env: Arc<Environment>,
     /// Its nesting depth; what it submits runs at `depth + 1`.
     pub depth: u32,
+    /// The cancellation state of the task it runs (what it submits is
+    /// recorded there, for a recursive cancel); none for drivers and actors.
+    pub control: Option<Arc<TaskControl>>,
 }
 
 /// The runtime, as guests reach it.
@@ -193,6 +197,15 @@ pub trait GuestCalls: Send + Sync + 'static {
         namespace: String,
         name: String,
     ) -> BoxFuture<'static, Option<ActorId>>;
+
+    /// Cancels the call that produces `target` (`tasks.cancel`).
+    fn cancel(
+        self: Arc<Self>,
+        caller: &Caller,
+        target: &Held,
+        force: bool,
+        recursive: bool,
+    ) -> Result<(), TaskError>;
 
     /// Kills an actor the caller may see.
     fn kill_actor(self: Arc<Self>, caller: &Caller, actor: ActorId) -> Result<(), TaskError>;
@@ -244,6 +257,11 @@ pub struct HostState {
     /// Past this instant the running guest is interrupted.
     pub(crate) deadline: Option<Instant>,
     pub(crate) timed_out: bool,
+    /// The guest was interrupted because its call was cancelled.
+    pub(crate) cancelled: bool,
+    /// A `get` told the guest of the cancel: it may clean up and return
+    /// (Ray's `KeyboardInterrupt`), it is not interrupted after that.
+    pub(crate) cancel_delivered: bool,
     /// Epoch ticks of running time left before the CPU-time limit.
     pub(crate) cpu_ticks_left: Option<u64>,
     pub(crate) cpu_exceeded: bool,

@@ -37,6 +37,7 @@ enum class ErrorKind {
     Internal,
     Infeasible,
     PlacementGroupRemoved,
+    TaskCancelled,
 };
 
 inline const char* kind_name(ErrorKind k) {
@@ -53,6 +54,7 @@ inline const char* kind_name(ErrorKind k) {
         case ErrorKind::Internal: return "internal";
         case ErrorKind::Infeasible: return "infeasible";
         case ErrorKind::PlacementGroupRemoved: return "placement-group-removed";
+        case ErrorKind::TaskCancelled: return "task-cancelled";
     }
     return "internal";
 }

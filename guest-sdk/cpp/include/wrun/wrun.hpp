@@ -59,6 +59,16 @@ public:
     // A new handle to the same object.
     int32_t clone_handle() const;
 
+    // Cancels the call that produces this object (Ray's `ray.cancel`): a
+    // task that has not started never runs; a running one is interrupted
+    // (running its own code, at its next epoch tick; blocked in a get, which
+    // fails with ErrorKind::TaskCancelled so it may clean up and return);
+    // `force` drops its instance at once. Its results, and calls waiting on
+    // them, then fail with `task-cancelled`; it is never retried. `recursive`
+    // also cancels the tasks it submitted. A finished call is left alone. An
+    // actor method is cancelled only while queued; `force` on one is refused.
+    Result<void> cancel(bool force = false, bool recursive = true) const;
+
 private:
     int32_t handle_ = -1;
 };

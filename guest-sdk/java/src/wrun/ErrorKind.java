@@ -25,7 +25,9 @@ public enum ErrorKind {
     /** No node of the cluster can ever give what the call asks for. */
     INFEASIBLE("infeasible"),
     /** The placement group the call ran in, or waited for, was removed; the call is not retried. */
-    PLACEMENT_GROUP_REMOVED("placement-group-removed");
+    PLACEMENT_GROUP_REMOVED("placement-group-removed"),
+    /** The call was cancelled ({@code Wrun.cancel}), or an argument it waited for came from a cancelled call. */
+    TASK_CANCELLED("task-cancelled");
 
     private final String witName;
 

@@ -232,6 +232,24 @@ public final class Wrun {
         return id == null ? Optional.empty() : Optional.of(new ActorHandle<>(id));
     }
 
+    /**
+     * Cancels the call that produces {@code ref}, as Ray's {@code ray.cancel}: a task that has not started
+     * never runs; a running one is interrupted (running its own code, at its next epoch tick; blocked in a
+     * get, which throws {@link WrunException.TaskCancelledException} so it may clean up and return);
+     * {@code force} drops its instance at once. Its results, and calls waiting on them, then fail with
+     * {@link WrunException.TaskCancelledException}; it is never retried. {@code recursive} also cancels the
+     * tasks it submitted. A finished call is left alone. An actor method is cancelled only while it waits in
+     * the actor's queue; {@code force} on one is refused.
+     */
+    public static void cancel(ObjectRef<?> ref, boolean force, boolean recursive) {
+        Host.get().cancel(ref.handle(), force, recursive);
+    }
+
+    /** {@link #cancel(ObjectRef, boolean, boolean)} unforced, with the tasks it submitted. */
+    public static void cancel(ObjectRef<?> ref) {
+        cancel(ref, false, true);
+    }
+
     /** Kills the actor: pending and later calls fail with {@link WrunException.ActorDiedException}. */
     public static void kill(ActorHandle<?> actor) {
         Host.get().kill(actor.actorId());

@@ -62,6 +62,7 @@ public class WrunException extends RuntimeException {
             case NOT_FOUND: return new NotFoundException(task, detail, language);
             case INFEASIBLE: return new InfeasibleException(task, detail, language);
             case PLACEMENT_GROUP_REMOVED: return new PlacementGroupRemovedException(task, detail, language);
+            case TASK_CANCELLED: return new TaskCancelledException(task, detail, language);
             default: return new WrunException(kind, task, detail, language);
         }
     }
@@ -145,6 +146,15 @@ public class WrunException extends RuntimeException {
 
         public PlacementGroupRemovedException(String task, String detail, String language) {
             super(ErrorKind.PLACEMENT_GROUP_REMOVED, task, detail, language);
+        }
+    }
+
+    /** The call was cancelled, or an argument it waited for came from a cancelled call (Ray's TaskCancelledError). */
+    public static final class TaskCancelledException extends WrunException {
+        private static final long serialVersionUID = 1L;
+
+        public TaskCancelledException(String task, String detail, String language) {
+            super(ErrorKind.TASK_CANCELLED, task, detail, language);
         }
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tonic::Status;
 use wrun_core::{
-    ActorId, ActorOptions, GroupId, NodeAffinity, NodeId, Resources, Scheduling, TaskError,
-    TaskOptions,
+    ActorId, ActorOptions, GroupId, NodeAffinity, NodeId, ObjectId, Resources, Scheduling,
+    TaskError, TaskId, TaskOptions,
 };
 use wrun_objects::Held;
 use wrun_proto::{check_protocol, parse_id, pb};
@@ -106,8 +106,45 @@ impl NodeService {
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
         };
         tracing::debug!(job = %r.job_id, task = %name, "running a task for another node");
-        let submitted = self.rt.submit(&job, &name, args, options);
-        Ok(self.reply_with(submitted).await)
+        let sender_task = TaskId(parse_id(&r.task_id, "a task")?);
+        let submitted = self
+            .rt
+            .submit_for_peer(&job, &name, args, options, sender_task);
+        let reply = self.reply_with(submitted).await;
+        self.rt.done_for_peer(sender_task);
+        Ok(reply)
+    }
+
+    #[allow(
+        clippy::result_large_err,
+        reason = "tonic's Status is what handlers return"
+    )]
+    pub(super) fn cancel_here(
+        &self,
+        r: pb::CancelRequest,
+        peer: Option<SocketAddr>,
+    ) -> Result<pb::CancelReply, Status> {
+        check_protocol(r.protocol, "cancel", peer)?;
+        let job = job_id(&r.job_id)?;
+        let outcome = match r.target {
+            Some(pb::cancel_request::Target::ObjectId(o)) => {
+                let object = ObjectId(parse_id(&o, "an object")?);
+                self.rt.cancel_owned(job, object, r.force, r.recursive)
+            }
+            Some(pb::cancel_request::Target::TaskId(t)) => {
+                let task = TaskId(parse_id(&t, "a task")?);
+                self.rt.cancel_for_peer(task, r.force, r.recursive);
+                Ok(())
+            }
+            None => {
+                return Err(Status::invalid_argument(
+                    "a cancel names an object or a task; this one names neither",
+                ))
+            }
+        };
+        Ok(pb::CancelReply {
+            error: outcome.err().map(wrun_proto::to_error),
+        })
     }
 
     pub(super) async fn create_actor_here(

@@ -122,6 +122,14 @@ impl pb::node_server::Node for NodeService {
             .map(Response::new)
     }
 
+    async fn cancel(
+        &self,
+        req: Request<pb::CancelRequest>,
+    ) -> Result<Response<pb::CancelReply>, Status> {
+        let peer = req.remote_addr();
+        self.cancel_here(req.into_inner(), peer).map(Response::new)
+    }
+
     async fn kill_actor(
         &self,
         req: Request<pb::KillActorRequest>,

@@ -103,6 +103,7 @@ async fn lifetime(
             grant: grant.take(),
             env: env.clone(),
             calls: rt.clone(),
+            control: None,
         };
         let mut inst = match rt.sandbox.actor(spec).await {
             Ok(i) => i,
@@ -129,6 +130,17 @@ async fn lifetime(
                     continue;
                 }
             };
+            // Cancelled while it was queued: it never runs (a running call
+            // finishes, as in Ray).
+            if call.control.is_cancelled() {
+                rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+                call.returns.complete(Err(TaskError::new(
+                    ErrorKind::TaskCancelled,
+                    label.to_string(),
+                    "the call was cancelled (tasks.cancel) while it waited in the actor's queue",
+                )));
+                continue;
+            }
             let outcome = inst.call(label, &call.method, &values).await;
             match outcome {
                 Ok(values) => {

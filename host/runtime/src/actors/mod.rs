@@ -13,9 +13,10 @@ use wrun_core::logs::Label;
 use wrun_core::{ActorId, ErrorKind, JobId, Resources, Scheduling, TaskError};
 use wrun_env::Environment;
 use wrun_objects::{Held, TaskArg};
-use wrun_sandbox::LoadedJob;
+use wrun_sandbox::{LoadedJob, TaskControl};
 use wrun_sched::Scheduler;
 
+use crate::cancel::CallKind;
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::registry::{ActorCall, ActorEntry};
 use crate::returns::Returns;
@@ -135,6 +136,10 @@ pub(crate) fn call(
     }
     let (held, mut returns) = Returns::new(&rt.objects, num_returns, label);
     returns.on_drop = ErrorKind::ActorDied;
+    let control = TaskControl::new();
+    if let Some(job) = caller {
+        returns.register(&rt.cancels, &control, CallKind::ActorCall, job);
+    }
     rt.counters
         .submitted
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -144,6 +149,7 @@ pub(crate) fn call(
             method,
             args,
             returns,
+            control,
         })
         .map_err(|e| {
             TaskError::new(

@@ -12,6 +12,7 @@ use wrun_objects::{Held, ObjectValue};
 use super::deadline_after;
 use crate::bindings::wrun::runtime::objects;
 use crate::bindings::{Value, WitError};
+use crate::failure::cancelled_error;
 use crate::model::HostState;
 use crate::values::{GuestValue, SharedValue};
 
@@ -112,24 +113,28 @@ impl HostState {
             self.lend_cpu();
         }
         let store = Arc::clone(&self.objects);
-        let mut values = Vec::with_capacity(held.len());
-        let mut failure = None;
-        for h in &held {
-            match store.get(h, deadline).await {
-                Ok(v) => values.push(v),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+        let fetch = async {
+            let mut values = Vec::with_capacity(held.len());
+            for h in &held {
+                values.push(store.get(h, deadline).await?);
             }
-        }
+            Ok(values)
+        };
+        // A cancel of its call ends the wait: the guest sees it here.
+        let outcome = match self.caller.control.clone().filter(|_| blocking) {
+            Some(control) => tokio::select! {
+                outcome = fetch => outcome,
+                () = control.cancelled() => {
+                    self.cancel_delivered = true;
+                    Err(cancelled_error(&self.label.to_string()))
+                }
+            },
+            None => fetch.await,
+        };
         if blocking {
             self.reclaim_cpu();
         }
-        Ok(match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(values),
-        })
+        Ok(outcome.map_err(Into::into))
     }
 }
 
@@ -181,9 +186,16 @@ impl objects::Host for HostState {
         self.lend_cpu();
         let borrowed: Vec<&Held> = held.iter().collect();
         let store = Arc::clone(&self.objects);
-        let ready = store
-            .wait(&borrowed, want, deadline_after(timeout_ms))
-            .await;
+        let waiting = store.wait(&borrowed, want, deadline_after(timeout_ms));
+        // A cancel of its call ends the wait with the objects ready so far
+        // (the guest stops at its next epoch tick).
+        let ready = match self.caller.control.clone() {
+            Some(control) => tokio::select! {
+                ready = waiting => ready,
+                () = control.cancelled() => held.iter().map(Held::is_ready).collect(),
+            },
+            None => waiting.await,
+        };
         self.reclaim_cpu();
         Ok(ready)
     }

@@ -59,4 +59,17 @@ impl tasks::Host for HostState {
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
         self.submit_with(function, args, options, scheduling(s))
     }
+
+    fn cancel(
+        &mut self,
+        target: Resource<Held>,
+        force: bool,
+        recursive: bool,
+    ) -> wasmtime::Result<Result<(), WitError>> {
+        let target = self.table.get(&target)?.clone();
+        let calls = std::sync::Arc::clone(&self.calls);
+        Ok(calls
+            .cancel(&self.caller, &target, force, recursive)
+            .map_err(Into::into))
+    }
 }

@@ -58,6 +58,9 @@ public abstract class Host {
 
     public abstract void kill(Id actor);
 
+    /** Cancels the call that produces the object behind {@code handle}. */
+    public abstract void cancel(int handle, boolean force, boolean recursive);
+
     public abstract void log(int level, String message);
 
     /** Blocks the guest for {@code ms} milliseconds. */

@@ -71,6 +71,9 @@ final class WasmHost extends Host {
     @Import(module = ACTORS, name = "kill")
     private static native void kill0(long hi, long lo, int ret);
 
+    @Import(module = TASKS, name = "cancel")
+    private static native void cancel0(int handle, int force, int recursive, int ret);
+
     @Import(module = LOGGING, name = "log")
     private static native void log0(int level, int ptr, int len);
 
@@ -452,6 +455,20 @@ final class WasmHost extends Host {
         try {
             int ret = Mem.alloc(RESULT_SIZE, 4);
             kill0(actor.hi(), actor.lo(), ret);
+            if (Mem.u8(ret) != 0) {
+                throw liftError(ret + 4);
+            }
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    @Override
+    public void cancel(int handle, boolean force, boolean recursive) {
+        long m = Mem.mark();
+        try {
+            int ret = Mem.alloc(RESULT_SIZE, 4);
+            cancel0(handle, force ? 1 : 0, recursive ? 1 : 0, ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 4);
             }
