@@ -80,6 +80,7 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
     for expected in [
         r#""split": ["hello", 5]"#,
         r#""timeout": "timeout""#,
+        r#""cancel": ["task-cancelled", 2]"#,
         r#""missing_resource": "infeasible""#,
         r#""wait": [true, true, true]"#,
         r#""wait_pending": false"#,

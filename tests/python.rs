@@ -136,3 +136,20 @@ fn python_scheduling_strategies_and_placement_groups_use_rays_names() {
         "bad bundle indexes fail at the call: {out}"
     );
 }
+
+#[test]
+fn python_cancel_uses_rays_names_and_reaches_running_blocked_and_queued_calls() {
+    let (code, out, err) = submit(&py_example("cancel"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for k in ["running", "blocked", "chain", "queued_method"] {
+        assert_eq!(v[k], "TaskCancelledError", "{k}: {out}");
+    }
+    assert_eq!(
+        v["blocked_saw"],
+        serde_json::json!(["TaskCancelledError"]),
+        "the task saw the cancel in its wrun.get: {out}"
+    );
+    assert_eq!(v["finished"], 7, "a finished task is left alone: {out}");
+    assert_eq!(v["force_on_method"], "ValueError", "as Ray: {out}");
+}

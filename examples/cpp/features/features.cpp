@@ -1,6 +1,6 @@
 // A tour of the C++ SDK, each feature exercised against the real host; the
 // driver returns what it observed and tests/cpp.rs checks every entry:
-// options (resources, retries, timeouts), several return values, wait,
+// options (resources, retries, timeouts), cancel, several return values, wait,
 // references inside values, bytes, actor handles passed to tasks, named
 // actors in a namespace, and the runtime context.
 //
@@ -96,6 +96,18 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
     TRY(spun, wrun::task(spin).timeout_ms(200).remote());
     auto s = wrun::get(*spun);
     out.emplace_back("timeout", s ? Value("no error") : Value(kind_of(s.error())));
+
+    // cancel: a task that never returns on its own is interrupted; a
+    // finished one is left alone
+    TRY(forever, wrun::task(spin).remote());
+    if (auto k = forever->cancel(); !k) return wrun::fail(k.error());
+    auto cancelled = wrun::get(*forever);
+    TRY(done, wrun::task(one).remote());
+    TRY(done_v, wrun::get(*done));
+    if (auto k = done->cancel(); !k) return wrun::fail(k.error());
+    TRY(done_again, wrun::get(*done));
+    out.emplace_back("cancel", wrun::Array{cancelled ? Value("no error") : Value(kind_of(cancelled.error())),
+                                           *done_v + *done_again});
 
     // a task that needs a resource no node has is refused
     TRY(needy, wrun::task(one).resource("quantum-annealer", 1).remote());

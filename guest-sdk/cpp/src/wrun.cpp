@@ -42,7 +42,7 @@ job_string_t dup_str(const std::string& s) {
 }
 
 ErrorKind kind_from(wrun_runtime_types_error_kind_t k) {
-    return k <= WRUN_RUNTIME_TYPES_ERROR_KIND_PLACEMENT_GROUP_REMOVED ? static_cast<ErrorKind>(k)
+    return k <= WRUN_RUNTIME_TYPES_ERROR_KIND_TASK_CANCELLED ? static_cast<ErrorKind>(k)
                                                                       : ErrorKind::Internal;
 }
 

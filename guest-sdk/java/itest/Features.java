@@ -255,6 +255,14 @@ public final class Features implements Job {
         check("get timeout", e instanceof WrunException.GetTimeoutException, e);
         e = failure(() -> SPIN.timeoutMs(50).remote(5_000L).get());
         check("task timeout", e instanceof WrunException.TaskTimeoutException, e);
+        ObjectRef<Long> long_spin = SPIN.remote(600_000L);
+        Wrun.cancel(long_spin);
+        e = failure(() -> long_spin.get(60_000));
+        check("cancel", e instanceof WrunException.TaskCancelledException, e);
+        ObjectRef<Long> sum = ADD.remote(1L, 1L);
+        long before = sum.get();
+        Wrun.cancel(sum, true, false);
+        check("cancel finished", before == 2 && sum.get() == 2, sum);
 
         check("environment", "gpu-mode".equals(ENV.environment("gpu").remote().get()), "");
         e = failure(() -> ENV.environment("nope").remote().get());
