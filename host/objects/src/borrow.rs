@@ -110,7 +110,7 @@ impl ObjectStore {
                     };
                     (State::Remote, Some(Box::new(borrow)))
                 };
-                let slot = self.new_slot(r.id, state, borrow);
+                let slot = self.new_slot(r.id, state, borrow, None);
                 entries.insert(r.id, slot.clone());
                 slot
             }

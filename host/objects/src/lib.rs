@@ -36,7 +36,7 @@ use bytes::Bytes;
 use wrun_core::{NodeId, ObjectId, TaskError};
 
 pub use copy::copy_to_bytes;
-pub use store::{Held, ObjectStore, Promise, StoreConfig};
+pub use store::{Held, ObjectStore, Producer, Promise, StoreConfig};
 
 /// A boxed future, for the transport's calls (a trait object's methods).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -56,7 +56,14 @@ pub(crate) struct SlotState {
     pub(crate) state: State,
     /// Set for objects another node owns.
     pub(crate) borrow: Option<Box<Borrow>>,
+    /// What computes a pending object (the runtime's handle for cancelling
+    /// the call), until it is fulfilled or freed.
+    pub(crate) producer: Option<Producer>,
 }
+
+/// What computes a pending object, as its creator gave it (opaque here: the
+/// runtime keeps a call's cancellation state in it).
+pub type Producer = Arc<dyn std::any::Any + Send + Sync>;
 
 pub(crate) enum State {
     /// Owned by another node and not read here yet.
@@ -213,18 +220,23 @@ impl ObjectStore {
         id: ObjectId,
         state: State,
         borrow: Option<Box<Borrow>>,
+        producer: Option<Producer>,
     ) -> Arc<Slot> {
         Arc::new(Slot {
             id,
             refs: AtomicUsize::new(1),
-            inner: Mutex::new(SlotState { state, borrow }),
+            inner: Mutex::new(SlotState {
+                state,
+                borrow,
+                producer,
+            }),
             store: self.clone(),
         })
     }
 
     /// Inserts a slot with one reference.
     pub(crate) fn insert(self: &Arc<Self>, id: ObjectId, state: State) -> Arc<Slot> {
-        let slot = self.new_slot(id, state, None);
+        let slot = self.new_slot(id, state, None, None);
         self.entries.lock().insert(id, slot.clone());
         slot
     }
@@ -253,9 +265,23 @@ impl ObjectStore {
     /// A placeholder for a result still being computed: the reference for
     /// its readers, and the promise that fulfils it.
     pub fn pending(self: &Arc<Self>) -> (Held, Promise) {
+        self.pending_from(None)
+    }
+
+    /// [`ObjectStore::pending`], remembering what computes it until it is
+    /// fulfilled ([`ObjectStore::producer_of`]).
+    pub fn pending_from(self: &Arc<Self>, producer: Option<Producer>) -> (Held, Promise) {
         let id = ObjectId(self.ids.next());
-        let slot = self.insert(id, State::Pending(Vec::new()));
+        let slot = self.new_slot(id, State::Pending(Vec::new()), None, producer);
+        self.entries.lock().insert(id, slot.clone());
         (Held { slot: slot.clone() }, Promise { slot })
+    }
+
+    /// What computes the object `id` while it is pending here.
+    pub fn producer_of(&self, id: ObjectId) -> Option<Producer> {
+        let slot = self.entries.lock().get(&id).cloned()?;
+        let g = slot.inner.lock();
+        g.producer.clone()
     }
 
     /// Sets the outcome of a pending slot and wakes its readers; a slot
@@ -266,19 +292,21 @@ impl ObjectStore {
         outcome: Result<ObjectValue, TaskError>,
     ) {
         let size = outcome.as_ref().map_or(0, |v| v.data.len());
-        let (waiters, rejected) = {
+        let (waiters, rejected, _producer) = {
             let mut g = slot.inner.lock();
+            // Dropped outside the lock, with the rest.
+            let producer = g.producer.take();
             if !matches!(g.state, State::Pending(_)) {
                 // Freed meanwhile (or fulfilled already): drop it, outside the lock.
-                (Vec::new(), Some(outcome))
+                (Vec::new(), Some(outcome), producer)
             } else {
                 let new = match outcome {
                     Ok(v) => self.ready_state(v),
                     Err(e) => State::Failed(e),
                 };
                 match std::mem::replace(&mut g.state, new) {
-                    State::Pending(w) => (w, None),
-                    _ => (Vec::new(), None),
+                    State::Pending(w) => (w, None, producer),
+                    _ => (Vec::new(), None, producer),
                 }
             }
         };
@@ -322,11 +350,12 @@ impl ObjectStore {
     /// Frees a slot removed from the map: its bytes, spill file, the
     /// references other nodes counted for this one, and nested references.
     fn free(&self, slot: &Arc<Slot>) {
-        let (state, borrow) = {
+        let (state, borrow, _producer) = {
             let mut g = slot.inner.lock();
             (
                 std::mem::replace(&mut g.state, State::Freed),
                 g.borrow.take(),
+                g.producer.take(),
             )
         };
         match &state {

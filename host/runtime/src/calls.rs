@@ -12,10 +12,9 @@ use wrun_core::{
     TaskError, TaskOptions, MAX_RETURNS,
 };
 use wrun_objects::{BoxFuture, Held, TaskArg};
-use wrun_sandbox::{Caller, GuestCalls, LoadedJob, TaskControl};
+use wrun_sandbox::{CallKind, Caller, GuestCalls, LoadedJob, TaskControl};
 
 use crate::actors::{self, ActorSpec};
-use crate::cancel::CallKind;
 use crate::cluster::RemoteActor;
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::place::Where;
@@ -121,12 +120,10 @@ impl RuntimeInner {
             return actors::call(self, caller, actor, method, args, num_returns);
         }
         let label = Label::named(method.as_str());
-        let (held, mut returns) = Returns::new(&self.objects, num_returns, label);
+        // A cancel of it is refused with the reason (not silently ignored).
+        let control = caller.map(|job| TaskControl::new(job, CallKind::RemoteActorMethod));
+        let (held, mut returns) = Returns::new(&self.objects, num_returns, label, control);
         returns.on_drop = ErrorKind::ActorDied;
-        if let Some(job) = caller {
-            let control = TaskControl::new();
-            returns.register(&self.cancels, &control, CallKind::RemoteActorCall, job);
-        }
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
         self.remote.call_actor(
             caller,

@@ -1,31 +1,21 @@
-//! Cancelling calls (`tasks.cancel`, Ray's `ray.cancel`): which call
-//! produces an object, and how a cancel reaches it — here, on the node a
-//! task was sent to, or on the node that owns the object.
+//! Cancelling calls (`tasks.cancel`, Ray's `ray.cancel`): how a cancel
+//! reaches a call — here, on the node a task was sent to, or on the node
+//! that owns the object.
 //!
-//! A call's results are registered under its [`TaskControl`] while it is
-//! unfinished ([`crate::returns::Returns`] removes them when it completes or
-//! is dropped), so a cancel of a finished call, or of an object no call
-//! produces, finds nothing and does nothing.
+//! A call's [`TaskControl`] is the object store's producer of each of its
+//! pending results ([`crate::returns::Returns::new`]), dropped when they
+//! are fulfilled: a cancel finds the call from any result without a table
+//! of calls on the task path, and a cancel of a finished call, or of an
+//! object no call produces, finds nothing and does nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use wrun_core::{ErrorKind, JobId, NodeId, ObjectId, TaskError, TaskId};
-use wrun_sandbox::TaskControl;
+use wrun_sandbox::{CallKind, TaskControl};
 
 use crate::inner::RuntimeInner;
-
-/// What kind of call a control belongs to (what a cancel may do to it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CallKind {
-    /// A task: cancelled waiting or running, forced or not.
-    Task,
-    /// A method of an actor of this node: cancelled while queued.
-    ActorCall,
-    /// A method of an actor of another node.
-    RemoteActorCall,
-}
 
 /// What a cancel names on another node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,72 +26,36 @@ pub enum CancelTarget {
     Task(TaskId),
 }
 
-#[derive(Clone)]
-struct Registered {
-    control: Arc<TaskControl>,
-    kind: CallKind,
-    job: JobId,
-}
-
-/// The unfinished calls of this node that can be cancelled.
+/// Tasks this node runs for other nodes, by the sender's id of each (a
+/// cancel the sender forwards names it so).
 #[derive(Default)]
-pub(crate) struct Cancels {
-    /// By each of their results.
-    by_object: Mutex<HashMap<ObjectId, Registered>>,
-    /// Tasks this node runs for others, by the sender's task id.
-    for_peers: Mutex<HashMap<TaskId, Arc<TaskControl>>>,
-}
+pub(crate) struct ForPeers(Mutex<HashMap<TaskId, Arc<TaskControl>>>);
 
-impl Cancels {
-    /// Registers a call's results under its control.
-    pub(crate) fn register(
-        &self,
-        ids: impl Iterator<Item = ObjectId>,
-        control: &Arc<TaskControl>,
-        kind: CallKind,
-        job: JobId,
-    ) {
-        let mut map = self.by_object.lock();
-        for id in ids {
-            map.insert(
-                id,
-                Registered {
-                    control: control.clone(),
-                    kind,
-                    job,
-                },
-            );
-        }
-    }
-
-    /// Forgets a finished call's results.
-    pub(crate) fn unregister(&self, ids: impl Iterator<Item = ObjectId>) {
-        let mut map = self.by_object.lock();
-        for id in ids {
-            map.remove(&id);
-        }
-    }
-
-    /// The control of the unfinished call that produces `object`.
-    pub(crate) fn control_of(&self, object: ObjectId) -> Option<Arc<TaskControl>> {
-        self.by_object
-            .lock()
-            .get(&object)
-            .map(|r| r.control.clone())
-    }
-
+impl ForPeers {
     /// Records a task run here for another node, under that node's id.
-    pub(crate) fn run_for_peer(&self, task: TaskId, control: Arc<TaskControl>) {
-        self.for_peers.lock().insert(task, control);
+    pub(crate) fn insert(&self, task: TaskId, control: Arc<TaskControl>) {
+        self.0.lock().insert(task, control);
     }
 
     /// Forgets a task run for another node.
-    pub(crate) fn done_for_peer(&self, task: TaskId) {
-        self.for_peers.lock().remove(&task);
+    pub(crate) fn remove(&self, task: TaskId) {
+        self.0.lock().remove(&task);
+    }
+
+    fn get(&self, task: TaskId) -> Option<Arc<TaskControl>> {
+        self.0.lock().get(&task).cloned()
     }
 }
 
 impl RuntimeInner {
+    /// The control of the unfinished call that produces `object` here.
+    pub(crate) fn control_of(&self, object: ObjectId) -> Option<Arc<TaskControl>> {
+        self.objects
+            .producer_of(object)?
+            .downcast::<TaskControl>()
+            .ok()
+    }
+
     /// Cancels the call that produces `object` for `job` (another job's
     /// calls are as unknown as finished ones). Objects of another node are
     /// cancelled there.
@@ -118,23 +72,22 @@ impl RuntimeInner {
                 .cancel(owner, job, CancelTarget::Object(object), force, recursive);
             return Ok(());
         }
-        let found = self.cancels.by_object.lock().get(&object).cloned();
-        let Some(r) = found.filter(|r| r.job == job) else {
+        let Some(control) = self.control_of(object).filter(|c| c.job == job) else {
             return Ok(());
         };
-        match r.kind {
-            CallKind::ActorCall if force => Err(TaskError::new(
+        match control.kind {
+            CallKind::ActorMethod if force => Err(TaskError::new(
                 ErrorKind::InvalidArgument,
                 "cancel",
                 "force is not supported for actor methods (as in Ray): a queued call can be cancelled, a running one finishes; kill the actor to stop it",
             )),
-            CallKind::RemoteActorCall => Err(TaskError::new(
+            CallKind::RemoteActorMethod => Err(TaskError::new(
                 ErrorKind::InvalidArgument,
                 "cancel",
                 "cancelling a call to an actor on another node is not supported yet; kill the actor to stop it",
             )),
             _ => {
-                self.cancel_control(&r.control, force, recursive);
+                self.cancel_control(&control, force, recursive);
                 Ok(())
             }
         }
@@ -142,8 +95,7 @@ impl RuntimeInner {
 
     /// Cancels a task this node runs for another (`task`: that node's id).
     pub(crate) fn cancel_for_peer(&self, task: TaskId, force: bool, recursive: bool) {
-        let found = self.cancels.for_peers.lock().get(&task).cloned();
-        if let Some(control) = found {
+        if let Some(control) = self.for_peers.get(task) {
             self.cancel_control(&control, force, recursive);
         }
     }

@@ -62,8 +62,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) group_waits: Mutex<HashMap<GroupId, String>>,
     /// Groups removed lately.
     pub(crate) removed_groups: Mutex<crate::removed_groups::RemovedGroups>,
-    /// Unfinished calls, for cancels.
-    pub(crate) cancels: Arc<crate::cancel::Cancels>,
+    /// Tasks run here for other nodes, for the cancels they forward.
+    pub(crate) for_peers: crate::cancel::ForPeers,
 }
 
 impl RuntimeInner {

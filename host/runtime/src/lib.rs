@@ -124,7 +124,7 @@ impl Runtime {
                 next_bundle: AtomicU64::new(0),
                 group_waits: Default::default(),
                 removed_groups: Default::default(),
-                cancels: Default::default(),
+                for_peers: Default::default(),
             }),
         })
     }
@@ -269,18 +269,15 @@ impl Runtime {
         sender_task: TaskId,
     ) -> Result<Vec<Held>, TaskError> {
         let held = self.submit(job, function, args, options)?;
-        if let Some(control) = held
-            .first()
-            .and_then(|h| self.inner.cancels.control_of(h.id()))
-        {
-            self.inner.cancels.run_for_peer(sender_task, control);
+        if let Some(control) = held.first().and_then(|h| self.inner.control_of(h.id())) {
+            self.inner.for_peers.insert(sender_task, control);
         }
         Ok(held)
     }
 
     /// The task run for another node as `sender_task` finished.
     pub fn done_for_peer(&self, sender_task: TaskId) {
-        self.inner.cancels.done_for_peer(sender_task);
+        self.inner.for_peers.remove(sender_task);
     }
 
     /// Cancels a task run here for another node (`sender_task`: its id).

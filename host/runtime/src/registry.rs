@@ -18,8 +18,8 @@ pub(crate) struct ActorCall {
     pub(crate) method: String,
     pub(crate) args: Vec<TaskArg>,
     pub(crate) returns: Returns,
-    /// Cancelled while queued: it does not run.
-    pub(crate) control: Arc<wrun_sandbox::TaskControl>,
+    /// Cancelled while queued, it does not run (none: from the host API).
+    pub(crate) control: Option<Arc<wrun_sandbox::TaskControl>>,
 }
 
 pub(crate) struct ActorEntry {

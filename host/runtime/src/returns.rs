@@ -6,11 +6,9 @@
 use std::sync::Arc;
 
 use wrun_core::logs::Label;
-use wrun_core::{ErrorKind, JobId, TaskError};
-use wrun_objects::{Held, ObjectStore, ObjectValue, Promise};
+use wrun_core::{ErrorKind, TaskError};
+use wrun_objects::{Held, ObjectStore, ObjectValue, Producer, Promise};
 use wrun_sandbox::TaskControl;
-
-use crate::cancel::{CallKind, Cancels};
 
 /// The promises of one call's results.
 pub(crate) struct Returns {
@@ -19,17 +17,25 @@ pub(crate) struct Returns {
     /// The error readers get if the call is dropped unfinished.
     pub(crate) on_drop: ErrorKind,
     done: bool,
-    /// Where its results are registered for cancels, until it completes.
-    cancels: Option<Arc<Cancels>>,
+    /// The call's cancellation state (the producer of each result).
+    control: Option<Arc<TaskControl>>,
 }
 
 impl Returns {
     /// `n` pending results: the references for the caller, and the promises.
-    pub(crate) fn new(store: &Arc<ObjectStore>, n: u32, label: Label) -> (Vec<Held>, Returns) {
+    /// `control`, when given, is each result's producer in the store: a
+    /// cancel of any result finds the call by it.
+    pub(crate) fn new(
+        store: &Arc<ObjectStore>,
+        n: u32,
+        label: Label,
+        control: Option<Arc<TaskControl>>,
+    ) -> (Vec<Held>, Returns) {
         let mut held = Vec::with_capacity(n as usize);
         let mut promises = Vec::with_capacity(n as usize);
         for _ in 0..n {
-            let (h, p) = store.pending();
+            let producer = control.clone().map(|c| c as Producer);
+            let (h, p) = store.pending_from(producer);
             held.push(h);
             promises.push(p);
         }
@@ -38,31 +44,9 @@ impl Returns {
             label,
             on_drop: ErrorKind::Internal,
             done: false,
-            cancels: None,
+            control,
         };
         (held, returns)
-    }
-
-    /// Registers its results under the call's control, so a cancel of any
-    /// of them reaches the call (until it completes).
-    pub(crate) fn register(
-        &mut self,
-        cancels: &Arc<Cancels>,
-        control: &Arc<TaskControl>,
-        kind: CallKind,
-        job: JobId,
-    ) {
-        if self.promises.is_empty() {
-            return;
-        }
-        cancels.register(self.promises.iter().map(Promise::id), control, kind, job);
-        self.cancels = Some(cancels.clone());
-    }
-
-    fn unregister(&mut self) {
-        if let Some(c) = self.cancels.take() {
-            c.unregister(self.promises.iter().map(Promise::id));
-        }
     }
 
     /// The call's label.
@@ -73,7 +57,6 @@ impl Returns {
     /// Fulfils every result with the call's outcome.
     pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
         self.done = true;
-        self.unregister();
         let promises = std::mem::take(&mut self.promises);
         if promises.is_empty() {
             // A call nobody waits for (num_returns = 0): its values are
@@ -117,15 +100,24 @@ impl Drop for Returns {
         if self.done {
             return;
         }
-        self.unregister();
-        let e = TaskError::new(
-            self.on_drop,
-            self.label.to_string(),
-            match self.on_drop {
-                ErrorKind::ActorDied => "the actor died before the call ran",
-                _ => "the call was dropped before it finished",
-            },
-        );
+        // A cancelled call's task is aborted where it is: this says why.
+        let cancelled = self.control.as_ref().is_some_and(|c| c.is_cancelled());
+        let e = if cancelled {
+            TaskError::new(
+                ErrorKind::TaskCancelled,
+                self.label.to_string(),
+                "the call was cancelled (tasks.cancel)",
+            )
+        } else {
+            TaskError::new(
+                self.on_drop,
+                self.label.to_string(),
+                match self.on_drop {
+                    ErrorKind::ActorDied => "the actor died before the call ran",
+                    _ => "the call was dropped before it finished",
+                },
+            )
+        };
         for p in self.promises.drain(..) {
             p.fulfil(Err(e.clone()));
         }

@@ -17,10 +17,9 @@ use wrun_core::{
 };
 use wrun_env::Environment;
 use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
-use wrun_sandbox::{Caller, InstanceSpec, LoadedJob, PeerRun, Target, TaskControl};
+use wrun_sandbox::{CallKind, Caller, InstanceSpec, LoadedJob, PeerRun, Target, TaskControl};
 use wrun_sched::{Grant, Refused, Scheduler};
 
-use crate::cancel::CallKind;
 use crate::cluster::{RemoteFailure, RemoteTask};
 use crate::inner::{local_args_ready, resolve_args, resolve_environment, RuntimeInner};
 use crate::place::Where;
@@ -128,9 +127,13 @@ impl RuntimeInner {
         }
         let id = TaskId(self.ids.next());
         let label = Label::task(function, id);
-        let (held, mut returns) = Returns::new(&self.objects, options.num_returns, label.clone());
-        let control = TaskControl::new();
-        returns.register(&self.cancels, &control, CallKind::Task, caller.job.id);
+        let control = TaskControl::new(caller.job.id, CallKind::Task);
+        let (held, returns) = Returns::new(
+            &self.objects,
+            options.num_returns,
+            label.clone(),
+            Some(control.clone()),
+        );
         if let Some(parent) = &caller.control {
             parent.adopt(&control);
         }
@@ -144,7 +147,7 @@ impl RuntimeInner {
         };
         let spec = TaskSpec {
             id,
-            control,
+            control: control.clone(),
             job: caller.job.clone(),
             target,
             label,
@@ -153,25 +156,23 @@ impl RuntimeInner {
             depth: caller.depth + 1,
             env,
         };
-        let rt = self.clone();
-        tokio::spawn(async move {
-            let control = &spec.control;
-            // A cancel before it starts, or a forced one, drops it where it
-            // is; an unforced one interrupts its instance. Checked first, so
-            // a forced cancel never lets a blocked guest see it.
-            let outcome = tokio::select! {
-                biased;
-                () = control.stopped() => Err(cancelled(&spec)),
-                outcome = rt.run_task(&spec, args) => outcome,
-            };
+        let settle = Settle {
+            rt: self.clone(),
+            job: caller.job.clone(),
+            returns: Some(returns),
+        };
+        let task = tokio::spawn(async move {
+            let outcome = settle.rt.run_task(&spec, args).await;
+            // Interrupted or not, a cancelled call's outcome is the cancel.
             let outcome = match outcome {
-                _ if control.is_cancelled() => Err(cancelled(&spec)),
+                _ if spec.control.is_cancelled() => Err(cancelled(&spec)),
                 outcome => outcome,
             };
-            rt.counters.count(&outcome);
-            returns.complete(outcome);
-            spec.job.tasks_in_flight.fetch_sub(1, Ordering::Relaxed);
+            settle.finish(outcome);
         });
+        // A cancel before it starts, or a forced one, aborts it where it is
+        // (`Settle` then fulfils its results with the cancel).
+        control.set_abort(task.abort_handle());
         Ok(held)
     }
 
@@ -343,6 +344,34 @@ impl RuntimeInner {
             },
             None => run.await,
         }
+    }
+}
+
+/// What a task's spawned future settles however it ends: its results and
+/// counters when it completes, and also when it is aborted (cancelled).
+struct Settle {
+    rt: Arc<RuntimeInner>,
+    job: Arc<LoadedJob>,
+    returns: Option<Returns>,
+}
+
+impl Settle {
+    fn finish(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
+        self.rt.counters.count(&outcome);
+        if let Some(r) = self.returns.take() {
+            r.complete(outcome);
+        }
+    }
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        if let Some(r) = self.returns.take() {
+            // Aborted: its results say it was cancelled (`Returns::drop`).
+            self.rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+            drop(r);
+        }
+        self.job.tasks_in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

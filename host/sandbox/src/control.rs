@@ -1,34 +1,53 @@
 //! Cancelling a call (`tasks.cancel`, Ray's `ray.cancel`): the flag the
 //! runtime raises and an instance watches.
 //!
-//! One [`TaskControl`] per call. The runtime raises it; what happens then
+//! One [`TaskControl`] per call, kept beside its pending results (the
+//! object store's producer of each), so a cancel finds it from any of them
+//! without a table of calls. The runtime raises it; what happens then
 //! depends on how far the call got:
-//! - not started (waiting for arguments, resources or a slot): the runtime
-//!   drops it, so it never runs ([`TaskControl::stopped`] resolves);
+//! - not started (waiting for arguments, resources or a slot): its task is
+//!   aborted where it waits, so it never runs;
 //! - running, not forced: a guest running its own code stops at its next
 //!   epoch tick; a `get` it is blocked in fails with `task-cancelled` (the
 //!   guest may then clean up and return: it is not interrupted after that,
 //!   as after Ray's `KeyboardInterrupt`), a `wait` returns;
-//! - forced: the runtime drops the instance wherever it is.
+//! - forced: its task is aborted, the instance dropped wherever it is.
 //!
 //! It also remembers the calls the task submitted (`recursive` cancels
 //! them) and, for a task placed on another node, which node runs it.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
+use tokio::task::AbortHandle;
 use wrun_core::{JobId, NodeId, TaskId};
 
 const LIVE: u8 = 0;
 const CANCELLED: u8 = 1;
 const FORCED: u8 = 2;
 
+/// What kind of call a control belongs to (what a cancel may do to it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A task: cancelled waiting or running, forced or not.
+    Task,
+    /// A method of an actor of this node: cancelled while queued.
+    ActorMethod,
+    /// A method of an actor of another node (not cancellable yet).
+    RemoteActorMethod,
+}
+
 /// The cancellation state of one call.
-#[derive(Default)]
 pub struct TaskControl {
+    /// The job that made the call (another job's cancel finds nothing).
+    pub job: JobId,
+    /// What kind of call it is.
+    pub kind: CallKind,
     state: AtomicU8,
+    /// Aborts the runtime's task of the call (set once it is spawned).
+    abort: OnceLock<AbortHandle>,
     /// Whether an instance of it has started (past this, an unforced cancel
     /// interrupts the instance instead of dropping the call).
     started: AtomicBool,
@@ -54,13 +73,25 @@ pub struct PeerRun {
 }
 
 impl TaskControl {
-    /// A live call.
-    pub fn new() -> Arc<Self> {
-        Arc::new(TaskControl::default())
+    /// A live call of `job`.
+    pub fn new(job: JobId, kind: CallKind) -> Arc<Self> {
+        Arc::new(TaskControl {
+            job,
+            kind,
+            state: AtomicU8::new(LIVE),
+            abort: OnceLock::new(),
+            started: AtomicBool::new(false),
+            recursive: AtomicBool::new(false),
+            changed: Notify::new(),
+            children: Mutex::new(Vec::new()),
+            peer: Mutex::new(None),
+        })
     }
 
-    /// Cancels it (`force`: drop its instance at once); whether this
-    /// changed anything (a second, weaker cancel does not).
+    /// Cancels it (`force`: drop its instance at once): a call that must
+    /// stop where it is ([`Self::must_stop`]) has its task aborted, a
+    /// running one is told. Whether this changed anything (a second, weaker
+    /// cancel does not).
     pub fn cancel(&self, force: bool, recursive: bool) -> bool {
         let to = if force { FORCED } else { CANCELLED };
         if recursive {
@@ -70,8 +101,22 @@ impl TaskControl {
         if before >= to {
             return false;
         }
+        if self.must_stop() {
+            if let Some(a) = self.abort.get() {
+                a.abort();
+            }
+        }
         self.changed.notify_waiters();
         true
+    }
+
+    /// The handle that aborts the call's task (a cancel that came before
+    /// it aborts it now).
+    pub fn set_abort(&self, abort: AbortHandle) {
+        if self.must_stop() {
+            abort.abort();
+        }
+        let _ = self.abort.set(abort);
     }
 
     /// Whether it was cancelled.
@@ -94,29 +139,20 @@ impl TaskControl {
         }
     }
 
-    /// Marks it running in an instance (an unforced cancel now interrupts).
+    /// Marks it running in an instance (an unforced cancel now interrupts
+    /// it instead of aborting its task).
     pub fn start(&self) {
         self.started.store(true, Ordering::Release);
-        // A cancel that came just before still stops it where it is.
-        self.changed.notify_waiters();
     }
 
-    /// Resolves once it must be dropped where it is ([`Self::must_stop`]).
-    pub async fn stopped(&self) {
-        self.until(Self::must_stop).await;
-    }
-
-    /// Resolves once it is cancelled.
+    /// Resolves once it is cancelled (a guest blocked in `get` or `wait`
+    /// hears of it here).
     pub async fn cancelled(&self) {
-        self.until(Self::is_cancelled).await;
-    }
-
-    async fn until(&self, done: fn(&Self) -> bool) {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if done(self) {
+            if self.is_cancelled() {
                 return;
             }
             changed.await;
@@ -157,47 +193,85 @@ impl TaskControl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    use wrun_core::Id;
+
+    fn control() -> Arc<TaskControl> {
+        TaskControl::new(JobId(Id { hi: 1, lo: 1 }), CallKind::Task)
+    }
+
+    /// A task that runs until aborted, with its control.
+    fn parked() -> (Arc<TaskControl>, tokio::task::JoinHandle<()>) {
+        let c = control();
+        let task = tokio::spawn(std::future::pending::<()>());
+        c.set_abort(task.abort_handle());
+        (c, task)
+    }
 
     #[tokio::test]
-    async fn a_cancel_before_start_stops_it_and_after_start_only_a_force_does() {
-        let waiting = TaskControl::new();
-        assert!(!waiting.must_stop());
+    async fn a_cancel_before_start_aborts_and_after_start_only_a_force_does() {
+        let (waiting, task) = parked();
         assert!(waiting.cancel(false, false));
         assert!(
             !waiting.cancel(false, false),
             "a second cancel changes nothing"
         );
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting.stopped())
+        let e = tokio::time::timeout(Duration::from_secs(5), task)
             .await
-            .expect("a call cancelled before it started stops");
+            .unwrap();
+        assert!(
+            e.unwrap_err().is_cancelled(),
+            "a call cancelled before it started is aborted"
+        );
 
-        let running = TaskControl::new();
+        let (running, task) = parked();
         running.start();
+        let heard = tokio::spawn({
+            let r = running.clone();
+            async move { r.cancelled().await }
+        });
+        tokio::task::yield_now().await;
         running.cancel(false, true);
         assert!(running.is_cancelled() && running.is_recursive());
         assert!(
             !running.must_stop(),
-            "a running call is interrupted, not dropped"
+            "a running call is interrupted, not aborted"
         );
-        let stop = tokio::spawn({
-            let r = running.clone();
-            async move { r.stopped().await }
-        });
-        tokio::task::yield_now().await;
-        assert!(running.cancel(true, false), "force is stronger");
-        tokio::time::timeout(std::time::Duration::from_secs(5), stop)
+        tokio::time::timeout(Duration::from_secs(5), heard)
             .await
-            .expect("a forced cancel stops a running call")
+            .expect("a blocked guest hears of the cancel")
             .unwrap();
+        assert!(!task.is_finished());
+        assert!(running.cancel(true, false), "force is stronger");
+        let e = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap();
+        assert!(
+            e.unwrap_err().is_cancelled(),
+            "a forced cancel aborts a running call"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cancel_that_came_before_the_task_was_spawned_aborts_it_then() {
+        let c = control();
+        c.cancel(false, false);
+        let task = tokio::spawn(std::future::pending::<()>());
+        c.set_abort(task.abort_handle());
+        let e = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap();
+        assert!(e.unwrap_err().is_cancelled());
     }
 
     #[test]
     fn children_are_kept_while_they_live() {
-        let parent = TaskControl::new();
-        let kept = TaskControl::new();
+        let parent = control();
+        let kept = control();
         parent.adopt(&kept);
         for _ in 0..200 {
-            parent.adopt(&TaskControl::new());
+            parent.adopt(&control());
         }
         let live = parent.children();
         assert_eq!(live.len(), 1);

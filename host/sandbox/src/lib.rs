@@ -40,7 +40,7 @@ use wrun_core::JobId;
 use wrun_objects::ObjectStore;
 
 pub use cache::{CacheOutcome, ComponentCache, LoadError};
-pub use control::{PeerRun, TaskControl};
+pub use control::{CallKind, PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
 pub use model::{Caller, GuestCalls, HostState, JobComponent, LoadedJob, Prepared, Target};

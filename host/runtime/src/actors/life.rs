@@ -132,7 +132,7 @@ async fn lifetime(
             };
             // Cancelled while it was queued: it never runs (a running call
             // finishes, as in Ray).
-            if call.control.is_cancelled() {
+            if call.control.as_ref().is_some_and(|c| c.is_cancelled()) {
                 rt.counters.failed.fetch_add(1, Ordering::Relaxed);
                 call.returns.complete(Err(TaskError::new(
                     ErrorKind::TaskCancelled,

@@ -13,10 +13,9 @@ use wrun_core::logs::Label;
 use wrun_core::{ActorId, ErrorKind, JobId, Resources, Scheduling, TaskError};
 use wrun_env::Environment;
 use wrun_objects::{Held, TaskArg};
-use wrun_sandbox::{LoadedJob, TaskControl};
+use wrun_sandbox::{CallKind, LoadedJob, TaskControl};
 use wrun_sched::Scheduler;
 
-use crate::cancel::CallKind;
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::registry::{ActorCall, ActorEntry};
 use crate::returns::Returns;
@@ -134,12 +133,10 @@ pub(crate) fn call(
             format!("actor {actor} is dead: {why}"),
         ));
     }
-    let (held, mut returns) = Returns::new(&rt.objects, num_returns, label);
+    // Calls from guests can be cancelled while queued (the host API's not).
+    let control = caller.map(|job| TaskControl::new(job, CallKind::ActorMethod));
+    let (held, mut returns) = Returns::new(&rt.objects, num_returns, label, control.clone());
     returns.on_drop = ErrorKind::ActorDied;
-    let control = TaskControl::new();
-    if let Some(job) = caller {
-        returns.register(&rt.cancels, &control, CallKind::ActorCall, job);
-    }
     rt.counters
         .submitted
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
