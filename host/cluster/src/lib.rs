@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod cancel;
 pub mod client;
 pub mod connections;
 pub mod daemon;

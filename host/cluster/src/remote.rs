@@ -377,43 +377,7 @@ impl Remote for ClusterRemote {
     }
 
     fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool) {
-        let conns = self.conns.clone();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        rt.spawn(async move {
-            let target = match target {
-                CancelTarget::Object(o) => {
-                    pb::cancel_request::Target::ObjectId(wrun_proto::id_bytes(o.0))
-                }
-                CancelTarget::Task(t) => {
-                    pb::cancel_request::Target::TaskId(wrun_proto::id_bytes(t.0))
-                }
-            };
-            let sent = async {
-                let mut client = conns.client(node).await.map_err(|e| e.to_string())?;
-                let req = conns
-                    .request(pb::CancelRequest {
-                        protocol: PROTOCOL_VERSION,
-                        job_id: job.to_string(),
-                        target: Some(target),
-                        force,
-                        recursive,
-                    })
-                    .map_err(|s| s.message().to_string())?;
-                let reply = client
-                    .cancel(req)
-                    .await
-                    .map_err(|s| s.message().to_string())?;
-                match reply.into_inner().error {
-                    Some(e) => Err(wrun_proto::from_error(e).to_string()),
-                    None => Ok(()),
-                }
-            };
-            if let Err(e) = sent.await {
-                tracing::warn!(%node, %job, error = %e, "a cancel could not be delivered");
-            }
-        });
+        crate::cancel::send(self.conns.clone(), node, job, target, force, recursive);
     }
 
     fn end_job(&self, job: JobId) {

@@ -8,44 +8,13 @@
 //! of calls on the task path, and a cancel of a finished call, or of an
 //! object no call produces, finds nothing and does nothing.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use wrun_core::{ErrorKind, JobId, NodeId, ObjectId, TaskError, TaskId};
 use wrun_sandbox::{CallKind, TaskControl};
 
+use crate::cluster::CancelTarget;
 use crate::inner::RuntimeInner;
-
-/// What a cancel names on another node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CancelTarget {
-    /// The call that produces an object that node owns.
-    Object(ObjectId),
-    /// A task that node runs for this one (this node's id of it).
-    Task(TaskId),
-}
-
-/// Tasks this node runs for other nodes, by the sender's id of each (a
-/// cancel the sender forwards names it so).
-#[derive(Default)]
-pub(crate) struct ForPeers(Mutex<HashMap<TaskId, Arc<TaskControl>>>);
-
-impl ForPeers {
-    /// Records a task run here for another node, under that node's id.
-    pub(crate) fn insert(&self, task: TaskId, control: Arc<TaskControl>) {
-        self.0.lock().insert(task, control);
-    }
-
-    /// Forgets a task run for another node.
-    pub(crate) fn remove(&self, task: TaskId) {
-        self.0.lock().remove(&task);
-    }
-
-    fn get(&self, task: TaskId) -> Option<Arc<TaskControl>> {
-        self.0.lock().get(&task).cloned()
-    }
-}
 
 impl RuntimeInner {
     /// The control of the unfinished call that produces `object` here.

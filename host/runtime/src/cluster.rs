@@ -13,7 +13,14 @@ use wrun_objects::{BoxFuture, ObjectValue, TaskArg};
 use wrun_sandbox::LoadedJob;
 use wrun_sched::{ClusterView, HereView, NodeRoom, Placement, Request};
 
-pub use crate::cancel::CancelTarget;
+/// What a cancel names on another node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelTarget {
+    /// The call that produces an object that node owns.
+    Object(wrun_core::ObjectId),
+    /// A task that node runs for this one (this node's id of it).
+    Task(TaskId),
+}
 
 /// The other nodes, for placing calls.
 pub trait Peers: Send + Sync + 'static {

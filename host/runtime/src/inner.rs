@@ -63,7 +63,7 @@ pub(crate) struct RuntimeInner {
     /// Groups removed lately.
     pub(crate) removed_groups: Mutex<crate::removed_groups::RemovedGroups>,
     /// Tasks run here for other nodes, for the cancels they forward.
-    pub(crate) for_peers: crate::cancel::ForPeers,
+    pub(crate) for_peers: crate::for_peers::ForPeers,
 }
 
 impl RuntimeInner {

@@ -21,6 +21,7 @@ mod calls;
 mod cancel;
 pub mod cluster;
 mod config;
+mod for_peers;
 mod groups;
 mod inner;
 mod jobs;
