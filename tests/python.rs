@@ -153,3 +153,21 @@ fn python_cancel_uses_rays_names_and_reaches_running_blocked_and_queued_calls() 
     assert_eq!(v["finished"], 7, "a finished task is left alone: {out}");
     assert_eq!(v["force_on_method"], "ValueError", "as Ray: {out}");
 }
+
+#[test]
+fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
+    let (code, out, err) = submit(&py_example("edges"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["wait_empty"], serde_json::json!([[], []]), "{out}");
+    for k in ["wait_duplicates", "wait_zero", "wait_too_many"] {
+        assert_eq!(v[k], "ValueError", "{k}: {out}");
+    }
+    for k in ["wait_one_ref", "wait_not_a_ref", "put_ref"] {
+        assert_eq!(v[k], "TypeError", "{k}: {out}");
+    }
+    assert_eq!(v["detached"], "ValueError", "refused, not ignored: {out}");
+    assert_eq!(v["max_calls"], "ValueError", "refused, not ignored: {out}");
+    assert_eq!(v["non_detached"], "accepted", "the default is fine: {out}");
+    assert_eq!(v["wait_both"], serde_json::json!([2, 0]), "{out}");
+}

@@ -131,6 +131,9 @@ def put(value: Any) -> ObjectRef:
     Useful to pass one large value to many tasks: it is stored once, and each
     task given the reference receives the value.
     """
+    if isinstance(value, ObjectRef):
+        # As Ray: a reference is passed on as it is, not stored again.
+        raise TypeError("wrun.put of an ObjectRef is not allowed: pass the reference itself")
     _host()
     return ObjectRef(_host_call(_objects.put, encode(value)))
 
@@ -185,14 +188,20 @@ def wait(
 
     As in Ray, ``ready`` holds at most ``num_returns`` references.
     """
+    if isinstance(refs, ObjectRef):
+        raise TypeError("wrun.wait takes a list of ObjectRefs, not one ObjectRef")
     refs = list(refs)
     for r in refs:
         if not isinstance(r, ObjectRef):
             raise TypeError(f"wrun.wait: {r!r} is not an ObjectRef")
-    if not 0 <= num_returns <= len(refs):
-        raise ValueError(f"num_returns={num_returns} with {len(refs)} references")
     if not refs:
         return [], []
+    if len({r.id() for r in refs}) != len(refs):
+        raise ValueError("wrun.wait requires a list of unique ObjectRefs (one is listed twice)")
+    if not 1 <= num_returns <= len(refs):
+        raise ValueError(
+            f"wrun.wait: num_returns={num_returns} must be between 1 and the {len(refs)} references"
+        )
     _host()
     flags = _objects.wait([r._handle for r in refs], num_returns, _timeout_ms(timeout))
     ready, pending = [], []
@@ -313,7 +322,21 @@ def remove_placement_group(pg: PlacementGroup) -> None:
     _host()
     _host_call(_pgs.remove, _wit.Id(hi=pg.id.hi, lo=pg.id.lo))
 # Ray's spellings, accepted so Ray code ports with fewer edits.
-_ALIASES = {"num_cpus": "cpus", "lifetime": None, "max_calls": None}
+_ALIASES = {"num_cpus": "cpus"}
+
+# Ray options wrun does not have yet: refused with the reason, never
+# accepted and ignored. A value that asks for what wrun does anyway passes.
+_NOT_YET = {
+    "lifetime": (
+        (None, "non_detached"),
+        "detached actors are not supported yet: an actor dies with the job that created it",
+    ),
+    "max_calls": (
+        (None,),
+        "max_calls is not supported yet: a task runs in a fresh instance unless its "
+        "environment sets reuse_instances, and then an instance serves any number of calls",
+    ),
+}
 
 
 def _with_options(obj: Any, kind: str, allowed: set, options: Dict[str, Any]) -> Any:
@@ -328,9 +351,12 @@ def _with_options(obj: Any, kind: str, allowed: set, options: Dict[str, Any]) ->
 def _check_options(kind: str, allowed: set, options: Dict[str, Any]) -> Dict[str, Any]:
     out = {}
     for k, v in options.items():
+        if k in _NOT_YET:
+            fine, why = _NOT_YET[k]
+            if v not in fine:
+                raise ValueError(f"{kind} option {k}={v!r}: {why}")
+            continue
         if k in _ALIASES:
-            if _ALIASES[k] is None:
-                continue  # accepted, no meaning in wrun
             k = _ALIASES[k]
         if k not in allowed:
             raise TypeError(f"unknown {kind} option {k!r} (known: {', '.join(sorted(allowed))})")

@@ -1,0 +1,44 @@
+"""Calls that cannot succeed fail at the call, with Ray's exception types:
+``wrun.wait`` on duplicates, a bad ``num_returns`` or a lone reference;
+``wrun.put`` of a reference; Ray options wrun does not have yet. And what
+does succeed: ``wrun.wait([])``, and the options' default values.
+
+    wrun submit edges.wasm
+    # -> {"wait_empty": [[], []], "wait_duplicates": "ValueError", ...}
+"""
+
+import wrun
+
+
+@wrun.remote
+def one():
+    return 1
+
+
+def raised(call):
+    try:
+        call()
+        return "accepted"
+    except Exception as e:  # noqa: BLE001 - the type is what is checked
+        return type(e).__name__
+
+
+@wrun.main
+def main(args):
+    r = one.remote()
+    s = one.remote()
+    out = {
+        "wait_empty": list(wrun.wait([])),
+        "wait_duplicates": raised(lambda: wrun.wait([r, r])),
+        "wait_zero": raised(lambda: wrun.wait([r, s], num_returns=0)),
+        "wait_too_many": raised(lambda: wrun.wait([r], num_returns=2)),
+        "wait_one_ref": raised(lambda: wrun.wait(r)),
+        "wait_not_a_ref": raised(lambda: wrun.wait([r, 5])),
+        "put_ref": raised(lambda: wrun.put(r)),
+        "detached": raised(lambda: one.options(lifetime="detached")),
+        "non_detached": raised(lambda: one.options(lifetime="non_detached")),
+        "max_calls": raised(lambda: one.options(max_calls=1)),
+    }
+    ready, pending = wrun.wait([r, s], num_returns=2, timeout=60)
+    out["wait_both"] = [len(ready), len(pending)]
+    return out
