@@ -1,4 +1,5 @@
-//! Cancelling calls (`tasks.cancel`, Ray's `ray.cancel`) on one node, with
+//! Cancelling calls (`tasks.cancel`, Ray's `ray.cancel`) and the order of
+//! actor calls waiting for their arguments, on one node, with
 //! the real `cancel` example: each mode prints what its driver saw.
 
 use std::sync::atomic::Ordering;
@@ -144,4 +145,24 @@ async fn an_actor_call_is_cancelled_while_queued_and_force_on_one_is_refused() {
         v["kinds"]["third"], "ok",
         "a refused cancel changes nothing: {v}"
     );
+}
+
+/// A method waiting for its argument holds back its own caller's later
+/// calls (they run in order) but not another caller's (it once held every
+/// caller back until its argument came).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_call_waiting_for_its_argument_holds_back_only_its_callers_later_calls() {
+    let (v, rt, _d) = run(2.0, &["actor_args"]).await;
+    assert_eq!(v["kinds"]["other_caller"], "ok", "{v}");
+    assert_eq!(
+        v["counts"]["later_call_ran_first"], 0,
+        "one caller's calls keep their order: {v}"
+    );
+    assert_eq!(
+        v["kinds"]["waiting"], "task-cancelled",
+        "its argument was cancelled: {v}"
+    );
+    assert_eq!(v["kinds"]["after"], "ok", "{v}");
+    assert_eq!(v["notes"], serde_json::json!(["after"]), "{v}");
+    wait_cpus_back(&rt).await;
 }

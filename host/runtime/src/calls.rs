@@ -104,6 +104,7 @@ impl RuntimeInner {
     pub(crate) fn call_actor(
         self: &Arc<Self>,
         caller: Option<JobId>,
+        submitter: Option<wrun_core::TaskId>,
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
@@ -117,7 +118,7 @@ impl RuntimeInner {
             ));
         }
         if actor.node() == self.node() {
-            return actors::call(self, caller, actor, method, args, num_returns);
+            return actors::call(self, caller, submitter, actor, method, args, num_returns);
         }
         let label = Label::named(method.as_str());
         // A cancel of it is refused with the reason (not silently ignored).
@@ -223,7 +224,15 @@ impl GuestCalls for RuntimeInner {
         args: Vec<TaskArg>,
         num_returns: u32,
     ) -> Result<Vec<Held>, TaskError> {
-        RuntimeInner::call_actor(&self, Some(caller.job.id), actor, method, args, num_returns)
+        RuntimeInner::call_actor(
+            &self,
+            Some(caller.job.id),
+            caller.task,
+            actor,
+            method,
+            args,
+            num_returns,
+        )
     }
 
     fn lookup_actor(

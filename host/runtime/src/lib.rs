@@ -216,6 +216,7 @@ impl Runtime {
             env: job.env.clone(),
             depth: 0,
             control: None,
+            task: None,
         }
     }
 
@@ -337,8 +338,10 @@ impl Runtime {
         args: Vec<TaskArg>,
         num_returns: u32,
     ) -> Result<Vec<Held>, TaskError> {
+        // One submitter for the host and for other nodes (whose calls
+        // arrive in order).
         self.inner
-            .call_actor(caller, actor, method.to_string(), args, num_returns)
+            .call_actor(caller, None, actor, method.to_string(), args, num_returns)
     }
 
     /// Kills an actor: its queued calls fail with `actor-died`.

@@ -27,6 +27,8 @@ pub(crate) struct ActorEntry {
     pub(crate) job: JobId,
     pub(crate) name: Option<(String, String)>,
     pub(crate) mailbox: mpsc::UnboundedSender<ActorCall>,
+    /// Calls waiting for their arguments before they go in the mailbox.
+    pub(crate) gate: crate::actors::gate::Gate,
     /// Why the actor is dead, once it is.
     pub(crate) dead: Mutex<Option<String>>,
     pub(crate) runner: Mutex<Option<JoinHandle<()>>>,

@@ -130,6 +130,7 @@ impl Sandbox {
                 env: spec.env.clone(),
                 depth: spec.depth,
                 control: spec.control,
+                task: Some(spec.task),
             },
             node: self.objects.node(),
             task_id: spec.task,
@@ -285,6 +286,7 @@ impl Sandbox {
         s.cancelled = false;
         s.cancel_delivered = false;
         s.caller.control = spec.control;
+        s.caller.task = Some(spec.task);
         s.cpu_exceeded = false;
         s.cpu_ticks_left = self.cpu_ticks(&spec.env);
         s.limits.hit = false;

@@ -159,6 +159,9 @@ pub struct Caller {
     /// The cancellation state of the task it runs (what it submits is
     /// recorded there, for a recursive cancel); none for drivers and actors.
     pub control: Option<Arc<TaskControl>>,
+    /// The task (or actor, or driver) of the instance; `None` for the host
+    /// API. One submitter's actor calls run in the order it made them.
+    pub task: Option<TaskId>,
 }
 
 /// The runtime, as guests reach it.

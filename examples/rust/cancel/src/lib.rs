@@ -2,7 +2,8 @@
 //! behaviour, each printing what the driver saw as JSON for the tests.
 //!
 //! `running`, `blocked [force]`, `recursive [false]`, `chain`, `finished`,
-//! `pending N`, `retried`, `actor`; in a cluster, `remote RES` (a task
+//! `pending N`, `retried`, `actor`, `actor_args` (a method waiting for its
+//! argument holds back only its caller's later calls); in a cluster, `remote RES` (a task
 //! placed on the node that has resource RES) and `owned_elsewhere RES` (an
 //! object that node owns).
 
@@ -64,6 +65,11 @@ impl Board {
         self.kept.clone()
     }
 
+    /// `x`, once its argument is ready.
+    pub fn echo(&self, x: u64) -> u64 {
+        x
+    }
+
     /// Counts to `n` (a method that runs a while).
     pub fn busy(&mut self, n: u64) -> u64 {
         let mut i = 0u64;
@@ -121,6 +127,12 @@ fn spawn_child(board: BoardHandle) -> wrun::Result<u64> {
     let child = spin_forever::remote(None)?;
     board.keep(child)?.get()?;
     Ok(0)
+}
+
+/// Calls `worker` from another caller than the driver.
+#[wrun::task]
+fn poke(worker: BoardHandle) -> wrun::Result<bool> {
+    worker.is_set()?.get()
 }
 
 /// `x + 1`.
@@ -303,6 +315,35 @@ fn main(args: Vec<String>) -> wrun::Result<Report> {
             };
             out.kinds.insert("third".into(), third_kind);
         }
+        // A method waiting for its argument holds back its caller's later
+        // calls, not another caller's.
+        "actor_args" => {
+            let worker = Board::remote()?;
+            let never = spin_forever::remote(None)?;
+            let waiting = worker.echo(&never)?;
+            let after = worker.note("after".to_string())?;
+            let other = poke::remote(worker)?;
+            let other_kind = match other.get_timeout(Duration::from_secs(30)) {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.kind.as_str().to_string(),
+            };
+            out.kinds.insert("other_caller".into(), other_kind);
+            let ready = wrun::wait(
+                std::slice::from_ref(&after),
+                1,
+                Some(Duration::from_millis(300)),
+            )?;
+            out.counts
+                .insert("later_call_ran_first".into(), u64::from(ready.0.len() == 1));
+            never.cancel()?;
+            out.kind("waiting", &waiting);
+            let after_kind = match after.get() {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.kind.as_str().to_string(),
+            };
+            out.kinds.insert("after".into(), after_kind);
+            out.notes = worker.notes()?.get()?;
+        }
         // A task placed on another node is interrupted there.
         "remote" => {
             let res = args.get(1).ok_or("remote RES")?;
@@ -333,6 +374,6 @@ fn main(args: Vec<String>) -> wrun::Result<Report> {
 
 wrun::export_job!(
     main = main,
-    tasks = [spin_forever, wait_on, parent, spawn_child, add_one, mark],
+    tasks = [spin_forever, wait_on, parent, spawn_child, poke, add_one, mark],
     actors = [Board]
 );

@@ -3,6 +3,7 @@
 //! registry (and the directory, in a cluster), restarts after failures (the
 //! constructor runs again).
 
+pub(crate) mod gate;
 mod life;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use wrun_sched::Scheduler;
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::registry::{ActorCall, ActorEntry};
 use crate::returns::Returns;
+use gate::{Gate, Submitter};
 
 /// What an actor is made of: its class, constructor arguments and policy.
 pub(crate) struct ActorSpec {
@@ -89,6 +91,7 @@ pub(crate) fn create(
         job: job.id,
         name,
         mailbox: tx,
+        gate: Default::default(),
         dead: Mutex::new(None),
         runner: Mutex::new(None),
     });
@@ -111,6 +114,7 @@ pub(crate) fn create(
 pub(crate) fn call(
     rt: &Arc<RuntimeInner>,
     caller: Option<JobId>,
+    submitter: Submitter,
     actor: ActorId,
     method: String,
     args: Vec<TaskArg>,
@@ -140,20 +144,18 @@ pub(crate) fn call(
     rt.counters
         .submitted
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    entry
-        .mailbox
-        .send(ActorCall {
-            method,
-            args,
-            returns,
-            control,
-        })
-        .map_err(|e| {
-            TaskError::new(
-                ErrorKind::ActorDied,
-                e.0.returns.label().to_string(),
-                format!("actor {actor} is dead"),
-            )
-        })?;
+    let call = ActorCall {
+        method,
+        args,
+        returns,
+        control,
+    };
+    Gate::send(&entry, &rt.objects, submitter, call).map_err(|label| {
+        TaskError::new(
+            ErrorKind::ActorDied,
+            label,
+            format!("actor {actor} is dead"),
+        )
+    })?;
     Ok(held)
 }

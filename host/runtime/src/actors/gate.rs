@@ -1,0 +1,95 @@
+//! One caller's calls to an actor run in the order it made them, and a call
+//! waiting for its arguments holds back only that caller's later calls (as
+//! Ray orders actor calls per caller): such a call waits here, not in the
+//! actor's mailbox, where it would hold back every caller.
+//!
+//! The fast path — arguments ready and nothing of this caller waiting here —
+//! costs one atomic load; a waiting call is a spawned task that waits for
+//! the caller's previous waiting call to reach the mailbox, then for its own
+//! arguments, then goes in.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+use wrun_core::TaskId;
+use wrun_objects::{ObjectStore, TaskArg};
+
+use crate::inner::local_args_ready;
+use crate::registry::{ActorCall, ActorEntry};
+
+/// Who made a call: the instance's task (`None`: the host API, or calls
+/// another node sends, which arrive in order already).
+pub(crate) type Submitter = Option<TaskId>;
+
+/// The calls of an actor waiting for their arguments, per caller.
+#[derive(Default)]
+pub(crate) struct Gate {
+    /// Calls waiting here, over all callers.
+    waiting: AtomicUsize,
+    /// Per caller with calls waiting: its newest one's number, and the
+    /// signal that call gives once it is in the mailbox.
+    tails: Mutex<HashMap<Submitter, (u64, oneshot::Receiver<()>)>>,
+    next: AtomicU64,
+}
+
+/// Whether every argument this node computes is ready.
+fn args_ready(store: &ObjectStore, args: &[TaskArg]) -> bool {
+    let here = store.node();
+    args.iter().all(|a| match a {
+        TaskArg::Ref(h) => h.owner() != here || h.is_ready(),
+        TaskArg::Value(_) => true,
+    })
+}
+
+impl Gate {
+    /// Puts `call` in `entry`'s mailbox now, or once its arguments are
+    /// ready and `submitter`'s earlier calls are in. A call the mailbox
+    /// refuses (the actor died) is dropped, which fails its results; the
+    /// error is its label.
+    pub(crate) fn send(
+        entry: &Arc<ActorEntry>,
+        store: &Arc<ObjectStore>,
+        submitter: Submitter,
+        call: ActorCall,
+    ) -> Result<(), String> {
+        let gate = &entry.gate;
+        let queued_before =
+            gate.waiting.load(Ordering::Acquire) > 0 && gate.tails.lock().contains_key(&submitter);
+        if !queued_before && args_ready(store, &call.args) {
+            return entry
+                .mailbox
+                .send(call)
+                .map_err(|e| e.0.returns.label().to_string());
+        }
+        let (tx, rx) = oneshot::channel();
+        let number = gate.next.fetch_add(1, Ordering::Relaxed);
+        let before = gate
+            .tails
+            .lock()
+            .insert(submitter, (number, rx))
+            .map(|(_, rx)| rx);
+        gate.waiting.fetch_add(1, Ordering::AcqRel);
+        let (entry, store) = (entry.clone(), store.clone());
+        tokio::spawn(async move {
+            if let Some(before) = before {
+                // Err: the earlier call was dropped; this one may go on.
+                let _ = before.await;
+            }
+            local_args_ready(&store, &call.args).await;
+            // Refused: the actor died; dropping the call fails it.
+            let _ = entry.mailbox.send(call);
+            let _ = tx.send(());
+            let gate = &entry.gate;
+            let mut tails = gate.tails.lock();
+            if tails.get(&submitter).is_some_and(|(n, _)| *n == number) {
+                tails.remove(&submitter);
+            }
+            drop(tails);
+            gate.waiting.fetch_sub(1, Ordering::AcqRel);
+        });
+        Ok(())
+    }
+}
