@@ -663,16 +663,23 @@ async fn a_crashed_actor_restarts_with_fresh_state_until_restarts_run_out() {
         decode(&value(call("touch").unwrap()).await.unwrap()).as_u64(),
         Some(2)
     );
+    // The instance died under the call: actor-died (as a Ray actor whose
+    // process dies mid-call), with the trap as the cause.
     let e = value(call("crash").unwrap()).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Trap, "{e}");
+    assert_eq!(e.kind, ErrorKind::ActorDied, "{e}");
     assert!(e.message.contains("crashed after 2 calls"), "{e}");
+    assert!(
+        e.message.contains("(trap: ") && e.message.contains("the actor restarts"),
+        "{e}"
+    );
     // Restarted: the constructor ran again, so the count starts over.
     assert_eq!(
         decode(&value(call("touch").unwrap()).await.unwrap()).as_u64(),
         Some(1)
     );
     let e = value(call("crash").unwrap()).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Trap);
+    assert_eq!(e.kind, ErrorKind::ActorDied);
+    assert!(e.message.contains("no restarts left"), "{e}");
     // No restarts left: the actor is dead.
     let e = match call("touch") {
         Ok(r) => value(r).await.unwrap_err(),

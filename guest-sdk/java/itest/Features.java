@@ -299,7 +299,7 @@ public final class Features implements Job {
         check("lookup", Wrun.getActor("ctr", "itest").map(h -> h.equals(c)).orElse(false), "");
         check("lookup elsewhere", Wrun.getActor("ctr").isEmpty(), "");
         e = failure(() -> CRASH.remote(c, 0L).get());
-        check("method trap", e != null && e.kind() == ErrorKind.TRAP, e);
+        check("method trap", e instanceof WrunException.ActorDiedException && e.getMessage().contains("(trap: "), e);
         check("restarted after the trap", VALUE.remote(c).get() == 10L, "");
         Wrun.kill(c);
         e = failure(() -> VALUE.remote(c).get());

@@ -58,6 +58,25 @@ pub(super) async fn run(
     }
 }
 
+/// The error of a call whose instance died under it (`cause`: the trap,
+/// timeout or memory-limit hit).
+fn died_mid_call(cause: &TaskError, restarting: bool) -> TaskError {
+    let then = if restarting {
+        "the actor restarts (its state is lost)"
+    } else {
+        "it has no restarts left"
+    };
+    TaskError {
+        kind: ErrorKind::ActorDied,
+        message: format!(
+            "its instance died during the call ({}: {}); {then}",
+            cause.kind.wit_name(),
+            cause.message
+        ),
+        ..cause.clone()
+    }
+}
+
 /// Runs the actor until it dies; returns why.
 #[allow(clippy::too_many_arguments, reason = "as `run`")]
 async fn lifetime(
@@ -153,8 +172,11 @@ async fn lifetime(
                 }
                 Err(CallError::Broken(e)) => {
                     rt.counters.failed.fetch_add(1, Ordering::Relaxed);
-                    call.returns.complete(Err(e.clone()));
-                    if restarts < max_restarts {
+                    // Its instance is gone with the call (as a Ray actor's
+                    // process): actor-died, whatever killed it.
+                    let restarting = restarts < max_restarts;
+                    call.returns.complete(Err(died_mid_call(&e, restarting)));
+                    if restarting {
                         restarts += 1;
                         tracing::warn!(actor = %id, %class, restarts, error = %e, "restarting actor");
                         grant = inst.take_grant();
