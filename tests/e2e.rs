@@ -91,8 +91,9 @@ fn cli_usage_errors_and_bad_components_have_distinct_exit_codes() {
 
     let (code, _, _) = wrun(&["submit"]);
     assert_eq!(code, 2, "missing argument is a usage error");
-    let (code, _, err) = wrun(&["submit", "--cpus", "0", &ex("hello")]);
+    let (code, _, err) = wrun(&["submit", "--cpus=-1", &ex("hello")]);
     assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--cpus must be a number >= 0"), "{err}");
 }
 
 #[test]
@@ -876,4 +877,39 @@ fn a_placement_group_a_single_node_can_never_hold_is_refused_with_the_reason() {
         "its own kind, not invalid-argument: {}",
         run.err
     );
+}
+
+/// A node with no CPUs (as Ray's `--num-cpus 0`) runs drivers, puts and
+/// gets; a task, or an actor that asks for no resources (placed only on a
+/// node with CPUs, as Ray's needs 1 CPU to be placed), is infeasible there,
+/// with the remedy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_cpus_runs_drivers_and_objects_but_no_task_or_default_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.cpus = 0.0;
+    let rt = Runtime::new(cfg).unwrap();
+    let env = rt
+        .load_environment(&wrun_tests::repo().join("bench/env.toml"))
+        .unwrap();
+    let bench = rt
+        .load(wrun_runtime::JobSpec::file(example("bench")).env(env))
+        .unwrap();
+    let v = decode(
+        &rt.run_main(&bench, vec!["put".into(), "1".into()])
+            .await
+            .unwrap(),
+    );
+    assert!(field(&v, "seconds").as_f64().is_some(), "{v}");
+    let counter = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
+    let e = rt.run_main(&counter, vec![]).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Infeasible, "{e}");
+    assert!(e.message.contains("placed only on a node with CPUs"), "{e}");
+    let hello = rt
+        .load(wrun_runtime::JobSpec::file(example("hello")))
+        .unwrap();
+    let e = rt.run_main(&hello, vec![]).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Infeasible, "{e}");
 }

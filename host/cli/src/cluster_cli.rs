@@ -132,8 +132,8 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     let state = a.files.state_dir();
     let mut args = vec!["--host".to_string(), a.host.clone()];
     if let Some(c) = a.cpus {
-        if !(c.is_finite() && c > 0.0) {
-            eprintln!("error: --cpus must be a positive number, got {c}");
+        if !(c.is_finite() && c >= 0.0) {
+            eprintln!("error: --cpus must be a number >= 0, got {c}");
             return Ok(ExitCode::from(2));
         }
         args.extend(["--cpus".into(), c.to_string()]);

@@ -87,7 +87,8 @@ struct SubmitArgs {
     /// Arguments passed to the job's `main`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
-    /// CPUs the scheduler may hand out (default: this machine's cores).
+    /// CPUs the scheduler may hand out (default: this machine's cores; 0:
+    /// drivers, objects and actors only).
     #[arg(long)]
     cpus: Option<f64>,
     /// Custom resources of the node, e.g. `--resources license=2,fpga=1`.
@@ -230,8 +231,10 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let progress_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut cfg = RuntimeConfig::default();
     if let Some(c) = a.cpus {
-        if !(c.is_finite() && c > 0.0) {
-            eprintln!("error: --cpus must be a positive number, got {c}");
+        // 0 is a node for drivers, objects and actors that ask for no
+        // CPU (as Ray's --num-cpus 0).
+        if !(c.is_finite() && c >= 0.0) {
+            eprintln!("error: --cpus must be a number >= 0, got {c}");
             return Ok(ExitCode::from(2));
         }
         cfg.cpus = c;

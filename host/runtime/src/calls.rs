@@ -54,22 +54,45 @@ impl RuntimeInner {
                 spec.environment.as_deref(),
                 &spec.class,
             )?;
-            let resources = spec
+            let asked = spec
                 .resources
                 .clone()
-                .or_else(|| env.actor_resources.clone())
-                .unwrap_or_default();
+                .or_else(|| env.actor_resources.clone());
+            // As in Ray, an actor that asks for nothing needs a CPU to be
+            // placed and holds none once it runs: it never lands on a node
+            // without CPUs (outside placement groups, whose bundles it
+            // draws from). Where this node has CPUs, it is placed as before.
+            let no_cpus_here = self.scheduler.total().cpus() < 1.0;
+            let placing = match (&asked, spec.scheduling) {
+                (None, s) if no_cpus_here && !matches!(s, Scheduling::PlacementGroup { .. }) => {
+                    Resources::new(1.0, 0)
+                }
+                (a, _) => a.clone().unwrap_or_default(),
+            };
+            let resources = asked.unwrap_or_default();
             let class = spec.class.clone();
             match self
                 .place(
                     job.id,
                     &class,
-                    &resources,
+                    &placing,
                     spec.scheduling,
                     &spec.args,
                     None,
                 )
-                .await?
+                .await
+                .map_err(|e| match e.kind {
+                    ErrorKind::Infeasible if asked_nothing(&spec.resources, &env) => {
+                        TaskError {
+                            message: format!(
+                                "{}; an actor that asks for no resources is placed only on a node with CPUs (as in Ray, where it needs 1 CPU to be placed): give the node CPUs, or the actor cpus=0 explicitly",
+                                e.message
+                            ),
+                            ..e
+                        }
+                    }
+                    _ => e,
+                })?
             {
                 Where::Here { scheduler, .. } => spec.scheduler = scheduler,
                 Where::Peer { node, bundle } => {
@@ -190,6 +213,12 @@ impl RuntimeInner {
             scheduler: None,
         }
     }
+}
+
+/// Whether an actor asked for no resources (then it is placed only on a
+/// node with CPUs).
+fn asked_nothing(resources: &Option<Resources>, env: &wrun_env::Environment) -> bool {
+    resources.is_none() && env.actor_resources.is_none()
 }
 
 impl GuestCalls for RuntimeInner {

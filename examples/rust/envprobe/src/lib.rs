@@ -374,9 +374,17 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
                 nap::remote(100)?.get()?;
             }
             let keeper = keeper.ok_or("no actor `keeper` in namespace `team` within a minute")?;
-            let id = keeper.group_id()?.get()?;
+            // The other job reserves its group just after it made the keeper.
+            let mut id = Vec::new();
+            for _ in 0..600 {
+                id = keeper.group_id()?.get()?;
+                if !id.is_empty() {
+                    break;
+                }
+                nap::remote(100)?.get()?;
+            }
             let &[hi, lo] = id.as_slice() else {
-                return Err(Error::application("the keeper holds no group"));
+                return Err(Error::application("the keeper held no group within a minute"));
             };
             let tries = ["group_nodes", "group_task", "group_remove"]
                 .map(|mode| try_group(mode, PlacementGroup::from_id(Id { hi, lo })));
