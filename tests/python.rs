@@ -170,4 +170,9 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
     assert_eq!(v["max_calls"], "ValueError", "refused, not ignored: {out}");
     assert_eq!(v["non_detached"], "accepted", "the default is fine: {out}");
     assert_eq!(v["wait_both"], serde_json::json!([2, 0]), "{out}");
+    assert_eq!(
+        v["unlimited_retries_attempts"], 6,
+        "-1 retries without limit: {out}"
+    );
+    assert_eq!(v["max_retries_minus_2"], "ValueError", "{out}");
 }

@@ -1,7 +1,8 @@
 """Calls that cannot succeed fail at the call, with Ray's exception types:
 ``wrun.wait`` on duplicates, a bad ``num_returns`` or a lone reference;
 ``wrun.put`` of a reference; Ray options wrun does not have yet. And what
-does succeed: ``wrun.wait([])``, and the options' default values.
+does succeed: ``wrun.wait([])``, the options' default values, and
+``max_retries=-1`` (no limit).
 
     wrun submit edges.wasm
     # -> {"wait_empty": [[], []], "wait_duplicates": "ValueError", ...}
@@ -13,6 +14,25 @@ import wrun
 @wrun.remote
 def one():
     return 1
+
+
+@wrun.remote
+class Tries:
+    def __init__(self):
+        self.n = 0
+
+    def next(self):
+        self.n += 1
+        return self.n
+
+
+@wrun.remote
+def flaky(tries, fail_first):
+    """Raises on its first ``fail_first`` attempts."""
+    n = wrun.get(tries.next.remote())
+    if n <= fail_first:
+        raise RuntimeError(f"attempt {n} fails")
+    return n
 
 
 def raised(call):
@@ -41,4 +61,8 @@ def main(args):
     }
     ready, pending = wrun.wait([r, s], num_returns=2, timeout=60)
     out["wait_both"] = [len(ready), len(pending)]
+    # max_retries=-1: no limit, as in Ray (a negative count otherwise).
+    unlimited = flaky.options(max_retries=-1, retry_exceptions=True)
+    out["unlimited_retries_attempts"] = wrun.get(unlimited.remote(Tries.remote(), 5))
+    out["max_retries_minus_2"] = raised(lambda: flaky.options(max_retries=-2).remote(None, 0))
     return out

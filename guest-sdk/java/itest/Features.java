@@ -271,6 +271,14 @@ public final class Features implements Job {
                 .remote(1L, 2L).get() == 3L, "");
         e = failure(() -> FLAKY.maxRetries(2).retryExceptions(true).remote().get());
         check("retry exceptions", e != null && e.kind() == ErrorKind.APPLICATION, e);
+        check("unlimited retries", ADD.maxRetries(-1).remote(1L, 1L).get() == 2L, "");
+        boolean refused = false;
+        try {
+            ADD.maxRetries(-2);
+        } catch (IllegalArgumentException x) {
+            refused = true;
+        }
+        check("retries below -1 refused", refused, "");
 
         @SuppressWarnings("unchecked")
         Map<String, Object> ctx = CONTEXT.remote().get();

@@ -368,6 +368,19 @@ def _custom(resources: Optional[Dict[str, float]]) -> List[Tuple[str, float]]:
     return [(str(k), float(v)) for k, v in (resources or {}).items()]
 
 
+# The WIT's u32 maximum: retries without end (Ray's ``max_retries=-1``).
+_UNLIMITED_RETRIES = 2**32 - 1
+
+
+def _max_retries(v: Any) -> int:
+    n = int(v)
+    if n == -1:
+        return _UNLIMITED_RETRIES
+    if not 0 <= n < _UNLIMITED_RETRIES:
+        raise ValueError(f"max_retries must be -1 (no limit) or between 0 and {_UNLIMITED_RETRIES - 1}, got {v!r}")
+    return n
+
+
 def _opt_float(v: Any) -> Optional[float]:
     return None if v is None else float(v)
 
@@ -406,7 +419,8 @@ class RemoteFunction:
         ``num_returns``, ``cpus`` (cores reserved while it runs; the
         environment's default when unset), ``memory`` (bytes),
         ``resources`` (``{"license": 1.0}``), ``max_retries`` (re-runs after
-        a trap, timeout or memory-limit failure), ``retry_exceptions`` (also
+        a trap, timeout or memory-limit failure; -1: no limit, as in Ray),
+        ``retry_exceptions`` (also
         retry when it raises), ``timeout`` (seconds per attempt) and
         ``environment`` (a named environment of the job's manifest)."""
         return _with_options(self, "task", _TASK_OPTIONS, options)
@@ -418,7 +432,7 @@ class RemoteFunction:
             cpus=_opt_float(o.get("cpus")),
             memory=int(o.get("memory", 0)),
             custom=_custom(o.get("resources")),
-            max_retries=int(o.get("max_retries", 0)),
+            max_retries=_max_retries(o.get("max_retries", 0)),
             retry_exceptions=bool(o.get("retry_exceptions", False)),
             timeout_ms=_timeout_ms(o.get("timeout")),
             environment=o.get("environment"),

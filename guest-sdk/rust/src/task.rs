@@ -27,6 +27,9 @@ pub struct TaskOptions {
 }
 
 impl TaskOptions {
+    /// `max_retries` without a limit (Ray's `max_retries=-1`).
+    pub const UNLIMITED_RETRIES: u32 = u32::MAX;
+
     /// The defaults for a task with `num_returns` return values.
     pub fn new(num_returns: u32) -> Self {
         TaskOptions {
@@ -74,7 +77,8 @@ impl TaskOptions {
         self
     }
 
-    /// Re-runs after a trap, timeout or memory-limit failure.
+    /// Re-runs after a trap, timeout or memory-limit failure;
+    /// [`TaskOptions::UNLIMITED_RETRIES`] for no limit (Ray's `-1`).
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self

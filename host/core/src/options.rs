@@ -17,7 +17,7 @@ pub struct TaskOptions {
     /// `None`: the environment's default for tasks, or 1 CPU.
     pub resources: Option<Resources>,
     /// Re-runs after system failures (and application errors with
-    /// `retry_exceptions`).
+    /// `retry_exceptions`); `u32::MAX`: no limit (Ray's `-1`).
     pub max_retries: u32,
     /// Also retry application errors.
     pub retry_exceptions: bool,

@@ -29,6 +29,9 @@
 
 namespace wrun {
 
+// `max_retries` without a limit (Ray's max_retries=-1).
+inline constexpr uint32_t unlimited_retries = UINT32_MAX;
+
 // ---- object references -------------------------------------------------------
 
 // An owned reference to an object in the store. Copying asks the host for a
@@ -274,6 +277,8 @@ public:
     Task& resource(std::string name, double amount) {
         return opts_.custom.emplace_back(std::move(name), amount), *this;
     }
+    // Re-runs after a trap, timeout or memory-limit failure;
+    // wrun::unlimited_retries for no limit (Ray's max_retries=-1).
     Task& max_retries(uint32_t n) { return opts_.max_retries = n, *this; }
     Task& retry_exceptions(bool yes = true) { return opts_.retry_exceptions = yes, *this; }
     Task& timeout_ms(uint64_t ms) { return opts_.timeout_ms = ms, *this; }

@@ -81,10 +81,10 @@ public final class TaskOptions {
         return o;
     }
 
-    /** Re-runs after a trap, timeout or memory-limit failure. */
+    /** Re-runs after a trap, timeout or memory-limit failure; -1: no limit (as Ray's max_retries=-1). */
     public TaskOptions maxRetries(int n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("maxRetries must be >= 0");
+        if (n < -1) {
+            throw new IllegalArgumentException("maxRetries must be -1 (no limit) or >= 0, got " + n);
         }
         TaskOptions o = copy();
         o.maxRetries = n;
