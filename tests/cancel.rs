@@ -164,5 +164,9 @@ async fn an_actor_call_waiting_for_its_argument_holds_back_only_its_callers_late
     );
     assert_eq!(v["kinds"]["after"], "ok", "{v}");
     assert_eq!(v["notes"], serde_json::json!(["after"]), "{v}");
+    assert_eq!(
+        v["kinds"]["stuck"], "task-cancelled",
+        "a call waiting for its argument is cancellable: {v}"
+    );
     wait_cpus_back(&rt).await;
 }

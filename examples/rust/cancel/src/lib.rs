@@ -343,6 +343,13 @@ fn main(args: Vec<String>) -> wrun::Result<Report> {
             };
             out.kinds.insert("after".into(), after_kind);
             out.notes = worker.notes()?.get()?;
+            // A call waiting for an argument that never comes can itself
+            // be cancelled.
+            let never_again = spin_forever::remote(None)?;
+            let stuck = worker.echo(&never_again)?;
+            stuck.cancel()?;
+            out.kind("stuck", &stuck);
+            never_again.cancel()?;
         }
         // A task placed on another node is interrupted there.
         "remote" => {

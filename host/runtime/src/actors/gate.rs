@@ -78,7 +78,15 @@ impl Gate {
                 // Err: the earlier call was dropped; this one may go on.
                 let _ = before.await;
             }
-            local_args_ready(&store, &call.args).await;
+            // A cancel of the call sends it on at once (the actor fails it
+            // when its turn comes), so it never waits here for good.
+            match call.control.clone() {
+                Some(c) => tokio::select! {
+                    () = local_args_ready(&store, &call.args) => {}
+                    () = c.cancelled() => {}
+                },
+                None => local_args_ready(&store, &call.args).await,
+            }
             // Refused: the actor died; dropping the call fails it.
             let _ = entry.mailbox.send(call);
             let _ = tx.send(());

@@ -142,22 +142,35 @@ async fn lifetime(
         }
         while let Some(call) = mailbox.recv().await {
             let label = call.returns.label().clone();
-            let values = match resolve_args(call.args, &label).await {
+            // Cancelled while it was queued (before or while its arguments
+            // are resolved): it never runs (a running call finishes, as in
+            // Ray).
+            let cancelled = || {
+                TaskError::new(
+                    ErrorKind::TaskCancelled,
+                    label.to_string(),
+                    "the call was cancelled (tasks.cancel) while it waited in the actor's queue",
+                )
+            };
+            let resolved = match &call.control {
+                Some(c) if c.is_cancelled() => Err(cancelled()),
+                Some(c) => tokio::select! {
+                    r = resolve_args(call.args, &label) => r,
+                    () = c.cancelled() => Err(cancelled()),
+                },
+                None => resolve_args(call.args, &label).await,
+            };
+            let values = match resolved {
                 Ok(v) => v,
                 Err(e) => {
+                    rt.counters.failed.fetch_add(1, Ordering::Relaxed);
                     call.returns.complete(Err(e));
                     continue;
                 }
             };
-            // Cancelled while it was queued: it never runs (a running call
-            // finishes, as in Ray).
             if call.control.as_ref().is_some_and(|c| c.is_cancelled()) {
                 rt.counters.failed.fetch_add(1, Ordering::Relaxed);
-                call.returns.complete(Err(TaskError::new(
-                    ErrorKind::TaskCancelled,
-                    label.to_string(),
-                    "the call was cancelled (tasks.cancel) while it waited in the actor's queue",
-                )));
+                call.returns.complete(Err(cancelled()));
                 continue;
             }
             let outcome = inst.call(label, &call.method, &values).await;
