@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod actors;
+mod args;
 mod calls;
 mod cancel;
 pub mod cluster;

@@ -8,19 +8,9 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use wrun_core::{is_private_namespace, ActorId, ErrorKind, JobId, TaskError};
-use wrun_objects::TaskArg;
 
+use crate::actors::gate::{ActorCall, Gate};
 use crate::cluster::Directory;
-use crate::returns::Returns;
-
-/// One method call waiting in an actor's mailbox.
-pub(crate) struct ActorCall {
-    pub(crate) method: String,
-    pub(crate) args: Vec<TaskArg>,
-    pub(crate) returns: Returns,
-    /// Cancelled while queued, it does not run (none: from the host API).
-    pub(crate) control: Option<Arc<wrun_sandbox::TaskControl>>,
-}
 
 pub(crate) struct ActorEntry {
     pub(crate) class: Arc<str>,
@@ -28,7 +18,7 @@ pub(crate) struct ActorEntry {
     pub(crate) name: Option<(String, String)>,
     pub(crate) mailbox: mpsc::UnboundedSender<ActorCall>,
     /// Calls waiting for their arguments before they go in the mailbox.
-    pub(crate) gate: crate::actors::gate::Gate,
+    pub(crate) gate: Arc<Gate>,
     /// Why the actor is dead, once it is.
     pub(crate) dead: Mutex<Option<String>>,
     pub(crate) runner: Mutex<Option<JoinHandle<()>>>,

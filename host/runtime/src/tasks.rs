@@ -20,8 +20,9 @@ use wrun_objects::{Held, ObjectStore, ObjectValue, TaskArg};
 use wrun_sandbox::{CallKind, Caller, InstanceSpec, LoadedJob, PeerRun, Target, TaskControl};
 use wrun_sched::{Grant, Refused, Scheduler};
 
+use crate::args::{local_args_ready, resolve_args};
 use crate::cluster::{RemoteFailure, RemoteTask};
-use crate::inner::{local_args_ready, resolve_args, resolve_environment, RuntimeInner};
+use crate::inner::{resolve_environment, RuntimeInner};
 use crate::place::Where;
 use crate::returns::Returns;
 

@@ -13,12 +13,21 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use wrun_core::TaskId;
 use wrun_objects::{ObjectStore, TaskArg};
 
-use crate::inner::local_args_ready;
-use crate::registry::{ActorCall, ActorEntry};
+use crate::args::local_args_ready;
+use crate::returns::Returns;
+
+/// One method call waiting in an actor's mailbox.
+pub(crate) struct ActorCall {
+    pub(crate) method: String,
+    pub(crate) args: Vec<TaskArg>,
+    pub(crate) returns: Returns,
+    /// Cancelled while queued, it does not run (none: from the host API).
+    pub(crate) control: Option<Arc<wrun_sandbox::TaskControl>>,
+}
 
 /// Who made a call: the instance's task (`None`: the host API, or calls
 /// another node sends, which arrive in order already).
@@ -45,22 +54,21 @@ fn args_ready(store: &ObjectStore, args: &[TaskArg]) -> bool {
 }
 
 impl Gate {
-    /// Puts `call` in `entry`'s mailbox now, or once its arguments are
+    /// Puts `call` in the actor's `mailbox` now, or once its arguments are
     /// ready and `submitter`'s earlier calls are in. A call the mailbox
     /// refuses (the actor died) is dropped, which fails its results; the
     /// error is its label.
     pub(crate) fn send(
-        entry: &Arc<ActorEntry>,
+        gate: &Arc<Gate>,
+        mailbox: &mpsc::UnboundedSender<ActorCall>,
         store: &Arc<ObjectStore>,
         submitter: Submitter,
         call: ActorCall,
     ) -> Result<(), String> {
-        let gate = &entry.gate;
         let queued_before =
             gate.waiting.load(Ordering::Acquire) > 0 && gate.tails.lock().contains_key(&submitter);
         if !queued_before && args_ready(store, &call.args) {
-            return entry
-                .mailbox
+            return mailbox
                 .send(call)
                 .map_err(|e| e.0.returns.label().to_string());
         }
@@ -72,7 +80,7 @@ impl Gate {
             .insert(submitter, (number, rx))
             .map(|(_, rx)| rx);
         gate.waiting.fetch_add(1, Ordering::AcqRel);
-        let (entry, store) = (entry.clone(), store.clone());
+        let (gate, mailbox, store) = (gate.clone(), mailbox.clone(), store.clone());
         tokio::spawn(async move {
             if let Some(before) = before {
                 // Err: the earlier call was dropped; this one may go on.
@@ -88,9 +96,8 @@ impl Gate {
                 None => local_args_ready(&store, &call.args).await,
             }
             // Refused: the actor died; dropping the call fails it.
-            let _ = entry.mailbox.send(call);
+            let _ = mailbox.send(call);
             let _ = tx.send(());
-            let gate = &entry.gate;
             let mut tails = gate.tails.lock();
             if tails.get(&submitter).is_some_and(|(n, _)| *n == number) {
                 tails.remove(&submitter);

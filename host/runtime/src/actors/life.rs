@@ -11,9 +11,10 @@ use wrun_core::{ActorId, ErrorKind, TaskError, TaskId};
 use wrun_env::Environment;
 use wrun_sandbox::{CallError, InstanceSpec, LoadedJob, Target};
 
+use super::gate::ActorCall;
 use super::ActorSpec;
-use crate::inner::{resolve_args, RuntimeInner};
-use crate::registry::ActorCall;
+use crate::args::resolve_args;
+use crate::inner::RuntimeInner;
 
 /// Runs an actor until it dies, then fails what is still queued.
 #[allow(

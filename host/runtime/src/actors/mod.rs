@@ -18,9 +18,9 @@ use wrun_sandbox::{CallKind, LoadedJob, TaskControl};
 use wrun_sched::Scheduler;
 
 use crate::inner::{resolve_environment, RuntimeInner};
-use crate::registry::{ActorCall, ActorEntry};
+use crate::registry::ActorEntry;
 use crate::returns::Returns;
-use gate::{Gate, Submitter};
+use gate::{ActorCall, Gate, Submitter};
 
 /// What an actor is made of: its class, constructor arguments and policy.
 pub(crate) struct ActorSpec {
@@ -150,7 +150,7 @@ pub(crate) fn call(
         returns,
         control,
     };
-    Gate::send(&entry, &rt.objects, submitter, call).map_err(|label| {
+    Gate::send(&entry.gate, &entry.mailbox, &rt.objects, submitter, call).map_err(|label| {
         TaskError::new(
             ErrorKind::ActorDied,
             label,
