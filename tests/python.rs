@@ -176,3 +176,21 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
     );
     assert_eq!(v["max_retries_minus_2"], "ValueError", "{out}");
 }
+
+#[test]
+fn python_guests_free_the_bytes_they_hand_the_host() {
+    // Ten times the guest's 128 MiB limit through puts, an actor's results
+    // and warm tasks' results, 8 MiB at a time: componentize-py alone leaks
+    // each (MemoryError after about 12); runtimes/python/patch frees them.
+    let (code, out, err) = submit_in(
+        Some("examples/python/churn/env.toml"),
+        &py_example("churn"),
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["mib_limit"], 128, "{out}");
+    for path in ["put_mib", "actor_mib", "task_mib"] {
+        assert_eq!(v[path], 1280, "{path}: {out}");
+    }
+}

@@ -16,6 +16,10 @@
 #
 # The entry module is guest-sdk/python/wrun_job.py, which imports `app` and
 # provides the exported `Guest` class.
+#
+# The component is then patched (runtimes/python/patch): componentize-py
+# 0.25.1 leaks every byte list a guest hands the host (each put, each task's
+# result); the patch frees them when the call ends.
 set -euo pipefail
 
 ENV_FILE=""
@@ -76,4 +80,12 @@ env -u VIRTUAL_ENV "$VENV/bin/componentize-py" -q \
     componentize wrun_job \
     -p "$APP_DIR" -p "$ROOT/guest-sdk/python" "${PKG_PATH[@]}" \
     -o "$OUT"
+
+PATCH="${CARGO_TARGET_DIR:-$HOME/.cache/wrun/target}/release/wrun-python-patch"
+if [ ! -x "$PATCH" ]; then
+    echo "building wrun-python-patch" >&2
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wrun/target}" \
+        cargo build --quiet --release --manifest-path "$ROOT/Cargo.toml" -p wrun-python-patch >&2
+fi
+"$PATCH" "$OUT"
 echo "$OUT"

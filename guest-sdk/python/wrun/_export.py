@@ -127,6 +127,9 @@ def _encode_returns(task: str, result: Any, num_returns: int) -> List[Any]:
     for r in results:
         try:
             out.append(_runtime.encode(r))
+        except MemoryError as e:
+            # Out of memory is not the value's fault: it fails as raised.
+            raise _app_error(task, e) from None
         except Exception as e:
             raise _fail(ErrorKind.INVALID_ARGUMENT, task, f"return value of {task}: {e}") from None
     return out
