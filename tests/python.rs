@@ -194,3 +194,39 @@ fn python_guests_free_the_bytes_they_hand_the_host() {
         assert_eq!(v[path], 1280, "{path}: {out}");
     }
 }
+
+#[test]
+fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_across_languages() {
+    let options: Vec<std::ffi::OsString> = vec![
+        "--component".into(),
+        format!("cpp={}", wrun_tests::cpp_example("shards").display()).into(),
+        "--component".into(),
+        format!("rust={}", example("cancel").display()).into(),
+    ];
+    let r = submit_with(&options, &py_example("values"), &[]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    // Tuples, sets, frozensets, 2**999, dataclasses, the job's own classes,
+    // bytearrays: the same type and value back, from a task and an actor.
+    for path in ["task", "actor"] {
+        let checks = v[path].as_object().unwrap();
+        assert_eq!(checks.len(), 10, "{path}: {}", r.out);
+        assert!(checks.values().all(|ok| ok == true), "{path}: {}", r.out);
+    }
+    assert_eq!(
+        v["callee_sees"],
+        serde_json::json!({"tuple": "tuple", "set": "set", "dataclass": "Point", "object": "Money"})
+    );
+    assert_eq!(v["actor_state"], true);
+    assert_eq!(
+        v["put"],
+        serde_json::json!({"set": true, "big": true, "tuple_as_list": true})
+    );
+    assert_eq!(v["ref_in_tuple"], true, "{}", r.out);
+    // Across languages: a tuple is a list to C++; what only Python can read
+    // is refused by C++ and Rust, saying so.
+    assert_eq!(v["cpp_tuple"], 3);
+    let refused = serde_json::json!({"kind": "invalid-argument", "python_only": true});
+    assert_eq!(v["cpp_set"], refused, "{}", r.out);
+    assert_eq!(v["rust_big"], refused, "{}", r.out);
+}

@@ -120,6 +120,9 @@ void hostile_input_is_refused() {
     CHECK(!decode(from_hex("0101")));             // trailing bytes
     CHECK(!decode(from_hex("d50100")));           // ref with a 2-byte payload
     CHECK(!decode(from_hex("d40900")));           // unknown extension type
+    // A Python-only value (extension type 3, a pickle) says what it is.
+    auto pickled = decode(from_hex("c702038004"));
+    CHECK(!pickled && pickled.error().message.find("Python-only value") != std::string::npos);
     std::vector<uint8_t> deep(100000, 0x91);      // [[[[...]]]] past the depth limit
     deep.push_back(0xc0);
     auto d = decode(deep);

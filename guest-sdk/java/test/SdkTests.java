@@ -294,6 +294,12 @@ public final class SdkTests {
         eq(e, roundTrip(e, "c7032a010203"), "ext 42");
         Ext neg = new Ext(-3, new byte[] {9});
         eq(neg, roundTrip(neg, "d4fd09"), "fixext 1, negative type");
+        try {
+            Codec.unpack(unhex("c702038004"));
+            check(false, "a Python-only value is refused");
+        } catch (DecodeException x) {
+            check(x.getMessage().contains("Python-only value"), "a Python-only value says what it is: " + x.getMessage());
+        }
     }
 
     static void refused() {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import _runtime
+from . import _runtime, codec
 from ._runtime import ActorClass, RemoteFunction
 from .errors import ErrorKind, TaskError
 
@@ -88,6 +88,14 @@ def _app_error(task: str, e: BaseException) -> BaseException:
     return _fail(ErrorKind.APPLICATION, task, f"{summary}\n\n{tb}")
 
 
+def _python_caller(values: List[Any]) -> Tuple[bool, List[Any]]:
+    """Whether the call starts with the mark of a Python caller of this
+    component (``codec.PYTHON_CALLER``), and the arguments without it."""
+    if values and not values[0].refs and bytes(values[0].data) == codec.PYTHON_CALLER:
+        return True, values[1:]
+    return False, values
+
+
 def _decode_args(task: str, values: List[Any]) -> list:
     out = []
     for i, v in enumerate(values):
@@ -111,7 +119,9 @@ def _call(task: str, fn: Callable, args: list) -> Any:
         raise _app_error(task, e) from None
 
 
-def _encode_returns(task: str, result: Any, num_returns: int) -> List[Any]:
+def _encode_returns(
+    task: str, result: Any, num_returns: int, python_peer: bool = False, pickle_ok: bool = True
+) -> List[Any]:
     if num_returns == 1:
         results = [result]
     elif num_returns == 0:
@@ -126,7 +136,7 @@ def _encode_returns(task: str, result: Any, num_returns: int) -> List[Any]:
     out = []
     for r in results:
         try:
-            out.append(_runtime.encode(r))
+            out.append(_runtime.encode(r, python_peer, pickle_ok))
         except MemoryError as e:
             # Out of memory is not the value's fault: it fails as raised.
             raise _app_error(task, e) from None
@@ -142,21 +152,23 @@ class _Guest:
     def main(self, args: List[str]) -> Any:
         if not _MAIN:
             raise _fail(ErrorKind.NOT_FOUND, "main", "this component has no @wrun.main")
-        return _encode_returns("main", _call("main", _MAIN[0], [list(args)]), 1)[0]
+        # The command line prints the driver's result: no Python-only value.
+        return _encode_returns("main", _call("main", _MAIN[0], [list(args)]), 1, pickle_ok=False)[0]
 
     def run_task(self, function: str, args: List[Any]) -> List[Any]:
         rf = _TASKS.get(function)
         if rf is None:
             raise _fail(ErrorKind.NOT_FOUND, function, "no such task in this component")
+        python_peer, args = _python_caller(args)
         result = _call(function, rf._function, _decode_args(function, args))
-        return _encode_returns(function, result, rf.num_returns)
+        return _encode_returns(function, result, rf.num_returns, python_peer)
 
     def construct(self, class_: str, args: List[Any]) -> None:
         global _ACTOR
         ac = _CLASSES.get(class_)
         if ac is None:
             raise _fail(ErrorKind.NOT_FOUND, class_, "no such actor class in this component")
-        state = _call(class_, ac._cls, _decode_args(class_, args))
+        state = _call(class_, ac._cls, _decode_args(class_, _python_caller(args)[1]))
         _ACTOR = (state, ac)
 
     def call_method(self, method: str, args: List[Any]) -> List[Any]:
@@ -168,8 +180,9 @@ class _Guest:
         fn = None if name.startswith("_") else getattr(state, name, None)
         if not callable(fn):
             raise _fail(ErrorKind.NOT_FOUND, task, "no such method on this actor")
+        python_peer, args = _python_caller(args)
         result = _call(task, fn, _decode_args(task, args))
-        return _encode_returns(task, result, getattr(fn, "_wrun_num_returns", 1))
+        return _encode_returns(task, result, getattr(fn, "_wrun_num_returns", 1), python_peer)
 
 
 if _runtime._wit is not None:

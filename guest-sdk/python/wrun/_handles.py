@@ -85,19 +85,23 @@ class ActorHandle:
     values (as MessagePack extension type 2), so tasks can be handed one.
     """
 
-    __slots__ = ("_actor_id", "_class_name", "_num_returns")
+    __slots__ = ("_actor_id", "_class_name", "_num_returns", "_python")
 
     def __init__(
         self,
         actor_id: Id,
         class_name: Optional[str] = None,
         num_returns: Optional[Dict[str, int]] = None,
+        python: bool = False,
     ):
         self._actor_id = actor_id
         # Known when the handle comes from `Cls.remote()`: lets a method
         # declared with `@wrun.method(num_returns=N)` return N references.
         self._class_name = class_name
         self._num_returns = num_returns or {}
+        # The actor is a Python class of this component: its methods get
+        # Python values (tuples stay tuples).
+        self._python = python
 
     @property
     def actor_id(self) -> Id:

@@ -67,9 +67,10 @@ def _host_call(f: Callable, *args: Any) -> Any:
         raise from_wit_error(e.value) from None
 
 
-def encode(v: Any) -> Any:
-    """A Python value as a WIT ``value`` (its references cloned)."""
-    data, refs = codec.pack(v)
+def encode(v: Any, python_peer: bool = False, pickle_ok: bool = True) -> Any:
+    """A Python value as a WIT ``value`` (its references cloned); see
+    :func:`codec.pack` for when it is pickled."""
+    data, refs = codec.pack(v, python_peer, pickle_ok)
     return _wit.Value(data, refs)
 
 
@@ -78,16 +79,18 @@ def decode(v: Any) -> Any:
     return codec.unpack(v.data, v.refs)
 
 
-def _args(args: Sequence[Any]) -> List[Any]:
+def _args(args: Sequence[Any], python_peer: bool = False) -> List[Any]:
     """Positional arguments as WIT ``arg``s: a top-level ObjectRef goes by
     reference (the host resolves it before the callee runs, so the callee
-    receives the value, as in Ray); anything else inline."""
-    out = []
+    receives the value, as in Ray); anything else inline. To a Python task or
+    actor of this component (``python_peer``) the values go as Python values,
+    after the mark that asks for Python results (``codec.PYTHON_CALLER``)."""
+    out = [_wit.Arg_Inline(_wit.Value(codec.PYTHON_CALLER, []))] if python_peer else []
     for a in args:
         if isinstance(a, ObjectRef):
             out.append(_wit.Arg_ByRef(a._handle.clone()))
         else:
-            out.append(_wit.Arg_Inline(encode(a)))
+            out.append(_wit.Arg_Inline(encode(a, python_peer)))
     return out
 
 
@@ -409,6 +412,11 @@ class RemoteFunction:
     def num_returns(self) -> int:
         return int(self._options.get("num_returns", 1))
 
+    @property
+    def _python(self) -> bool:
+        """A task of this component, so written in Python (not one by name)."""
+        return self._function is not None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._function is None:
             raise TypeError(f"{self._name} is in another component: call it with .remote()")
@@ -444,9 +452,11 @@ class RemoteFunction:
         args = _positional(self._function, self._name, args, kwargs)
         scheduling = _scheduling(self._options.get("scheduling_strategy"))
         if scheduling is None:
-            handles = _host_call(_tasks.submit, self._name, _args(args), self._wit_options())
+            handles = _host_call(_tasks.submit, self._name, _args(args, self._python), self._wit_options())
         else:
-            handles = _host_call(_tasks.submit_scheduled, self._name, _args(args), self._wit_options(), scheduling)
+            handles = _host_call(
+                _tasks.submit_scheduled, self._name, _args(args, self._python), self._wit_options(), scheduling
+            )
         return _refs_result(handles, self.num_returns)
 
     def __repr__(self) -> str:
@@ -516,6 +526,11 @@ class ActorClass:
     def name(self) -> str:
         return self._name
 
+    @property
+    def _python(self) -> bool:
+        """A class of this component, so written in Python (not one by name)."""
+        return self._cls is not None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._cls is None:
             raise TypeError(f"{self._name} is in another component: create it with .remote()")
@@ -546,10 +561,10 @@ class ActorClass:
         )
         scheduling = _scheduling(o.get("scheduling_strategy"))
         if scheduling is None:
-            i = _host_call(_actors.create, self._name, _args(args), opts)
+            i = _host_call(_actors.create, self._name, _args(args, self._python), opts)
         else:
-            i = _host_call(_actors.create_scheduled, self._name, _args(args), opts, scheduling)
-        return ActorHandle(Id(i.hi, i.lo), self._name, self._num_returns)
+            i = _host_call(_actors.create_scheduled, self._name, _args(args, self._python), opts, scheduling)
+        return ActorHandle(Id(i.hi, i.lo), self._name, self._num_returns, self._python)
 
     def __repr__(self) -> str:
         return f"ActorClass({self._name})"
@@ -574,7 +589,7 @@ def actor_class(name: str, /, **options: Any) -> ActorClass:
 def call_method(handle: ActorHandle, name: str, args: tuple, num_returns: int) -> Any:
     _host()
     i = handle._actor_id
-    handles = _host_call(_actors.call, _wit.Id(i.hi, i.lo), name, _args(args), num_returns)
+    handles = _host_call(_actors.call, _wit.Id(i.hi, i.lo), name, _args(args, handle._python), num_returns)
     return _refs_result(handles, num_returns)
 
 

@@ -14,7 +14,16 @@ produces for the same data, so Python and Rust jobs can exchange values:
 * an :class:`~wrun.ObjectRef` is extension type 1 whose payload is a
   big-endian u32 index into the value's ``refs``;
 * an :class:`~wrun.ActorHandle` is extension type 2 whose payload is the
-  16-byte actor id (``hi`` then ``lo``, both big-endian).
+  16-byte actor id (``hi`` then ``lo``, both big-endian);
+* a value with no form in that shared codec (a set, an integer past 64 bits,
+  an instance of the job's own class) is pickled whole into extension type 3,
+  a Python-only value: another Python guest unpickles it, other languages
+  refuse it with an error that says so. Its object references and actor
+  handles are pickle persistent ids, so references inside it still travel
+  in ``refs``. With ``python_peer`` (the reader is a Python task or actor of
+  this component) a tuple, a dataclass or any value of a type the shared
+  codec would change (a subclass, a bytearray) is pickled too, so that it
+  comes back as it left.
 
 It is pure Python (the guest is CPython compiled to WebAssembly, where C
 extensions are not available) and needs nothing from the host to run, so it
@@ -24,17 +33,27 @@ is unit-tested with an ordinary interpreter.
 from __future__ import annotations
 
 import dataclasses
+import io
+import pickle
 import struct
 from typing import Any, List, NamedTuple, Sequence, Tuple
 
 from ._handles import ActorHandle, Id, ObjectRef
 
-__all__ = ["pack", "unpack", "ExtType", "EXT_OBJECT_REF", "EXT_ACTOR", "DecodeError"]
+__all__ = [
+    "pack", "unpack", "ExtType", "EXT_OBJECT_REF", "EXT_ACTOR", "EXT_PYTHON", "PYTHON_CALLER", "DecodeError",
+]
 
 #: Extension type of an object reference.
 EXT_OBJECT_REF = 1
 #: Extension type of an actor handle.
 EXT_ACTOR = 2
+#: Extension type of a Python-only value: a pickle.
+EXT_PYTHON = 3
+#: The first argument a Python caller adds to its calls of a Python task or
+#: actor of its own component: extension type 3, empty. The callee removes it
+#: and pickles what the shared codec would change in its results.
+PYTHON_CALLER = b"\xc7\x00\x03"
 
 _U64_MAX = (1 << 64) - 1
 _I64_MIN = -(1 << 63)
@@ -57,17 +76,79 @@ class DecodeError(ValueError):
 # --- encoding -----------------------------------------------------------------
 
 
-def pack(value: Any) -> Tuple[bytes, list]:
+class _PythonOnly(Exception):
+    """Raised inside the encoder: the value needs extension type 3."""
+
+
+def pack(value: Any, python_peer: bool = False, pickle_ok: bool = True) -> Tuple[bytes, list]:
     """Encodes ``value``; returns ``(data, refs)``.
 
     ``refs`` holds one fresh, owned host handle per object reference met in
     ``value`` (obtained with the handle's ``clone()``), in the order of their
     indices. Sending the value to the host gives those handles away, while the
     caller's own :class:`ObjectRef` objects stay valid, as in the Rust SDK.
+
+    A value the shared codec cannot carry (or, with ``python_peer``, would
+    change) is pickled whole as extension type 3, unless ``pickle_ok`` is
+    false (a driver's result, which the command line prints): then it is a
+    TypeError.
     """
     out = bytearray()
     refs: list = []
-    _pack(value, out, refs)
+    try:
+        _pack(value, out, refs, python_peer)
+    except _PythonOnly as e:
+        # The handles cloned so far are dropped with `refs` (their finalizers).
+        if not pickle_ok:
+            raise TypeError(f"cannot encode {e} for wrun: it has no form other languages read") from None
+        return _pickle(value)
+    return bytes(out), refs
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles with object references and actor handles as persistent ids."""
+
+    def __init__(self, file, refs: list):
+        super().__init__(file, protocol=5)
+        self.refs = refs
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, ObjectRef):
+            self.refs.append(obj._handle.clone())
+            return ("ref", len(self.refs) - 1)
+        if isinstance(obj, ActorHandle):
+            return ("actor", obj._actor_id.to_bytes(), obj._class_name, obj._num_returns, obj._python)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, refs: Sequence):
+        super().__init__(file)
+        self.refs = refs
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid[0] == "ref":
+            i = pid[1]
+            if i >= len(self.refs):
+                raise DecodeError(f"object reference index {i} out of range ({len(self.refs)} refs)")
+            return ObjectRef(self.refs[i])
+        if pid[0] == "actor":
+            return ActorHandle(Id.from_bytes(pid[1]), pid[2], pid[3], pid[4])
+        raise DecodeError(f"unknown persistent id {pid[0]!r} in a Python value")
+
+
+def _pickle(value: Any) -> Tuple[bytes, list]:
+    refs: list = []
+    buf = io.BytesIO()
+    try:
+        _Pickler(buf, refs).dump(value)
+    except (pickle.PicklingError, TypeError, AttributeError) as e:
+        raise TypeError(
+            f"cannot encode a value of type {type(value).__qualname__} for wrun: "
+            f"it has no shared form and pickle refused it ({e})"
+        ) from None
+    out = bytearray()
+    _pack_ext(EXT_PYTHON, buf.getvalue(), out)
     return bytes(out), refs
 
 
@@ -130,7 +211,7 @@ def _pack_ext(code: int, data: bytes, out: bytearray) -> None:
     out += data
 
 
-def _pack(v: Any, out: bytearray, refs: list) -> None:
+def _pack(v: Any, out: bytearray, refs: list, peer: bool = False) -> None:
     # Exact type checks first: they are the common case and the fastest.
     t = type(v)
     if v is None:
@@ -140,6 +221,8 @@ def _pack(v: Any, out: bytearray, refs: list) -> None:
     elif v is False:
         out.append(0xC2)
     elif t is int:
+        if not _I64_MIN <= v <= _U64_MAX:
+            raise _PythonOnly(f"the integer {_short(v)}, past 64 bits,")
         _pack_int(v, out)
     elif t is str:
         b = v.encode("utf-8")
@@ -148,28 +231,35 @@ def _pack(v: Any, out: bytearray, refs: list) -> None:
     elif t is float:
         out.append(0xCB)
         out += struct.pack(">d", v)
-    elif t is list or t is tuple:
+    elif t is list or (t is tuple and not peer):
         _pack_len(len(v), out, 0x90, 15, 0, 0xDC, 0xDD)
         for x in v:
-            _pack(x, out, refs)
+            _pack(x, out, refs, peer)
     elif t is dict:
-        _pack_map(v.items(), len(v), out, refs)
+        _pack_map(v.items(), len(v), out, refs, peer)
+    elif t is bytes:
+        _pack_len(len(v), out, 0, 0, 0xC4, 0xC5, 0xC6)
+        out += v
     elif isinstance(v, ObjectRef):
         refs.append(v._handle.clone())
         _pack_ext(EXT_OBJECT_REF, (len(refs) - 1).to_bytes(4, "big"), out)
     elif isinstance(v, ActorHandle):
         _pack_ext(EXT_ACTOR, v._actor_id.to_bytes(), out)
+    elif isinstance(v, ExtType):
+        _pack_ext(v.code, bytes(v.data), out)
+    elif peer:
+        # A Python reader gets back the very type: a tuple, a set, a
+        # dataclass, an IntEnum, a bytearray.
+        raise _PythonOnly(f"a value of type {t.__qualname__}")
     elif isinstance(v, (bytes, bytearray, memoryview)):
         b = bytes(v)
         _pack_len(len(b), out, 0, 0, 0xC4, 0xC5, 0xC6)
         out += b
-    elif isinstance(v, ExtType):
-        _pack_ext(v.code, bytes(v.data), out)
     # Subclasses (IntEnum, str enums, OrderedDict, ...) after the exact types.
     elif isinstance(v, bool):
         out.append(0xC3 if v else 0xC2)
     elif isinstance(v, int):
-        _pack_int(int(v), out)
+        _pack(int(v), out, refs)
     elif isinstance(v, str):
         _pack(str(v), out, refs)
     elif isinstance(v, float):
@@ -183,14 +273,20 @@ def _pack(v: Any, out: bytearray, refs: list) -> None:
         fields = dataclasses.fields(v)
         _pack_map(((f.name, getattr(v, f.name)) for f in fields), len(fields), out, refs)
     else:
-        raise TypeError(f"cannot encode a value of type {t.__qualname__} for wrun")
+        raise _PythonOnly(f"a value of type {t.__qualname__}")
 
 
-def _pack_map(items, n: int, out: bytearray, refs: list) -> None:
+def _pack_map(items, n: int, out: bytearray, refs: list, peer: bool = False) -> None:
     _pack_len(n, out, 0x80, 15, 0, 0xDE, 0xDF)
     for k, x in items:
-        _pack(k, out, refs)
-        _pack(x, out, refs)
+        _pack(k, out, refs, peer)
+        _pack(x, out, refs, peer)
+
+
+def _short(n: int) -> str:
+    """An integer for a message: its digits, or its size when they are many."""
+    text = str(n) if n.bit_length() < 200 else f"of {n.bit_length()} bits"
+    return text
 
 
 # --- decoding -----------------------------------------------------------------
@@ -303,6 +399,13 @@ class _Decoder:
             if n != 16:
                 raise DecodeError(f"actor handle payload of {n} bytes (want 16)")
             return ActorHandle(Id.from_bytes(data))
+        if code == EXT_PYTHON:
+            try:
+                return _Unpickler(io.BytesIO(data), self.refs).load()
+            except DecodeError:
+                raise
+            except Exception as e:  # noqa: BLE001 - any unpickling failure
+                raise DecodeError(f"a Python value that does not unpickle here: {type(e).__name__}: {e}") from None
         return ExtType(code, data)
 
 

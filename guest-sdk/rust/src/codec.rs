@@ -21,6 +21,8 @@ use crate::handle::Handle;
 pub(crate) const EXT_OBJECT_REF: i8 = 1;
 /// Extension type of an actor handle.
 pub(crate) const EXT_ACTOR: i8 = 2;
+/// Extension type of a Python-only value (a pickle), which Rust cannot read.
+const EXT_PYTHON: u8 = 3;
 
 /// rmp-serde's representation of a MessagePack extension value.
 #[derive(Serialize, Deserialize)]
@@ -53,7 +55,92 @@ pub(crate) fn decode<T: DeserializeOwned>(v: wit::Value) -> Result<T, String> {
     let outer = DECODING.with(|c| c.replace(Some(refs)));
     let out = rmp_serde::from_slice(&v.data);
     DECODING.with(|c| c.replace(outer));
-    out.map_err(|e| format!("cannot decode {}: {e}", std::any::type_name::<T>()))
+    out.map_err(|e| {
+        let ty = std::any::type_name::<T>();
+        if holds_python_value(&v.data) {
+            format!(
+                "cannot decode {ty}: the value is Python-only (extension type 3: a Python guest \
+                 pickled a set, an integer past 64 bits or an object of its own class); send \
+                 lists, maps and 64-bit integers between languages"
+            )
+        } else {
+            format!("cannot decode {ty}: {e}")
+        }
+    })
+}
+
+/// Whether `data` holds a Python-only value (extension type 3) anywhere;
+/// read only after a decode failed, to say why. Malformed data: false.
+fn holds_python_value(data: &[u8]) -> bool {
+    fn be(data: &[u8], pos: &mut usize, width: usize) -> Option<usize> {
+        let bytes = data.get(*pos..*pos + width)?;
+        *pos += width;
+        Some(bytes.iter().fold(0usize, |n, &b| (n << 8) | usize::from(b)))
+    }
+    let mut pos = 0usize;
+    // Values still to read; a hostile count only runs the data out sooner.
+    let mut pending = 1usize;
+    while pending > 0 {
+        let Some(&b) = data.get(pos) else {
+            return false;
+        };
+        pos += 1;
+        pending -= 1;
+        let skip = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => 0,
+            0x80..=0x8f => {
+                pending = pending.saturating_add(2 * usize::from(b & 0x0f));
+                0
+            }
+            0x90..=0x9f => {
+                pending = pending.saturating_add(usize::from(b & 0x0f));
+                0
+            }
+            0xa0..=0xbf => usize::from(b & 0x1f),
+            0xca => 4,
+            0xcb => 8,
+            0xcc..=0xcf => 1 << (b - 0xcc),
+            0xd0..=0xd3 => 1 << (b - 0xd0),
+            0xc4..=0xc6 | 0xd9..=0xdb => {
+                let width = if b <= 0xc6 {
+                    1 << (b - 0xc4)
+                } else {
+                    1 << (b - 0xd9)
+                };
+                let Some(n) = be(data, &mut pos, width) else {
+                    return false;
+                };
+                n
+            }
+            0xdc..=0xdf => {
+                let width = if b % 2 == 0 { 2 } else { 4 };
+                let Some(n) = be(data, &mut pos, width) else {
+                    return false;
+                };
+                let per_entry = if b >= 0xde { 2 } else { 1 };
+                pending = pending.saturating_add(n.saturating_mul(per_entry));
+                0
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                let len = if b >= 0xd4 {
+                    1 << (b - 0xd4)
+                } else {
+                    let Some(n) = be(data, &mut pos, 1 << (b - 0xc7)) else {
+                        return false;
+                    };
+                    n
+                };
+                match data.get(pos) {
+                    Some(&EXT_PYTHON) => return true,
+                    Some(_) => 1 + len,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        };
+        pos = pos.saturating_add(skip);
+    }
+    false
 }
 
 /// Adds an owned handle to the value being encoded; returns its index, or
@@ -86,6 +173,30 @@ mod tests {
 
     use super::*;
     use crate::{ActorHandle, Id};
+
+    #[test]
+    fn a_python_only_value_is_named_when_it_cannot_be_decoded() {
+        // [1, ext 3 "\x80\x04"] and {"a": ext 3}: a pickle inside an array and a map.
+        for data in [
+            vec![0x92, 0x01, 0xc7, 0x02, 0x03, 0x80, 0x04],
+            vec![0x81, 0xa1, b'a', 0xd4, 0x03, 0x00],
+        ] {
+            let err = decode::<Vec<u64>>(wit::Value { data, refs: vec![] }).unwrap_err();
+            assert!(err.contains("Python-only"), "{err}");
+        }
+        // Another failure keeps serde's own message.
+        let err = decode::<Vec<u64>>(wit::Value {
+            data: vec![0xa1, b'x'],
+            refs: vec![],
+        })
+        .unwrap_err();
+        assert!(
+            !err.contains("Python-only") && err.starts_with("cannot decode"),
+            "{err}"
+        );
+        assert!(!holds_python_value(&[0xdd, 0xff, 0xff, 0xff, 0xff]));
+        assert!(!holds_python_value(&[0xc7, 0x05, 0x09, 1, 2, 3, 4, 5]));
+    }
 
     fn round_trip<T: Serialize + DeserializeOwned>(v: &T) -> T {
         let value = encode(v).unwrap();

@@ -451,6 +451,11 @@ private:
             if (n != 16) return bad("actor handle payload of " + std::to_string(n) + " bytes (want 16)");
             return Value(ActorRef{Id{be_at(0, 8), be_at(8, 8)}});
         }
+        if (type == 3) {
+            return bad("a Python-only value (extension type 3: a Python guest pickled a set, an "
+                       "integer past 64 bits or an object of its own class): C++ cannot read it; "
+                       "send lists, maps and 64-bit integers between languages");
+        }
         return bad("unknown MessagePack extension type " + std::to_string(type));
     }
 

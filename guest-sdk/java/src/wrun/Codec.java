@@ -50,6 +50,8 @@ public final class Codec {
     public static final int EXT_OBJECT_REF = 1;
     /** Extension type of an actor handle. */
     public static final int EXT_ACTOR = 2;
+    /** Extension type of a Python-only value (a pickle), which Java refuses. */
+    public static final int EXT_PYTHON = 3;
 
     private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
     private static final BigInteger U64_LIMIT = BigInteger.ONE.shiftLeft(64);
@@ -563,6 +565,11 @@ public final class Codec {
                     throw new DecodeException("actor handle payload of " + n + " bytes (want 16)");
                 }
                 return new ActorHandle<Object>(Id.fromBytes(data, 0));
+            }
+            if (type == EXT_PYTHON) {
+                throw new DecodeException("a Python-only value (extension type 3: a Python guest pickled a set, "
+                        + "an integer past 64 bits or an object of its own class): Java cannot read it; "
+                        + "send lists, maps and 64-bit integers between languages");
             }
             return new Ext(type, data);
         }
