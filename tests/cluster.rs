@@ -534,6 +534,10 @@ fn actors_live_where_their_resources_are_and_names_reach_them_from_every_node() 
         "tasks on all three nodes found the named actor: {v}"
     );
     assert_eq!(v["found_by_driver"], true, "{v}");
+    assert_eq!(
+        v["restarted_fresh"], true,
+        "get_if_exists found it across nodes and a restart reached its node: {v}"
+    );
     assert_eq!(v["after_kill"], "actor-died", "{v}");
     // The actor's death gave its name up: the next job can claim it again.
     let v = c.submit_on(&head_node, &example("cluster"), &["actors", "license"]);

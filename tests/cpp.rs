@@ -91,6 +91,10 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
         r#""actor_id_in_actor": true"#,
         r#""lookup": [true, false]"#,
         r#""same_job": true"#,
+        r#""get_if_exists": true"#,
+        r#""restart": [5, 1]"#,
+        r#""exit_actor": ["actor-died", "actor-died"]"#,
+        r#""exit_outside": "invalid-argument""#,
     ] {
         assert!(v.contains(expected), "missing {expected} in {v}");
     }

@@ -210,6 +210,22 @@ async fn counter_actor_is_shared_by_tasks_looked_up_by_name_and_killed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actor_lifetimes_follow_rays_get_if_exists_restart_and_exit_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("lifetimes")))
+        .unwrap();
+    let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
+    assert_eq!(
+        v.to_string(),
+        r#"{"get_if_exists": [true, 2], "restart": [7, 3], "no_restarts_left": "actor-died", "exit_actor": ["actor-died", "actor-died"], "exit_from_a_task": "invalid-argument"}"#
+    );
+    // The named one lived until the job ended; none is left.
+    assert_eq!(rt.actor_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_tree_of_8191_tasks_completes_on_one_cpu() {
     // With one CPU, a parent that kept its CPU while waiting for its children
     // would deadlock the tree; blocked tasks lend theirs.

@@ -230,3 +230,53 @@ fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_acros
     assert_eq!(v["cpp_set"], refused, "{}", r.out);
     assert_eq!(v["rust_big"], refused, "{}", r.out);
 }
+
+#[test]
+fn python_actor_lifetimes_follow_rays_get_if_exists_kill_and_exit_actor() {
+    let (code, out, err) = submit(&py_example("lifetimes"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["get_if_exists"],
+        serde_json::json!({"same_actor": true, "state_shared": true, "constructed_once": true,
+                           "duplicate_name": "invalid-argument"}),
+        "{out}"
+    );
+    let restart = &v["restart"];
+    assert_eq!(restart["spin_started"], true, "{out}");
+    let running = restart["running_call"].as_str().unwrap();
+    assert!(
+        running.starts_with("ActorDiedError: ")
+            && running.contains("no_restart=False")
+            && running.contains("restarts"),
+        "{out}"
+    );
+    assert_eq!(
+        restart["after_restart"], 1,
+        "the constructor ran again: {out}"
+    );
+    assert!(
+        restart["no_restarts_left"]
+            .as_str()
+            .unwrap()
+            .contains("no restarts were left"),
+        "{out}"
+    );
+    let exit = &v["exit"];
+    for call in ["leaving_call", "queued_call", "later_call"] {
+        let text = exit[call].as_str().unwrap();
+        assert!(
+            text.starts_with("ActorDiedError: ")
+                && text.contains("exit_actor() was called in Counter.leave"),
+            "{call}: {out}"
+        );
+    }
+    assert_eq!(exit["shutdown_hook_ran"], true, "{out}");
+    assert!(
+        exit["from_a_task"]
+            .as_str()
+            .unwrap()
+            .starts_with("TypeError: exit_actor()"),
+        "{out}"
+    );
+}

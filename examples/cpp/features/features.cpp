@@ -63,6 +63,11 @@ public:
     Box() = default;
     int64_t add(int64_t by) { return n_ += by; }
     bool knows_itself() const { return wrun::actor_id().has_value(); }
+    // Ends the actor (exit_actor): this call and later ones fail.
+    wrun::Result<int64_t> leave() {
+        if (auto e = wrun::exit_actor(); !e) return wrun::fail(e.error());
+        return n_;
+    }
 
 private:
     int64_t n_ = 0;
@@ -70,6 +75,7 @@ private:
 WRUN_ACTOR(Box);
 WRUN_METHOD(Box, add);
 WRUN_METHOD(Box, knows_itself);
+WRUN_METHOD(Box, leave);
 
 std::string kind_of(const wrun::Error& e) { return wrun::kind_name(e.kind); }
 
@@ -162,6 +168,27 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
     TRY(found1, wrun::get(*f1));
     TRY(found2, wrun::get(*f2));
     out.emplace_back("lookup", wrun::Array{*found1, *found2});
+
+    // actor lifetimes: get_if_exists finds the named box; restart gives a
+    // fresh instance (max_restarts 1); exit_actor ends one from inside
+    TRY(again, wrun::actor("Box").name("box").namespace_("tour").get_if_exists().remote());
+    out.emplace_back("get_if_exists", Value(again->id() == box->id()));
+    TRY(phoenix, wrun::actor("Box").max_restarts(1).remote());
+    TRY(before, phoenix->call<int64_t>("add", int64_t{5}));
+    TRY(before_v, wrun::get(*before));
+    if (auto k = phoenix->restart(); !k) return wrun::fail(k.error());
+    TRY(fresh, phoenix->call<int64_t>("add", int64_t{1}));
+    TRY(fresh_v, wrun::get(*fresh));
+    out.emplace_back("restart", wrun::Array{*before_v, *fresh_v});
+    TRY(leaver, wrun::actor("Box").remote());
+    TRY(left, leaver->call<int64_t>("leave"));
+    auto left_v = wrun::get(*left);
+    auto later = leaver->call<int64_t>("add", int64_t{1});
+    auto later_v = later ? wrun::get(*later) : wrun::Result<int64_t>(wrun::fail(later.error()));
+    out.emplace_back("exit_actor", wrun::Array{left_v ? Value("no error") : Value(kind_of(left_v.error())),
+                                               later_v ? Value("no error") : Value(kind_of(later_v.error()))});
+    auto outside = wrun::exit_actor();
+    out.emplace_back("exit_outside", outside ? Value("no error") : Value(kind_of(outside.error())));
 
     // tasks run in the driver's job
     auto id = wrun::job_id();

@@ -333,6 +333,7 @@ Result<Id> create_actor_raw(const std::string& cls, std::vector<Arg> args, const
     opts.namespace_ = opt_str(o.namespace_);
     opts.max_restarts = o.max_restarts;
     opts.environment = opt_str(o.environment);
+    opts.get_if_exists = o.get_if_exists;
     job_string_t name = borrow_str(cls);
     auto list = cargs.list<wrun_runtime_actors_list_arg_t>();
     wrun_runtime_actors_id_t ret;
@@ -399,6 +400,19 @@ Result<void> ActorHandle::kill() const {
     auto id = from_id(id_);
     wrun_runtime_actors_error_t err;
     if (!wrun_runtime_actors_kill(&id, &err)) return fail(take_error(err));
+    return {};
+}
+
+Result<void> ActorHandle::restart() const {
+    auto id = from_id(id_);
+    wrun_runtime_actors_error_t err;
+    if (!wrun_runtime_actors_restart(&id, &err)) return fail(take_error(err));
+    return {};
+}
+
+Result<void> exit_actor() {
+    wrun_runtime_actors_error_t err;
+    if (!wrun_runtime_actors_exit_actor(&err)) return fail(take_error(err));
     return {};
 }
 

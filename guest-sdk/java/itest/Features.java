@@ -173,6 +173,12 @@ public final class Features implements Job {
         long crash(long zero) {
             return n / zero;
         }
+
+        /** Ends the actor (exitActor): this call and later ones fail. */
+        long leave() {
+            Wrun.exitActor();
+            return n;
+        }
     }
 
     static final ActorClass1<Long, Counter> COUNTER = Wrun.actor("Counter", Counter::new);
@@ -181,6 +187,7 @@ public final class Features implements Job {
     static final ActorMethod0<Counter, Object> BOTH = COUNTER.method("both", 2, Counter::both);
     static final ActorMethod0<Counter, Long> BOOM = COUNTER.method("boom", Counter::boom);
     static final ActorMethod1<Counter, Long, Long> CRASH = COUNTER.method("crash", Counter::crash);
+    static final ActorMethod0<Counter, Long> LEAVE = COUNTER.method("leave", Counter::leave);
 
     /** An actor whose constructor fails. */
     public static final class Broken {
@@ -306,12 +313,25 @@ public final class Features implements Job {
         check("unknown method", e != null && e.kind() == ErrorKind.NOT_FOUND, e);
         check("lookup", Wrun.getActor("ctr", "itest").map(h -> h.equals(c)).orElse(false), "");
         check("lookup elsewhere", Wrun.getActor("ctr").isEmpty(), "");
+        check("get if exists", COUNTER.name("ctr").namespace("itest").getIfExists(true).remote(0L).equals(c)
+                && VALUE.remote(c).get() == 16L, "");
         e = failure(() -> CRASH.remote(c, 0L).get());
         check("method trap", e instanceof WrunException.ActorDiedException && e.getMessage().contains("(trap: "), e);
         check("restarted after the trap", VALUE.remote(c).get() == 10L, "");
         Wrun.kill(c);
         e = failure(() -> VALUE.remote(c).get());
         check("killed", e instanceof WrunException.ActorDiedException, e);
+        ActorHandle<Counter> phoenix = COUNTER.maxRestarts(1).remote(3L);
+        long beforeRestart = INCR.remote(phoenix, 4L).get();
+        Wrun.kill(phoenix, false);
+        check("kill with restart", beforeRestart == 7L && VALUE.remote(phoenix).get() == 3L, beforeRestart);
+        ActorHandle<Counter> leaver = COUNTER.remote(1L);
+        e = failure(() -> LEAVE.remote(leaver).get());
+        WrunException later = failure(() -> VALUE.remote(leaver).get());
+        check("exit actor", e instanceof WrunException.ActorDiedException && e.getMessage().contains("exit_actor()")
+                && later instanceof WrunException.ActorDiedException, e);
+        e = failure(Wrun::exitActor);
+        check("exit actor outside an actor", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
         e = failure(() -> {
             ActorHandle<Broken> b = BROKEN.remote();
             b.call("x").get();

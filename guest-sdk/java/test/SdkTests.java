@@ -554,6 +554,16 @@ public final class SdkTests {
         }
 
         @Override
+        public void restart(Id actor) {
+            throw none();
+        }
+
+        @Override
+        public void exitActor() {
+            throw none();
+        }
+
+        @Override
         public void cancel(int handle, boolean force, boolean recursive) {
             throw none();
         }

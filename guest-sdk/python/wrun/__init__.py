@@ -30,6 +30,7 @@ from ._runtime import (
     RuntimeContext,
     actor_class,
     cancel,
+    exit_actor,
     function,
     get,
     get_actor,
@@ -56,7 +57,7 @@ from .errors import (
 )
 
 __all__ = [
-    "remote", "main", "method", "put", "get", "wait", "get_actor", "kill", "cancel",
+    "remote", "main", "method", "put", "get", "wait", "get_actor", "kill", "cancel", "exit_actor",
     "function", "actor_class",
     "placement_group", "remove_placement_group", "PlacementGroup",
     "NodeAffinitySchedulingStrategy", "PlacementGroupSchedulingStrategy",

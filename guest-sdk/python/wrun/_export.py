@@ -109,6 +109,8 @@ def _decode_args(task: str, values: List[Any]) -> list:
 def _call(task: str, fn: Callable, args: list) -> Any:
     try:
         return fn(*args)
+    except _runtime._ActorExit:
+        raise
     except TypeError as e:
         # Distinguish a wrong argument count (the caller's mistake, as the Rust
         # SDK reports it) from a TypeError raised inside the function.
@@ -145,6 +147,18 @@ def _encode_returns(
     return out
 
 
+def _shut_down(task: str, state: Any) -> None:
+    """Runs the actor's ``__wrun_shutdown__`` (Ray's ``__ray_shutdown__``)
+    as it exits; what it raises is logged, as Ray logs it."""
+    hook = getattr(state, "__wrun_shutdown__", None)
+    if not callable(hook):
+        return
+    try:
+        hook()
+    except BaseException as e:  # noqa: BLE001 - the actor exits anyway
+        _runtime.log(f"{task}: __wrun_shutdown__ raised {type(e).__name__}: {e}", "error")
+
+
 class _Guest:
     """Implements ``wrun:runtime/guest``. componentize-py calls these methods;
     raising ``Err(error)`` returns ``result::err(error)`` to the host."""
@@ -168,7 +182,10 @@ class _Guest:
         ac = _CLASSES.get(class_)
         if ac is None:
             raise _fail(ErrorKind.NOT_FOUND, class_, "no such actor class in this component")
-        state = _call(class_, ac._cls, _decode_args(class_, _python_caller(args)[1]))
+        try:
+            state = _call(class_, ac._cls, _decode_args(class_, _python_caller(args)[1]))
+        except _runtime._ActorExit:
+            raise _fail(ErrorKind.ACTOR_DIED, class_, "exit_actor() was called in the constructor") from None
         _ACTOR = (state, ac)
 
     def call_method(self, method: str, args: List[Any]) -> List[Any]:
@@ -181,7 +198,11 @@ class _Guest:
         if not callable(fn):
             raise _fail(ErrorKind.NOT_FOUND, task, "no such method on this actor")
         python_peer, args = _python_caller(args)
-        result = _call(task, fn, _decode_args(task, args))
+        try:
+            result = _call(task, fn, _decode_args(task, args))
+        except _runtime._ActorExit:
+            _shut_down(task, state)
+            raise _fail(ErrorKind.ACTOR_DIED, task, "the actor exited: exit_actor() was called") from None
         return _encode_returns(task, result, getattr(fn, "_wrun_num_returns", 1), python_peer)
 
 

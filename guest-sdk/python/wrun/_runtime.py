@@ -221,7 +221,7 @@ _TASK_OPTIONS = {
 }
 _ACTOR_OPTIONS = {
     "name", "namespace", "max_restarts", "cpus", "memory", "resources", "environment",
-    "scheduling_strategy",
+    "scheduling_strategy", "get_if_exists",
 }
 
 
@@ -539,10 +539,12 @@ class ActorClass:
     def options(self, **options: Any) -> "ActorClass":
         """A copy with other options for the actors created through it:
         ``name`` (register it so others find it with ``wrun.get_actor``),
-        ``namespace``, ``max_restarts`` (re-run the constructor after its
-        instance fails), ``cpus`` (held while it lives; the environment's
-        default, or 0, when unset), ``memory``, ``resources`` and
-        ``environment``."""
+        ``namespace``, ``get_if_exists`` (with a name: the actor already
+        registered under it, if any, instead of an error), ``max_restarts``
+        (re-run the constructor after its instance fails, or after
+        ``kill(actor, no_restart=False)``), ``cpus`` (held while it lives; the
+        environment's default, or 0, when unset), ``memory``, ``resources``
+        and ``environment``."""
         return _with_options(self, "actor", _ACTOR_OPTIONS, options)
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
@@ -558,6 +560,7 @@ class ActorClass:
             namespace=o.get("namespace"),
             max_restarts=int(o.get("max_restarts", 0)),
             environment=o.get("environment"),
+            get_if_exists=bool(o.get("get_if_exists", False)),
         )
         scheduling = _scheduling(o.get("scheduling_strategy"))
         if scheduling is None:
@@ -604,12 +607,34 @@ def get_actor(name: str, namespace: Optional[str] = None) -> ActorHandle:
     return ActorHandle(Id(i.hi, i.lo))
 
 
-def kill(actor: ActorHandle) -> None:
-    """Kills the actor: pending and later calls fail with ActorDiedError."""
+def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
+    """Kills the actor (as ``ray.kill``): its running, pending and later
+    calls fail with ActorDiedError; its ``__wrun_shutdown__`` does not run.
+    With ``no_restart=False`` only its instance is killed: the running call
+    fails with ActorDiedError, and the actor restarts (its constructor runs
+    again, queued calls run on the new instance) while ``max_restarts``
+    allows; with no restarts left it dies."""
     if not isinstance(actor, ActorHandle):
         raise TypeError(f"wrun.kill takes an ActorHandle, not {type(actor).__name__}")
     i = actor._actor_id
-    _host_call(_actors.kill, _wit.Id(i.hi, i.lo))
+    _host_call(_actors.kill if no_restart else _actors.restart, _wit.Id(i.hi, i.lo))
+
+
+class _ActorExit(BaseException):
+    """Raised by :func:`exit_actor` to unwind the method; the SDK catches it."""
+
+
+def exit_actor() -> None:
+    """Ends the actor whose method calls it, as ``ray.actor.exit_actor``:
+    the method stops here, the actor's ``__wrun_shutdown__()`` runs if it has
+    one (Ray's ``__ray_shutdown__``), and then that call, the calls queued
+    behind it and later ones fail with ActorDiedError; it does not restart.
+    Outside an actor's method it raises TypeError, as in Ray."""
+    try:
+        _host_call(_actors.exit_actor)
+    except TaskError as e:
+        raise TypeError(e.message) from None
+    raise _ActorExit()
 
 
 # --- logs and context --------------------------------------------------------

@@ -485,6 +485,12 @@ fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
                 self.inner.kill()
             }
 
+            /// Kills the actor's instance and lets it restart (Ray's
+            /// `kill(no_restart=False)`; see `ActorHandle::restart`).
+            pub fn restart(&self) -> ::wrun::Result<()> {
+                self.inner.restart()
+            }
+
             #(#handle_methods)*
         }
 

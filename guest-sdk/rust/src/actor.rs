@@ -22,6 +22,7 @@ pub struct ActorOptions {
     max_restarts: u32,
     environment: Option<String>,
     scheduling: Scheduling,
+    get_if_exists: bool,
 }
 
 impl ActorOptions {
@@ -67,6 +68,14 @@ impl ActorOptions {
         self
     }
 
+    /// With a [`name`](Self::name): when an actor is registered under it
+    /// already (or meanwhile), its handle instead of an error (Ray's
+    /// `get_if_exists`); the class and options are then not checked.
+    pub fn get_if_exists(mut self, yes: bool) -> Self {
+        self.get_if_exists = yes;
+        self
+    }
+
     /// Restarts after the actor's instance fails (the constructor runs again).
     pub fn max_restarts(mut self, n: u32) -> Self {
         self.max_restarts = n;
@@ -88,6 +97,7 @@ impl ActorOptions {
             namespace: self.namespace.clone(),
             max_restarts: self.max_restarts,
             environment: self.environment.clone(),
+            get_if_exists: self.get_if_exists,
         }
     }
 }
@@ -130,6 +140,14 @@ impl ActorHandle {
         Ok(actors::kill(self.id.into())?)
     }
 
+    /// Kills the actor's instance and lets it restart (Ray's
+    /// `kill(actor, no_restart=False)`): the running call fails with
+    /// `actor-died`, queued calls run on the new instance; with no restarts
+    /// left (`max_restarts`) it dies as with [`kill`](Self::kill).
+    pub fn restart(&self) -> Result<()> {
+        Ok(actors::restart(self.id.into())?)
+    }
+
     /// Calls `method`; calls from one caller run in submission order.
     #[doc(hidden)]
     pub fn call(&self, method: &str, args: Vec<Arg>, num_returns: u32) -> Result<Returns> {
@@ -162,4 +180,12 @@ impl<'de> Deserialize<'de> for ActorHandle {
             id: Id::from_bytes(bytes),
         })
     }
+}
+
+/// Ends the actor whose method is running once that method returns (Ray's
+/// `exit_actor`): that call, its queued calls and later ones fail with
+/// `actor-died`, and the actor does not restart. Clean up before calling it;
+/// the method's own return value is discarded. An error outside an actor.
+pub fn exit_actor() -> Result<()> {
+    Ok(actors::exit_actor()?)
 }

@@ -346,6 +346,12 @@ macro_rules! __actor_option_methods {
             self.opts = self.opts.name(name);
             self
         }
+        /// With a name: the actor already registered under it, if any
+        /// (Ray's `get_if_exists`).
+        pub fn get_if_exists(mut self, yes: bool) -> Self {
+            self.opts = self.opts.get_if_exists(yes);
+            self
+        }
         /// The namespace of the name.
         pub fn namespace(
             mut self,

@@ -38,7 +38,7 @@ mod object;
 mod placement;
 mod task;
 
-pub use actor::{ActorHandle, ActorOptions};
+pub use actor::{exit_actor, ActorHandle, ActorOptions};
 pub use blob::{put_blob, Blob};
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;

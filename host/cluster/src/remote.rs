@@ -33,8 +33,12 @@ pub struct JobRef {
 /// What waits to be sent to an actor on another node, in order.
 enum Queued {
     Call(QueuedCall),
-    /// A kill, ordered after the calls made before it.
-    Kill(Option<JobId>),
+    /// A kill (of the instance only, with `restart`), ordered after the
+    /// calls made before it.
+    Kill {
+        caller: Option<JobId>,
+        restart: bool,
+    },
 }
 
 /// A call waiting to be sent to an actor on another node.
@@ -124,7 +128,12 @@ impl ClusterRemote {
     }
 
     /// Kills an actor on its node.
-    async fn send_kill(&self, actor: ActorId, caller: Option<JobId>) -> Result<(), String> {
+    async fn send_kill(
+        &self,
+        actor: ActorId,
+        caller: Option<JobId>,
+        restart: bool,
+    ) -> Result<(), String> {
         let mut client = self
             .conns
             .client(actor.node())
@@ -136,6 +145,7 @@ impl ClusterRemote {
                 protocol: PROTOCOL_VERSION,
                 actor_id: wrun_proto::id_bytes(actor.0),
                 job_id: caller.map(|j| j.to_string()).unwrap_or_default(),
+                restart,
             })
             .map_err(|s| s.message().to_string())?;
         let reply = client
@@ -159,8 +169,8 @@ impl ClusterRemote {
         while let Some(item) = queue.recv().await {
             let call = match item {
                 Queued::Call(call) => call,
-                Queued::Kill(caller) => {
-                    if let Err(e) = self.send_kill(actor, caller).await {
+                Queued::Kill { caller, restart } => {
+                    if let Err(e) = self.send_kill(actor, caller, restart).await {
                         tracing::warn!(%actor, error = %e, "killing an actor on another node failed");
                     }
                     continue;
@@ -372,8 +382,8 @@ impl Remote for ClusterRemote {
         self.enqueue(actor, Queued::Call(call));
     }
 
-    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId) {
-        self.enqueue(actor, Queued::Kill(caller));
+    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId, restart: bool) {
+        self.enqueue(actor, Queued::Kill { caller, restart });
     }
 
     fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool) {

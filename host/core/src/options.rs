@@ -58,6 +58,9 @@ pub struct ActorOptions {
     pub environment: Option<String>,
     /// Where it lives beyond having its resources.
     pub scheduling: Scheduling,
+    /// With a name: return the actor already registered under it (or
+    /// registered meanwhile) instead of failing (Ray's `get_if_exists`).
+    pub get_if_exists: bool,
 }
 
 /// Where a task or actor runs, beyond having its resources.

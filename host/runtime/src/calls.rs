@@ -24,7 +24,32 @@ impl RuntimeInner {
     /// Creates an actor here or, in a cluster, where its resources are (the
     /// same placement as tasks); a named actor's name is claimed
     /// cluster-wide.
+    /// Creates an actor; with `get_if_exists` and a name, finds the one
+    /// registered under it first, and after a failed creation (another
+    /// creator claimed the name meanwhile: the directory and the registry
+    /// give a name once) returns that one.
     pub(crate) async fn create_actor(
+        self: &Arc<Self>,
+        job: &Arc<LoadedJob>,
+        spec: ActorSpec,
+    ) -> Result<ActorId, TaskError> {
+        let existing = match &spec.name {
+            Some(name) if spec.get_if_exists && !spec.placed => name.clone(),
+            _ => return self.create_new_actor(job, spec).await,
+        };
+        let (namespace, name) = existing;
+        if let Some(id) = RuntimeInner::lookup_actor(self, &namespace, &name).await {
+            return Ok(id);
+        }
+        match self.create_new_actor(job, spec).await {
+            Ok(id) => Ok(id),
+            Err(e) => RuntimeInner::lookup_actor(self, &namespace, &name)
+                .await
+                .ok_or(e),
+        }
+    }
+
+    async fn create_new_actor(
         self: &Arc<Self>,
         job: &Arc<LoadedJob>,
         mut spec: ActorSpec,
@@ -168,18 +193,24 @@ impl RuntimeInner {
         }
     }
 
-    /// Kills an actor `caller` may see (`None`: the host).
+    /// Kills an actor `caller` may see (`None`: the host); with `restart`,
+    /// only its instance, and it restarts while it has restarts left.
     pub(crate) fn kill_actor(
         self: &Arc<Self>,
         caller: Option<JobId>,
         actor: ActorId,
+        restart: bool,
     ) -> Result<(), TaskError> {
         if actor.node() != self.node() {
-            self.remote.kill_actor(caller, actor);
+            self.remote.kill_actor(caller, actor, restart);
             return Ok(());
         }
         self.actors.check_visible(caller, actor)?;
-        self.actors.kill(actor, "killed by a kill request")
+        if restart {
+            self.actors.restart(actor)
+        } else {
+            self.actors.kill(actor, "killed by a kill request")
+        }
     }
 
     /// An actor spec from a caller's options.
@@ -211,6 +242,7 @@ impl RuntimeInner {
             placed,
             scheduling: options.scheduling,
             scheduler: None,
+            get_if_exists: options.get_if_exists,
         }
     }
 }
@@ -282,8 +314,13 @@ impl GuestCalls for RuntimeInner {
         self.cancel_object(caller.job.id, target.id(), target.owner(), force, recursive)
     }
 
-    fn kill_actor(self: Arc<Self>, caller: &Caller, actor: ActorId) -> Result<(), TaskError> {
-        RuntimeInner::kill_actor(&self, Some(caller.job.id), actor)
+    fn kill_actor(
+        self: Arc<Self>,
+        caller: &Caller,
+        actor: ActorId,
+        restart: bool,
+    ) -> Result<(), TaskError> {
+        RuntimeInner::kill_actor(&self, Some(caller.job.id), actor, restart)
     }
 
     fn create_group(

@@ -8,6 +8,7 @@
 //! of calls on the task path, and a cancel of a finished call, or of an
 //! object no call produces, finds nothing and does nothing.
 
+use crate::for_peers::CancelAsked;
 use std::sync::Arc;
 
 use wrun_core::{ErrorKind, JobId, NodeId, ObjectId, TaskError, TaskId};
@@ -63,8 +64,10 @@ impl RuntimeInner {
     }
 
     /// Cancels a task this node runs for another (`task`: that node's id).
+    /// One that has not arrived yet is cancelled when it does.
     pub(crate) fn cancel_for_peer(&self, task: TaskId, force: bool, recursive: bool) {
-        if let Some(control) = self.for_peers.get(task) {
+        let asked = CancelAsked { force, recursive };
+        if let Some(control) = self.for_peers.cancel(task, asked) {
             self.cancel_control(&control, force, recursive);
         }
     }

@@ -120,8 +120,9 @@ pub trait Remote: Send + Sync + 'static {
     /// Cancels, on `node`, a call of `job` (a task it runs for this node,
     /// or the producer of an object it owns); failures are logged.
     fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool);
-    /// Kills an actor on another node (after the calls made before).
-    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId);
+    /// Kills an actor on another node (after the calls made before); with
+    /// `restart`, only its instance.
+    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId, restart: bool);
     /// A job's driver finished here: its actors on other nodes die.
     fn end_job(&self, job: JobId);
     /// Reserves bundles of a group on `node`, all or none there.
@@ -236,7 +237,7 @@ impl Remote for Alone {
         )));
     }
 
-    fn kill_actor(&self, _caller: Option<JobId>, _actor: ActorId) {}
+    fn kill_actor(&self, _caller: Option<JobId>, _actor: ActorId, _restart: bool) {}
 
     fn cancel(&self, _: NodeId, _: JobId, _: CancelTarget, _: bool, _: bool) {}
 

@@ -273,7 +273,11 @@ impl Runtime {
     ) -> Result<Vec<Held>, TaskError> {
         let held = self.submit(job, function, args, options)?;
         if let Some(control) = held.first().and_then(|h| self.inner.control_of(h.id())) {
-            self.inner.for_peers.insert(sender_task, control);
+            // A cancel the sender forwarded before the task got here.
+            if let Some(asked) = self.inner.for_peers.insert(sender_task, control.clone()) {
+                self.inner
+                    .cancel_control(&control, asked.force, asked.recursive);
+            }
         }
         Ok(held)
     }
@@ -347,12 +351,18 @@ impl Runtime {
 
     /// Kills an actor: its queued calls fail with `actor-died`.
     pub fn kill_actor(&self, actor: ActorId) -> Result<(), TaskError> {
-        self.kill_actor_for(None, actor)
+        self.kill_actor_for(None, actor, false)
     }
 
-    /// Kills an actor on behalf of `caller`.
-    pub fn kill_actor_for(&self, caller: Option<JobId>, actor: ActorId) -> Result<(), TaskError> {
-        self.inner.kill_actor(caller, actor)
+    /// Kills an actor on behalf of `caller`; with `restart`, only its
+    /// instance (Ray's `kill(no_restart=False)`).
+    pub fn kill_actor_for(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        restart: bool,
+    ) -> Result<(), TaskError> {
+        self.inner.kill_actor(caller, actor, restart)
     }
 
     /// Looks up a named actor of this node.

@@ -21,6 +21,8 @@ pub(crate) struct ActorEntry {
     pub(crate) gate: Arc<Gate>,
     /// Why the actor is dead, once it is.
     pub(crate) dead: Mutex<Option<String>>,
+    /// Told by `kill(no_restart=False)`: its life ends this instance.
+    pub(crate) restart: tokio::sync::Notify,
     pub(crate) runner: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -132,6 +134,21 @@ impl ActorRegistry {
             h.abort();
         }
         tracing::debug!(actor = %id, class = %entry.class, why, "actor killed");
+        Ok(())
+    }
+
+    /// Ends an actor's instance; it restarts while it has restarts left
+    /// (`life.rs` decides).
+    pub(crate) fn restart(&self, id: ActorId) -> Result<(), TaskError> {
+        let entry = self.actors.lock().get(&id).cloned().ok_or_else(|| {
+            TaskError::new(
+                ErrorKind::NotFound,
+                "kill",
+                format!("no live actor with id {id}"),
+            )
+        })?;
+        entry.restart.notify_one();
+        tracing::debug!(actor = %id, class = %entry.class, "actor instance killed to restart");
         Ok(())
     }
 

@@ -135,6 +135,7 @@ impl Sandbox {
             node: self.objects.node(),
             task_id: spec.task,
             actor_id: spec.actor,
+            exit_requested: false,
             label: spec.label,
             label_cell,
             log_sink: sink,
@@ -358,6 +359,11 @@ impl ActorInstance {
         let text = label.to_string();
         self.store.data_mut().set_label(label);
         call_values(&mut self.store, self.call_method, method, args, None, &text).await
+    }
+
+    /// The method that just ran called `actors.exit-actor`.
+    pub fn exiting(&self) -> bool {
+        self.store.data().exit_requested
     }
 
     /// Takes the grant back out (to hand it to a restarted instance).

@@ -210,8 +210,14 @@ pub trait GuestCalls: Send + Sync + 'static {
         recursive: bool,
     ) -> Result<(), TaskError>;
 
-    /// Kills an actor the caller may see.
-    fn kill_actor(self: Arc<Self>, caller: &Caller, actor: ActorId) -> Result<(), TaskError>;
+    /// Kills an actor the caller may see; with `restart`, only its instance,
+    /// and it restarts while it has restarts left.
+    fn kill_actor(
+        self: Arc<Self>,
+        caller: &Caller,
+        actor: ActorId,
+        restart: bool,
+    ) -> Result<(), TaskError>;
 
     /// Reserves a placement group, waiting for room until `timeout`.
     fn create_group(
@@ -249,6 +255,9 @@ pub struct HostState {
     pub(crate) node: NodeId,
     pub(crate) task_id: TaskId,
     pub(crate) actor_id: Option<ActorId>,
+    /// The running method called `actors.exit-actor`: the actor ends when it
+    /// returns.
+    pub(crate) exit_requested: bool,
     /// The task or method running now, for logs and errors.
     pub(crate) label: Label,
     /// The same, as the instance's output streams see it.

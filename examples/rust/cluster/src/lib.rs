@@ -14,9 +14,10 @@
 //! - `actors RESOURCE [R...]`: a named actor that needs RESOURCE (so it lives
 //!   on a node that has it) takes 20 calls at once and must see them in
 //!   order; a task per further resource R (one on each node that has it)
-//!   finds the actor by name and calls it; the driver finds it too, kills it
-//!   and calls it once more.
-//!   -> `{"driver", "actor_node", "in_order", "visits": [[task node, actor node]...], "found_by_driver", "after_kill"}`
+//!   finds the actor by name and calls it; the driver finds it too (by
+//!   lookup and by `get_if_exists`), restarts it, kills it and calls it
+//!   once more.
+//!   -> `{"driver", "actor_node", "in_order", "visits": [[task node, actor node]...], "found_by_driver", "restarted_fresh", "after_kill"}`
 //! - `survive RESOURCE MS`: a task that needs RESOURCE and sleeps MS, with 2
 //!   retries (a test kills the node running it). -> `{"driver", "nodes": {node: 1}}`
 //! - `hold-group SECONDS`: a placement group of one 1-CPU bundle, waiting up
@@ -138,6 +139,7 @@ fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
         .name("tally")
         .namespace(NAMESPACE)
         .resource(resource, 1.0)
+        .max_restarts(1)
         .remote()?;
     let calls = (1..=20)
         .map(|i| t.add(i))
@@ -159,6 +161,15 @@ fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
         .collect::<wrun::Result<Vec<_>>>()?;
     let visits = wrun::get_all(&visits)?;
     let found_by_driver = TallyHandle::lookup("tally", Some(NAMESPACE))? == Some(t);
+    // Ray's get_if_exists finds it on its node; a restart there gives it a
+    // fresh instance (after the calls made before it).
+    let existing = Tally::options()
+        .name("tally")
+        .namespace(NAMESPACE)
+        .get_if_exists(true)
+        .remote()?;
+    t.restart()?;
+    let restarted_fresh = existing == t && t.seen()?.get()?.is_empty();
     t.kill()?;
     let after_kill = match t.seen().and_then(|r| r.get()) {
         Ok(v) => format!("still alive: {v:?}"),
@@ -170,6 +181,7 @@ fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
         in_order,
         visits: visits.into_iter().map(|(a, b)| vec![a, b]).collect(),
         found_by_driver,
+        restarted_fresh,
         after_kill,
     })
 }
@@ -284,6 +296,8 @@ enum Outcome {
         in_order: bool,
         visits: Vec<Vec<String>>,
         found_by_driver: bool,
+        /// `get_if_exists` found it, and after `restart` its state is fresh.
+        restarted_fresh: bool,
         after_kill: String,
     },
     Objects {

@@ -343,6 +343,9 @@ struct ActorOptions {
     std::optional<std::string> namespace_;
     uint32_t max_restarts = 0;
     std::optional<std::string> environment;
+    // With a name: the actor already registered under it, if any (Ray's
+    // get_if_exists); its class and options are then not checked.
+    bool get_if_exists = false;
 };
 
 // A handle to a live actor; copyable, passable to tasks in any language.
@@ -376,6 +379,11 @@ public:
     // Kills the actor: its pending and later calls fail with `actor-died`.
     Result<void> kill() const;
 
+    // Kills the actor's instance and lets it restart (Ray's
+    // kill(no_restart=False)): the running call fails with `actor-died`,
+    // queued calls run on the new instance; with no restarts left it dies.
+    Result<void> restart() const;
+
 private:
     Result<std::vector<AnyRef>> call_raw(const std::string& method, std::vector<Arg> args,
                                          uint32_t num_returns) const;
@@ -407,6 +415,7 @@ public:
         return opts_.custom.emplace_back(std::move(n), amount), *this;
     }
     ActorClass& max_restarts(uint32_t n) { return opts_.max_restarts = n, *this; }
+    ActorClass& get_if_exists(bool yes = true) { return opts_.get_if_exists = yes, *this; }
     ActorClass& environment(std::string e) { return opts_.environment = std::move(e), *this; }
 
     // Creates the actor; its constructor runs with `args` in its own instance.
@@ -429,6 +438,12 @@ inline ActorClass actor(std::string class_name) { return ActorClass(std::move(cl
 // ---- logging and context -----------------------------------------------------
 
 enum class Level { Trace, Debug, Info, Warn, Error };
+// Ends the actor whose method calls it once that method returns (Ray's
+// exit_actor): that call, its queued calls and later ones fail with
+// `actor-died`, and it does not restart. Clean up before calling it. An
+// `invalid-argument` error outside an actor's method.
+Result<void> exit_actor();
+
 void log(Level level, const std::string& message);
 inline void log(const std::string& message) { log(Level::Info, message); }
 

@@ -57,6 +57,11 @@ public abstract class ActorClass<S, T extends ActorClass<S, T>> {
         return with(options.namespace(namespace));
     }
 
+    /** A copy that returns the actor already registered under its name, if any (Ray's get_if_exists). */
+    public T getIfExists(boolean yes) {
+        return with(options.getIfExists(yes));
+    }
+
     /** A copy whose actors are restarted up to {@code n} times after their instance fails. */
     public T maxRestarts(int n) {
         return with(options.maxRestarts(n));

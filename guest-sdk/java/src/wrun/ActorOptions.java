@@ -19,6 +19,7 @@ public final class ActorOptions {
     String namespace;
     int maxRestarts;
     String environment;
+    boolean getIfExists;
 
     public ActorOptions() {
     }
@@ -32,6 +33,7 @@ public final class ActorOptions {
         o.namespace = namespace;
         o.maxRestarts = maxRestarts;
         o.environment = environment;
+        o.getIfExists = getIfExists;
         return o;
     }
 
@@ -88,6 +90,16 @@ public final class ActorOptions {
         return o;
     }
 
+    /**
+     * With a name: when an actor is registered under it already (or meanwhile), its handle instead of an
+     * error (Ray's {@code get_if_exists}); the class and options are then not checked.
+     */
+    public ActorOptions getIfExists(boolean yes) {
+        ActorOptions o = copy();
+        o.getIfExists = yes;
+        return o;
+    }
+
     /** Run in this named environment of the job's manifest. */
     public ActorOptions environment(String name) {
         ActorOptions o = copy();
@@ -121,5 +133,9 @@ public final class ActorOptions {
 
     public String environment() {
         return environment;
+    }
+
+    public boolean getIfExists() {
+        return getIfExists;
     }
 }

@@ -255,6 +255,28 @@ public final class Wrun {
         Host.get().kill(actor.actorId());
     }
 
+    /**
+     * Ray's {@code kill(actor, no_restart)}: with {@code noRestart} false only the actor's instance is killed
+     * (its running call fails with {@link WrunException.ActorDiedException}, queued calls run on the new
+     * instance) and it restarts while {@code maxRestarts} allows; with none left it dies.
+     */
+    public static void kill(ActorHandle<?> actor, boolean noRestart) {
+        if (noRestart) {
+            kill(actor);
+        } else {
+            Host.get().restart(actor.actorId());
+        }
+    }
+
+    /**
+     * Ends the actor whose method calls it once that method returns (Ray's {@code exit_actor}): that call,
+     * its queued calls and later ones fail with {@link WrunException.ActorDiedException}; it does not
+     * restart. Clean up before calling it. Outside an actor's method it throws (invalid-argument).
+     */
+    public static void exitActor() {
+        Host.get().exitActor();
+    }
+
     // --- objects -----------------------------------------------------------------
 
     /**

@@ -164,6 +164,8 @@ impl NodeService {
             max_restarts: r.max_restarts,
             environment: (!r.environment.is_empty()).then_some(r.environment),
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
+            // The caller's node looked the name up already.
+            get_if_exists: false,
         };
         tracing::debug!(job = %r.job_id, class = %r.class, "creating an actor for another node");
         // Placed here by the caller's node: it must not travel again.
@@ -213,7 +215,7 @@ impl NodeService {
         Ok(pb::KillActorReply {
             error: self
                 .rt
-                .kill_actor_for(caller, actor)
+                .kill_actor_for(caller, actor, r.restart)
                 .err()
                 .map(wrun_proto::to_error),
         })

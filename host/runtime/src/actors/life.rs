@@ -1,6 +1,7 @@
 //! One actor's life: its constructor, then its calls one at a time in
-//! submission order, restarts after traps while it has them, and — when it
-//! dies — an `actor-died` error for every call still queued.
+//! submission order, restarts after traps and `kill(no_restart=False)`
+//! while it has them, an end when a method calls `exit_actor()`, and — when
+//! it dies — an `actor-died` error for every call still queued.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -106,6 +107,10 @@ async fn lifetime(
         Ok(v) => v,
         Err(e) => return format!("its constructor arguments failed: {e}"),
     };
+    // Killed meanwhile: nothing to run.
+    let Some(entry) = rt.actors.actors.lock().get(&id).cloned() else {
+        return "it was killed before it started".into();
+    };
     let scheduler = scheduler.unwrap_or_else(|| rt.scheduler.clone());
     let mut grant = match scheduler.acquire(resources, depth).await {
         Ok(g) => Some(g),
@@ -141,7 +146,24 @@ async fn lifetime(
                 return format!("its constructor failed: {e}");
             }
         }
-        while let Some(call) = mailbox.recv().await {
+        loop {
+            // A restart asked for before a call was queued wins over it.
+            let call = tokio::select! {
+                biased;
+                () = entry.restart.notified() => {
+                    if restarts < max_restarts {
+                        restarts += 1;
+                        tracing::warn!(actor = %id, %class, restarts, "restarting actor: killed with no_restart=False");
+                        grant = inst.take_grant();
+                        continue 'instance;
+                    }
+                    return KILLED_NO_RESTARTS.into();
+                }
+                call = mailbox.recv() => match call {
+                    Some(call) => call,
+                    None => return "its mailbox closed".into(),
+                },
+            };
             let label = call.returns.label().clone();
             // Cancelled while it was queued (before or while its arguments
             // are resolved): it never runs (a running call finishes, as in
@@ -174,7 +196,42 @@ async fn lifetime(
                 call.returns.complete(Err(cancelled()));
                 continue;
             }
-            let outcome = inst.call(label, &call.method, &values).await;
+            let outcome = tokio::select! {
+                outcome = inst.call(label.clone(), &call.method, &values) => outcome,
+                () = entry.restart.notified() => {
+                    rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    let restarting = restarts < max_restarts;
+                    let then = if restarting {
+                        "the actor restarts (its state is lost)"
+                    } else {
+                        "it has no restarts left"
+                    };
+                    call.returns.complete(Err(TaskError::new(
+                        ErrorKind::ActorDied,
+                        label.to_string(),
+                        format!("its instance was killed during the call (kill with no_restart=False); {then}"),
+                    )));
+                    if restarting {
+                        restarts += 1;
+                        tracing::warn!(actor = %id, %class, restarts, "restarting actor: killed with no_restart=False");
+                        grant = inst.take_grant();
+                        continue 'instance;
+                    }
+                    return KILLED_NO_RESTARTS.into();
+                }
+            };
+            // The method called exit_actor(): whatever it returned, its call
+            // and every later one fail, and the actor ends for good.
+            if inst.exiting() && !matches!(outcome, Err(CallError::Broken(_))) {
+                rt.counters.failed.fetch_add(1, Ordering::Relaxed);
+                let how = format!("exit_actor() was called in {label}");
+                call.returns.complete(Err(TaskError::new(
+                    ErrorKind::ActorDied,
+                    label.to_string(),
+                    format!("actor {id} exited: {how}"),
+                )));
+                return format!("it exited: {how}");
+            }
             match outcome {
                 Ok(values) => {
                     rt.counters.finished.fetch_add(1, Ordering::Relaxed);
@@ -200,6 +257,9 @@ async fn lifetime(
                 }
             }
         }
-        return "its mailbox closed".into();
     }
 }
+
+/// Why an actor killed with `no_restart=False` and no restarts left died.
+const KILLED_NO_RESTARTS: &str =
+    "killed by a kill request (no_restart=False, but no restarts were left)";

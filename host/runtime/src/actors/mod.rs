@@ -45,6 +45,9 @@ pub(crate) struct ActorSpec {
     /// Where its resources come from when not the node's: a placement
     /// group bundle's scheduler.
     pub(crate) scheduler: Option<Arc<Scheduler>>,
+    /// With a name: the actor already registered under it, if any, instead
+    /// (`RuntimeInner::create_actor`).
+    pub(crate) get_if_exists: bool,
 }
 
 /// Creates an actor on this node: registers it (and its name) and starts
@@ -93,6 +96,7 @@ pub(crate) fn create(
         mailbox: tx,
         gate: Default::default(),
         dead: Mutex::new(None),
+        restart: Default::default(),
         runner: Mutex::new(None),
     });
     rt.actors.actors.lock().insert(id, entry.clone());

@@ -46,6 +46,7 @@ impl HostState {
             max_restarts: options.max_restarts,
             environment: options.environment,
             scheduling,
+            get_if_exists: options.get_if_exists,
         };
         let calls = Arc::clone(&self.calls);
         Ok(calls
@@ -113,7 +114,25 @@ impl actors::Host for HostState {
 
     fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
         Ok(Arc::clone(&self.calls)
-            .kill_actor(&self.caller, ActorId(actor.into()))
+            .kill_actor(&self.caller, ActorId(actor.into()), false)
             .map_err(Into::into))
+    }
+
+    fn restart(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
+        Ok(Arc::clone(&self.calls)
+            .kill_actor(&self.caller, ActorId(actor.into()), true)
+            .map_err(Into::into))
+    }
+
+    fn exit_actor(&mut self) -> wasmtime::Result<Result<(), WitError>> {
+        if self.actor_id.is_none() {
+            return Ok(Err(self.error(
+                ErrorKind::InvalidArgument,
+                "exit_actor() ends the actor whose method calls it; this instance runs a task or a driver",
+            )));
+        }
+        // The actor's loop sees it when the call returns (`ActorInstance::exiting`).
+        self.exit_requested = true;
+        Ok(Ok(()))
     }
 }

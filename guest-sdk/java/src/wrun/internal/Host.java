@@ -58,6 +58,12 @@ public abstract class Host {
 
     public abstract void kill(Id actor);
 
+    /** Kills the actor's instance only: it restarts while it has restarts left. */
+    public abstract void restart(Id actor);
+
+    /** Ends the actor running this call once the call returns. */
+    public abstract void exitActor();
+
     /** Cancels the call that produces the object behind {@code handle}. */
     public abstract void cancel(int handle, boolean force, boolean recursive);
 

@@ -57,7 +57,7 @@ final class WasmHost extends Host {
     @Import(module = TASKS, name = "submit")
     private static native void submit0(int params, int ret);
 
-    /** Nineteen flat parameters: passed in memory. */
+    /** Twenty flat parameters: passed in memory. */
     @Import(module = ACTORS, name = "create")
     private static native void create0(int params, int ret);
 
@@ -70,6 +70,12 @@ final class WasmHost extends Host {
 
     @Import(module = ACTORS, name = "kill")
     private static native void kill0(long hi, long lo, int ret);
+
+    @Import(module = ACTORS, name = "restart")
+    private static native void restart0(long hi, long lo, int ret);
+
+    @Import(module = ACTORS, name = "exit-actor")
+    private static native void exitActor0(int ret);
 
     @Import(module = TASKS, name = "cancel")
     private static native void cancel0(int handle, int force, int recursive, int ret);
@@ -388,8 +394,8 @@ final class WasmHost extends Host {
     public Id create(String className, Object[] args, ActorOptions o) {
         long m = Mem.mark();
         try {
-            // tuple<string, list<arg>, actor-options>: 88 bytes, align 8
-            int p = Mem.alloc(88, 8);
+            // tuple<string, list<arg>, actor-options>: 96 bytes, align 8
+            int p = Mem.alloc(96, 8);
             int ap = storeArgs(args);
             Mem.storeStr(p, className);
             Mem.i32(p + 8, ap);
@@ -402,6 +408,7 @@ final class WasmHost extends Host {
             storeOptStr(a + 44, o.namespace());
             Mem.i32(a + 56, o.maxRestarts());
             storeOptStr(a + 60, o.environment());
+            Mem.u8(a + 72, o.getIfExists() ? 1 : 0);
             // result<id, error>: payload at 8, 40 bytes
             int ret = Mem.alloc(40, 8);
             create0(p, ret);
@@ -455,6 +462,34 @@ final class WasmHost extends Host {
         try {
             int ret = Mem.alloc(RESULT_SIZE, 4);
             kill0(actor.hi(), actor.lo(), ret);
+            if (Mem.u8(ret) != 0) {
+                throw liftError(ret + 4);
+            }
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    @Override
+    public void restart(Id actor) {
+        long m = Mem.mark();
+        try {
+            int ret = Mem.alloc(RESULT_SIZE, 4);
+            restart0(actor.hi(), actor.lo(), ret);
+            if (Mem.u8(ret) != 0) {
+                throw liftError(ret + 4);
+            }
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    @Override
+    public void exitActor() {
+        long m = Mem.mark();
+        try {
+            int ret = Mem.alloc(RESULT_SIZE, 4);
+            exitActor0(ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 4);
             }

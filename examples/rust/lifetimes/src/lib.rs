@@ -1,0 +1,88 @@
+//! An actor's life under Ray's controls, from Rust: `get_if_exists` finds
+//! the actor already registered under a name, `restart` (Ray's
+//! `kill(no_restart=False)`) gives it a fresh instance while `max_restarts`
+//! allows, and `wrun::exit_actor()` ends it from inside one of its methods.
+
+use serde::Serialize;
+
+/// A counter whose state shows which instance answers.
+pub struct Tally {
+    n: i64,
+}
+
+#[wrun::actor]
+impl Tally {
+    /// Starts at `start`.
+    pub fn new(start: i64) -> Self {
+        Tally { n: start }
+    }
+
+    /// Adds `by` and returns the new value.
+    pub fn add(&mut self, by: i64) -> i64 {
+        self.n += by;
+        self.n
+    }
+
+    /// Ends the actor once this call returns; its value is never seen.
+    pub fn leave(&mut self) -> wrun::Result<i64> {
+        wrun::exit_actor()?;
+        Ok(self.n)
+    }
+}
+
+/// `exit_actor` from a task: refused.
+#[wrun::task]
+fn exit_from_a_task() -> String {
+    match wrun::exit_actor() {
+        Ok(()) => "accepted".into(),
+        Err(e) => e.kind.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct Report {
+    /// Both creations under one name give one actor: `[true, 2]`.
+    get_if_exists: (bool, i64),
+    /// The value before the restart and after it (fresh state): `[7, 3]`.
+    restart: (i64, i64),
+    /// A second restart with none left kills it: `actor-died`.
+    no_restarts_left: String,
+    /// The leaving call, and a later call: `actor-died` twice.
+    exit_actor: (String, String),
+    /// `invalid-argument`.
+    exit_from_a_task: String,
+}
+
+fn kind<T>(r: wrun::Result<T>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => e.kind.to_string(),
+    }
+}
+
+fn main(_args: Vec<String>) -> wrun::Result<Report> {
+    let a = Tally::options().name("one").get_if_exists(true).remote(0)?;
+    let b = Tally::options().name("one").get_if_exists(true).remote(100)?;
+    a.add(1)?.get()?;
+    let get_if_exists = (a == b, b.add(1)?.get()?);
+
+    let p = Tally::options().max_restarts(1).remote(3)?;
+    let before = p.add(4)?.get()?;
+    p.restart()?;
+    let after = p.add(0)?.get()?;
+    p.restart()?;
+    let no_restarts_left = kind(p.add(0).and_then(|r| r.get()));
+
+    let x = Tally::remote(5)?;
+    let leaving = kind(x.leave().and_then(|r| r.get()));
+    let later = kind(x.add(1).and_then(|r| r.get()));
+    Ok(Report {
+        get_if_exists,
+        restart: (before, after),
+        no_restarts_left,
+        exit_actor: (leaving, later),
+        exit_from_a_task: exit_from_a_task::remote()?.get()?,
+    })
+}
+
+wrun::export_job!(main = main, tasks = [exit_from_a_task], actors = [Tally]);
