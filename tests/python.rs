@@ -175,6 +175,11 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
         "-1 retries without limit: {out}"
     );
     assert_eq!(v["max_retries_minus_2"], "ValueError", "{out}");
+    assert_eq!(
+        v["default_retries_attempts"], 4,
+        "three retries by default: {out}"
+    );
+    assert_eq!(v["default_retries_exhausted"], "TaskTimeoutError", "{out}");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 """Calls that cannot succeed fail at the call, with Ray's exception types:
 ``wrun.wait`` on duplicates, a bad ``num_returns`` or a lone reference;
 ``wrun.put`` of a reference; Ray options wrun does not have yet. And what
-does succeed: ``wrun.wait([])``, the options' default values, and
-``max_retries=-1`` (no limit).
+does succeed: ``wrun.wait([])``, the options' default values,
+``max_retries=-1`` (no limit) and Ray's default of three retries.
 
     wrun submit edges.wasm
     # -> {"wait_empty": [[], []], "wait_duplicates": "ValueError", ...}
@@ -32,6 +32,15 @@ def flaky(tries, fail_first):
     n = wrun.get(tries.next.remote())
     if n <= fail_first:
         raise RuntimeError(f"attempt {n} fails")
+    return n
+
+
+@wrun.remote
+def slow_until(tries, fast_from):
+    """Runs past any timeout on its attempts before ``fast_from``."""
+    n = wrun.get(tries.next.remote())
+    while n < fast_from:
+        pass
     return n
 
 
@@ -65,4 +74,9 @@ def main(args):
     unlimited = flaky.options(max_retries=-1, retry_exceptions=True)
     out["unlimited_retries_attempts"] = wrun.get(unlimited.remote(Tries.remote(), 5))
     out["max_retries_minus_2"] = raised(lambda: flaky.options(max_retries=-2).remote(None, 0))
+    # Ray's default max_retries=3: a timeout (a system failure) three times,
+    # then success; a fourth time fails.
+    timed = slow_until.options(timeout=0.3)
+    out["default_retries_attempts"] = wrun.get(timed.remote(Tries.remote(), 4))
+    out["default_retries_exhausted"] = raised(lambda: wrun.get(timed.remote(Tries.remote(), 5)))
     return out

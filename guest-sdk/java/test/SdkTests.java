@@ -360,6 +360,7 @@ public final class SdkTests {
         eq(1, base.numReturns(), "DEFAULT unchanged");
         eq(null, base.cpus(), "DEFAULT cpus unset");
         eq(-1L, base.timeoutMs(), "DEFAULT timeout unset");
+        eq(3, base.maxRetries(), "DEFAULT retries: three after a system failure, as in Ray");
         eq(2, o.numReturns(), "numReturns");
         eq(0.5, o.cpus(), "cpus");
         eq(3, o.maxRetries(), "maxRetries");

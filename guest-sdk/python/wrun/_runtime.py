@@ -371,6 +371,11 @@ def _custom(resources: Optional[Dict[str, float]]) -> List[Tuple[str, float]]:
     return [(str(k), float(v)) for k, v in (resources or {}).items()]
 
 
+# Ray's default: three re-runs after a system failure (a trap, a timeout, the
+# memory limit, a lost node); an exception is retried only with
+# ``retry_exceptions``.
+_DEFAULT_RETRIES = 3
+
 # The WIT's u32 maximum: retries without end (Ray's ``max_retries=-1``).
 _UNLIMITED_RETRIES = 2**32 - 1
 
@@ -440,7 +445,7 @@ class RemoteFunction:
             cpus=_opt_float(o.get("cpus")),
             memory=int(o.get("memory", 0)),
             custom=_custom(o.get("resources")),
-            max_retries=_max_retries(o.get("max_retries", 0)),
+            max_retries=_max_retries(o.get("max_retries", _DEFAULT_RETRIES)),
             retry_exceptions=bool(o.get("retry_exceptions", False)),
             timeout_ms=_timeout_ms(o.get("timeout")),
             environment=o.get("environment"),

@@ -30,6 +30,11 @@ impl TaskOptions {
     /// `max_retries` without a limit (Ray's `max_retries=-1`).
     pub const UNLIMITED_RETRIES: u32 = u32::MAX;
 
+    /// Ray's default `max_retries`: three re-runs after a system failure (a
+    /// trap, a timeout, the memory limit, a lost node); an error the task
+    /// returns is retried only with `retry_exceptions`.
+    pub const DEFAULT_RETRIES: u32 = 3;
+
     /// The defaults for a task with `num_returns` return values.
     pub fn new(num_returns: u32) -> Self {
         TaskOptions {
@@ -37,7 +42,7 @@ impl TaskOptions {
             cpus: None,
             memory: 0,
             custom: Vec::new(),
-            max_retries: 0,
+            max_retries: Self::DEFAULT_RETRIES,
             retry_exceptions: false,
             timeout: None,
             environment: None,
@@ -213,4 +218,17 @@ pub fn submit(function: &str, args: Vec<Arg>, options: &TaskOptions) -> Result<R
         s => tasks::submit_scheduled(function, args, &options.to_wit(), s.to_wit())?,
     };
     Returns::new(function, refs, options.num_returns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_retry_system_failures_three_times_by_default_as_in_ray() {
+        let o = TaskOptions::new(1);
+        assert_eq!(o.max_retries, 3);
+        assert!(!o.retry_exceptions);
+        assert_eq!(o.max_retries(0).max_retries, 0);
+    }
 }

@@ -237,7 +237,7 @@ struct TaskOptions {
     std::optional<double> cpus;
     uint64_t memory = 0;
     std::vector<std::pair<std::string, double>> custom;
-    uint32_t max_retries = 0;
+    uint32_t max_retries = 3;  // Ray's default: re-runs after a system failure
     bool retry_exceptions = false;
     std::optional<uint64_t> timeout_ms;
     std::optional<std::string> environment;

@@ -21,7 +21,8 @@ public final class TaskOptions {
     Double cpus;
     long memory;
     Map<String, Double> resources = Collections.emptyMap();
-    int maxRetries;
+    /** Ray's default: three re-runs after a system failure (a trap, a timeout, a lost node). */
+    int maxRetries = 3;
     boolean retryExceptions;
     long timeoutMs = -1;
     String environment;
