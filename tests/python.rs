@@ -156,7 +156,11 @@ fn python_cancel_uses_rays_names_and_reaches_running_blocked_and_queued_calls() 
 
 #[test]
 fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
-    let (code, out, err) = submit(&py_example("edges"), &[]);
+    let (code, out, err) = submit_in(
+        Some("examples/python/edges/env.toml"),
+        &py_example("edges"),
+        &[],
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["wait_empty"], serde_json::json!([[], []]), "{out}");
@@ -167,7 +171,14 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
         assert_eq!(v[k], "TypeError", "{k}: {out}");
     }
     assert_eq!(v["detached"], "ValueError", "refused, not ignored: {out}");
-    assert_eq!(v["max_calls"], "ValueError", "refused, not ignored: {out}");
+    assert_eq!(v["max_calls_negative"], "ValueError", "{out}");
+    // A warm instance retires after max_calls tasks; without it, one serves on.
+    assert_eq!(
+        v["max_calls_2"],
+        serde_json::json!([1, 2, 1, 2, 1]),
+        "{out}"
+    );
+    assert_eq!(v["no_max_calls"], serde_json::json!([2, 3, 4]), "{out}");
     assert_eq!(v["non_detached"], "accepted", "the default is fine: {out}");
     assert_eq!(v["wait_both"], serde_json::json!([2, 0]), "{out}");
     assert_eq!(

@@ -4,7 +4,7 @@
 does succeed: ``wrun.wait([])``, the options' default values,
 ``max_retries=-1`` (no limit) and Ray's default of three retries.
 
-    wrun submit edges.wasm
+    wrun submit --env examples/python/edges/env.toml edges.wasm
     # -> {"wait_empty": [[], []], "wait_duplicates": "ValueError", ...}
 """
 
@@ -44,6 +44,17 @@ def slow_until(tries, fast_from):
     return n
 
 
+_CALLS = 0
+
+
+@wrun.remote(environment="warm")
+def instance_calls():
+    """How many tasks this instance has run (it is reused in `warm`)."""
+    global _CALLS
+    _CALLS += 1
+    return _CALLS
+
+
 def raised(call):
     try:
         call()
@@ -66,7 +77,7 @@ def main(args):
         "put_ref": raised(lambda: wrun.put(r)),
         "detached": raised(lambda: one.options(lifetime="detached")),
         "non_detached": raised(lambda: one.options(lifetime="non_detached")),
-        "max_calls": raised(lambda: one.options(max_calls=1)),
+        "max_calls_negative": raised(lambda: one.options(max_calls=-1).remote()),
     }
     ready, pending = wrun.wait([r, s], num_returns=2, timeout=60)
     out["wait_both"] = [len(ready), len(pending)]
@@ -79,4 +90,7 @@ def main(args):
     timed = slow_until.options(timeout=0.3)
     out["default_retries_attempts"] = wrun.get(timed.remote(Tries.remote(), 4))
     out["default_retries_exhausted"] = raised(lambda: wrun.get(timed.remote(Tries.remote(), 5)))
+    # max_calls: a warm instance retires after that many tasks.
+    out["max_calls_2"] = [wrun.get(instance_calls.options(max_calls=2).remote()) for _ in range(5)]
+    out["no_max_calls"] = [wrun.get(instance_calls.remote()) for _ in range(3)]
     return out

@@ -312,6 +312,7 @@ Result<std::vector<AnyRef>> submit_raw(const std::string& function, std::vector<
     opts.custom = custom.list();
     opts.max_retries = o.max_retries;
     opts.retry_exceptions = o.retry_exceptions;
+    opts.max_calls = o.max_calls;
     opts.timeout_ms = {o.timeout_ms.has_value(), o.timeout_ms.value_or(0)};
     opts.environment = opt_str(o.environment);
     job_string_t name = borrow_str(function);

@@ -48,6 +48,9 @@ public final class Features implements Job {
     static final Task1<Double, List<Object>> MATH = Wrun.task("math", Features::math);
     static final Task1<String, String> TEXT = Wrun.task("text", Features::text);
     static final Task0<Long> FLAKY = Wrun.task("flaky", Features::flaky);
+    /** Tasks this instance has run (reused in the `warm` environment). */
+    static long instanceCalls;
+    static final Task0<Long> INSTANCE_CALLS = Wrun.task("instance_calls", () -> ++instanceCalls);
     static final Task1<Integer, Long> SMALL = Wrun.task("small", x -> 2L * x);
     static final Task1<Long, Long> MANY_REFS = Wrun.task("manyRefs", Features::manyRefs);
 
@@ -274,6 +277,12 @@ public final class Features implements Job {
         check("environment", "gpu-mode".equals(ENV.environment("gpu").remote().get()), "");
         e = failure(() -> ENV.environment("nope").remote().get());
         check("unknown environment", e != null && e.kind() == ErrorKind.NOT_FOUND, e);
+        List<Long> retiring = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            retiring.add(INSTANCE_CALLS.environment("warm").maxCalls(2).remote().get());
+        }
+        check("max calls", retiring.equals(List.of(1L, 2L, 1L, 2L, 1L))
+                && INSTANCE_CALLS.environment("warm").remote().get() == 2L, retiring);
         check("options accepted", ADD.cpus(0.5).memory(1 << 20).resource("license", 1).maxRetries(2)
                 .remote(1L, 2L).get() == 3L, "");
         e = failure(() -> FLAKY.maxRetries(2).retryExceptions(true).remote().get());

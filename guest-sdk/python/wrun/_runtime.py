@@ -217,7 +217,7 @@ def wait(
 
 _TASK_OPTIONS = {
     "num_returns", "cpus", "memory", "resources", "max_retries",
-    "retry_exceptions", "timeout", "environment", "scheduling_strategy",
+    "retry_exceptions", "timeout", "environment", "scheduling_strategy", "max_calls",
 }
 _ACTOR_OPTIONS = {
     "name", "namespace", "max_restarts", "cpus", "memory", "resources", "environment",
@@ -334,11 +334,6 @@ _NOT_YET = {
         (None, "non_detached"),
         "detached actors are not supported yet: an actor dies with the job that created it",
     ),
-    "max_calls": (
-        (None,),
-        "max_calls is not supported yet: a task runs in a fresh instance unless its "
-        "environment sets reuse_instances, and then an instance serves any number of calls",
-    ),
 }
 
 
@@ -378,6 +373,14 @@ _DEFAULT_RETRIES = 3
 
 # The WIT's u32 maximum: retries without end (Ray's ``max_retries=-1``).
 _UNLIMITED_RETRIES = 2**32 - 1
+
+
+def _max_calls(v: Any) -> int:
+    """Ray's ``max_calls``: a warm instance retires after this many tasks (0:
+    no limit)."""
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**32:
+        raise ValueError(f"max_calls must be an integer >= 0 (0: no limit), got {v!r}")
+    return v
 
 
 def _max_retries(v: Any) -> int:
@@ -434,8 +437,10 @@ class RemoteFunction:
         ``resources`` (``{"license": 1.0}``), ``max_retries`` (re-runs after
         a trap, timeout or memory-limit failure; -1: no limit, as in Ray),
         ``retry_exceptions`` (also
-        retry when it raises), ``timeout`` (seconds per attempt) and
-        ``environment`` (a named environment of the job's manifest)."""
+        retry when it raises), ``timeout`` (seconds per attempt),
+        ``max_calls`` (a warm instance retires after that many tasks; 0: no
+        limit) and ``environment`` (a named environment of the job's
+        manifest)."""
         return _with_options(self, "task", _TASK_OPTIONS, options)
 
     def _wit_options(self) -> Any:
@@ -449,6 +454,7 @@ class RemoteFunction:
             retry_exceptions=bool(o.get("retry_exceptions", False)),
             timeout_ms=_timeout_ms(o.get("timeout")),
             environment=o.get("environment"),
+            max_calls=_max_calls(o.get("max_calls", 0)),
         )
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:

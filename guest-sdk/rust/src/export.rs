@@ -287,6 +287,11 @@ macro_rules! __task_option_methods {
             self.opts = self.opts.max_retries(n);
             self
         }
+        /// Retires a warm instance after `n` tasks (Ray's `max_calls`).
+        pub fn max_calls(mut self, n: u32) -> Self {
+            self.opts = self.opts.max_calls(n);
+            self
+        }
         /// Also retries when the task returns an application error.
         pub fn retry_exceptions(mut self, yes: bool) -> Self {
             self.opts = self.opts.retry_exceptions(yes);

@@ -24,6 +24,7 @@ pub struct TaskOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) environment: Option<String>,
     pub(crate) scheduling: Scheduling,
+    pub(crate) max_calls: u32,
 }
 
 impl TaskOptions {
@@ -47,6 +48,7 @@ impl TaskOptions {
             timeout: None,
             environment: None,
             scheduling: Scheduling::Default,
+            max_calls: 0,
         }
     }
 
@@ -95,6 +97,14 @@ impl TaskOptions {
         self
     }
 
+    /// Retires the warm instance that runs the task once it has run `n`
+    /// tasks (Ray's `max_calls`; 0, the default: no limit). Instances are
+    /// reused only where the environment sets `runtime.reuse_instances`.
+    pub fn max_calls(mut self, n: u32) -> Self {
+        self.max_calls = n;
+        self
+    }
+
     /// Wall-clock limit per attempt (millisecond resolution).
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
@@ -118,6 +128,7 @@ impl TaskOptions {
                 .timeout
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             environment: self.environment.clone(),
+            max_calls: self.max_calls,
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct TaskOptions {
     pub environment: Option<String>,
     /// Where it runs beyond having its resources.
     pub scheduling: Scheduling,
+    /// A warm instance that runs it retires once it has run this many tasks
+    /// (Ray's `max_calls`); 0: no limit.
+    pub max_calls: u32,
 }
 
 impl Default for TaskOptions {
@@ -39,6 +42,7 @@ impl Default for TaskOptions {
             timeout: None,
             environment: None,
             scheduling: Scheduling::Default,
+            max_calls: 0,
         }
     }
 }

@@ -337,6 +337,7 @@ impl RuntimeInner {
             &spec.target.name,
             values,
             spec.options.timeout,
+            spec.options.max_calls,
         ));
         match scheduler {
             Some(bundle) => tokio::select! {

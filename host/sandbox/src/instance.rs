@@ -225,13 +225,15 @@ impl Sandbox {
 
     /// Runs task `function` in an instance: a warm one of the same job,
     /// component and environment when the environment allows reuse, else a
-    /// fresh one (waiting for a pool slot if none is free).
+    /// fresh one (waiting for a pool slot if none is free). A reused
+    /// instance retires once it has run `max_calls` tasks (0: no limit).
     pub async fn run_task(
         &self,
         spec: InstanceSpec,
         function: &str,
         args: &[ObjectValue],
         timeout: Option<Duration>,
+        max_calls: u32,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         let label = spec.label.to_string();
         let reuse = spec.env.reuse_instances;
@@ -258,15 +260,17 @@ impl Sandbox {
                 crate::warm::WarmInstance {
                     store,
                     run_task,
+                    calls: 0,
                     _slot: slot,
                 }
             }
         };
         let outcome = call_values(&mut w.store, w.run_task, function, args, timeout, &label).await;
+        w.calls += 1;
         match outcome {
             Err(CallError::Broken(e)) => Err(e),
             outcome => {
-                if reuse {
+                if reuse && (max_calls == 0 || w.calls < max_calls) {
                     // The guest returned: its instance may serve the next task.
                     drop(w.store.data_mut().grant.take());
                     self.warm.give_back(key, w, self.options.warm_per_kind);

@@ -6,7 +6,8 @@
 //! in every instance). With reuse, a finished task's instance waits here,
 //! keyed by job, component and environment (the same `Arc`), and the next task of the same kind runs in
 //! it: one task at a time, module-level state carried over, as Ray reuses a
-//! worker process. An instance whose task trapped or timed out is dropped.
+//! worker process. An instance whose task trapped or timed out is dropped,
+//! as is one that has run a task's `max_calls` tasks (Ray's `max_calls`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ use crate::model::LoadedJob;
 pub(crate) struct WarmInstance {
     pub(crate) store: Store<HostState>,
     pub(crate) run_task: Checked,
+    /// Tasks it has run; a task's `max_calls` retires it.
+    pub(crate) calls: u32,
     pub(crate) _slot: OwnedSemaphorePermit,
 }
 

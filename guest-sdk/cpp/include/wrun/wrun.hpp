@@ -241,6 +241,9 @@ struct TaskOptions {
     bool retry_exceptions = false;
     std::optional<uint64_t> timeout_ms;
     std::optional<std::string> environment;
+    // Retire the warm instance that runs it after this many tasks (Ray's
+    // max_calls; 0: no limit).
+    uint32_t max_calls = 0;
 };
 
 namespace detail {
@@ -281,6 +284,7 @@ public:
     // wrun::unlimited_retries for no limit (Ray's max_retries=-1).
     Task& max_retries(uint32_t n) { return opts_.max_retries = n, *this; }
     Task& retry_exceptions(bool yes = true) { return opts_.retry_exceptions = yes, *this; }
+    Task& max_calls(uint32_t n) { return opts_.max_calls = n, *this; }
     Task& timeout_ms(uint64_t ms) { return opts_.timeout_ms = ms, *this; }
     Task& environment(std::string name) { return opts_.environment = std::move(name), *this; }
     const std::string& name() const { return name_; }

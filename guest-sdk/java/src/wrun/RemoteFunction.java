@@ -73,6 +73,11 @@ public abstract class RemoteFunction<R, T extends RemoteFunction<R, T>> {
         return with(options.maxRetries(n));
     }
 
+    /** A copy whose warm instance retires after {@code n} tasks (Ray's max_calls). */
+    public T maxCalls(int n) {
+        return with(options.maxCalls(n));
+    }
+
     /** A copy whose calls are also retried after an exception. */
     public T retryExceptions(boolean retry) {
         return with(options.retryExceptions(retry));

@@ -24,6 +24,7 @@ public final class TaskOptions {
     /** Ray's default: three re-runs after a system failure (a trap, a timeout, a lost node). */
     int maxRetries = 3;
     boolean retryExceptions;
+    int maxCalls;
     long timeoutMs = -1;
     String environment;
 
@@ -38,6 +39,7 @@ public final class TaskOptions {
         o.resources = resources;
         o.maxRetries = maxRetries;
         o.retryExceptions = retryExceptions;
+        o.maxCalls = maxCalls;
         o.timeoutMs = timeoutMs;
         o.environment = environment;
         return o;
@@ -92,6 +94,20 @@ public final class TaskOptions {
         return o;
     }
 
+    /**
+     * Retire the warm instance that runs the task once it has run {@code n} tasks (Ray's {@code max_calls};
+     * 0, the default: no limit). Instances are reused only where the environment sets
+     * {@code runtime.reuse_instances}.
+     */
+    public TaskOptions maxCalls(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("maxCalls must be >= 0 (0: no limit), got " + n);
+        }
+        TaskOptions o = copy();
+        o.maxCalls = n;
+        return o;
+    }
+
     /** Also retry when the task throws (an application error). */
     public TaskOptions retryExceptions(boolean retry) {
         TaskOptions o = copy();
@@ -139,6 +155,10 @@ public final class TaskOptions {
 
     public boolean retryExceptions() {
         return retryExceptions;
+    }
+
+    public int maxCalls() {
+        return maxCalls;
     }
 
     /** The timeout in milliseconds, or -1 for none. */

@@ -99,6 +99,7 @@ impl NodeService {
             num_returns: r.num_returns,
             max_retries: r.max_retries,
             retry_exceptions: r.retry_exceptions,
+            max_calls: r.max_calls,
             timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
             environment: (!r.environment.is_empty()).then_some(r.environment),
             // The sender placed it here (in a bundle, or not): it must not

@@ -29,6 +29,7 @@ impl HostState {
             resources: res,
             max_retries: options.max_retries,
             retry_exceptions: options.retry_exceptions,
+            max_calls: options.max_calls,
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,
             scheduling,

@@ -382,6 +382,7 @@ final class WasmHost extends Host {
                 Mem.i64(t + 56, o.timeoutMs());
             }
             storeOptStr(t + 64, o.environment());
+            Mem.i32(t + 76, o.maxCalls());
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submit0(p, ret);
             return liftRefsResult(ret);
