@@ -172,6 +172,17 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
     }
     assert_eq!(v["detached"], "ValueError", "refused, not ignored: {out}");
     assert_eq!(v["max_calls_negative"], "ValueError", "{out}");
+    for k in [
+        "task_too_many_args",
+        "task_unknown_keyword",
+        "method_missing_arg",
+    ] {
+        assert_eq!(v[k], "TypeError", "fails at the call: {k}: {out}");
+    }
+    assert_eq!(v["method_unknown"], "AttributeError", "{out}");
+    for k in ["task_skipping_a_default", "method_skipping_a_default"] {
+        assert_eq!(v[k], serde_json::json!([1, 20, 3]), "{k}: {out}");
+    }
     // A warm instance retires after max_calls tasks; without it, one serves on.
     assert_eq!(
         v["max_calls_2"],

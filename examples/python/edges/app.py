@@ -17,6 +17,11 @@ def one():
 
 
 @wrun.remote
+def spread(a, b=20, c=300):
+    return [a, b, c]
+
+
+@wrun.remote
 class Tries:
     def __init__(self):
         self.n = 0
@@ -24,6 +29,9 @@ class Tries:
     def next(self):
         self.n += 1
         return self.n
+
+    def spread(self, a, b=20, c=300):
+        return [a, b, c]
 
 
 @wrun.remote
@@ -90,6 +98,15 @@ def main(args):
     timed = slow_until.options(timeout=0.3)
     out["default_retries_attempts"] = wrun.get(timed.remote(Tries.remote(), 4))
     out["default_retries_exhausted"] = raised(lambda: wrun.get(timed.remote(Tries.remote(), 5)))
+    # Calls that cannot succeed fail at the call, as in Ray; keywords bind
+    # as Python binds them, also past a defaulted parameter.
+    tries = Tries.remote()
+    out["task_too_many_args"] = raised(lambda: spread.remote(1, 2, 3, 4))
+    out["task_unknown_keyword"] = raised(lambda: spread.remote(1, d=4))
+    out["task_skipping_a_default"] = wrun.get(spread.remote(1, c=3))
+    out["method_unknown"] = raised(lambda: tries.nope.remote())
+    out["method_missing_arg"] = raised(lambda: tries.spread.remote())
+    out["method_skipping_a_default"] = wrun.get(tries.spread.remote(c=3, a=1))
     # max_calls: a warm instance retires after that many tasks.
     out["max_calls_2"] = [wrun.get(instance_calls.options(max_calls=2).remote()) for _ in range(5)]
     out["no_max_calls"] = [wrun.get(instance_calls.remote()) for _ in range(3)]

@@ -85,7 +85,7 @@ class ActorHandle:
     values (as MessagePack extension type 2), so tasks can be handed one.
     """
 
-    __slots__ = ("_actor_id", "_class_name", "_num_returns", "_python")
+    __slots__ = ("_actor_id", "_class_name", "_num_returns", "_python", "_cls")
 
     def __init__(
         self,
@@ -102,6 +102,10 @@ class ActorHandle:
         # The actor is a Python class of this component: its methods get
         # Python values (tuples stay tuples).
         self._python = python
+        # The class itself, when `Cls.remote()` of this instance made the
+        # handle: a method it lacks, or arguments its method cannot take,
+        # fail at the call.
+        self._cls = None
 
     @property
     def actor_id(self) -> Id:
@@ -110,6 +114,9 @@ class ActorHandle:
     def __getattr__(self, name: str) -> "ActorMethod":
         if name.startswith("_"):
             raise AttributeError(name)
+        if self._cls is not None and not callable(getattr(self._cls, name, None)):
+            # As Ray: the method is looked up when the handle is used.
+            raise AttributeError(f"actor class {self._class_name} has no method {name!r}")
         return ActorMethod(self, name, self._num_returns.get(name, 1))
 
     def __eq__(self, other: object) -> bool:
@@ -138,12 +145,14 @@ class ActorMethod:
         n = self._num_returns if num_returns is None else num_returns
         return ActorMethod(self._handle, self._name, n)
 
-    def remote(self, *args: Any) -> Any:
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
         """Calls the method; returns an ObjectRef (a tuple of them when the
-        method has several return values, ``None`` when it has none)."""
+        method has several return values, ``None`` when it has none).
+        Keyword arguments are bound as Python binds them where the handle
+        knows its class (``Cls.remote()`` of this component)."""
         from . import _runtime
 
-        return _runtime.call_method(self._handle, self._name, args, self._num_returns)
+        return _runtime.call_method(self._handle, self._name, args, kwargs, self._num_returns)
 
     def __repr__(self) -> str:
         return f"ActorMethod({self._name} of {self._handle!r})"

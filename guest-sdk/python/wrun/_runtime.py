@@ -111,17 +111,77 @@ def _refs_result(handles: List[Any], num_returns: int) -> Any:
     return tuple(refs)
 
 
-def _positional(fn: Optional[Callable], name: str, args: tuple, kwargs: dict) -> tuple:
-    """Maps keyword arguments onto positions: the WIT call is positional."""
-    if not kwargs:
-        return args
+@functools.lru_cache(maxsize=None)
+def _signature(fn: Callable, drop_self: bool) -> inspect.Signature:
+    """``fn``'s signature (without its first parameter for a method), once."""
+    sig = inspect.signature(fn)
+    if drop_self:
+        sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+    return sig
+
+
+@functools.lru_cache(maxsize=None)
+def _arity(sig: inspect.Signature) -> Tuple[int, Optional[int]]:
+    """How many positional arguments ``sig`` takes: at least, at most (None:
+    any number); a required keyword-only parameter makes it (inf, 0), so
+    that binding reports it."""
+    least, most = 0, 0
+    for p in sig.parameters.values():
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            most += 1
+            if p.default is inspect.Parameter.empty:
+                least += 1
+        elif p.kind is inspect.Parameter.VAR_POSITIONAL:
+            most = None
+        elif p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty:
+            return (1 << 62, 0)
+    return least, most
+
+
+def _method_signature(cls: type, name: str) -> Optional[inspect.Signature]:
+    """The signature callers of method ``name`` of ``cls`` bind against."""
+    raw = inspect.getattr_static(cls, name, None)
+    if raw is None:
+        return None
+    if isinstance(raw, staticmethod):
+        return _signature(raw.__func__, False)
+    if isinstance(raw, classmethod):
+        return _signature(raw.__func__, True)
+    return _signature(raw, True) if callable(raw) else None
+
+
+def _positional(fn: Any, name: str, args: tuple, kwargs: dict) -> tuple:
+    """Checks the arguments against the signature of ``fn`` (a function, or
+    a method's ``inspect.Signature``), where this component has it, so a
+    call that cannot succeed fails here (``TypeError``, as in Ray) rather
+    than at ``get``; maps keyword arguments onto positions, as Python binds
+    them (the WIT call is positional)."""
     if fn is None:
-        raise TypeError(
-            f"{name} is written in another component: pass its arguments by position"
-        )
-    bound = inspect.signature(fn).bind(*args, **kwargs)
-    if bound.kwargs:
-        raise TypeError(f"{name}: keyword-only or **kwargs parameters cannot be passed remotely")
+        if kwargs:
+            raise TypeError(
+                f"{name} is written in another component: pass its arguments by position"
+            )
+        return args
+    sig = fn if isinstance(fn, inspect.Signature) else _signature(fn, False)
+    if not kwargs:
+        # The common case, checked by count alone (binding costs more).
+        least, most = _arity(sig)
+        if least <= len(args) and (most is None or len(args) <= most):
+            return args
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{name}: {e}") from None
+    if not kwargs:
+        return bound.args
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for k in kwargs:
+        p = sig.parameters.get(k)
+        if p is None or p.kind not in positional:
+            raise TypeError(f"{name}: keyword-only or **kwargs parameters cannot be passed remotely ({k})")
+    # A keyword may skip a defaulted parameter (f.remote(1, c=5) for
+    # f(a, b=2, c=3)): the skipped one goes by its default, as Python binds it.
+    bound.apply_defaults()
     return bound.args
 
 
@@ -578,7 +638,9 @@ class ActorClass:
             i = _host_call(_actors.create, self._name, _args(args, self._python), opts)
         else:
             i = _host_call(_actors.create_scheduled, self._name, _args(args, self._python), opts, scheduling)
-        return ActorHandle(Id(i.hi, i.lo), self._name, self._num_returns, self._python)
+        handle = ActorHandle(Id(i.hi, i.lo), self._name, self._num_returns, self._python)
+        handle._cls = self._cls
+        return handle
 
     def __repr__(self) -> str:
         return f"ActorClass({self._name})"
@@ -600,8 +662,10 @@ def actor_class(name: str, /, **options: Any) -> ActorClass:
     return c
 
 
-def call_method(handle: ActorHandle, name: str, args: tuple, num_returns: int) -> Any:
+def call_method(handle: ActorHandle, name: str, args: tuple, kwargs: dict, num_returns: int) -> Any:
     _host()
+    sig = _method_signature(handle._cls, name) if handle._cls is not None else None
+    args = _positional(sig, f"{handle._class_name}.{name}" if sig else name, args, kwargs)
     i = handle._actor_id
     handles = _host_call(_actors.call, _wit.Id(i.hi, i.lo), name, _args(args, handle._python), num_returns)
     return _refs_result(handles, num_returns)
