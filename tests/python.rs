@@ -306,4 +306,13 @@ fn python_actor_lifetimes_follow_rays_get_if_exists_kill_and_exit_actor() {
             .starts_with("TypeError: exit_actor()"),
         "{out}"
     );
+    for how in ["kill", "exit"] {
+        let fate = &v["fate_sharing"][how];
+        assert_eq!(fate["child_ran_before"], true, "{how}: {out}");
+        let after = fate["child_after"].as_str().unwrap();
+        assert!(
+            after.starts_with("ActorDiedError: ") && after.contains("the actor that created it"),
+            "an actor's child dies with it ({how}): {out}"
+        );
+    }
 }

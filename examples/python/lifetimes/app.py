@@ -2,7 +2,8 @@
 already registered under a name, ``kill(actor, no_restart=False)`` ends its
 instance and lets it restart while ``max_restarts`` allows, and
 ``exit_actor()`` ends it from inside one of its methods (its
-``__wrun_shutdown__`` runs; that call and the queued ones fail).
+``__wrun_shutdown__`` runs; that call and the queued ones fail); an actor
+created by an actor dies with it (fate sharing).
 
     wrun submit lifetimes.wasm
     # -> {"get_if_exists": {...}, "restart": {...}, "exit": {...}}
@@ -51,6 +52,20 @@ class Counter:
 
     def __wrun_shutdown__(self):
         self.board.note.remote(f"shutdown at {self.n}")
+
+
+@wrun.remote
+class Parent:
+    """Creates a counter of its own: it shares the parent's fate."""
+
+    def __init__(self, board):
+        self.child = Counter.remote(board)
+
+    def child_handle(self):
+        return self.child
+
+    def leave(self):
+        wrun.exit_actor()
 
 
 @wrun.remote
@@ -125,4 +140,23 @@ def main(args):
         "shutdown_hook_ran": wait_for(board, "shutdown at 3"),
         "from_a_task": wrun.get(exit_from_a_task.remote()),
     }
+
+    # Fate sharing: an actor's children die with it, killed or exited.
+    fate = {}
+    for how in ("kill", "exit"):
+        parent = Parent.remote(board)
+        child = wrun.get(parent.child_handle.remote())
+        before = wrun.get(child.incr.remote())
+        if how == "kill":
+            wrun.kill(parent)
+        else:
+            died(parent.leave.remote())
+        after = "ran"
+        for _ in range(6000):  # its death reaches the child at once; a few tries at most
+            after = died(lambda: child.incr.remote())
+            if after != "ran":
+                break
+            wrun.wait([board.read.remote()], timeout=0.01)
+        fate[how] = {"child_ran_before": before == 1, "child_after": after}
+    out["fate_sharing"] = fate
     return out

@@ -209,7 +209,31 @@ impl RuntimeInner {
         if restart {
             self.actors.restart(actor)
         } else {
-            self.actors.kill(actor, "killed by a kill request")
+            self.actors.kill(actor, "killed by a kill request")?;
+            self.bury_children(actor);
+            Ok(())
+        }
+    }
+
+    /// Kills the actors a dead actor of this node created, wherever they
+    /// are (fate sharing, as in Ray: an actor's children go with it).
+    pub(crate) fn bury_children(self: &Arc<Self>, creator: ActorId) {
+        for child in self.actors.take_children(creator) {
+            tracing::debug!(actor = %child, %creator, "actor dies with the actor that created it");
+            if child.node() == self.node() {
+                if self
+                    .actors
+                    .kill(
+                        child,
+                        &format!("the actor that created it ({creator}) died"),
+                    )
+                    .is_ok()
+                {
+                    self.bury_children(child);
+                }
+            } else {
+                self.remote.kill_actor(None, child, false);
+            }
         }
     }
 
@@ -273,7 +297,15 @@ impl GuestCalls for RuntimeInner {
     ) -> BoxFuture<'static, Result<ActorId, TaskError>> {
         Box::pin(async move {
             let spec = RuntimeInner::actor_spec(&caller, class, args, options, false);
-            RuntimeInner::create_actor(&self, &caller.job, spec).await
+            let id = RuntimeInner::create_actor(&self, &caller.job, spec).await?;
+            if let Some(creator) = caller.actor {
+                // Fate sharing: it dies with the actor that created it.
+                self.actors.adopt(creator, id);
+                if self.actors.death(creator).is_some() {
+                    self.bury_children(creator);
+                }
+            }
+            Ok(id)
         })
     }
 

@@ -218,6 +218,7 @@ impl Runtime {
             depth: 0,
             control: None,
             task: None,
+            actor: None,
         }
     }
 

@@ -30,6 +30,9 @@ pub(crate) struct ActorEntry {
 pub(crate) struct ActorRegistry {
     pub(crate) actors: Mutex<HashMap<ActorId, Arc<ActorEntry>>>,
     pub(crate) names: Mutex<HashMap<(String, String), ActorId>>,
+    /// The actors each live actor of this node created (on any node): they
+    /// die with it (fate sharing, as in Ray).
+    children: Mutex<HashMap<ActorId, Vec<ActorId>>>,
     /// Why actors died, for the errors of later calls (the most recent
     /// `GRAVEYARD_SIZE`, oldest dropped first).
     graveyard: Mutex<(
@@ -47,6 +50,7 @@ impl ActorRegistry {
         ActorRegistry {
             actors: Mutex::default(),
             names: Mutex::default(),
+            children: Mutex::default(),
             graveyard: Mutex::default(),
             directory,
         }
@@ -135,6 +139,16 @@ impl ActorRegistry {
         }
         tracing::debug!(actor = %id, class = %entry.class, why, "actor killed");
         Ok(())
+    }
+
+    /// Records that actor `creator` (of this node) created `child`.
+    pub(crate) fn adopt(&self, creator: ActorId, child: ActorId) {
+        self.children.lock().entry(creator).or_default().push(child);
+    }
+
+    /// The actors `creator` created, which die with it; forgotten here.
+    pub(crate) fn take_children(&self, creator: ActorId) -> Vec<ActorId> {
+        self.children.lock().remove(&creator).unwrap_or_default()
     }
 
     /// Ends an actor's instance; it restarts while it has restarts left

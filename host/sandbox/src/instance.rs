@@ -131,6 +131,7 @@ impl Sandbox {
                 depth: spec.depth,
                 control: spec.control,
                 task: Some(spec.task),
+                actor: spec.actor,
             },
             node: self.objects.node(),
             task_id: spec.task,

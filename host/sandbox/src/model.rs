@@ -162,6 +162,8 @@ pub struct Caller {
     /// The task (or actor, or driver) of the instance; `None` for the host
     /// API. One submitter's actor calls run in the order it made them.
     pub task: Option<TaskId>,
+    /// The actor whose instance calls: the actors it creates share its fate.
+    pub actor: Option<ActorId>,
 }
 
 /// The runtime, as guests reach it.

@@ -1,7 +1,8 @@
 //! An actor's life under Ray's controls, from Rust: `get_if_exists` finds
 //! the actor already registered under a name, `restart` (Ray's
 //! `kill(no_restart=False)`) gives it a fresh instance while `max_restarts`
-//! allows, and `wrun::exit_actor()` ends it from inside one of its methods.
+//! allows, and `wrun::exit_actor()` ends it from inside one of its methods;
+//! an actor created by an actor dies with it.
 
 use serde::Serialize;
 
@@ -30,6 +31,26 @@ impl Tally {
     }
 }
 
+/// Creates a tally of its own, which shares its fate.
+pub struct Parent {
+    child: TallyHandle,
+}
+
+#[wrun::actor]
+impl Parent {
+    /// Creates the child.
+    pub fn new() -> wrun::Result<Self> {
+        Ok(Parent {
+            child: Tally::remote(0)?,
+        })
+    }
+
+    /// The child's handle.
+    pub fn child(&self) -> TallyHandle {
+        self.child
+    }
+}
+
 /// `exit_actor` from a task: refused.
 #[wrun::task]
 fn exit_from_a_task() -> String {
@@ -51,6 +72,8 @@ struct Report {
     exit_actor: (String, String),
     /// `invalid-argument`.
     exit_from_a_task: String,
+    /// A child's call before and after its creator is killed: `[1, "actor-died"]`.
+    fate_sharing: (i64, String),
 }
 
 fn kind<T>(r: wrun::Result<T>) -> String {
@@ -76,7 +99,13 @@ fn main(_args: Vec<String>) -> wrun::Result<Report> {
     let x = Tally::remote(5)?;
     let leaving = kind(x.leave().and_then(|r| r.get()));
     let later = kind(x.add(1).and_then(|r| r.get()));
+    let parent = Parent::remote()?;
+    let child = parent.child()?.get()?;
+    let before_parent_died = child.add(1)?.get()?;
+    parent.kill()?;
+    let fate_sharing = (before_parent_died, kind(child.add(1).and_then(|r| r.get())));
     Ok(Report {
+        fate_sharing,
         get_if_exists,
         restart: (before, after),
         no_restarts_left,
@@ -85,4 +114,4 @@ fn main(_args: Vec<String>) -> wrun::Result<Report> {
     })
 }
 
-wrun::export_job!(main = main, tasks = [exit_from_a_task], actors = [Tally]);
+wrun::export_job!(main = main, tasks = [exit_from_a_task], actors = [Tally, Parent]);

@@ -45,6 +45,7 @@ pub(super) async fn run(
     };
     tracing::debug!(actor = %id, %class, why = %why, "actor stopped");
     rt.actors.bury(id, &why);
+    rt.bury_children(id);
     if let Some(e) = rt.actors.remove(id) {
         e.dead.lock().get_or_insert(why.clone());
     }
