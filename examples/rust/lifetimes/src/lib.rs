@@ -51,6 +51,23 @@ impl Parent {
     }
 }
 
+/// Leaves in its constructor: no call ever runs.
+pub struct Quitter;
+
+#[wrun::actor]
+impl Quitter {
+    /// Calls `exit_actor` and returns.
+    pub fn new() -> wrun::Result<Self> {
+        wrun::exit_actor()?;
+        Ok(Quitter)
+    }
+
+    /// Never runs.
+    pub fn hello(&self) -> String {
+        "hello".into()
+    }
+}
+
 /// `exit_actor` from a task: refused.
 #[wrun::task]
 fn exit_from_a_task() -> String {
@@ -74,6 +91,8 @@ struct Report {
     exit_from_a_task: String,
     /// A child's call before and after its creator is killed: `[1, "actor-died"]`.
     fate_sharing: (i64, String),
+    /// A call to an actor that left in its constructor: `actor-died`.
+    exit_in_constructor: String,
 }
 
 fn kind<T>(r: wrun::Result<T>) -> String {
@@ -104,7 +123,14 @@ fn main(_args: Vec<String>) -> wrun::Result<Report> {
     let before_parent_died = child.add(1)?.get()?;
     parent.kill()?;
     let fate_sharing = (before_parent_died, kind(child.add(1).and_then(|r| r.get())));
+    let quitter = Quitter::remote()?;
+    let exit_in_constructor = match quitter.hello().and_then(|r| r.get()) {
+        Ok(v) => v,
+        Err(e) if e.message.contains("exit_actor() was called in its constructor") => e.kind.to_string(),
+        Err(e) => e.to_string(),
+    };
     Ok(Report {
+        exit_in_constructor,
         fate_sharing,
         get_if_exists,
         restart: (before, after),
@@ -114,4 +140,4 @@ fn main(_args: Vec<String>) -> wrun::Result<Report> {
     })
 }
 
-wrun::export_job!(main = main, tasks = [exit_from_a_task], actors = [Tally, Parent]);
+wrun::export_job!(main = main, tasks = [exit_from_a_task], actors = [Tally, Parent, Quitter]);

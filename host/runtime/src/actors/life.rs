@@ -136,6 +136,9 @@ async fn lifetime(
             Err(e) => return format!("it could not be instantiated: {e}"),
         };
         match inst.construct(&target.name, &values).await {
+            Ok(()) if inst.exiting() => {
+                return "it exited: exit_actor() was called in its constructor".into()
+            }
             Ok(()) => {}
             Err(CallError::Returned(e)) => return format!("its constructor failed: {e}"),
             Err(CallError::Broken(e)) => {
