@@ -74,7 +74,12 @@ fn cpp_nested_tasks_match_the_rust_nested() {
 
 #[test]
 fn cpp_sdk_tour_exercises_options_objects_and_actors() {
-    let r = submit_with(&[], &cpp_example("features"), &[]);
+    let env = wrun_tests::repo().join("examples/cpp/features/env.toml");
+    let r = submit_with(
+        &["--env".into(), env.into_os_string()],
+        &cpp_example("features"),
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.err);
     let v = &r.out;
     for expected in [
@@ -95,6 +100,7 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
         r#""restart": [5, 1]"#,
         r#""exit_actor": ["actor-died", "actor-died"]"#,
         r#""exit_outside": "invalid-argument""#,
+        r#""max_calls": [1, 2, 1, 2, 1]"#,
     ] {
         assert!(v.contains(expected), "missing {expected} in {v}");
     }

@@ -1,10 +1,11 @@
 // A tour of the C++ SDK, each feature exercised against the real host; the
-// driver returns what it observed and tests/cpp.rs checks every entry:
+// driver returns what it observed and tests/cpp.rs checks every entry
+// (submitted with env.toml, whose `warm` environment reuses instances):
 // options (resources, retries, timeouts), cancel, several return values, wait,
 // references inside values, bytes, actor handles passed to tasks, named
 // actors in a namespace, and the runtime context.
 //
-//   wrun submit features.wasm
+//   wrun submit --env examples/cpp/features/env.toml features.wasm
 #include <cstdlib>
 
 #include <wrun/wrun.hpp>
@@ -29,6 +30,13 @@ WRUN_TASK(spin);
 
 uint64_t one() { return 1; }
 WRUN_TASK(one);
+
+// Tasks this instance has run (a warm instance keeps its globals).
+uint64_t instance_calls() {
+    static uint64_t calls = 0;
+    return ++calls;
+}
+WRUN_TASK(instance_calls);
 
 // Gets the values behind a list of references.
 wrun::Result<std::vector<std::string>> deref(std::vector<wrun::ObjectRef<std::string>> refs) {
@@ -189,6 +197,15 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
                                                later_v ? Value("no error") : Value(kind_of(later_v.error()))});
     auto outside = wrun::exit_actor();
     out.emplace_back("exit_outside", outside ? Value("no error") : Value(kind_of(outside.error())));
+
+    // max_calls: a warm instance retires after that many tasks
+    std::vector<uint64_t> retiring;
+    for (int i = 0; i < 5; ++i) {
+        TRY(c, wrun::task(instance_calls).environment("warm").max_calls(2).remote());
+        TRY(c_v, wrun::get(*c));
+        retiring.push_back(*c_v);
+    }
+    out.emplace_back("max_calls", wrun::to_value(retiring, none));
 
     // tasks run in the driver's job
     auto id = wrun::job_id();
