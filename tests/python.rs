@@ -250,6 +250,18 @@ fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_acros
         serde_json::json!({"set": true, "big": true, "tuple_as_list": true})
     );
     assert_eq!(v["ref_in_tuple"], true, "{}", r.out);
+    // A user exception crosses as its own class (and a TaskError), its
+    // attributes read through; through a chain of tasks too.
+    assert_eq!(
+        v["exceptions"],
+        serde_json::json!({
+            "direct": {"as": "Overdrawn", "task_error": true, "amount": 5, "cause": "Overdrawn", "task": "withdraw"},
+            "chained": {"as": "Overdrawn", "task_error": true, "amount": 7, "cause": "Overdrawn", "task": "withdraw"},
+            "builtin": {"as": "ZeroDivisionError", "task_error": true},
+        }),
+        "{}",
+        r.out
+    );
     // Across languages: a tuple is a list to C++; what only Python can read
     // is refused by C++ and Rust, saying so.
     assert_eq!(v["cpp_tuple"], 3);

@@ -3,7 +3,8 @@ tuples stay tuples, sets, frozensets, integers past 64 bits (2**999),
 dataclasses and instances of the job's own classes survive, with object
 references inside them; values crossing languages keep the shared codec
 (a tuple reaches C++ as a list), and a value only Python can read is refused
-by another language with an error that says so.
+by another language with an error that says so. An exception a Python task
+raises comes back as itself (``except Overdrawn`` catches it).
 
     wrun submit --component cpp=shards.wasm --component rust=cancel.wasm values.wasm
     # -> {"task": {...: true}, "actor": {...}, "put": {...}, "cpp_tuple": ..., ...}
@@ -28,6 +29,49 @@ class Money:
 
     def __eq__(self, other):
         return isinstance(other, Money) and other.cents == self.cents
+
+
+class Overdrawn(Exception):
+    """A user exception with an attribute of its own."""
+
+    def __init__(self, amount):
+        super().__init__(f"overdrawn by {amount}")
+        self.amount = amount
+
+
+@wrun.remote
+def withdraw(amount):
+    raise Overdrawn(amount)
+
+
+@wrun.remote
+def withdraw_via(amount):
+    """Gets a failing task's result and lets its error pass on."""
+    return wrun.get(withdraw.remote(amount))
+
+
+@wrun.remote
+def divide(a, b):
+    return a / b
+
+
+def caught(call):
+    """Which ``except`` clause catches what ``call`` raises, and what it holds."""
+    try:
+        call()
+        return "no error"
+    except Overdrawn as e:
+        return {
+            "as": "Overdrawn",
+            "task_error": isinstance(e, wrun.TaskError),
+            "amount": e.amount,
+            "cause": type(e.cause).__name__,
+            "task": e.task,
+        }
+    except ZeroDivisionError as e:
+        return {"as": "ZeroDivisionError", "task_error": isinstance(e, wrun.TaskError)}
+    except wrun.TaskError as e:
+        return {"as": "TaskError", "kind": e.kind}
 
 
 def samples():
@@ -106,6 +150,12 @@ def main(args):
     }
     inner = wrun.put([5, 6])
     out["ref_in_tuple"] = wrun.get(deref.remote(("five-six", inner))) == ("five-six", [5, 6])
+    # A user exception comes back as itself, through a chain of tasks too.
+    out["exceptions"] = {
+        "direct": caught(lambda: wrun.get(withdraw.remote(5))),
+        "chained": caught(lambda: wrun.get(withdraw_via.remote(7))),
+        "builtin": caught(lambda: wrun.get(divide.remote(1, 0))),
+    }
     # Across languages: the shared codec, or a clear refusal.
     out["cpp_tuple"] = wrun.get(wrun.function("cpp/shard_stats").remote((1, 2, 3)))["count"]
     out["cpp_set"] = refused(lambda: wrun.function("cpp/shard_stats").remote({1, 2, 3}))

@@ -52,6 +52,9 @@ Error take_error(wrun_runtime_types_error_t& e) {
     out.task = take_str(e.task);
     out.language = take_str(e.language);
     out.message = take_str(e.message);
+    // Another language's own encoding: not kept in C++. An empty list's
+    // pointer was never allocated.
+    if (e.native.len != 0) free(e.native.ptr);
     return out;
 }
 
@@ -61,6 +64,7 @@ wrun_runtime_types_error_t export_error(const Error& e) {
     out.task = dup_str(e.task);
     out.language = dup_str(e.language);
     out.message = dup_str(e.message);
+    out.native = {nullptr, 0};
     return out;
 }
 

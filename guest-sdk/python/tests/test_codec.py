@@ -308,3 +308,39 @@ def test_id_formats_like_rust():
     i = Id(1, 2)
     assert str(i) == "0000000000000001" "0000000000000002"
     assert Id.from_bytes(i.to_bytes()) == i
+
+
+class Overdrawn(Exception):
+    def __init__(self, amount):
+        super().__init__(f"overdrawn by {amount}")
+        self.amount = amount
+
+
+def test_an_exception_crosses_as_its_own_class():
+    import pickle
+    from types import SimpleNamespace
+
+    from wrun import _runtime
+    from wrun.errors import TaskError
+
+    native = _runtime.pickled_exception(Overdrawn(5))
+    record = SimpleNamespace(
+        kind=SimpleNamespace(name="APPLICATION"), task="withdraw", message="Overdrawn: ...",
+        language="python", native=native,
+    )
+    e = _runtime.from_wit_error(record)
+    assert isinstance(e, TaskError) and isinstance(e, Overdrawn)
+    assert e.amount == 5 and isinstance(e.cause, Overdrawn) and e.task == "withdraw"
+    assert str(e).startswith("application in withdraw (python): ")
+    assert e._native == native
+    # From another language, or unpicklable: a plain TaskError.
+    assert type(_runtime.from_wit_error(SimpleNamespace(**{**vars(record), "language": "rust"}))) is TaskError
+    assert type(_runtime.from_wit_error(SimpleNamespace(**{**vars(record), "native": b"junk"}))) is TaskError
+    # Too large or unpicklable exceptions do not travel.
+    assert _runtime.pickled_exception(Overdrawn("x" * (2 << 20))) == b""
+
+    class Local(Exception):
+        pass
+
+    assert _runtime.pickled_exception(Local()) == b""
+    assert pickle.loads(native).amount == 5

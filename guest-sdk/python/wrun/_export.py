@@ -69,8 +69,8 @@ def main(function: Callable) -> Callable:
 # --- the export --------------------------------------------------------------
 
 
-def _fail(kind: str, task: str, message: str) -> BaseException:
-    return _runtime._Err(_runtime.to_wit_error(TaskError(kind, task, message)))
+def _fail(kind: str, task: str, message: str, native: bytes = b"") -> BaseException:
+    return _runtime._Err(_runtime.to_wit_error(TaskError(kind, task, message), native))
 
 
 def _app_error(task: str, e: BaseException) -> BaseException:
@@ -85,7 +85,9 @@ def _app_error(task: str, e: BaseException) -> BaseException:
     if tb is not None and tb.tb_next is not None:
         tb = tb.tb_next  # start at the user's frame, not the SDK's `_call`
     tb = "".join(traceback.format_exception(type(e), e, tb)).rstrip()
-    return _fail(ErrorKind.APPLICATION, task, f"{summary}\n\n{tb}")
+    # The exception itself travels too, so a Python caller gets it back as
+    # its own class (`except MyError`), as in Ray.
+    return _fail(ErrorKind.APPLICATION, task, f"{summary}\n\n{tb}", _runtime.pickled_exception(e))
 
 
 def _python_caller(values: List[Any]) -> Tuple[bool, List[Any]]:

@@ -13,9 +13,10 @@ import functools
 import inspect
 import logging as _pylogging
 import math
+import pickle
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import codec
+from . import codec, errors
 from ._handles import ActorHandle, Id, ObjectRef
 from .errors import ErrorKind, TaskError
 
@@ -47,14 +48,41 @@ def _kind_name(kind: Any) -> str:
 
 
 def from_wit_error(e: Any) -> TaskError:
-    """A WIT ``error`` record (the payload of ``Err``) as a TaskError."""
-    return TaskError(_kind_name(e.kind), e.task, e.message, e.language)
+    """A WIT ``error`` record (the payload of ``Err``) as a TaskError; one
+    that carries a Python exception (its ``native`` pickle) is also an
+    instance of that exception's class (see :class:`TaskError`)."""
+    err = TaskError(_kind_name(e.kind), e.task, e.message, e.language)
+    native = bytes(e.native)
+    if native and e.language == "python":
+        try:
+            cause = pickle.loads(native)
+        except Exception:  # noqa: BLE001 - a class not importable here, ...
+            return err
+        if isinstance(cause, BaseException):
+            return errors.with_cause(err, cause, native)
+    return err
 
 
-def to_wit_error(e: TaskError) -> Any:
+def to_wit_error(e: TaskError, native: bytes = b"") -> Any:
+    """A TaskError as a WIT ``error``; ``native`` (else the one it came
+    with) is the pickled exception it carries."""
     return _wit.Error(
-        _wit.ErrorKind[e.kind.upper().replace("-", "_")], e.task, e.language, e.message
+        _wit.ErrorKind[e.kind.upper().replace("-", "_")],
+        e.task,
+        e.language,
+        e.message,
+        native or getattr(e, "_native", b""),
     )
+
+
+def pickled_exception(e: BaseException) -> bytes:
+    """``e`` pickled for the WIT error's ``native``, or b"" when it does not
+    pickle or is too large (its class and message still travel)."""
+    try:
+        data = pickle.dumps(e, protocol=5)
+    except Exception:  # noqa: BLE001 - any unpicklable exception
+        return b""
+    return data if len(data) <= errors.MAX_NATIVE else b""
 
 
 def _host_call(f: Callable, *args: Any) -> Any:

@@ -65,7 +65,19 @@ class TaskError(Exception):
     Raised out of a task, a ``TaskError`` is passed on unchanged, so a driver
     sees the kind and origin of the failure that started the chain (a child's
     trap stays a trap), as Ray chains the cause of a failed task.
+
+    An exception a Python task raised comes back as itself too, as in Ray:
+    the ``TaskError`` is also an instance of the exception's class, so
+    ``except MyError`` catches it, and ``cause`` holds the exception (its
+    attributes are read through). That needs the class to be importable
+    where it arrives (a class of the job's component) and the exception to
+    pickle; otherwise ``cause`` is None and only ``TaskError`` matches.
     """
+
+    #: The exception a Python task raised, when it crossed (else None).
+    cause = None
+    #: The error's pickle as it travels (the WIT error's ``native``).
+    _native = b""
 
     def __new__(
         cls,
@@ -106,6 +118,53 @@ class TaskError(Exception):
             f"{type(self).__name__}({self.kind!r}, {self.task!r}, "
             f"{self.message!r}, {self.language!r})"
         )
+
+
+_DUAL: Dict[tuple, type] = {}
+
+#: The most bytes of a pickled exception sent along (the host keeps 1 MiB).
+MAX_NATIVE = 1 << 20
+
+
+def _delegate(self, name):
+    """Attributes of the original exception read through the TaskError."""
+    cause = self.__dict__.get("cause")
+    if cause is None or name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(cause, name)
+
+
+def with_cause(err: TaskError, cause: BaseException, native: bytes) -> TaskError:
+    """``err`` as an instance of both its own class and ``cause``'s (Ray's
+    ``RayTaskError.as_instanceof_cause``); ``err`` with ``cause`` set when
+    the two classes cannot be combined."""
+    base, ccls = type(err), type(cause)
+    if isinstance(cause, TaskError) or not isinstance(cause, Exception):
+        return err
+    dual = _DUAL.get((base, ccls))
+    if dual is None:
+        try:
+            dual = type(
+                ccls.__name__,
+                (base, ccls),
+                {"__module__": ccls.__module__, "__qualname__": ccls.__qualname__, "__getattr__": _delegate},
+            )
+        except TypeError:  # incompatible layouts: keep the plain TaskError
+            err.cause = cause
+            err._native = native
+            return err
+        _DUAL[(base, ccls)] = dual
+    try:
+        out = dual.__new__(dual, err.kind, err.task, err.message, err.language)
+    except Exception:  # noqa: BLE001 - a class whose __new__ wants more
+        err.cause = cause
+        err._native = native
+        return err
+    out.__dict__.update(err.__dict__)
+    out.args = err.args
+    out.cause = cause
+    out._native = native
+    return out
 
 
 class ActorDiedError(TaskError):

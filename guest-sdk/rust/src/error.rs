@@ -198,6 +198,8 @@ impl From<Error> for wit::Error {
             task: e.task,
             language: e.language,
             message: e.message,
+            // A Python exception's pickle is not kept through Rust.
+            native: Vec::new(),
         }
     }
 }

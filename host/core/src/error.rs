@@ -120,6 +120,10 @@ pub struct TaskError {
     pub language: String,
     /// What went wrong.
     pub message: String,
+    /// The error in the raising guest's own encoding (Python: the pickled
+    /// exception), for a guest of that language; empty when none. Bounded by
+    /// [`TaskError::MAX_NATIVE`].
+    pub native: Vec<u8>,
 }
 
 impl TaskError {
@@ -130,8 +134,14 @@ impl TaskError {
             task: task.into(),
             language: String::new(),
             message: message.into(),
+            native: Vec::new(),
         }
     }
+
+    /// The most bytes of `native` kept: a guest's error must not make the
+    /// host hold more (a larger one is dropped; the message still says what
+    /// went wrong).
+    pub const MAX_NATIVE: usize = 1 << 20;
 
     /// A failure of the runtime itself.
     pub fn internal(task: impl Into<String>, message: impl fmt::Display) -> Self {

@@ -85,16 +85,23 @@ pub fn to_error(e: TaskError) -> pb::JobError {
         language: e.language,
         message: e.message,
         refused: false,
+        native: e.native,
     }
 }
 
 /// A task error as it crossed the network (an unknown kind is `internal`).
 pub fn from_error(e: pb::JobError) -> TaskError {
+    let native = if e.native.len() <= TaskError::MAX_NATIVE {
+        e.native
+    } else {
+        Vec::new()
+    };
     TaskError {
         kind: ErrorKind::from_wit_name(&e.kind),
         task: e.task,
         language: e.language,
         message: e.message,
+        native,
     }
 }
 
@@ -177,8 +184,15 @@ mod tests {
             task: "A.f".into(),
             language: "python".into(),
             message: "gone".into(),
+            native: vec![0x80, 4],
         };
         assert_eq!(from_error(to_error(e.clone())), e);
+        // A native encoding past the bound is dropped, the rest kept.
+        let big = TaskError {
+            native: vec![0; TaskError::MAX_NATIVE + 1],
+            ..e.clone()
+        };
+        assert_eq!(from_error(to_error(big)).native, Vec::<u8>::new());
         let g = GroupInfo {
             id: GroupId(Id::new(7, 9)),
             job: JobId(Id::new(3, 5)),

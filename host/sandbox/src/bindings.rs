@@ -87,11 +87,17 @@ impl From<ErrorKind> for WitErrorKind {
 
 impl From<WitError> for TaskError {
     fn from(e: WitError) -> Self {
+        let native = if e.native.len() <= TaskError::MAX_NATIVE {
+            e.native
+        } else {
+            Vec::new()
+        };
         TaskError {
             kind: e.kind.into(),
             task: e.task,
             language: e.language,
             message: e.message,
+            native,
         }
     }
 }
@@ -103,6 +109,7 @@ impl From<TaskError> for WitError {
             task: e.task,
             language: e.language,
             message: e.message,
+            native: e.native,
         }
     }
 }

@@ -253,6 +253,7 @@ impl NodeService {
                     language: String::new(),
                     message: e,
                     refused: true,
+                    native: Vec::new(),
                 })));
                 return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
             }

@@ -105,11 +105,12 @@ final class WasmHost extends Host {
      * The size of {@code result<T, error>} where T has at most the error's
      * size and alignment 4: discriminant, then the payload at 4.
      */
-    static final int RESULT_SIZE = 4 + 28;
+    static final int RESULT_SIZE = 4 + 36;
 
     /**
      * The WIT {@code error} record at {@code p} as an exception: kind (u8) at
-     * 0, then the strings task, language and message at 4, 12 and 20.
+     * 0, then the strings task, language and message at 4, 12 and 20 (and
+     * at 28 the list {@code native}, another language's encoding, not read here).
      */
     static WrunException liftError(int p) {
         int kind = Mem.u8(p);
@@ -121,12 +122,17 @@ final class WasmHost extends Host {
         return WrunException.of(k, task, message, language);
     }
 
-    /** Stores {@code e} as a WIT {@code error} record at {@code p}. */
+    /**
+     * Stores {@code e} as a WIT {@code error} record at {@code p} (36 bytes): its {@code native} encoding
+     * (another language's, e.g. a Python pickle) is not kept through Java, so it is empty.
+     */
     static void storeError(int p, WrunException e) {
         Mem.u8(p, e.kind().ordinal());
         Mem.storeStr(p + 4, e.task());
         Mem.storeStr(p + 12, e.language());
         Mem.storeStr(p + 20, e.detail());
+        Mem.i32(p + 28, 0);
+        Mem.i32(p + 32, 0);
     }
 
     static Id liftId(int p) {
@@ -410,8 +416,8 @@ final class WasmHost extends Host {
             Mem.i32(a + 56, o.maxRestarts());
             storeOptStr(a + 60, o.environment());
             Mem.u8(a + 72, o.getIfExists() ? 1 : 0);
-            // result<id, error>: payload at 8, 40 bytes
-            int ret = Mem.alloc(40, 8);
+            // result<id, error>: payload at 8, 48 bytes
+            int ret = Mem.alloc(48, 8);
             create0(p, ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 8);
