@@ -122,8 +122,8 @@ class TaskError(Exception):
 
 _DUAL: Dict[tuple, type] = {}
 
-#: The most bytes of a pickled exception sent along (the host keeps 1 MiB).
-MAX_NATIVE = 1 << 20
+#: The most bytes of a pickled exception sent along (the host keeps 64 KiB).
+MAX_NATIVE = 64 << 10
 
 
 def _delegate(self, name):

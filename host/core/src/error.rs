@@ -141,7 +141,7 @@ impl TaskError {
     /// The most bytes of `native` kept: a guest's error must not make the
     /// host hold more (a larger one is dropped; the message still says what
     /// went wrong).
-    pub const MAX_NATIVE: usize = 1 << 20;
+    pub const MAX_NATIVE: usize = 64 << 10;
 
     /// A failure of the runtime itself.
     pub fn internal(task: impl Into<String>, message: impl fmt::Display) -> Self {
