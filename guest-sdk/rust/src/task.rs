@@ -11,8 +11,8 @@ use crate::{codec, Error, ObjectRef, Result, Scheduling};
 ///
 /// `#[wrun::task]` gives each task an `options()` builder with these same
 /// methods; defaults: 1 CPU (or the environment's default), no memory
-/// reservation, no custom resources, no retries, no timeout, the caller's
-/// environment.
+/// reservation, no custom resources, 3 retries after a system failure (as in
+/// Ray), no timeout, the caller's environment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskOptions {
     pub(crate) num_returns: u32,

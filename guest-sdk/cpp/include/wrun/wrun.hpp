@@ -231,7 +231,8 @@ Arg to_arg(const T& x) {
 // ---- tasks -------------------------------------------------------------------
 
 // Resources and policy of one task call (defaults: one CPU or the
-// environment's default, no retries, no timeout, the caller's environment).
+// environment's default, 3 retries after a system failure as in Ray, no timeout,
+// the caller's environment).
 struct TaskOptions {
     uint32_t num_returns = 1;
     std::optional<double> cpus;

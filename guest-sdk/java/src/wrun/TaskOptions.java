@@ -14,7 +14,10 @@ import java.util.Map;
  * }</pre>
  */
 public final class TaskOptions {
-    /** One return value, the environment's default CPUs, no retries, no timeout. */
+    /**
+     * One return value, the environment's default CPUs, 3 retries after a system failure (as in Ray), no
+     * timeout.
+     */
     public static final TaskOptions DEFAULT = new TaskOptions();
 
     int numReturns = 1;
