@@ -164,6 +164,11 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["wait_empty"], serde_json::json!([[], []]), "{out}");
+    assert_eq!(
+        v["wait_fetch_local_false"], "ValueError",
+        "refused with the reason: {out}"
+    );
+    assert_eq!(v["wait_fetch_local_true"], 1, "{out}");
     for k in ["wait_duplicates", "wait_zero", "wait_too_many"] {
         assert_eq!(v[k], "ValueError", "{k}: {out}");
     }

@@ -82,6 +82,8 @@ def main(args):
         "wait_too_many": raised(lambda: wrun.wait([r], num_returns=2)),
         "wait_one_ref": raised(lambda: wrun.wait(r)),
         "wait_not_a_ref": raised(lambda: wrun.wait([r, 5])),
+        "wait_fetch_local_false": raised(lambda: wrun.wait([r], fetch_local=False)),
+        "wait_fetch_local_true": len(wrun.wait([r], fetch_local=True, timeout=60)[0]),
         "put_ref": raised(lambda: wrun.put(r)),
         "detached": raised(lambda: one.options(lifetime="detached")),
         "non_detached": raised(lambda: one.options(lifetime="non_detached")),

@@ -272,13 +272,26 @@ def cancel(ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> No
 
 
 def wait(
-    refs: Sequence[ObjectRef], *, num_returns: int = 1, timeout: Optional[float] = None
+    refs: Sequence[ObjectRef],
+    *,
+    num_returns: int = 1,
+    timeout: Optional[float] = None,
+    fetch_local: bool = True,
 ) -> Tuple[List[ObjectRef], List[ObjectRef]]:
     """Waits until ``num_returns`` of ``refs`` are ready or ``timeout``
     seconds pass; returns ``(ready, pending)``, each in the order of ``refs``.
 
-    As in Ray, ``ready`` holds at most ``num_returns`` references.
+    As in Ray, ``ready`` holds at most ``num_returns`` references, and an
+    object another node owns is ready once it has been fetched to this node
+    (``fetch_local=True``, Ray's default). ``fetch_local=False`` (ready
+    anywhere, not fetched) is refused with ``ValueError``: wrun cannot yet
+    ask an owner whether an object is ready without fetching it.
     """
+    if fetch_local is not True:
+        raise ValueError(
+            "wrun.wait(fetch_local=False) is not supported yet: an object another node owns is "
+            "ready once fetched here (fetch_local=True, the default)"
+        )
     if isinstance(refs, ObjectRef):
         raise TypeError("wrun.wait takes a list of ObjectRefs, not one ObjectRef")
     refs = list(refs)
