@@ -3,6 +3,7 @@ package wrun.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 import org.teavm.interop.Import;
 import wrun.ActorOptions;
 import wrun.Codec;
@@ -463,60 +464,41 @@ final class WasmHost extends Host {
         }
     }
 
-    @Override
-    public void kill(Id actor) {
+    /**
+     * Calls an import that answers {@code result<_, error>} into the return area it is given, and throws
+     * the error it reports.
+     */
+    private static void unitResult(IntConsumer call) {
         long m = Mem.mark();
         try {
             int ret = Mem.alloc(RESULT_SIZE, 4);
-            kill0(actor.hi(), actor.lo(), ret);
+            call.accept(ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 4);
             }
         } finally {
             Mem.reset(m);
         }
+    }
+
+    @Override
+    public void kill(Id actor) {
+        unitResult(ret -> kill0(actor.hi(), actor.lo(), ret));
     }
 
     @Override
     public void restart(Id actor) {
-        long m = Mem.mark();
-        try {
-            int ret = Mem.alloc(RESULT_SIZE, 4);
-            restart0(actor.hi(), actor.lo(), ret);
-            if (Mem.u8(ret) != 0) {
-                throw liftError(ret + 4);
-            }
-        } finally {
-            Mem.reset(m);
-        }
+        unitResult(ret -> restart0(actor.hi(), actor.lo(), ret));
     }
 
     @Override
     public void exitActor() {
-        long m = Mem.mark();
-        try {
-            int ret = Mem.alloc(RESULT_SIZE, 4);
-            exitActor0(ret);
-            if (Mem.u8(ret) != 0) {
-                throw liftError(ret + 4);
-            }
-        } finally {
-            Mem.reset(m);
-        }
+        unitResult(WasmHost::exitActor0);
     }
 
     @Override
     public void cancel(int handle, boolean force, boolean recursive) {
-        long m = Mem.mark();
-        try {
-            int ret = Mem.alloc(RESULT_SIZE, 4);
-            cancel0(handle, force ? 1 : 0, recursive ? 1 : 0, ret);
-            if (Mem.u8(ret) != 0) {
-                throw liftError(ret + 4);
-            }
-        } finally {
-            Mem.reset(m);
-        }
+        unitResult(ret -> cancel0(handle, force ? 1 : 0, recursive ? 1 : 0, ret));
     }
 
     @Override
