@@ -538,6 +538,10 @@ fn actors_live_where_their_resources_are_and_names_reach_them_from_every_node() 
         v["restarted_fresh"], true,
         "get_if_exists found it across nodes and a restart reached its node: {v}"
     );
+    assert_eq!(
+        v["streaming_remote"], "invalid-argument",
+        "a streaming call is read on its caller's node: refused for an actor elsewhere: {v}"
+    );
     assert_eq!(v["after_kill"], "actor-died", "{v}");
     // The actor's death gave its name up: the next job can claim it again.
     let v = c.submit_on(&head_node, &example("cluster"), &["actors", "license"]);

@@ -101,6 +101,10 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
         r#""exit_actor": ["actor-died", "actor-died"]"#,
         r#""exit_outside": "invalid-argument""#,
         r#""max_calls": [1, 2, 1, 2, 1]"#,
+        r#""streaming": [0, 1, 4, 9, 16]"#,
+        r#""stream_failure": [0, 1, "application"]"#,
+        r#""stream_method": [3, 2, 1]"#,
+        r#""yield_outside": "invalid-argument""#,
     ] {
         assert!(v.contains(expected), "missing {expected} in {v}");
     }

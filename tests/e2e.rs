@@ -226,6 +226,25 @@ async fn actor_lifetimes_follow_rays_get_if_exists_restart_and_exit_actor() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_tasks_and_methods_yield_items_as_they_come() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("streaming")))
+        .unwrap();
+    let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
+    // `while_running`: item 1 was read before the latch the generator waits
+    // on opened (a stream readable only at its end would hang here);
+    // `retried`: the retried attempt's first two items were skipped.
+    assert_eq!(
+        v.to_string(),
+        r#"{"squares": [0, 1, 4, 9, 16], "fails_after": [0, 1, "application", "end"], "while_running": [1, 2], "method": [2, 1, 0], "retried": [0, 1, 2, 3], "cancelled": [1, "task-cancelled", "end"], "passed_on": 30, "yield_outside": "invalid-argument", "scheduled": "invalid-argument"}"#
+    );
+    let (avail, total) = rt.resources();
+    assert_eq!(avail, total, "every grant was given back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_tree_of_8191_tasks_completes_on_one_cpu() {
     // With one CPU, a parent that kept its CPU while waiting for its children
     // would deadlock the tree; blocked tasks lend theirs.

@@ -2,6 +2,7 @@
 // driver returns what it observed and tests/cpp.rs checks every entry
 // (submitted with env.toml, whose `warm` environment reuses instances):
 // options (resources, retries, timeouts), cancel, several return values, wait,
+// streaming results (a task and a method that yield, read while they run),
 // references inside values, bytes, actor handles passed to tasks, named
 // actors in a namespace, and the runtime context.
 //
@@ -66,9 +67,38 @@ wrun::Result<bool> same_job(uint64_t hi, uint64_t lo) {
 }
 WRUN_TASK(same_job);
 
+// Streams the squares of 0..n (read with remote_streaming).
+wrun::Result<void> squares(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i)
+        if (auto y = wrun::yield_item(i * i); !y) return wrun::fail(y.error());
+    return {};
+}
+WRUN_TASK(squares);
+
+// Streams k items, then fails: the caller's item k holds the error.
+wrun::Result<void> fails_after(uint64_t k) {
+    for (uint64_t i = 0; i < k; ++i)
+        if (auto y = wrun::yield_item(i); !y) return wrun::fail(y.error());
+    return wrun::fail(wrun::Error::application("no item after " + std::to_string(k)));
+}
+WRUN_TASK(fails_after);
+
+// A yield from a task not submitted as streaming: refused.
+std::string yield_outside() {
+    auto y = wrun::yield_item(1);
+    return y ? "accepted" : wrun::kind_name(y.error().kind);
+}
+WRUN_TASK(yield_outside);
+
 class Box {
 public:
     Box() = default;
+    // Streams n, n-1, ..., 1 (read with call_streaming).
+    wrun::Result<void> countdown(int64_t n) {
+        for (int64_t i = n; i > 0; --i)
+            if (auto y = wrun::yield_item(i); !y) return wrun::fail(y.error());
+        return {};
+    }
     int64_t add(int64_t by) { return n_ += by; }
     bool knows_itself() const { return wrun::actor_id().has_value(); }
     // Ends the actor (exit_actor): this call and later ones fail.
@@ -84,6 +114,7 @@ WRUN_ACTOR(Box);
 WRUN_METHOD(Box, add);
 WRUN_METHOD(Box, knows_itself);
 WRUN_METHOD(Box, leave);
+WRUN_METHOD(Box, countdown);
 
 std::string kind_of(const wrun::Error& e) { return wrun::kind_name(e.kind); }
 
@@ -197,6 +228,41 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
                                                later_v ? Value("no error") : Value(kind_of(later_v.error()))});
     auto outside = wrun::exit_actor();
     out.emplace_back("exit_outside", outside ? Value("no error") : Value(kind_of(outside.error())));
+
+    // streaming: each item read as its task or method yields it
+    {
+        std::vector<uint64_t> sq;
+        TRY(gen, wrun::task(squares).remote_streaming<uint64_t>(uint64_t{5}));
+        for (;;) {
+            TRY(item, gen->next());
+            if (!*item) break;
+            TRY(v, wrun::get(**item));
+            sq.push_back(*v);
+        }
+        out.emplace_back("streaming", wrun::to_value(sq, none));
+        TRY(failing, wrun::task(fails_after).remote_streaming<uint64_t>(uint64_t{2}));
+        wrun::Array seen;
+        for (;;) {
+            TRY(item, failing->next());
+            if (!*item) break;
+            auto v = wrun::get(**item);
+            seen.push_back(v ? Value(*v) : Value(kind_of(v.error())));
+        }
+        out.emplace_back("stream_failure", Value(seen));
+        TRY(counter, wrun::actor("Box").remote());
+        TRY(down, counter->call_streaming<int64_t>("countdown", int64_t{3}));
+        std::vector<int64_t> ds;
+        for (;;) {
+            TRY(item, down->next());
+            if (!*item) break;
+            TRY(v, wrun::get(**item));
+            ds.push_back(*v);
+        }
+        out.emplace_back("stream_method", wrun::to_value(ds, none));
+        TRY(yo, wrun::task(yield_outside).remote());
+        TRY(yo_v, wrun::get(*yo));
+        out.emplace_back("yield_outside", Value(*yo_v));
+    }
 
     // max_calls: a warm instance retires after that many tasks
     std::vector<uint64_t> retiring;

@@ -305,10 +305,9 @@ std::vector<bool> wait_raw(const std::vector<const AnyRef*>& refs, uint32_t num_
 
 // ---- tasks and actors ----------------------------------------------------------
 
-Result<std::vector<AnyRef>> submit_raw(const std::string& function, std::vector<Arg> args,
-                                       const TaskOptions& o) {
-    CArgs cargs(args);
-    CCustom custom(o.custom);
+namespace {
+// The WIT task-options of `o` (its custom list borrowed from `custom`).
+wrun_runtime_tasks_task_options_t task_options(const TaskOptions& o, CCustom& custom) {
     wrun_runtime_tasks_task_options_t opts{};
     opts.num_returns = o.num_returns;
     opts.cpus = {o.cpus.has_value(), o.cpus.value_or(0)};
@@ -319,6 +318,52 @@ Result<std::vector<AnyRef>> submit_raw(const std::string& function, std::vector<
     opts.max_calls = o.max_calls;
     opts.timeout_ms = {o.timeout_ms.has_value(), o.timeout_ms.value_or(0)};
     opts.environment = opt_str(o.environment);
+    return opts;
+}
+}  // namespace
+
+Result<AnyRef> submit_streaming_raw(const std::string& function, std::vector<Arg> args,
+                                    const TaskOptions& o) {
+    CArgs cargs(args);
+    CCustom custom(o.custom);
+    wrun_runtime_tasks_task_options_t opts = task_options(o, custom);
+    wrun_runtime_tasks_scheduling_t scheduling{};
+    scheduling.tag = WRUN_RUNTIME_TYPES_SCHEDULING_DEFAULT;
+    job_string_t name = borrow_str(function);
+    auto list = cargs.list<wrun_runtime_tasks_list_arg_t>();
+    wrun_runtime_tasks_own_object_ref_t ret;
+    wrun_runtime_tasks_error_t err;
+    if (!wrun_runtime_tasks_submit_streaming(&name, &list, &opts, &scheduling, &ret, &err))
+        return fail(take_error(err));
+    return AnyRef(ret.__handle);
+}
+
+Result<std::optional<AnyRef>> stream_next_raw(const AnyRef& stream, uint32_t index,
+                                              std::optional<uint64_t> timeout_ms) {
+    uint64_t t = timeout_ms.value_or(0);
+    wrun_runtime_tasks_option_own_object_ref_t ret;
+    wrun_runtime_tasks_error_t err;
+    if (!wrun_runtime_tasks_stream_next({stream.handle()}, index, timeout_ms ? &t : nullptr, &ret,
+                                        &err))
+        return fail(take_error(err));
+    if (!ret.is_some) return std::optional<AnyRef>();
+    return std::optional<AnyRef>(AnyRef(ret.val.__handle));
+}
+
+Result<void> yield_wire(WireValue w) {
+    wrun_runtime_types_value_t v = to_c_value(std::move(w));
+    wrun_runtime_tasks_error_t err;
+    bool ok = wrun_runtime_tasks_yield_item(&v, &err);
+    wrun_runtime_types_value_free(&v);
+    if (!ok) return fail(take_error(err));
+    return {};
+}
+
+Result<std::vector<AnyRef>> submit_raw(const std::string& function, std::vector<Arg> args,
+                                       const TaskOptions& o) {
+    CArgs cargs(args);
+    CCustom custom(o.custom);
+    wrun_runtime_tasks_task_options_t opts = task_options(o, custom);
     job_string_t name = borrow_str(function);
     auto list = cargs.list<wrun_runtime_tasks_list_arg_t>();
     wrun_runtime_tasks_list_own_object_ref_t ret;
@@ -399,6 +444,18 @@ Result<std::vector<AnyRef>> ActorHandle::call_raw(const std::string& method, std
     if (!wrun_runtime_actors_call(&id, &m, &list, num_returns, &ret, &err))
         return fail(take_error(err));
     return take_refs(ret);
+}
+
+Result<AnyRef> ActorHandle::call_streaming_raw(const std::string& method,
+                                               std::vector<Arg> args) const {
+    CArgs cargs(args);
+    auto id = from_id(id_);
+    job_string_t m = borrow_str(method);
+    auto list = cargs.list<wrun_runtime_actors_list_arg_t>();
+    wrun_runtime_actors_own_object_ref_t ret;
+    wrun_runtime_actors_error_t err;
+    if (!wrun_runtime_actors_call_streaming(&id, &m, &list, &ret, &err)) return fail(take_error(err));
+    return AnyRef(ret.__handle);
 }
 
 Result<void> ActorHandle::kill() const {

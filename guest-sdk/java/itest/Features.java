@@ -11,6 +11,7 @@ import wrun.ErrorKind;
 import wrun.Id;
 import wrun.Job;
 import wrun.ObjectRef;
+import wrun.ObjectRefGenerator;
 import wrun.Task0;
 import wrun.Task1;
 import wrun.Task2;
@@ -53,6 +54,24 @@ public final class Features implements Job {
     static final Task0<Long> INSTANCE_CALLS = Wrun.task("instance_calls", () -> ++instanceCalls);
     static final Task1<Integer, Long> SMALL = Wrun.task("small", x -> 2L * x);
     static final Task1<Long, Long> MANY_REFS = Wrun.task("manyRefs", Features::manyRefs);
+    static final Task1<Long, Object> SQUARES = Wrun.task("squares", Features::squares);
+    static final Task1<Long, Object> FAILS_AFTER = Wrun.task("failsAfter", Features::failsAfter);
+
+    /** Streams the squares of 0..n (submitted with remoteStreaming). */
+    static Object squares(long n) {
+        for (long i = 0; i < n; i++) {
+            Wrun.yieldItem(i * i);
+        }
+        return null;
+    }
+
+    /** Streams k items, then throws: the caller's item k holds the error. */
+    static Object failsAfter(long k) {
+        for (long i = 0; i < k; i++) {
+            Wrun.yieldItem(i);
+        }
+        throw new IllegalStateException("no item after " + k);
+    }
 
     static long add(long a, long b) {
         return a + b;
@@ -177,6 +196,14 @@ public final class Features implements Job {
             return n / zero;
         }
 
+        /** Streams n, n-1, ..., 1. */
+        Long countdown(long from) {
+            for (long i = from; i > 0; i--) {
+                Wrun.yieldItem(i);
+            }
+            return null;
+        }
+
         /** Ends the actor (exitActor): this call and later ones fail. */
         long leave() {
             Wrun.exitActor();
@@ -191,6 +218,7 @@ public final class Features implements Job {
     static final ActorMethod0<Counter, Long> BOOM = COUNTER.method("boom", Counter::boom);
     static final ActorMethod1<Counter, Long, Long> CRASH = COUNTER.method("crash", Counter::crash);
     static final ActorMethod0<Counter, Long> LEAVE = COUNTER.method("leave", Counter::leave);
+    static final ActorMethod1<Counter, Long, Long> COUNTDOWN = COUNTER.method("countdown", Counter::countdown);
 
     /** An actor whose constructor fails. */
     public static final class Broken {
@@ -339,6 +367,26 @@ public final class Features implements Job {
         WrunException later = failure(() -> VALUE.remote(leaver).get());
         check("exit actor", e instanceof WrunException.ActorDiedException && e.getMessage().contains("exit_actor()")
                 && later instanceof WrunException.ActorDiedException, e);
+        List<Object> streamed = new ArrayList<>();
+        for (ObjectRef<Object> r : SQUARES.remoteStreaming(5L)) {
+            streamed.add(r.get());
+        }
+        check("streaming", streamed.equals(List.of(0L, 1L, 4L, 9L, 16L)), streamed);
+        ObjectRefGenerator<Object> failing = FAILS_AFTER.remoteStreaming(2L);
+        long first = (Long) failing.next().get();
+        long second = (Long) failing.next().get();
+        ObjectRef<Object> third = failing.next();
+        e = failure(() -> third.get());
+        check("streaming failure", first == 0L && second == 1L && e != null
+                && e.kind() == ErrorKind.APPLICATION && e.detail().contains("no item after 2")
+                && !failing.hasNext(), e);
+        List<Long> down = new ArrayList<>();
+        for (ObjectRef<Long> r : COUNTDOWN.remoteStreaming(COUNTER.remote(0L), 3L)) {
+            down.add(r.get());
+        }
+        check("streaming method", down.equals(List.of(3L, 2L, 1L)), down);
+        e = failure(() -> Wrun.yieldItem(1L));
+        check("yield outside a streaming call", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
         e = failure(Wrun::exitActor);
         check("exit actor outside an actor", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
         e = failure(() -> {

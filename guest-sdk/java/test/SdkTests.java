@@ -535,6 +535,26 @@ public final class SdkTests {
         }
 
         @Override
+        public ObjectRef<Object> submitStreaming(String function, Object[] args, TaskOptions options) {
+            throw none();
+        }
+
+        @Override
+        public ObjectRef<Object> callStreaming(Id actor, String method, Object[] args) {
+            throw none();
+        }
+
+        @Override
+        public void yieldItem(Object item) {
+            throw none();
+        }
+
+        @Override
+        public ObjectRef<Object> streamNext(int stream, int index, long timeoutMs) {
+            throw none();
+        }
+
+        @Override
         public Id create(String className, Object[] args, ActorOptions options) {
             throw none();
         }

@@ -19,7 +19,7 @@ tuples, dicts, dataclasses, ObjectRefs and ActorHandles can be passed.
 """
 
 from ._export import main, remote
-from ._handles import ActorHandle, ActorMethod, Id, ObjectRef
+from ._handles import ActorHandle, ActorMethod, Id, ObjectRef, ObjectRefGenerator
 from ._runtime import (
     ActorClass,
     LogHandler,
@@ -62,7 +62,7 @@ __all__ = [
     "placement_group", "remove_placement_group", "PlacementGroup",
     "NodeAffinitySchedulingStrategy", "PlacementGroupSchedulingStrategy",
     "log", "LogHandler", "get_runtime_context", "RuntimeContext",
-    "ObjectRef", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
+    "ObjectRef", "ObjectRefGenerator", "ActorHandle", "ActorMethod", "ActorClass", "RemoteFunction", "Id",
     "TaskError", "ErrorKind", "ActorDiedError", "GetTimeoutError",
     "TaskTimeoutError", "ObjectLostError", "NotFoundError", "InfeasibleError",
     "TaskPlacementGroupRemoved", "TaskCancelledError",

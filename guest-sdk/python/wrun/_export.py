@@ -10,6 +10,7 @@ duplicate name fails the build rather than a run.
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -149,6 +150,29 @@ def _encode_returns(
     return out
 
 
+def _returns(task: str, result: Any, num_returns: Any, python_peer: bool) -> List[Any]:
+    """The values a task or method returns; a streaming one (a generator)
+    yields each item to its caller as it comes and returns none. A generator
+    declared with ``num_returns=N`` returns its N items, as in Ray."""
+    if num_returns == _runtime.STREAMING:
+        if not inspect.isgenerator(result):
+            raise _fail(
+                ErrorKind.INVALID_ARGUMENT, task,
+                f"{task} is declared num_returns=\"streaming\" but returned a {type(result).__name__}, not a generator",
+            )
+        _call(task, _runtime.yield_items, [task, result, python_peer])
+        return []
+    if inspect.isgenerator(result):
+        items = _call(task, tuple, [result])
+        if len(items) != num_returns:
+            raise _fail(
+                ErrorKind.INVALID_ARGUMENT, task,
+                f"{task} yielded {len(items)} values but num_returns={num_returns}",
+            )
+        result = items[0] if num_returns == 1 else items
+    return _encode_returns(task, result, num_returns, python_peer)
+
+
 def _shut_down(task: str, state: Any) -> None:
     """Runs the actor's ``__wrun_shutdown__`` (Ray's ``__ray_shutdown__``)
     as it exits; what it raises is logged, as Ray logs it."""
@@ -177,7 +201,7 @@ class _Guest:
             raise _fail(ErrorKind.NOT_FOUND, function, "no such task in this component")
         python_peer, args = _python_caller(args)
         result = _call(function, rf._function, _decode_args(function, args))
-        return _encode_returns(function, result, rf.num_returns, python_peer)
+        return _returns(function, result, rf.num_returns, python_peer)
 
     def construct(self, class_: str, args: List[Any]) -> None:
         global _ACTOR
@@ -202,10 +226,10 @@ class _Guest:
         python_peer, args = _python_caller(args)
         try:
             result = _call(task, fn, _decode_args(task, args))
+            return _returns(task, result, _runtime.method_returns(fn), python_peer)
         except _runtime._ActorExit:
             _shut_down(task, state)
             raise _fail(ErrorKind.ACTOR_DIED, task, "the actor exited: exit_actor() was called") from None
-        return _encode_returns(task, result, getattr(fn, "_wrun_num_returns", 1), python_peer)
 
 
 if _runtime._wit is not None:

@@ -76,6 +76,58 @@ class ObjectRef:
             return "ObjectRef(<handle>)"
 
 
+class ObjectRefGenerator:
+    """The results of a streaming call (Ray's ``ObjectRefGenerator``): a task
+    or actor method that yields (``num_returns="streaming"``, the default for
+    a generator function) gives one of these at once.
+
+    Iterating it returns an :class:`ObjectRef` per item, in the order they
+    were yielded, each as soon as it is stored, while the call still runs;
+    it stops after the last one. A call that fails after ``k`` items (an
+    exception, a trap, a cancel, its actor's death) gives one more item,
+    ``k``, whose ``wrun.get`` raises the error, and the iteration then ends.
+    """
+
+    __slots__ = ("_ref", "_next", "_ended")
+
+    def __init__(self, ref: ObjectRef):
+        self._ref = ref
+        self._next = 0
+        self._ended = False
+
+    def __iter__(self) -> "ObjectRefGenerator":
+        return self
+
+    def __next__(self) -> ObjectRef:
+        return self.next()
+
+    def next(self, timeout: Optional[float] = None) -> ObjectRef:
+        """The next item's reference, waiting at most ``timeout`` seconds
+        (``GetTimeoutError`` past it); ``StopIteration`` once the stream ended."""
+        from . import _runtime
+
+        if self._ended:
+            raise StopIteration
+        item = _runtime.stream_next(self._ref, self._next, timeout)
+        if item is None:
+            self._ended = True
+            raise StopIteration
+        self._next += 1
+        return item
+
+    def is_finished(self) -> bool:
+        """Whether iterating it reached the end."""
+        return self._ended
+
+    def completed(self) -> ObjectRef:
+        """A reference that is ready once the call ended; its value is the
+        list of every item's reference (it may be passed to other tasks)."""
+        return self._ref
+
+    def __repr__(self) -> str:
+        return f"ObjectRefGenerator({self._ref!r})"
+
+
 class ActorHandle:
     """A handle to a live actor (Ray's ``ActorHandle``).
 
@@ -140,14 +192,16 @@ class ActorMethod:
         self._name = name
         self._num_returns = num_returns
 
-    def options(self, num_returns: Optional[int] = None) -> "ActorMethod":
-        """The same method with another number of return values."""
+    def options(self, num_returns: Any = None) -> "ActorMethod":
+        """The same method with another number of return values (or
+        ``"streaming"``: the method yields them, see :class:`ObjectRefGenerator`)."""
         n = self._num_returns if num_returns is None else num_returns
         return ActorMethod(self._handle, self._name, n)
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         """Calls the method; returns an ObjectRef (a tuple of them when the
-        method has several return values, ``None`` when it has none).
+        method has several return values, ``None`` when it has none, an
+        :class:`ObjectRefGenerator` when it streams).
         Keyword arguments are bound as Python binds them where the handle
         knows its class (``Cls.remote()`` of this component)."""
         from . import _runtime

@@ -155,6 +155,21 @@ impl ActorHandle {
         let refs = actors::call(self.id.into(), method, args, num_returns)?;
         Returns::new(method, refs, num_returns)
     }
+
+    /// Calls a streaming `method` (one that yields its results); its
+    /// generator at once. The actor must run on the caller's node.
+    #[doc(hidden)]
+    pub fn call_streaming<T>(
+        &self,
+        method: &str,
+        args: Vec<Arg>,
+    ) -> Result<crate::ObjectRefGenerator<T>> {
+        let args = args.into_iter().map(|a| a.0).collect();
+        let stream = actors::call_streaming(self.id.into(), method, args)?;
+        Ok(crate::ObjectRefGenerator::new(
+            crate::ObjectRef::from_handle(stream),
+        ))
+    }
 }
 
 impl Serialize for ActorHandle {

@@ -36,6 +36,7 @@ mod id;
 pub mod log;
 mod object;
 mod placement;
+mod stream;
 mod task;
 
 pub use actor::{exit_actor, ActorHandle, ActorOptions};
@@ -44,6 +45,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
 pub use object::{cancel, get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
 pub use placement::{Bundle, PlacementGroup, Scheduling, Strategy};
+pub use stream::{yield_item, ObjectRefGenerator};
 pub use task::{Arg, IntoArg, TaskOptions};
 /// Marks an `impl` block as an actor class.
 pub use wrun_macros::actor;
@@ -60,7 +62,7 @@ pub use serde_bytes;
 pub mod prelude {
     pub use crate::{
         debug, error, get, get_all, info, put, put_blob, trace, wait, warn, ActorHandle, Blob,
-        Error, ErrorKind, Id, IntoArg, ObjectRef, Result,
+        Error, ErrorKind, Id, IntoArg, ObjectRef, ObjectRefGenerator, Result,
     };
     pub use serde::{Deserialize, Serialize};
 }
@@ -72,6 +74,7 @@ pub mod __private {
     pub use crate::export::{
         app_error, arg, construct, ret, run_main, Actor, ActorState, Args, Export, Job, WitResult,
     };
+    pub use crate::stream::{submit_streaming, yield_ret};
     pub use crate::task::{submit, Returns};
     pub use serde;
     pub use wit_bindgen;

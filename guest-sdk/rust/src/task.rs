@@ -116,7 +116,7 @@ impl TaskOptions {
         self.num_returns
     }
 
-    fn to_wit(&self) -> wit::TaskOptions {
+    pub(crate) fn to_wit(&self) -> wit::TaskOptions {
         wit::TaskOptions {
             num_returns: self.num_returns,
             cpus: self.cpus,

@@ -35,6 +35,6 @@ pub use ids::{ActorId, GroupId, Id, IdGen, JobId, NodeId, ObjectId, TaskId};
 pub use logs::Label;
 pub use options::{
     is_private_namespace, job_namespace, ActorOptions, GroupInfo, JobLimits, NodeAffinity,
-    Scheduling, Strategy, TaskOptions, MAX_RETURNS,
+    Returning, Scheduling, Strategy, TaskOptions, MAX_RETURNS,
 };
 pub use resources::{Infeasible, Resources};

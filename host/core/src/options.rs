@@ -9,6 +9,16 @@ use crate::resources::Resources;
 /// The most return values one call may declare.
 pub const MAX_RETURNS: u32 = 1024;
 
+/// What an actor call returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returning {
+    /// This many result objects (0: fire and forget).
+    Values(u32),
+    /// One: the stream of the items it yields (Ray's
+    /// `num_returns="streaming"`).
+    Stream,
+}
+
 /// Per-call options of a task (host side of the WIT `task-options`).
 #[derive(Clone, Debug)]
 pub struct TaskOptions {
@@ -30,6 +40,9 @@ pub struct TaskOptions {
     /// A warm instance that runs it retires once it has run this many tasks
     /// (Ray's `max_calls`); 0: no limit.
     pub max_calls: u32,
+    /// A streaming call (Ray's `num_returns="streaming"`): its one result is
+    /// the stream of the items it yields (`num_returns` is 1).
+    pub streaming: bool,
 }
 
 impl Default for TaskOptions {
@@ -43,6 +56,7 @@ impl Default for TaskOptions {
             environment: None,
             scheduling: Scheduling::Default,
             max_calls: 0,
+            streaming: false,
         }
     }
 }

@@ -88,6 +88,15 @@ pub fn encode(v: &rmpv::Value) -> Vec<u8> {
     out
 }
 
+/// A list of `n` object references, `[ObjectRef(0), ..., ObjectRef(n-1)]`:
+/// the value of an ended stream, whose references are its items.
+pub fn ref_list(n: usize) -> Vec<u8> {
+    let items = (0..n as u32)
+        .map(|i| rmpv::Value::Ext(1, i.to_be_bytes().to_vec()))
+        .collect();
+    encode(&rmpv::Value::Array(items))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

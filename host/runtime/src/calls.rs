@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use wrun_core::logs::Label;
 use wrun_core::{
-    ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, Strategy,
-    TaskError, TaskOptions, MAX_RETURNS,
+    ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Returning, Scheduling,
+    Strategy, TaskError, TaskOptions, MAX_RETURNS,
 };
 use wrun_objects::{BoxFuture, Held, TaskArg};
 use wrun_sandbox::{CallKind, Caller, GuestCalls, LoadedJob, TaskControl};
@@ -156,8 +156,12 @@ impl RuntimeInner {
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
-        num_returns: u32,
+        returns: Returning,
     ) -> Result<Vec<Held>, TaskError> {
+        let num_returns = match returns {
+            Returning::Values(n) => n,
+            Returning::Stream => 1,
+        };
         if num_returns > MAX_RETURNS {
             return Err(TaskError::new(
                 ErrorKind::InvalidArgument,
@@ -166,7 +170,14 @@ impl RuntimeInner {
             ));
         }
         if actor.node() == self.node() {
-            return actors::call(self, caller, submitter, actor, method, args, num_returns);
+            return actors::call(self, caller, submitter, actor, method, args, returns);
+        }
+        if returns == Returning::Stream {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                method,
+                format!("actor {actor} runs on another node: a streaming call is read on its caller's node, so it is supported only for actors on the caller's node yet"),
+            ));
         }
         let label = Label::named(method.as_str());
         // A cancel of it is refused with the reason (not silently ignored).
@@ -315,7 +326,7 @@ impl GuestCalls for RuntimeInner {
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
-        num_returns: u32,
+        returns: Returning,
     ) -> Result<Vec<Held>, TaskError> {
         RuntimeInner::call_actor(
             &self,
@@ -324,7 +335,7 @@ impl GuestCalls for RuntimeInner {
             actor,
             method,
             args,
-            num_returns,
+            returns,
         )
     }
 

@@ -346,8 +346,14 @@ impl Runtime {
     ) -> Result<Vec<Held>, TaskError> {
         // One submitter for the host and for other nodes (whose calls
         // arrive in order).
-        self.inner
-            .call_actor(caller, None, actor, method.to_string(), args, num_returns)
+        self.inner.call_actor(
+            caller,
+            None,
+            actor,
+            method.to_string(),
+            args,
+            wrun_core::Returning::Values(num_returns),
+        )
     }
 
     /// Kills an actor: its queued calls fail with `actor-died`.

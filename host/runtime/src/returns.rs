@@ -1,13 +1,15 @@
 //! The result objects of one call: created pending when the call is made,
 //! fulfilled exactly once — with the call's values, or with an error if the
 //! call is dropped before it completes (its actor was killed, say), so no
-//! reader waits forever on a lost call.
+//! reader waits forever on a lost call. A streaming call's one result is its
+//! stream: fulfilled, however the call ends, with the list of the items it
+//! yielded (and its error as a last, failed item).
 
 use std::sync::Arc;
 
 use wrun_core::logs::Label;
 use wrun_core::{ErrorKind, TaskError};
-use wrun_objects::{Held, ObjectStore, ObjectValue, Producer, Promise};
+use wrun_objects::{stream_value, Held, ObjectStore, ObjectValue, Producer, Promise, Stream};
 use wrun_sandbox::TaskControl;
 
 /// The promises of one call's results.
@@ -19,6 +21,8 @@ pub(crate) struct Returns {
     done: bool,
     /// The call's cancellation state (the producer of each result).
     control: Option<Arc<TaskControl>>,
+    /// A streaming call's items, and the store its error item goes in.
+    stream: Option<(Arc<Stream>, Arc<ObjectStore>)>,
 }
 
 impl Returns {
@@ -45,8 +49,41 @@ impl Returns {
             on_drop: ErrorKind::Internal,
             done: false,
             control,
+            stream: None,
         };
         (held, returns)
+    }
+
+    /// The stream of a streaming call: one pending result, whose producer
+    /// `control` finds the items while the call runs.
+    pub(crate) fn streaming(
+        store: &Arc<ObjectStore>,
+        label: Label,
+        control: Arc<TaskControl>,
+    ) -> (Held, Returns) {
+        let stream = Arc::new(Stream::default());
+        control.set_stream(stream.clone());
+        let (mut held, mut returns) = Returns::new(store, 1, label, Some(control));
+        returns.stream = Some((stream, store.clone()));
+        (held.remove(0), returns)
+    }
+
+    /// The items of a streaming call (a retried attempt starts again here).
+    pub(crate) fn stream(&self) -> Option<&Arc<Stream>> {
+        self.stream.as_ref().map(|(s, _)| s)
+    }
+
+    /// Ends a streaming call's stream: its object gets the items (the
+    /// error, when it failed, as a last item).
+    fn end_stream(&mut self, error: Option<TaskError>) -> bool {
+        let Some((stream, store)) = self.stream.take() else {
+            return false;
+        };
+        let items = stream.end(&store, error);
+        for p in self.promises.drain(..) {
+            p.fulfil(Ok(stream_value(items.clone())));
+        }
+        true
     }
 
     /// The call's label.
@@ -57,6 +94,26 @@ impl Returns {
     /// Fulfils every result with the call's outcome.
     pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
         self.done = true;
+        if self.stream.is_some() {
+            // A generator's items are what it yielded. It returns nothing (a
+            // C++ or Java function returning void returns nil); any other
+            // value means the callee does not stream (declared otherwise),
+            // and is refused rather than dropped unseen.
+            let error = match outcome {
+                Ok(v) if v.iter().all(|v| v.data.as_ref() == [0xc0]) => None,
+                Ok(v) => Some(TaskError::new(
+                    ErrorKind::InvalidArgument,
+                    self.label.to_string(),
+                    format!(
+                        "it was called as a streaming call but returned {} value(s) instead of yielding them (yield-item): is it declared to stream?",
+                        v.len()
+                    ),
+                )),
+                Err(e) => Some(e),
+            };
+            self.end_stream(error);
+            return;
+        }
         let promises = std::mem::take(&mut self.promises);
         if promises.is_empty() {
             // A call nobody waits for (num_returns = 0): its values are
@@ -118,6 +175,9 @@ impl Drop for Returns {
                 },
             )
         };
+        if self.end_stream(Some(e.clone())) {
+            return;
+        }
         for p in self.promises.drain(..) {
             p.fulfil(Err(e.clone()));
         }

@@ -65,7 +65,7 @@ impl RuntimeInner {
         caller: &Caller,
         function: String,
         args: Vec<TaskArg>,
-        options: TaskOptions,
+        mut options: TaskOptions,
     ) -> Result<Vec<Held>, TaskError> {
         if function.is_empty() {
             return Err(TaskError::new(
@@ -85,6 +85,9 @@ impl RuntimeInner {
                     options.num_returns
                 ),
             ));
+        }
+        if options.streaming {
+            self.check_streaming(&mut options, &function)?;
         }
         if let Scheduling::PlacementGroup {
             group,
@@ -129,12 +132,17 @@ impl RuntimeInner {
         let id = TaskId(self.ids.next());
         let label = Label::task(function, id);
         let control = TaskControl::new(caller.job.id, CallKind::Task);
-        let (held, returns) = Returns::new(
-            &self.objects,
-            options.num_returns,
-            label.clone(),
-            Some(control.clone()),
-        );
+        let (held, returns) = if options.streaming {
+            let (held, returns) = Returns::streaming(&self.objects, label.clone(), control.clone());
+            (vec![held], returns)
+        } else {
+            Returns::new(
+                &self.objects,
+                options.num_returns,
+                label.clone(),
+                Some(control.clone()),
+            )
+        };
         if let Some(parent) = &caller.control {
             parent.adopt(&control);
         }
@@ -231,6 +239,9 @@ impl RuntimeInner {
         }
         let values = values?;
         loop {
+            if let Some(stream) = spec.control.stream() {
+                stream.begin_attempt();
+            }
             match self
                 .run_attempt(spec, &values, grant.take(), scheduler.as_ref())
                 .await
@@ -249,6 +260,29 @@ impl RuntimeInner {
                 }
             }
         }
+    }
+
+    /// Refuses what a streaming task cannot do yet, and ties it to this
+    /// node: its items are stored where its caller reads them, so it runs
+    /// here (a running stream is read on its caller's node).
+    fn check_streaming(&self, options: &mut TaskOptions, function: &str) -> Result<(), TaskError> {
+        let refuse = |why: String| Err(TaskError::new(ErrorKind::InvalidArgument, function, why));
+        if options.num_returns != 1 {
+            return refuse(format!(
+                "a streaming task has one result, its stream (num_returns = 1), got {}",
+                options.num_returns
+            ));
+        }
+        if options.scheduling != Scheduling::Default {
+            return refuse(
+                "a streaming task runs on its caller's node: scheduling strategies (SPREAD, node affinity, placement groups) are not supported for it yet".into(),
+            );
+        }
+        options.scheduling = Scheduling::NodeAffinity(wrun_core::NodeAffinity {
+            node: self.node(),
+            soft: false,
+        });
+        Ok(())
     }
 
     /// Sends the task to `node`, in the bundle it was placed in there.

@@ -8,6 +8,7 @@ wasmtime::component::bindgen!({
     imports: {
         "wrun:runtime/objects.get": async | trappable,
         "wrun:runtime/objects.wait": async | trappable,
+        "wrun:runtime/tasks.stream-next": async | trappable,
         // In a cluster these may ask other nodes (placement, names).
         "wrun:runtime/actors.create": async | trappable,
         "wrun:runtime/actors.lookup": async | trappable,

@@ -23,6 +23,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use wrun_core::{JobId, NodeId, TaskId};
+use wrun_objects::Stream;
 
 const LIVE: u8 = 0;
 const CANCELLED: u8 = 1;
@@ -59,6 +60,9 @@ pub struct TaskControl {
     children: Mutex<Vec<Weak<TaskControl>>>,
     /// Where it was sent, when it runs on another node.
     peer: Mutex<Option<PeerRun>>,
+    /// The items it yielded, when it is a streaming call (readers of its
+    /// stream object find them here, through the object's producer).
+    stream: OnceLock<Arc<Stream>>,
 }
 
 /// A task sent to another node: which, and what that node knows it by.
@@ -85,7 +89,18 @@ impl TaskControl {
             changed: Notify::new(),
             children: Mutex::new(Vec::new()),
             peer: Mutex::new(None),
+            stream: OnceLock::new(),
         })
+    }
+
+    /// Makes it a streaming call, yielding into `stream`.
+    pub fn set_stream(&self, stream: Arc<Stream>) {
+        let _ = self.stream.set(stream);
+    }
+
+    /// Its items, when it is a streaming call.
+    pub fn stream(&self) -> Option<&Arc<Stream>> {
+        self.stream.get()
     }
 
     /// Cancels it (`force`: drop its instance at once): a call that must

@@ -12,7 +12,7 @@ use wasmtime::{Store, UpdateDeadline};
 use wrun_core::logs::Label;
 use wrun_core::{ActorId, ErrorKind, TaskError, TaskId};
 use wrun_env::{Environment, SCRATCH_GUEST_PATH};
-use wrun_objects::ObjectValue;
+use wrun_objects::{ObjectValue, Stream};
 use wrun_sched::Grant;
 
 use crate::bindings::{Value, WitError};
@@ -115,6 +115,7 @@ impl Sandbox {
         // The guest's references (and other handles) are entries here: the
         // limit fails a push with a typed error the failure names.
         table.set_max_capacity(max_refs);
+        let stream = spec.control.as_ref().and_then(|c| c.stream().cloned());
         let state = HostState {
             table,
             wasi: wasi.build(),
@@ -136,6 +137,7 @@ impl Sandbox {
             node: self.objects.node(),
             task_id: spec.task,
             actor_id: spec.actor,
+            stream,
             exit_requested: false,
             label: spec.label,
             label_cell,
@@ -291,6 +293,7 @@ impl Sandbox {
         s.timed_out = false;
         s.cancelled = false;
         s.cancel_delivered = false;
+        s.stream = spec.control.as_ref().and_then(|c| c.stream().cloned());
         s.caller.control = spec.control;
         s.caller.task = Some(spec.task);
         s.cpu_exceeded = false;
@@ -354,16 +357,23 @@ impl ActorInstance {
         }
     }
 
-    /// Runs method `method` as `label`.
+    /// Runs method `method` as `label`; a streaming call's items go to
+    /// `stream`.
     pub async fn call(
         &mut self,
         label: Label,
         method: &str,
         args: &[ObjectValue],
+        stream: Option<Arc<Stream>>,
     ) -> Result<Vec<ObjectValue>, CallError> {
         let text = label.to_string();
-        self.store.data_mut().set_label(label);
-        call_values(&mut self.store, self.call_method, method, args, None, &text).await
+        let state = self.store.data_mut();
+        state.set_label(label);
+        state.stream = stream;
+        let outcome =
+            call_values(&mut self.store, self.call_method, method, args, None, &text).await;
+        self.store.data_mut().stream = None;
+        outcome
     }
 
     /// The method that just ran called `actors.exit-actor`.

@@ -11,11 +11,11 @@ use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable};
 use wasmtime_wasi::WasiCtx;
 use wrun_core::logs::{Label, LogSink};
 use wrun_core::{
-    ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Strategy, TaskError,
-    TaskId, TaskOptions,
+    ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Returning, Strategy,
+    TaskError, TaskId, TaskOptions,
 };
 use wrun_env::Environment;
-use wrun_objects::{BoxFuture, Held, ObjectStore, TaskArg};
+use wrun_objects::{BoxFuture, Held, ObjectStore, Stream, TaskArg};
 use wrun_sched::Grant;
 
 use crate::cache::CacheOutcome;
@@ -186,14 +186,15 @@ pub trait GuestCalls: Send + Sync + 'static {
         options: ActorOptions,
     ) -> BoxFuture<'static, Result<ActorId, TaskError>>;
 
-    /// Calls an actor method; its result references at once.
+    /// Calls an actor method; its result references at once (with
+    /// `streaming`, one: the stream of the items it yields).
     fn call_actor(
         self: Arc<Self>,
         caller: &Caller,
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
-        num_returns: u32,
+        returns: Returning,
     ) -> Result<Vec<Held>, TaskError>;
 
     /// Finds a named actor (the caller may see the namespace).
@@ -257,6 +258,9 @@ pub struct HostState {
     pub(crate) node: NodeId,
     pub(crate) task_id: TaskId,
     pub(crate) actor_id: Option<ActorId>,
+    /// Where `tasks.yield-item` stores the items of the running call, when
+    /// it is a streaming one.
+    pub(crate) stream: Option<Arc<Stream>>,
     /// The running method called `actors.exit-actor`: the actor ends when it
     /// returns.
     pub(crate) exit_requested: bool,

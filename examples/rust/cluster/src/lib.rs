@@ -123,6 +123,13 @@ impl Tally {
     pub fn seen(&self) -> Vec<u64> {
         self.seen.clone()
     }
+
+    /// Streams what it has seen (a streaming call needs the actor on the
+    /// caller's node).
+    #[streaming]
+    pub fn replay(&self) -> Vec<u64> {
+        self.seen.clone()
+    }
 }
 
 /// Finds the actor named `tally` and calls it; returns (this task's node,
@@ -170,6 +177,11 @@ fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
         .remote()?;
     t.restart()?;
     let restarted_fresh = existing == t && t.seen()?.get()?.is_empty();
+    let streaming_remote = match t.replay() {
+        Ok(_) if actor_node == here() => "the actor is here".to_string(),
+        Ok(_) => "accepted".to_string(),
+        Err(e) => e.kind.to_string(),
+    };
     t.kill()?;
     let after_kill = match t.seen().and_then(|r| r.get()) {
         Ok(v) => format!("still alive: {v:?}"),
@@ -182,6 +194,7 @@ fn actors(resource: &str, others: &[String]) -> wrun::Result<Outcome> {
         visits: visits.into_iter().map(|(a, b)| vec![a, b]).collect(),
         found_by_driver,
         restarted_fresh,
+        streaming_remote,
         after_kill,
     })
 }
@@ -298,6 +311,8 @@ enum Outcome {
         found_by_driver: bool,
         /// `get_if_exists` found it, and after `restart` its state is fresh.
         restarted_fresh: bool,
+        /// A streaming call to it from another node: refused.
+        streaming_remote: String,
         after_kill: String,
     },
     Objects {

@@ -247,9 +247,68 @@ struct TaskOptions {
     uint32_t max_calls = 0;
 };
 
+// ---- streaming results ---------------------------------------------------------
+
+namespace detail {
+Result<std::optional<AnyRef>> stream_next_raw(const AnyRef& stream, uint32_t index,
+                                              std::optional<uint64_t> timeout_ms);
+Result<void> yield_wire(WireValue w);
+}  // namespace detail
+
+// The results of a streaming call (Ray's `num_returns="streaming"`), one
+// reference per item in the order they were yielded, each readable as soon
+// as it is stored, while the call still runs (Ray's ObjectRefGenerator).
+// `next()` returns the next item's reference, or nullopt once the stream
+// ended. A call that failed after k items (an error, a trap, a cancel, its
+// actor's death) has one more item, k, whose get returns the error.
+template <class T = Value>
+class ObjectRefGenerator {
+public:
+    explicit ObjectRefGenerator(AnyRef stream) : stream_(std::move(stream)) {}
+
+    // The next item, waiting at most `timeout_ms` (forever when absent):
+    // ErrorKind::GetTimeout past it.
+    Result<std::optional<ObjectRef<T>>> next(std::optional<uint64_t> timeout_ms = std::nullopt) {
+        if (ended_) return std::optional<ObjectRef<T>>();
+        auto item = detail::stream_next_raw(stream_, next_, timeout_ms);
+        if (!item) return fail(item.error());
+        if (!*item) {
+            ended_ = true;
+            return std::optional<ObjectRef<T>>();
+        }
+        ++next_;
+        return std::optional<ObjectRef<T>>(ObjectRef<T>(std::move(**item)));
+    }
+
+    // The stream's own reference: once the call ended, its value is the list
+    // of every item's reference (it may be passed to other tasks).
+    const AnyRef& stream() const { return stream_; }
+    // Cancels the call (as AnyRef::cancel on its results).
+    Result<void> cancel(bool force = false, bool recursive = true) const {
+        return stream_.cancel(force, recursive);
+    }
+
+private:
+    AnyRef stream_;
+    uint32_t next_ = 0;
+    bool ended_ = false;
+};
+
+// Yields one item of the streaming task or method running now: stored at
+// once and readable by its caller while the call goes on. A task or method
+// streams when its caller submits it with remote_streaming()/call_streaming();
+// it yields with this and returns (what it returns is dropped). An error
+// outside a streaming call.
+template <class T>
+Result<void> yield_item(const T& item) {
+    return detail::yield_wire(encode_wire(item));
+}
+
 namespace detail {
 Result<std::vector<AnyRef>> submit_raw(const std::string& function, std::vector<Arg> args,
                                        const TaskOptions& options);
+Result<AnyRef> submit_streaming_raw(const std::string& function, std::vector<Arg> args,
+                                    const TaskOptions& options);
 template <class F>
 struct FnTraits;
 template <class R, class... A>
@@ -299,6 +358,21 @@ public:
             return fail(Error::invalid("remote() of a task with num_returns = " +
                                        std::to_string(refs->size()) + "; use remote_n()"));
         return ObjectRef<R>(std::move((*refs)[0]));
+    }
+
+    // Submits a streaming task (one that yields its results with
+    // wrun::yield_item); its generator of `T` items at once. It runs on the
+    // caller's node.
+    template <class T = Value, class... A>
+    Result<ObjectRefGenerator<T>> remote_streaming(const A&... args) const {
+        std::vector<Arg> wire;
+        wire.reserve(sizeof...(A));
+        (wire.push_back(to_arg(args)), ...);
+        TaskOptions o = opts_;
+        o.num_returns = 1;
+        auto stream = detail::submit_streaming_raw(name_, std::move(wire), o);
+        if (!stream) return fail(stream.error());
+        return ObjectRefGenerator<T>(std::move(*stream));
     }
 
     // Submits the task; one reference per return value (num_returns).
@@ -381,6 +455,18 @@ public:
         return call_raw(method, std::move(wire), num_returns);
     }
 
+    // Calls a streaming method (one that yields its results with
+    // wrun::yield_item); its generator at once. The actor must run on the
+    // caller's node.
+    template <class R = Value, class... A>
+    Result<ObjectRefGenerator<R>> call_streaming(const std::string& method, const A&... args) const {
+        std::vector<Arg> wire;
+        (wire.push_back(to_arg(args)), ...);
+        auto stream = call_streaming_raw(method, std::move(wire));
+        if (!stream) return fail(stream.error());
+        return ObjectRefGenerator<R>(std::move(*stream));
+    }
+
     // Kills the actor: its pending and later calls fail with `actor-died`.
     Result<void> kill() const;
 
@@ -392,6 +478,7 @@ public:
 private:
     Result<std::vector<AnyRef>> call_raw(const std::string& method, std::vector<Arg> args,
                                          uint32_t num_returns) const;
+    Result<AnyRef> call_streaming_raw(const std::string& method, std::vector<Arg> args) const;
     Id id_;
 };
 

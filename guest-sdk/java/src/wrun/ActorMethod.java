@@ -43,6 +43,15 @@ public abstract class ActorMethod<R, T extends ActorMethod<R, T>> {
         return with(n);
     }
 
+    /**
+     * Calls the method as a streaming call: it yields its results with {@link Wrun#yieldItem}, and the
+     * generator returned at once gives each as soon as it is stored. The actor must run on the caller's
+     * node.
+     */
+    public ObjectRefGenerator<R> remoteStreaming(ActorHandle<?> actor, Object... args) {
+        return new ObjectRefGenerator<>(Host.get().callStreaming(actor.actorId(), name, args));
+    }
+
     List<ObjectRef<Object>> call(ActorHandle<?> actor, Object[] args) {
         return Host.get().call(actor.actorId(), name, args, numReturns);
     }

@@ -98,6 +98,15 @@ public abstract class RemoteFunction<R, T extends RemoteFunction<R, T>> {
      * return value. A top-level {@link ObjectRef} argument is passed by
      * reference: the task receives its value.
      */
+    /**
+     * Submits the task as a streaming call (Ray's {@code num_returns="streaming"}): it yields its results
+     * with {@link Wrun#yieldItem}, and the generator returned at once gives each as soon as it is stored.
+     * It runs on the caller's node.
+     */
+    public ObjectRefGenerator<R> remoteStreaming(Object... args) {
+        return new ObjectRefGenerator<>(Host.get().submitStreaming(name, args, options.numReturns(1)));
+    }
+
     public List<ObjectRef<Object>> submit(Object[] args) {
         return Host.get().submit(name, args, options);
     }

@@ -245,6 +245,15 @@ public final class Wrun {
         Host.get().cancel(ref.handle(), force, recursive);
     }
 
+    /**
+     * Yields one item of the streaming task or method running now ({@code remoteStreaming}): stored at once
+     * and readable by its caller while the call goes on; what the task returns is dropped. A
+     * {@link WrunException} of kind {@code INVALID_ARGUMENT} outside a streaming call.
+     */
+    public static void yieldItem(Object item) {
+        Host.get().yieldItem(item);
+    }
+
     /** {@link #cancel(ObjectRef, boolean, boolean)} unforced, with the tasks it submitted. */
     public static void cancel(ObjectRef<?> ref) {
         cancel(ref, false, true);

@@ -105,6 +105,8 @@ impl NodeService {
             // The sender placed it here (in a bundle, or not): it must not
             // travel again.
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
+            // Streaming tasks run on their caller's node: never sent.
+            streaming: false,
         };
         tracing::debug!(job = %r.job_id, task = %name, "running a task for another node");
         let sender_task = TaskId(parse_id(&r.task_id, "a task")?);

@@ -201,7 +201,7 @@ async fn lifetime(
                 continue;
             }
             let outcome = tokio::select! {
-                outcome = inst.call(label.clone(), &call.method, &values) => outcome,
+                outcome = inst.call(label.clone(), &call.method, &values, call.returns.stream().cloned()) => outcome,
                 () = entry.restart.notified() => {
                     rt.counters.failed.fetch_add(1, Ordering::Relaxed);
                     let restarting = restarts < max_restarts;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use wrun_core::logs::Label;
-use wrun_core::{ActorId, ErrorKind, JobId, Resources, Scheduling, TaskError};
+use wrun_core::{ActorId, ErrorKind, JobId, Resources, Returning, Scheduling, TaskError};
 use wrun_env::Environment;
 use wrun_objects::{Held, TaskArg};
 use wrun_sandbox::{CallKind, LoadedJob, TaskControl};
@@ -122,7 +122,7 @@ pub(crate) fn call(
     actor: ActorId,
     method: String,
     args: Vec<TaskArg>,
-    num_returns: u32,
+    returns: Returning,
 ) -> Result<Vec<Held>, TaskError> {
     rt.actors.check_visible(caller, actor)?;
     let entry = rt.actors.actors.lock().get(&actor).cloned();
@@ -143,7 +143,20 @@ pub(crate) fn call(
     }
     // Calls from guests can be cancelled while queued (the host API's not).
     let control = caller.map(|job| TaskControl::new(job, CallKind::ActorMethod));
-    let (held, mut returns) = Returns::new(&rt.objects, num_returns, label, control.clone());
+    let (held, mut returns) = match (&control, returns) {
+        (Some(c), Returning::Stream) => {
+            let (held, returns) = Returns::streaming(&rt.objects, label, c.clone());
+            (vec![held], returns)
+        }
+        (None, Returning::Stream) => {
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                label.to_string(),
+                "a streaming call is made by a guest (actors.call-streaming)",
+            ))
+        }
+        (_, Returning::Values(n)) => Returns::new(&rt.objects, n, label, control.clone()),
+    };
     returns.on_drop = ErrorKind::ActorDied;
     rt.counters
         .submitted

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use wasmtime::component::Resource;
-use wrun_core::{is_private_namespace, ActorId, ActorOptions, ErrorKind, Scheduling};
+use wrun_core::{is_private_namespace, ActorId, ActorOptions, ErrorKind, Returning, Scheduling};
 use wrun_objects::Held;
 
 use super::{resources, scheduling};
@@ -91,9 +91,32 @@ impl actors::Host for HostState {
             ActorId(actor.into()),
             method,
             args,
-            num_returns,
+            Returning::Values(num_returns),
         ) {
             Ok(held) => Ok(Ok(self.push_refs(held)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
+
+    fn call_streaming(
+        &mut self,
+        actor: WitId,
+        method: String,
+        args: Vec<Arg>,
+    ) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+        let args = self.take_args(args)?;
+        match Arc::clone(&self.calls).call_actor(
+            &self.caller,
+            ActorId(actor.into()),
+            method,
+            args,
+            Returning::Stream,
+        ) {
+            Ok(mut held) if held.len() == 1 => Ok(Ok(self.table.push(held.remove(0))?)),
+            Ok(held) => Ok(Err(self.error(
+                ErrorKind::Internal,
+                format!("a streaming call made {} references, not 1", held.len()),
+            ))),
             Err(e) => Ok(Err(e.into())),
         }
     }

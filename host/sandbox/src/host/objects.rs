@@ -65,7 +65,7 @@ pub(crate) fn link_shared_objects(linker: &mut Linker<HostState>) -> wasmtime::R
 
 impl HostState {
     /// The error for a `put` of `len` bytes over the environment's limit.
-    fn object_too_large(&self, len: usize) -> Option<WitError> {
+    pub(crate) fn object_too_large(&self, len: usize) -> Option<WitError> {
         let max = self.caller.env.limits.max_object_bytes;
         (len > max).then(|| {
             self.error(

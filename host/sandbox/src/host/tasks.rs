@@ -1,15 +1,21 @@
-//! `wrun:runtime/tasks`: submitting tasks.
+//! `wrun:runtime/tasks`: submitting tasks, and the items of streaming calls.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::Resource;
-use wrun_core::{ErrorKind, Scheduling, TaskOptions};
-use wrun_objects::Held;
+use wrun_core::{ErrorKind, Scheduling, TaskError, TaskOptions};
+use wrun_objects::{item_of_value, Held, ObjectValue, Stream};
 
-use super::{resources, scheduling};
+use super::{deadline_after, resources, scheduling};
 use crate::bindings::wrun::runtime::tasks;
-use crate::bindings::{Arg, Scheduling as WitScheduling, TaskOptions as WitTaskOptions, WitError};
+use crate::bindings::{
+    Arg, Scheduling as WitScheduling, TaskOptions as WitTaskOptions, Value, WitError,
+};
+use crate::control::TaskControl;
+use crate::failure::cancelled_error;
 use crate::model::HostState;
+use crate::values::from_wit_value;
 
 impl HostState {
     fn submit_with(
@@ -18,6 +24,7 @@ impl HostState {
         args: Vec<Arg>,
         options: WitTaskOptions,
         scheduling: Scheduling,
+        streaming: bool,
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
         let args = self.take_args(args)?;
         let res = match resources(options.cpus, options.memory, &options.custom, 1.0) {
@@ -33,8 +40,9 @@ impl HostState {
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,
             scheduling,
+            streaming,
         };
-        match std::sync::Arc::clone(&self.calls).submit(&self.caller, function, args, opts) {
+        match Arc::clone(&self.calls).submit(&self.caller, function, args, opts) {
             Ok(held) => Ok(Ok(self.push_refs(held)?)),
             Err(e) => Ok(Err(e.into())),
         }
@@ -48,7 +56,7 @@ impl tasks::Host for HostState {
         args: Vec<Arg>,
         options: WitTaskOptions,
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
-        self.submit_with(function, args, options, Scheduling::Default)
+        self.submit_with(function, args, options, Scheduling::Default, false)
     }
 
     fn submit_scheduled(
@@ -58,7 +66,85 @@ impl tasks::Host for HostState {
         options: WitTaskOptions,
         s: WitScheduling,
     ) -> wasmtime::Result<Result<Vec<Resource<Held>>, WitError>> {
-        self.submit_with(function, args, options, scheduling(s))
+        self.submit_with(function, args, options, scheduling(s), false)
+    }
+
+    fn submit_streaming(
+        &mut self,
+        function: String,
+        args: Vec<Arg>,
+        options: WitTaskOptions,
+        s: WitScheduling,
+    ) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+        Ok(
+            match self.submit_with(function, args, options, scheduling(s), true)? {
+                Ok(mut refs) if refs.len() == 1 => Ok(refs.remove(0)),
+                Ok(refs) => Err(self.error(
+                    ErrorKind::Internal,
+                    format!("a streaming submit made {} references, not 1", refs.len()),
+                )),
+                Err(e) => Err(e),
+            },
+        )
+    }
+
+    fn yield_item(&mut self, item: Value) -> wasmtime::Result<Result<(), WitError>> {
+        let value = from_wit_value(&mut self.table, item)?;
+        let Some(stream) = self.stream.clone() else {
+            return Ok(Err(self.error(
+                ErrorKind::InvalidArgument,
+                "yield-item outside a streaming call: submit it with num_returns=\"streaming\" (tasks.submit-streaming or actors.call-streaming)",
+            )));
+        };
+        if let Some(e) = self.object_too_large(value.data.len()) {
+            return Ok(Err(e));
+        }
+        if !stream.push(self.objects.put(value)) {
+            return Ok(Err(self.error(
+                ErrorKind::InvalidArgument,
+                "the stream already ended (a yield after its call finished)",
+            )));
+        }
+        Ok(Ok(()))
+    }
+
+    async fn stream_next(
+        &mut self,
+        generator: Resource<Held>,
+        index: u32,
+        timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Result<Option<Resource<Held>>, WitError>> {
+        let held = self.table.get(&generator)?.clone();
+        let deadline = deadline_after(timeout_ms);
+        let running = self
+            .objects
+            .producer_of(held.id())
+            .and_then(|p| p.downcast::<TaskControl>().ok())
+            .and_then(|c| c.stream().cloned());
+        let blocking = !held.is_ready();
+        if blocking {
+            self.lend_cpu();
+        }
+        let read = read_item(running, &held, index as usize, deadline);
+        // A cancel of the reading call ends the wait, as in `get`.
+        let outcome = match self.caller.control.clone().filter(|_| blocking) {
+            Some(control) => tokio::select! {
+                outcome = read => outcome,
+                () = control.cancelled() => {
+                    self.cancel_delivered = true;
+                    Err(cancelled_error(&self.label.to_string()))
+                }
+            },
+            None => read.await,
+        };
+        if blocking {
+            self.reclaim_cpu();
+        }
+        Ok(match outcome {
+            Ok(Some(h)) => Ok(Some(self.table.push(h)?)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.in_task(&self.label.to_string()).into()),
+        })
     }
 
     fn cancel(
@@ -68,9 +154,34 @@ impl tasks::Host for HostState {
         recursive: bool,
     ) -> wasmtime::Result<Result<(), WitError>> {
         let target = self.table.get(&target)?.clone();
-        let calls = std::sync::Arc::clone(&self.calls);
+        let calls = Arc::clone(&self.calls);
         Ok(calls
             .cancel(&self.caller, &target, force, recursive)
             .map_err(Into::into))
     }
+}
+
+/// Item `index` of a stream: from its running call's items, else (ended,
+/// or read on another node) from the stream object's value.
+async fn read_item(
+    running: Option<Arc<Stream>>,
+    held: &Held,
+    index: usize,
+    deadline: Option<std::time::Instant>,
+) -> Result<Option<Held>, TaskError> {
+    if let Some(stream) = running {
+        return stream.item(index, deadline).await;
+    }
+    let value: ObjectValue = held.get(deadline).await?;
+    if value.data.as_ref() != wrun_core::values::ref_list(value.refs.len()) {
+        return Err(TaskError::new(
+            ErrorKind::InvalidArgument,
+            "stream-next",
+            format!(
+                "object {} is not a stream (the reference of a streaming call, num_returns=\"streaming\")",
+                held.id()
+            ),
+        ));
+    }
+    Ok(item_of_value(&value, index))
 }

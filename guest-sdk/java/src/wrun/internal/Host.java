@@ -49,6 +49,18 @@ public abstract class Host {
 
     public abstract List<ObjectRef<Object>> submit(String function, Object[] args, TaskOptions options);
 
+    /** Submits a streaming task; the reference of its stream. */
+    public abstract ObjectRef<Object> submitStreaming(String function, Object[] args, TaskOptions options);
+
+    /** Calls a streaming method; the reference of its stream. */
+    public abstract ObjectRef<Object> callStreaming(Id actor, String method, Object[] args);
+
+    /** Yields one item of the streaming call running now. */
+    public abstract void yieldItem(Object item);
+
+    /** Item {@code index} of a stream, or null once it ended ({@code timeoutMs < 0}: no limit). */
+    public abstract ObjectRef<Object> streamNext(int stream, int index, long timeoutMs);
+
     public abstract Id create(String className, Object[] args, ActorOptions options);
 
     public abstract List<ObjectRef<Object>> call(Id actor, String method, Object[] args, int numReturns);

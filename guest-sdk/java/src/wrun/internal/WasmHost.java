@@ -58,6 +58,20 @@ final class WasmHost extends Host {
     @Import(module = TASKS, name = "submit")
     private static native void submit0(int params, int ret);
 
+    /** Twenty-three flat parameters: passed in memory. */
+    @Import(module = TASKS, name = "submit-streaming")
+    private static native void submitStreaming0(int params, int ret);
+
+    @Import(module = TASKS, name = "yield-item")
+    private static native void yieldItem0(int dataPtr, int dataLen, int refsPtr, int refsLen, int ret);
+
+    @Import(module = TASKS, name = "stream-next")
+    private static native void streamNext0(int stream, int index, int hasTimeout, long timeoutMs, int ret);
+
+    @Import(module = ACTORS, name = "call-streaming")
+    private static native void callStreaming0(long hi, long lo, int methodPtr, int methodLen, int argsPtr,
+            int argsLen, int ret);
+
     /** Twenty flat parameters: passed in memory. */
     @Import(module = ACTORS, name = "create")
     private static native void create0(int params, int ret);
@@ -371,31 +385,100 @@ final class WasmHost extends Host {
         try {
             // tuple<string, list<arg>, task-options>: 96 bytes, align 8
             int p = Mem.alloc(96, 8);
-            int ap = storeArgs(args);
-            Mem.storeStr(p, function);
-            Mem.i32(p + 8, ap);
-            Mem.i32(p + 12, args.length);
-            int t = p + 16; // task-options
-            Mem.i32(t, o.numReturns());
-            storeOptF64(t + 8, o.cpus());
-            Mem.i64(t + 24, o.memory());
-            storeCustom(t + 32, o.resources());
-            Mem.i32(t + 40, o.maxRetries());
-            Mem.u8(t + 44, o.retryExceptions() ? 1 : 0);
-            if (o.timeoutMs() < 0) {
-                Mem.u8(t + 48, 0);
-            } else {
-                Mem.u8(t + 48, 1);
-                Mem.i64(t + 56, o.timeoutMs());
-            }
-            storeOptStr(t + 64, o.environment());
-            Mem.i32(t + 76, o.maxCalls());
+            storeSubmit(p, function, args, o);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submit0(p, ret);
             return liftRefsResult(ret);
         } finally {
             Mem.reset(m);
         }
+    }
+
+    @Override
+    public ObjectRef<Object> submitStreaming(String function, Object[] args, TaskOptions o) {
+        long m = Mem.mark();
+        try {
+            // tuple<string, list<arg>, task-options, scheduling>: 128 bytes, align 8; the scheduling
+            // variant at 96 is `default` (discriminant 0), its payload unread.
+            int p = Mem.alloc(128, 8);
+            storeSubmit(p, function, args, o);
+            Mem.u8(p + 96, 0);
+            int ret = Mem.alloc(RESULT_SIZE, 4);
+            submitStreaming0(p, ret);
+            if (Mem.u8(ret) != 0) {
+                throw liftError(ret + 4);
+            }
+            return new ObjectRef<>(Mem.i32(ret + 4));
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    @Override
+    public ObjectRef<Object> callStreaming(Id actor, String method, Object[] args) {
+        long m = Mem.mark();
+        try {
+            int ap = storeArgs(args);
+            int mp = Mem.str(method);
+            int ml = Mem.lastLen;
+            int ret = Mem.alloc(RESULT_SIZE, 4);
+            callStreaming0(actor.hi(), actor.lo(), mp, ml, ap, args.length, ret);
+            if (Mem.u8(ret) != 0) {
+                throw liftError(ret + 4);
+            }
+            return new ObjectRef<>(Mem.i32(ret + 4));
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    @Override
+    public void yieldItem(Object item) {
+        Encoded e = encode(item);
+        unitResult(ret -> {
+            int v = Mem.alloc(16, 4);
+            storeValue(v, e);
+            yieldItem0(Mem.i32(v), Mem.i32(v + 4), Mem.i32(v + 8), Mem.i32(v + 12), ret);
+        });
+    }
+
+    @Override
+    public ObjectRef<Object> streamNext(int stream, int index, long timeoutMs) {
+        long m = Mem.mark();
+        try {
+            // result<option<object-ref>, error>: the option's discriminant at 4, its handle at 8
+            int ret = Mem.alloc(RESULT_SIZE, 4);
+            streamNext0(stream, index, timeoutMs < 0 ? 0 : 1, Math.max(timeoutMs, 0), ret);
+            if (Mem.u8(ret) != 0) {
+                throw liftError(ret + 4);
+            }
+            return Mem.u8(ret + 4) == 0 ? null : new ObjectRef<>(Mem.i32(ret + 8));
+        } finally {
+            Mem.reset(m);
+        }
+    }
+
+    /** Lowers the string, arguments and task-options of a submit at {@code p} (80 bytes of options at 16). */
+    private static void storeSubmit(int p, String function, Object[] args, TaskOptions o) {
+        int ap = storeArgs(args);
+        Mem.storeStr(p, function);
+        Mem.i32(p + 8, ap);
+        Mem.i32(p + 12, args.length);
+        int t = p + 16; // task-options
+        Mem.i32(t, o.numReturns());
+        storeOptF64(t + 8, o.cpus());
+        Mem.i64(t + 24, o.memory());
+        storeCustom(t + 32, o.resources());
+        Mem.i32(t + 40, o.maxRetries());
+        Mem.u8(t + 44, o.retryExceptions() ? 1 : 0);
+        if (o.timeoutMs() < 0) {
+            Mem.u8(t + 48, 0);
+        } else {
+            Mem.u8(t + 48, 1);
+            Mem.i64(t + 56, o.timeoutMs());
+        }
+        storeOptStr(t + 64, o.environment());
+        Mem.i32(t + 76, o.maxCalls());
     }
 
     @Override
