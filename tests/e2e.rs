@@ -245,6 +245,30 @@ async fn streaming_tasks_and_methods_yield_items_as_they_come() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_holds_at_most_the_jobs_reference_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.job_limits = JobLimits {
+        max_refs: 100,
+        ..JobLimits::default()
+    };
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("streaming")))
+        .unwrap();
+    let v = decode(
+        &rt.run_main(&job, vec!["flood".into(), "1000".into()])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        v.to_string(),
+        r#"{"items": 100, "error": "invalid-argument"}"#,
+        "a generator that yields past the limit fails there"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_tree_of_8191_tasks_completes_on_one_cpu() {
     // With one CPU, a parent that kept its CPU while waiting for its children
     // would deadlock the tree; blocked tasks lend theirs.

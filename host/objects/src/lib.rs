@@ -38,7 +38,7 @@ use wrun_core::{NodeId, ObjectId, TaskError};
 
 pub use copy::copy_to_bytes;
 pub use store::{Held, ObjectStore, Producer, Promise, StoreConfig};
-pub use stream::{item_of_value, stream_value, Stream};
+pub use stream::{item_of_value, stream_value, Refused, Stream};
 
 /// A boxed future, for the transport's calls (a trait object's methods).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -19,6 +19,15 @@ use wrun_core::{ErrorKind, TaskError};
 
 use crate::{Held, ObjectStore, ObjectValue};
 
+/// Why a yield was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The call ended already.
+    Ended,
+    /// The stream holds its most items.
+    Full,
+}
+
 /// The items a streaming call yielded so far, and whether it ended.
 #[derive(Default)]
 pub struct Stream {
@@ -42,12 +51,15 @@ impl Stream {
     }
 
     /// Appends a yielded item, unless an earlier attempt of the call already
-    /// yielded this one; false when the stream has ended (a yield after the
-    /// call's end is refused).
-    pub fn push(&self, item: Held) -> bool {
+    /// yielded this one; refused once the stream has ended (a yield after
+    /// the call's end) or holds `max_items` already.
+    pub fn push(&self, item: Held, max_items: usize) -> Result<(), Refused> {
         let mut s = self.state.lock();
         if s.ended {
-            return false;
+            return Err(Refused::Ended);
+        }
+        if s.this_attempt >= max_items {
+            return Err(Refused::Full);
         }
         s.this_attempt += 1;
         if s.this_attempt > s.items.len() {
@@ -55,7 +67,7 @@ impl Stream {
             drop(s);
             self.changed.notify_waiters();
         }
-        true
+        Ok(())
     }
 
     /// Ends the stream: its items, with one object failed with the call's
@@ -166,7 +178,9 @@ mod tests {
             }
         });
         for n in 0..3u8 {
-            assert!(stream.push(store.put(ObjectValue::from_bytes(vec![n]))));
+            stream
+                .push(store.put(ObjectValue::from_bytes(vec![n])), 10)
+                .unwrap();
             tokio::task::yield_now().await;
         }
         let items = stream.end(&store, None);
@@ -176,8 +190,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(got, vec![vec![0u8], vec![1], vec![2]]);
-        assert!(
-            !stream.push(store.put(ObjectValue::from_bytes(vec![9]))),
+        assert_eq!(
+            stream.push(store.put(ObjectValue::from_bytes(vec![9])), 10),
+            Err(Refused::Ended),
             "no yield after the end"
         );
     }
@@ -186,7 +201,9 @@ mod tests {
     async fn a_failure_after_k_items_is_item_k_and_then_the_stream_ends() {
         let store = store();
         let stream = Stream::default();
-        stream.push(store.put(ObjectValue::from_bytes(vec![1])));
+        stream
+            .push(store.put(ObjectValue::from_bytes(vec![1])), 10)
+            .unwrap();
         let e = TaskError::new(ErrorKind::Application, "gen", "boom");
         let items = stream.end(&store, Some(e));
         assert_eq!(items.len(), 2);
@@ -206,12 +223,21 @@ mod tests {
         let store = store();
         let stream = Stream::default();
         for n in 0..2u8 {
-            stream.push(store.put(ObjectValue::from_bytes(vec![n])));
+            stream
+                .push(store.put(ObjectValue::from_bytes(vec![n])), 3)
+                .unwrap();
         }
         stream.begin_attempt();
         for n in 10..13u8 {
-            stream.push(store.put(ObjectValue::from_bytes(vec![n])));
+            stream
+                .push(store.put(ObjectValue::from_bytes(vec![n])), 3)
+                .unwrap();
         }
+        assert_eq!(
+            stream.push(store.put(ObjectValue::from_bytes(vec![13])), 3),
+            Err(Refused::Full),
+            "a stream holds at most its limit"
+        );
         let items = stream.end(&store, None);
         let mut bytes = Vec::new();
         for h in &items {

@@ -146,7 +146,52 @@ fn end<T>(next: Option<wrun::Result<ObjectRef<T>>>) -> String {
     }
 }
 
-fn main(_args: Vec<String>) -> wrun::Result<Report> {
+/// What `main` returns: the tour, or what `flood N` saw.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Tour(Box<Report>),
+    /// `squares(N)` read to its end: the items that held a value, and the
+    /// error of the first that did not (a stream past the job's
+    /// `limits.max_refs` items ends with `invalid-argument`).
+    Flood {
+        items: u64,
+        error: String,
+    },
+}
+
+fn flood(n: u64) -> wrun::Result<Outcome> {
+    let mut items = 0;
+    for r in squares::remote(n)? {
+        match r?.get() {
+            Ok(_) => items += 1,
+            Err(e) => {
+                return Ok(Outcome::Flood {
+                    items,
+                    error: e.kind.to_string(),
+                })
+            }
+        }
+    }
+    Ok(Outcome::Flood {
+        items,
+        error: "none".into(),
+    })
+}
+
+fn main(args: Vec<String>) -> wrun::Result<Outcome> {
+    if let [mode, n] = args.as_slice() {
+        if mode == "flood" {
+            let n = n
+                .parse()
+                .map_err(|_| format!("flood N: N must be a number, got {n}"))?;
+            return flood(n);
+        }
+    }
+    tour().map(|r| Outcome::Tour(Box::new(r)))
+}
+
+fn tour() -> wrun::Result<Report> {
     let squares = squares::remote(5u64)?
         .map(|r| r?.get())
         .collect::<wrun::Result<Vec<u64>>>()?;

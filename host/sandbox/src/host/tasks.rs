@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wasmtime::component::Resource;
 use wrun_core::{ErrorKind, Scheduling, TaskError, TaskOptions};
-use wrun_objects::{item_of_value, Held, ObjectValue, Stream};
+use wrun_objects::{item_of_value, Held, ObjectValue, Refused, Stream};
 
 use super::{deadline_after, resources, scheduling};
 use crate::bindings::wrun::runtime::tasks;
@@ -99,13 +99,20 @@ impl tasks::Host for HostState {
         if let Some(e) = self.object_too_large(value.data.len()) {
             return Ok(Err(e));
         }
-        if !stream.push(self.objects.put(value)) {
-            return Ok(Err(self.error(
+        // A stream holds at most as many items as an instance may hold
+        // references: what one generator can make the host keep is bounded.
+        let max = self.caller.env.limits.max_refs;
+        Ok(match stream.push(self.objects.put(value), max) {
+            Ok(()) => Ok(()),
+            Err(Refused::Ended) => Err(self.error(
                 ErrorKind::InvalidArgument,
                 "the stream already ended (a yield after its call finished)",
-            )));
-        }
-        Ok(Ok(()))
+            )),
+            Err(Refused::Full) => Err(self.error(
+                ErrorKind::InvalidArgument,
+                format!("the stream already holds {max} items, the job's limit (limits.max_refs in its manifest): yield fewer, or raise the limit"),
+            )),
+        })
     }
 
     async fn stream_next(
