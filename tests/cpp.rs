@@ -105,6 +105,7 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
         r#""stream_failure": [0, 1, "application"]"#,
         r#""stream_method": [3, 2, 1]"#,
         r#""yield_outside": "invalid-argument""#,
+        r#""retry_exceptions": [true, false]"#,
     ] {
         assert!(v.contains(expected), "missing {expected} in {v}");
     }

@@ -532,14 +532,31 @@ async fn application_errors_are_retried_only_when_asked() {
         retry_exceptions: true,
         ..Default::default()
     };
-    let e = hostile(&rt, "fail", vec![arg("nope")], opts).await;
+    let e = hostile(&rt, "fail", vec![arg("nope")], opts.clone()).await;
     assert!(e.message.contains("after 2 retries"), "{e}");
-    assert_eq!(
+    let retried = || {
         rt.counters()
             .retried
-            .load(std::sync::atomic::Ordering::Relaxed),
-        2
-    );
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert_eq!(retried(), 2);
+    // Ray's retry_exceptions=[..]: only errors of the types named. A Rust
+    // task's `Err(String)` carries its type's name.
+    assert_eq!(&*e.types, ["alloc::string::String".to_string()], "{e:?}");
+    let only_others = TaskOptions {
+        retry_exception_types: vec!["app.Overdrawn".into()],
+        ..opts.clone()
+    };
+    let e = hostile(&rt, "fail", vec![arg("nope")], only_others).await;
+    assert!(!e.message.contains("retries"), "{e}");
+    assert_eq!(retried(), 2, "an error of another type is not retried");
+    let this_one = TaskOptions {
+        retry_exception_types: vec!["alloc::string::String".into()],
+        ..opts
+    };
+    let e = hostile(&rt, "fail", vec![arg("nope")], this_one).await;
+    assert!(e.message.contains("after 2 retries"), "{e}");
+    assert_eq!(retried(), 4, "an error of a named type is retried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

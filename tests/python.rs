@@ -207,6 +207,17 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
         "three retries by default: {out}"
     );
     assert_eq!(v["default_retries_exhausted"], "TaskTimeoutError", "{out}");
+    // retry_exceptions=[Overdrawn]: Overdrawn and its subclass are retried
+    // (two failures, the third attempt returns 3); a ValueError is raised at
+    // once, after one attempt.
+    assert_eq!(v["retry_listed"], serde_json::json!([3, 3]), "{out}");
+    assert_eq!(v["retry_subclass"], serde_json::json!([3, 3]), "{out}");
+    assert_eq!(
+        v["retry_other"],
+        serde_json::json!(["ValueError", 1]),
+        "{out}"
+    );
+    assert_eq!(v["retry_exceptions_not_classes"], "ValueError", "{out}");
 }
 
 #[test]

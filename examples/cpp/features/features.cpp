@@ -83,6 +83,10 @@ wrun::Result<void> fails_after(uint64_t k) {
 }
 WRUN_TASK(fails_after);
 
+// Always fails with an application error (C++ errors name no type).
+wrun::Result<uint64_t> refuse() { return wrun::fail(wrun::Error::application("no")); }
+WRUN_TASK(refuse);
+
 // A yield from a task not submitted as streaming: refused.
 std::string yield_outside() {
     auto y = wrun::yield_item(1);
@@ -262,6 +266,18 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
         TRY(yo, wrun::task(yield_outside).remote());
         TRY(yo_v, wrun::get(*yo));
         out.emplace_back("yield_outside", Value(*yo_v));
+    }
+
+    // retry_exceptions: every error, or only those of the types named
+    {
+        TRY(any, wrun::task(refuse).max_retries(2).retry_exceptions().remote());
+        auto any_v = wrun::get(*any);
+        TRY(typed, wrun::task(refuse).max_retries(2).retry_exception_types({"app.Overdrawn"}).remote());
+        auto typed_v = wrun::get(*typed);
+        auto retried = [](const auto& r) {
+            return !r && r.error().message.find("(after 2 retries)") != std::string::npos;
+        };
+        out.emplace_back("retry_exceptions", wrun::Array{Value(retried(any_v)), Value(retried(typed_v))});
     }
 
     // max_calls: a warm instance retires after that many tasks

@@ -2,7 +2,9 @@
 ``wrun.wait`` on duplicates, a bad ``num_returns`` or a lone reference;
 ``wrun.put`` of a reference; Ray options wrun does not have yet. And what
 does succeed: ``wrun.wait([])``, the options' default values,
-``max_retries=-1`` (no limit) and Ray's default of three retries.
+``max_retries=-1`` (no limit), Ray's default of three retries and
+``retry_exceptions=[...]`` (only those exception classes, and their
+subclasses, are retried).
 
     wrun submit --env examples/python/edges/env.toml edges.wasm
     # -> {"wait_empty": [[], []], "wait_duplicates": "ValueError", ...}
@@ -41,6 +43,37 @@ def flaky(tries, fail_first):
     if n <= fail_first:
         raise RuntimeError(f"attempt {n} fails")
     return n
+
+
+class Overdrawn(Exception):
+    pass
+
+
+class Bounced(Overdrawn):
+    pass
+
+
+_RAISED = {"Overdrawn": Overdrawn, "Bounced": Bounced, "ValueError": ValueError}
+
+
+@wrun.remote(max_retries=3)
+def raises(tries, name, fail_first):
+    """Raises ``name`` on its first ``fail_first`` attempts; the attempt."""
+    n = wrun.get(tries.next.remote())
+    if n <= fail_first:
+        raise _RAISED[name](f"attempt {n} fails")
+    return n
+
+
+def typed_retry(name):
+    """``raises`` failing twice, retrying only Overdrawn: its result, or
+    the class of what it raised, and the attempts made."""
+    t = Tries.remote()
+    try:
+        got = wrun.get(raises.options(retry_exceptions=[Overdrawn]).remote(t, name, 2))
+    except Exception as e:  # noqa: BLE001 - the class is what is checked
+        got = type(e).__name__
+    return [got, wrun.get(t.next.remote()) - 1]
 
 
 @wrun.remote
@@ -110,6 +143,10 @@ def main(args):
     out["method_missing_arg"] = raised(lambda: tries.spread.remote())
     out["method_skipping_a_default"] = wrun.get(tries.spread.remote(c=3, a=1))
     # max_calls: a warm instance retires after that many tasks.
+    out["retry_listed"] = typed_retry("Overdrawn")
+    out["retry_subclass"] = typed_retry("Bounced")
+    out["retry_other"] = typed_retry("ValueError")
+    out["retry_exceptions_not_classes"] = raised(lambda: one.options(retry_exceptions=["Overdrawn"]).remote())
     out["max_calls_2"] = [wrun.get(instance_calls.options(max_calls=2).remote()) for _ in range(5)]
     out["no_max_calls"] = [wrun.get(instance_calls.remote()) for _ in range(3)]
     return out

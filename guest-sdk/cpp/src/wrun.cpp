@@ -55,6 +55,8 @@ Error take_error(wrun_runtime_types_error_t& e) {
     // Another language's own encoding: not kept in C++. An empty list's
     // pointer was never allocated.
     if (e.native.len != 0) free(e.native.ptr);
+    for (size_t i = 0; i < e.types.len; ++i) out.types.push_back(take_str(e.types.ptr[i]));
+    if (e.types.len != 0) free(e.types.ptr);
     return out;
 }
 
@@ -65,6 +67,12 @@ wrun_runtime_types_error_t export_error(const Error& e) {
     out.language = dup_str(e.language);
     out.message = dup_str(e.message);
     out.native = {nullptr, 0};
+    out.types = {nullptr, 0};
+    if (!e.types.empty()) {
+        out.types.len = e.types.size();
+        out.types.ptr = static_cast<job_string_t*>(malloc(sizeof(job_string_t) * e.types.size()));
+        for (size_t i = 0; i < e.types.size(); ++i) out.types.ptr[i] = dup_str(e.types[i]);
+    }
     return out;
 }
 
@@ -125,6 +133,15 @@ struct CCustom {
         for (auto& [k, v] : custom) items.push_back({borrow_str(k), v});
     }
     job_list_tuple2_string_f64_t list() { return {items.data(), items.size()}; }
+};
+
+// Borrowed strings for a `list<string>` parameter.
+struct CStrings {
+    std::vector<job_string_t> items;
+    explicit CStrings(const std::vector<std::string>& s) {
+        for (auto& x : s) items.push_back(borrow_str(x));
+    }
+    job_list_string_t list() { return {items.data(), items.size()}; }
 };
 
 job_option_string_t opt_str(const std::optional<std::string>& s) {
@@ -306,8 +323,9 @@ std::vector<bool> wait_raw(const std::vector<const AnyRef*>& refs, uint32_t num_
 // ---- tasks and actors ----------------------------------------------------------
 
 namespace {
-// The WIT task-options of `o` (its custom list borrowed from `custom`).
-wrun_runtime_tasks_task_options_t task_options(const TaskOptions& o, CCustom& custom) {
+// The WIT task-options of `o` (its lists borrowed from `custom` and `types`).
+wrun_runtime_tasks_task_options_t task_options(const TaskOptions& o, CCustom& custom,
+                                               CStrings& types) {
     wrun_runtime_tasks_task_options_t opts{};
     opts.num_returns = o.num_returns;
     opts.cpus = {o.cpus.has_value(), o.cpus.value_or(0)};
@@ -318,6 +336,7 @@ wrun_runtime_tasks_task_options_t task_options(const TaskOptions& o, CCustom& cu
     opts.max_calls = o.max_calls;
     opts.timeout_ms = {o.timeout_ms.has_value(), o.timeout_ms.value_or(0)};
     opts.environment = opt_str(o.environment);
+    opts.retry_exception_types = types.list();
     return opts;
 }
 }  // namespace
@@ -326,7 +345,8 @@ Result<AnyRef> submit_streaming_raw(const std::string& function, std::vector<Arg
                                     const TaskOptions& o) {
     CArgs cargs(args);
     CCustom custom(o.custom);
-    wrun_runtime_tasks_task_options_t opts = task_options(o, custom);
+    CStrings types(o.retry_exception_types);
+    wrun_runtime_tasks_task_options_t opts = task_options(o, custom, types);
     wrun_runtime_tasks_scheduling_t scheduling{};
     scheduling.tag = WRUN_RUNTIME_TYPES_SCHEDULING_DEFAULT;
     job_string_t name = borrow_str(function);
@@ -363,7 +383,8 @@ Result<std::vector<AnyRef>> submit_raw(const std::string& function, std::vector<
                                        const TaskOptions& o) {
     CArgs cargs(args);
     CCustom custom(o.custom);
-    wrun_runtime_tasks_task_options_t opts = task_options(o, custom);
+    CStrings types(o.retry_exception_types);
+    wrun_runtime_tasks_task_options_t opts = task_options(o, custom, types);
     job_string_t name = borrow_str(function);
     auto list = cargs.list<wrun_runtime_tasks_list_arg_t>();
     wrun_runtime_tasks_list_own_object_ref_t ret;

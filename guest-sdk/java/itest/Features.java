@@ -55,6 +55,16 @@ public final class Features implements Job {
     static final Task1<Integer, Long> SMALL = Wrun.task("small", x -> 2L * x);
     static final Task1<Long, Long> MANY_REFS = Wrun.task("manyRefs", Features::manyRefs);
     static final Task1<Long, Object> SQUARES = Wrun.task("squares", Features::squares);
+    static final Task1<ActorHandle<Counter>, Long> FAILS_TWICE = Wrun.task("failsTwice", Features::failsTwice);
+
+    /** Throws IllegalStateException on its first two attempts (counted by the actor); the attempt. */
+    static long failsTwice(ActorHandle<Counter> attempts) {
+        long n = INCR.remote(attempts, 1L).get();
+        if (n <= 2) {
+            throw new IllegalStateException("attempt " + n);
+        }
+        return n;
+    }
     static final Task1<Long, Object> FAILS_AFTER = Wrun.task("failsAfter", Features::failsAfter);
 
     /** Streams the squares of 0..n (submitted with remoteStreaming). */
@@ -385,6 +395,15 @@ public final class Features implements Job {
             down.add(r.get());
         }
         check("streaming method", down.equals(List.of(3L, 2L, 1L)), down);
+        ActorHandle<Counter> tries = COUNTER.remote(0L);
+        long typed = FAILS_TWICE.maxRetries(3).retryExceptions(IllegalStateException.class).remote(tries).get();
+        check("retry exceptions of a class", typed == 3L, typed);
+        ActorHandle<Counter> tries2 = COUNTER.remote(0L);
+        e = failure(() -> FAILS_TWICE.maxRetries(3).retryExceptions(UnsupportedOperationException.class)
+                .remote(tries2).get());
+        check("other exception classes are not retried", e != null && VALUE.remote(tries2).get() == 1L
+                && e.types().get(0).equals("java.lang.IllegalStateException")
+                && e.types().contains("java.lang.Throwable"), e == null ? null : e.types());
         e = failure(() -> Wrun.yieldItem(1L));
         check("yield outside a streaming call", e != null && e.kind() == ErrorKind.INVALID_ARGUMENT, e);
         e = failure(Wrun::exitActor);

@@ -326,13 +326,14 @@ def test_an_exception_crosses_as_its_own_class():
     native = _runtime.pickled_exception(Overdrawn(5))
     record = SimpleNamespace(
         kind=SimpleNamespace(name="APPLICATION"), task="withdraw", message="Overdrawn: ...",
-        language="python", native=native,
+        language="python", native=native, types=["test_codec.Overdrawn", "builtins.Exception"],
     )
     e = _runtime.from_wit_error(record)
     assert isinstance(e, TaskError) and isinstance(e, Overdrawn)
     assert e.amount == 5 and isinstance(e.cause, Overdrawn) and e.task == "withdraw"
     assert str(e).startswith("application in withdraw (python): ")
     assert e._native == native
+    assert list(e._types) == ["test_codec.Overdrawn", "builtins.Exception"]
     # From another language, or unpicklable: a plain TaskError.
     assert type(_runtime.from_wit_error(SimpleNamespace(**{**vars(record), "language": "rust"}))) is TaskError
     assert type(_runtime.from_wit_error(SimpleNamespace(**{**vars(record), "native": b"junk"}))) is TaskError
@@ -344,3 +345,18 @@ def test_an_exception_crosses_as_its_own_class():
 
     assert _runtime.pickled_exception(Local()) == b""
     assert pickle.loads(native).amount == 5
+
+
+def test_retry_exceptions_names_classes_and_their_bases():
+    from wrun import _runtime
+
+    assert _runtime.exception_types(Overdrawn(1))[:2] == ["test_codec.Overdrawn", "builtins.Exception"]
+    assert _runtime.exception_types(Overdrawn(1))[-1] == "builtins.BaseException"
+    assert _runtime._retry_exceptions(True) == (True, [])
+    assert _runtime._retry_exceptions([Overdrawn, KeyError]) == (True, ["test_codec.Overdrawn", "builtins.KeyError"])
+    for bad in (["Overdrawn"], [], [int], "yes"):
+        try:
+            _runtime._retry_exceptions(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")

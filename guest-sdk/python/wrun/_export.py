@@ -70,8 +70,8 @@ def main(function: Callable) -> Callable:
 # --- the export --------------------------------------------------------------
 
 
-def _fail(kind: str, task: str, message: str, native: bytes = b"") -> BaseException:
-    return _runtime._Err(_runtime.to_wit_error(TaskError(kind, task, message), native))
+def _fail(kind: str, task: str, message: str, native: bytes = b"", types: Any = ()) -> BaseException:
+    return _runtime._Err(_runtime.to_wit_error(TaskError(kind, task, message), native, types))
 
 
 def _app_error(task: str, e: BaseException) -> BaseException:
@@ -88,7 +88,10 @@ def _app_error(task: str, e: BaseException) -> BaseException:
     tb = "".join(traceback.format_exception(type(e), e, tb)).rstrip()
     # The exception itself travels too, so a Python caller gets it back as
     # its own class (`except MyError`), as in Ray.
-    return _fail(ErrorKind.APPLICATION, task, f"{summary}\n\n{tb}", _runtime.pickled_exception(e))
+    return _fail(
+        ErrorKind.APPLICATION, task, f"{summary}\n\n{tb}", _runtime.pickled_exception(e),
+        _runtime.exception_types(e),
+    )
 
 
 def _python_caller(values: List[Any]) -> Tuple[bool, List[Any]]:

@@ -52,6 +52,7 @@ def from_wit_error(e: Any) -> TaskError:
     that carries a Python exception (its ``native`` pickle) is also an
     instance of that exception's class (see :class:`TaskError`)."""
     err = TaskError(_kind_name(e.kind), e.task, e.message, e.language)
+    err._types = list(e.types)
     native = bytes(e.native)
     if native and e.language == "python":
         try:
@@ -63,16 +64,41 @@ def from_wit_error(e: Any) -> TaskError:
     return err
 
 
-def to_wit_error(e: TaskError, native: bytes = b"") -> Any:
-    """A TaskError as a WIT ``error``; ``native`` (else the one it came
-    with) is the pickled exception it carries."""
+def to_wit_error(e: TaskError, native: bytes = b"", types: Sequence[str] = ()) -> Any:
+    """A TaskError as a WIT ``error``; ``native`` and ``types`` (else the
+    ones it came with) are the pickled exception it carries and the names of
+    that exception's class and bases."""
     return _wit.Error(
         _wit.ErrorKind[e.kind.upper().replace("-", "_")],
         e.task,
         e.language,
         e.message,
         native or getattr(e, "_native", b""),
+        list(types or getattr(e, "_types", [])),
     )
+
+
+def type_name(cls: type) -> str:
+    """A class as ``error.types`` names it: ``module.QualName``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def exception_types(e: BaseException) -> List[str]:
+    """The names of ``e``'s class and its bases, most specific first (what
+    ``retry_exceptions=[...]`` matches, subclasses included as in Ray)."""
+    return [type_name(k) for k in type(e).__mro__ if k is not object]
+
+
+def _retry_exceptions(v: Any) -> Tuple[bool, List[str]]:
+    """Ray's ``retry_exceptions``: a bool, or a list of exception classes
+    (only those, and their subclasses, are retried)."""
+    if isinstance(v, bool):
+        return v, []
+    if isinstance(v, (list, tuple)) and v and all(
+        isinstance(c, type) and issubclass(c, BaseException) for c in v
+    ):
+        return True, [type_name(c) for c in v]
+    raise ValueError(f"retry_exceptions must be a bool or a non-empty list of exception classes, got {v!r}")
 
 
 def pickled_exception(e: BaseException) -> bytes:
@@ -584,13 +610,15 @@ class RemoteFunction:
     def _wit_options(self) -> Any:
         o = self._options
         n = self.num_returns
+        retry = _retry_exceptions(o.get("retry_exceptions", False))
         return _wit.TaskOptions(
             num_returns=1 if n == STREAMING else n,
             cpus=_opt_float(o.get("cpus")),
             memory=int(o.get("memory", 0)),
             custom=_custom(o.get("resources")),
             max_retries=_max_retries(o.get("max_retries", _DEFAULT_RETRIES)),
-            retry_exceptions=bool(o.get("retry_exceptions", False)),
+            retry_exceptions=retry[0],
+            retry_exception_types=retry[1],
             timeout_ms=_timeout_ms(o.get("timeout")),
             environment=o.get("environment"),
             max_calls=_max_calls(o.get("max_calls", 0)),

@@ -78,6 +78,9 @@ class TaskError(Exception):
     cause = None
     #: The error's pickle as it travels (the WIT error's ``native``).
     _native = b""
+    #: The names of the exception's class and bases (the WIT error's
+    #: ``types``, what ``retry_exceptions=[...]`` matches).
+    _types: tuple = ()
 
     def __new__(
         cls,

@@ -83,6 +83,13 @@ pub struct Error {
     pub language: String,
     /// A human-readable description.
     pub message: String,
+    /// The names of the error's type and of those it derives from, most
+    /// specific first: what [`crate::TaskOptions::retry_exception_types`]
+    /// matches (Ray's `retry_exceptions=[..]`). A task's `Err(e)` of a type
+    /// `E` other than [`Error`] carries `std::any::type_name::<E>()`; an error
+    /// from a Python task carries the exception's class and bases
+    /// (`app.Overdrawn`, `builtins.Exception`, ...).
+    pub types: Vec<String>,
 }
 
 impl Error {
@@ -93,6 +100,7 @@ impl Error {
             task: task.into(),
             language: "rust".into(),
             message: message.into(),
+            types: Vec::new(),
         }
     }
 
@@ -187,6 +195,7 @@ impl From<wit::Error> for Error {
             task: e.task,
             language: e.language,
             message: e.message,
+            types: e.types,
         }
     }
 }
@@ -200,6 +209,7 @@ impl From<Error> for wit::Error {
             message: e.message,
             // A Python exception's pickle is not kept through Rust.
             native: Vec::new(),
+            types: e.types,
         }
     }
 }

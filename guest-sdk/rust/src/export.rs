@@ -164,7 +164,12 @@ pub fn ret<T: Serialize>(task: &str, v: &T) -> WitResult<wit::Value> {
 pub fn app_error<E: Display + 'static>(task: &str, e: E) -> wit::Error {
     match (&e as &dyn std::any::Any).downcast_ref::<Error>() {
         Some(inner) => inner.clone().into(),
-        None => Error::new(ErrorKind::Application, task, e.to_string()).into(),
+        None => Error {
+            // What `retry_exception_types` matches.
+            types: vec![std::any::type_name::<E>().to_string()],
+            ..Error::new(ErrorKind::Application, task, e.to_string())
+        }
+        .into(),
     }
 }
 
@@ -280,6 +285,15 @@ macro_rules! __task_option_methods {
             amount: f64,
         ) -> Self {
             self.opts = self.opts.resource(name, amount);
+            self
+        }
+        /// Retries only the errors of these type names (see
+        /// `TaskOptions::retry_exception_types`).
+        pub fn retry_exception_types<S: ::std::convert::Into<::std::string::String>>(
+            mut self,
+            names: impl ::std::iter::IntoIterator<Item = S>,
+        ) -> Self {
+            self.opts = self.opts.retry_exception_types(names);
             self
         }
         /// Re-runs after a trap, timeout or memory-limit failure.

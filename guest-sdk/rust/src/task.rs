@@ -21,6 +21,7 @@ pub struct TaskOptions {
     pub(crate) custom: Vec<(String, f64)>,
     pub(crate) max_retries: u32,
     pub(crate) retry_exceptions: bool,
+    pub(crate) retry_exception_types: Vec<String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) environment: Option<String>,
     pub(crate) scheduling: Scheduling,
@@ -45,6 +46,7 @@ impl TaskOptions {
             custom: Vec::new(),
             max_retries: Self::DEFAULT_RETRIES,
             retry_exceptions: false,
+            retry_exception_types: Vec::new(),
             timeout: None,
             environment: None,
             scheduling: Scheduling::Default,
@@ -91,7 +93,22 @@ impl TaskOptions {
         self
     }
 
-    /// Also retries when the task returns an application error.
+    /// With [`Self::retry_exceptions`]: retry only errors one of whose
+    /// [`crate::Error::types`] is among `names` (Ray's
+    /// `retry_exceptions=[A, B]`), e.g. `["app.Overdrawn"]` for a Python
+    /// exception class or `[std::any::type_name::<MyError>()]` for a Rust
+    /// error type; sets `retry_exceptions`.
+    pub fn retry_exception_types<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.retry_exception_types = names.into_iter().map(Into::into).collect();
+        self.retry_exceptions = true;
+        self
+    }
+
+    /// Also retry when the task returns an error (every error, unless
+    /// [`Self::retry_exception_types`] names some).
     pub fn retry_exceptions(mut self, yes: bool) -> Self {
         self.retry_exceptions = yes;
         self
@@ -124,6 +141,7 @@ impl TaskOptions {
             custom: self.custom.clone(),
             max_retries: self.max_retries,
             retry_exceptions: self.retry_exceptions,
+            retry_exception_types: self.retry_exception_types.clone(),
             timeout_ms: self
                 .timeout
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),

@@ -260,6 +260,7 @@ impl Remote for ClusterRemote {
             num_returns: options.num_returns,
             max_retries: options.max_retries,
             retry_exceptions: options.retry_exceptions,
+            retry_exception_types: options.retry_exception_types.clone(),
             max_calls: options.max_calls,
             timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
             env_hash: job_ref.env_hash,

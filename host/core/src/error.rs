@@ -124,6 +124,11 @@ pub struct TaskError {
     /// exception), for a guest of that language; empty when none. Bounded by
     /// [`TaskError::MAX_NATIVE`].
     pub native: Vec<u8>,
+    /// The names of the error's type and of those it derives from, most
+    /// specific first (what `retry_exceptions=[..]` matches); empty for the
+    /// runtime's errors. Bounded by [`TaskError::bounded_types`]. (A boxed
+    /// slice: an error travels in every failed result, kept small.)
+    pub types: Box<[String]>,
 }
 
 impl TaskError {
@@ -135,7 +140,27 @@ impl TaskError {
             language: String::new(),
             message: message.into(),
             native: Vec::new(),
+            types: Box::default(),
         }
+    }
+
+    /// The most type names kept.
+    pub const MAX_TYPES: usize = 32;
+    /// The longest type name kept, in bytes.
+    pub const MAX_TYPE_NAME: usize = 256;
+
+    /// A guest's type names as the host keeps them: the first
+    /// [`Self::MAX_TYPES`], each at most [`Self::MAX_TYPE_NAME`] bytes (a
+    /// longer one is dropped).
+    pub fn bounded_types(mut types: Vec<String>) -> Box<[String]> {
+        types.truncate(Self::MAX_TYPES);
+        types.retain(|t| t.len() <= Self::MAX_TYPE_NAME);
+        types.into_boxed_slice()
+    }
+
+    /// Whether one of its types is among `names`.
+    pub fn is_one_of(&self, names: &[String]) -> bool {
+        self.types.iter().any(|t| names.contains(t))
     }
 
     /// The most bytes of `native` kept: a guest's error must not make the
@@ -187,5 +212,17 @@ mod tests {
         assert_eq!(e.to_string(), "application error in `fib` (python): boom");
         let e = TaskError::new(ErrorKind::Trap, "", "x").in_task("main");
         assert_eq!(e.task, "main");
+    }
+
+    #[test]
+    fn type_names_are_bounded_and_matched_by_name() {
+        let many: Vec<String> = (0..40).map(|i| format!("t{i}")).collect();
+        assert_eq!(TaskError::bounded_types(many).len(), TaskError::MAX_TYPES);
+        let long = vec!["x".repeat(300), "ok".into()];
+        assert_eq!(&*TaskError::bounded_types(long), ["ok".to_string()]);
+        let mut e = TaskError::new(ErrorKind::Application, "t", "m");
+        e.types = ["app.Sub".into(), "app.Base".into()].into();
+        assert!(e.is_one_of(&["app.Base".into()]));
+        assert!(!e.is_one_of(&["builtins.ValueError".into()]));
     }
 }

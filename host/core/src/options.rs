@@ -29,8 +29,12 @@ pub struct TaskOptions {
     /// Re-runs after system failures (and application errors with
     /// `retry_exceptions`); `u32::MAX`: no limit (Ray's `-1`).
     pub max_retries: u32,
-    /// Also retry application errors.
+    /// Also retry application errors (only those of
+    /// `retry_exception_types`, when it is not empty).
     pub retry_exceptions: bool,
+    /// With `retry_exceptions`: the error type names retried (Ray's
+    /// `retry_exceptions=[A, B]`); empty: every application error.
+    pub retry_exception_types: Vec<String>,
     /// Wall-clock limit per attempt.
     pub timeout: Option<Duration>,
     /// A named environment of the job's manifest; the caller's when `None`.
@@ -52,6 +56,7 @@ impl Default for TaskOptions {
             resources: None,
             max_retries: 0,
             retry_exceptions: false,
+            retry_exception_types: Vec::new(),
             timeout: None,
             environment: None,
             scheduling: Scheduling::Default,

@@ -28,7 +28,7 @@ pub mod pb {
 
 /// The version of the messages between wrun processes. Bump it with any
 /// change to cluster.proto that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// Refuses a peer that speaks another protocol version, logging who.
 #[allow(
@@ -86,6 +86,7 @@ pub fn to_error(e: TaskError) -> pb::JobError {
         message: e.message,
         refused: false,
         native: e.native,
+        types: e.types.into_vec(),
     }
 }
 
@@ -102,6 +103,7 @@ pub fn from_error(e: pb::JobError) -> TaskError {
         language: e.language,
         message: e.message,
         native,
+        types: TaskError::bounded_types(e.types),
     }
 }
 
@@ -185,6 +187,7 @@ mod tests {
             language: "python".into(),
             message: "gone".into(),
             native: vec![0x80, 4],
+            types: ["app.Gone".into(), "builtins.Exception".into()].into(),
         };
         assert_eq!(from_error(to_error(e.clone())), e);
         // A native encoding past the bound is dropped, the rest kept.

@@ -52,8 +52,11 @@ fn args_ready_here(store: &ObjectStore, args: &[TaskArg]) -> bool {
 /// Whether a failed attempt runs again (system failures always, guest
 /// errors when the options say so, while retries are left).
 fn retriable(e: &TaskError, options: &TaskOptions, attempt: u32) -> bool {
-    let kind_retried = e.kind.is_system_failure()
-        || (options.retry_exceptions && e.kind == ErrorKind::Application);
+    let exception_retried = options.retry_exceptions
+        && e.kind == ErrorKind::Application
+        && (options.retry_exception_types.is_empty()
+            || e.is_one_of(&options.retry_exception_types));
+    let kind_retried = e.kind.is_system_failure() || exception_retried;
     kind_retried && attempt < options.max_retries
 }
 
@@ -452,5 +455,14 @@ mod tests {
         o.retry_exceptions = true;
         assert!(retriable(&app, &o, 0));
         assert!(!retriable(&bad, &o, 0), "a refused call is not retried");
+        o.retry_exception_types = vec!["app.Overdrawn".into()];
+        assert!(!retriable(&app, &o, 0), "an error of another type");
+        let mut overdrawn = app.clone();
+        overdrawn.types = ["app.Overdrawn".into(), "builtins.Exception".into()].into();
+        assert!(retriable(&overdrawn, &o, 0));
+        assert!(
+            retriable(&trap, &o, 0),
+            "system failures are retried anyway"
+        );
     }
 }

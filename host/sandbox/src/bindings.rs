@@ -99,6 +99,7 @@ impl From<WitError> for TaskError {
             language: e.language,
             message: e.message,
             native,
+            types: TaskError::bounded_types(e.types),
         }
     }
 }
@@ -111,6 +112,7 @@ impl From<TaskError> for WitError {
             language: e.language,
             message: e.message,
             native: e.native,
+            types: e.types.into_vec(),
         }
     }
 }

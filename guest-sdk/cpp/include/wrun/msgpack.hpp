@@ -67,6 +67,10 @@ struct Error {
     std::string task;
     std::string language = "cpp";
     std::string message;
+    // The names of the error's type and its bases, most specific first (a
+    // Python exception's class and bases): what
+    // TaskOptions::retry_exception_types matches. Errors made in C++ have none.
+    std::vector<std::string> types = {};
 
     static Error application(std::string message) {
         return Error{ErrorKind::Application, "", "cpp", std::move(message)};

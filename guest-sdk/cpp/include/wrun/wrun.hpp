@@ -240,6 +240,10 @@ struct TaskOptions {
     std::vector<std::pair<std::string, double>> custom;
     uint32_t max_retries = 3;  // Ray's default: re-runs after a system failure
     bool retry_exceptions = false;
+    // With retry_exceptions: retry only errors one of whose types is among
+    // these names (Ray's retry_exceptions=[A, B]; a Python exception's
+    // `module.QualName`, e.g. "app.Overdrawn").
+    std::vector<std::string> retry_exception_types;
     std::optional<uint64_t> timeout_ms;
     std::optional<std::string> environment;
     // Retire the warm instance that runs it after this many tasks (Ray's
@@ -344,6 +348,11 @@ public:
     // wrun::unlimited_retries for no limit (Ray's max_retries=-1).
     Task& max_retries(uint32_t n) { return opts_.max_retries = n, *this; }
     Task& retry_exceptions(bool yes = true) { return opts_.retry_exceptions = yes, *this; }
+    // Retries only the errors of these type names (sets retry_exceptions).
+    Task& retry_exception_types(std::vector<std::string> names) {
+        opts_.retry_exception_types = std::move(names);
+        return opts_.retry_exceptions = true, *this;
+    }
     Task& max_calls(uint32_t n) { return opts_.max_calls = n, *this; }
     Task& timeout_ms(uint64_t ms) { return opts_.timeout_ms = ms, *this; }
     Task& environment(std::string name) { return opts_.environment = std::move(name), *this; }

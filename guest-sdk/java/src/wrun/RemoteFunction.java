@@ -83,6 +83,12 @@ public abstract class RemoteFunction<R, T extends RemoteFunction<R, T>> {
         return with(options.retryExceptions(retry));
     }
 
+    /** A copy retrying only these exception classes (and subclasses), as Ray's {@code retry_exceptions=[..]}. */
+    @SafeVarargs
+    public final T retryExceptions(Class<? extends Throwable>... types) {
+        return with(options.retryExceptions(types));
+    }
+
     /** A copy whose calls time out after {@code ms} milliseconds per attempt. */
     public T timeoutMs(long ms) {
         return with(options.timeoutMs(ms));

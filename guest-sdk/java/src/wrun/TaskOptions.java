@@ -1,7 +1,9 @@
 package wrun;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,6 +29,7 @@ public final class TaskOptions {
     /** Ray's default: three re-runs after a system failure (a trap, a timeout, a lost node). */
     int maxRetries = 3;
     boolean retryExceptions;
+    List<String> retryExceptionTypes = Collections.emptyList();
     int maxCalls;
     long timeoutMs = -1;
     String environment;
@@ -42,6 +45,7 @@ public final class TaskOptions {
         o.resources = resources;
         o.maxRetries = maxRetries;
         o.retryExceptions = retryExceptions;
+        o.retryExceptionTypes = retryExceptionTypes;
         o.maxCalls = maxCalls;
         o.timeoutMs = timeoutMs;
         o.environment = environment;
@@ -116,6 +120,39 @@ public final class TaskOptions {
         TaskOptions o = copy();
         o.retryExceptions = retry;
         return o;
+    }
+
+    /**
+     * Retry only when the task throws one of these classes or a subclass (Ray's
+     * {@code retry_exceptions=[A, B]}); sets {@link #retryExceptions(boolean)}. A Java exception's
+     * error names its class and superclasses ({@link WrunException#types()}).
+     */
+    @SafeVarargs
+    public final TaskOptions retryExceptions(Class<? extends Throwable>... types) {
+        if (types.length == 0) {
+            throw new IllegalArgumentException("retryExceptions needs at least one exception class");
+        }
+        List<String> names = new ArrayList<>();
+        for (Class<? extends Throwable> t : types) {
+            names.add(t.getName());
+        }
+        return retryExceptionTypes(names);
+    }
+
+    /**
+     * Retry only errors one of whose type names is among {@code names} (e.g. {@code "app.Overdrawn"} for a
+     * Python exception class); sets {@link #retryExceptions(boolean)}.
+     */
+    public TaskOptions retryExceptionTypes(List<String> names) {
+        TaskOptions o = copy();
+        o.retryExceptions = true;
+        o.retryExceptionTypes = Collections.unmodifiableList(new ArrayList<>(names));
+        return o;
+    }
+
+    /** The type names retried ({@link #retryExceptionTypes(List)}); empty: every error. */
+    public List<String> retryExceptionTypes() {
+        return retryExceptionTypes;
     }
 
     /** Wall-clock limit per attempt, in milliseconds. */

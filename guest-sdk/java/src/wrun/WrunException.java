@@ -1,5 +1,8 @@
 package wrun;
 
+import java.util.Collections;
+import java.util.List;
+
 /**
  * A failure the runtime reported: what failed, where, and why (the WIT
  * {@code error} record).
@@ -27,6 +30,7 @@ public class WrunException extends RuntimeException {
     private final String task;
     private final String language;
     private final String detail;
+    private List<String> types = Collections.emptyList();
 
     /** An error raised by this (Java) guest. */
     public WrunException(ErrorKind kind, String task, String detail) {
@@ -79,6 +83,21 @@ public class WrunException extends RuntimeException {
     /** The language of the guest that raised the error; empty when the runtime raised it. */
     public String language() {
         return language;
+    }
+
+    /**
+     * The names of the error's type and of those it derives from, most specific first (a Java exception's
+     * class and superclasses; a Python exception's {@code module.QualName} and bases): what
+     * {@link TaskOptions#retryExceptions(Class[])} matches.
+     */
+    public List<String> types() {
+        return types;
+    }
+
+    /** This error, naming {@code types} ({@link #types()}). */
+    public WrunException withTypes(List<String> types) {
+        this.types = Collections.unmodifiableList(new java.util.ArrayList<>(types));
+        return this;
     }
 
     /** The description (for an application error: the exception and its stack trace). */

@@ -99,6 +99,7 @@ impl NodeService {
             num_returns: r.num_returns,
             max_retries: r.max_retries,
             retry_exceptions: r.retry_exceptions,
+            retry_exception_types: r.retry_exception_types,
             max_calls: r.max_calls,
             timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
             environment: (!r.environment.is_empty()).then_some(r.environment),

@@ -254,6 +254,7 @@ impl NodeService {
                     message: e,
                     refused: true,
                     native: Vec::new(),
+                    types: Vec::new(),
                 })));
                 return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
             }

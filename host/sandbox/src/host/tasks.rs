@@ -31,11 +31,24 @@ impl HostState {
             Ok(r) => r,
             Err(m) => return Ok(Err(self.error(ErrorKind::InvalidArgument, m))),
         };
+        let types = &options.retry_exception_types;
+        if TaskError::bounded_types(types.clone()).len() != types.len() {
+            return Ok(Err(self.error(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "retry_exceptions names {} types; at most {} of at most {} bytes each are kept",
+                    types.len(),
+                    TaskError::MAX_TYPES,
+                    TaskError::MAX_TYPE_NAME
+                ),
+            )));
+        }
         let opts = TaskOptions {
             num_returns: options.num_returns,
             resources: res,
             max_retries: options.max_retries,
             retry_exceptions: options.retry_exceptions,
+            retry_exception_types: options.retry_exception_types,
             max_calls: options.max_calls,
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,

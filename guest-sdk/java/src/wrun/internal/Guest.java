@@ -123,7 +123,11 @@ public final class Guest {
         if (t instanceof WrunException) {
             return (WrunException) t;
         }
-        return new WrunException(ErrorKind.APPLICATION, task, describe(t));
+        List<String> types = new ArrayList<>();
+        for (Class<?> c = t.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            types.add(c.getName());
+        }
+        return new WrunException(ErrorKind.APPLICATION, task, describe(t)).withTypes(types);
     }
 
     /** Writes {@code result<_, error>::err} (payload at 4) and returns its address. */

@@ -54,11 +54,11 @@ final class WasmHost extends Host {
     private static native void wait0(int refsPtr, int refsLen, int numReady, int hasTimeout, long timeoutMs,
             int ret);
 
-    /** Seventeen flat parameters: passed in memory. */
+    /** Nineteen flat parameters: passed in memory. */
     @Import(module = TASKS, name = "submit")
     private static native void submit0(int params, int ret);
 
-    /** Twenty-three flat parameters: passed in memory. */
+    /** Twenty-five flat parameters: passed in memory. */
     @Import(module = TASKS, name = "submit-streaming")
     private static native void submitStreaming0(int params, int ret);
 
@@ -120,12 +120,13 @@ final class WasmHost extends Host {
      * The size of {@code result<T, error>} where T has at most the error's
      * size and alignment 4: discriminant, then the payload at 4.
      */
-    static final int RESULT_SIZE = 4 + 36;
+    static final int RESULT_SIZE = 4 + 44;
 
     /**
      * The WIT {@code error} record at {@code p} as an exception: kind (u8) at
-     * 0, then the strings task, language and message at 4, 12 and 20 (and
-     * at 28 the list {@code native}, another language's encoding, not read here).
+     * 0, then the strings task, language and message at 4, 12 and 20 (at 28
+     * the list {@code native}, another language's encoding, not read here),
+     * and at 36 the list of strings {@code types}.
      */
     static WrunException liftError(int p) {
         int kind = Mem.u8(p);
@@ -134,11 +135,17 @@ final class WasmHost extends Host {
         String message = Mem.readString(Mem.i32(p + 20), Mem.i32(p + 24));
         ErrorKind[] kinds = ErrorKind.values();
         ErrorKind k = kind < kinds.length ? kinds[kind] : ErrorKind.INTERNAL;
-        return WrunException.of(k, task, message, language);
+        int tp = Mem.i32(p + 36);
+        int tn = Mem.i32(p + 40);
+        List<String> types = new ArrayList<>(tn);
+        for (int i = 0; i < tn; i++) {
+            types.add(Mem.readString(Mem.i32(tp + 8 * i), Mem.i32(tp + 8 * i + 4)));
+        }
+        return WrunException.of(k, task, message, language).withTypes(types);
     }
 
     /**
-     * Stores {@code e} as a WIT {@code error} record at {@code p} (36 bytes): its {@code native} encoding
+     * Stores {@code e} as a WIT {@code error} record at {@code p} (44 bytes, its {@code types} at 36): its {@code native} encoding
      * (another language's, e.g. a Python pickle) is not kept through Java, so it is empty.
      */
     static void storeError(int p, WrunException e) {
@@ -148,6 +155,18 @@ final class WasmHost extends Host {
         Mem.storeStr(p + 20, e.detail());
         Mem.i32(p + 28, 0);
         Mem.i32(p + 32, 0);
+        storeStrings(p + 36, e.types());
+    }
+
+    /** Lowers {@code list<string>} at {@code at}. */
+    static void storeStrings(int at, List<String> strings) {
+        int n = strings.size();
+        int lp = Mem.alloc(8 * n, 4);
+        for (int i = 0; i < n; i++) {
+            Mem.storeStr(lp + 8 * i, strings.get(i));
+        }
+        Mem.i32(at, lp);
+        Mem.i32(at + 4, n);
     }
 
     static Id liftId(int p) {
@@ -383,8 +402,8 @@ final class WasmHost extends Host {
     public List<ObjectRef<Object>> submit(String function, Object[] args, TaskOptions o) {
         long m = Mem.mark();
         try {
-            // tuple<string, list<arg>, task-options>: 96 bytes, align 8
-            int p = Mem.alloc(96, 8);
+            // tuple<string, list<arg>, task-options>: 104 bytes, align 8
+            int p = Mem.alloc(104, 8);
             storeSubmit(p, function, args, o);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submit0(p, ret);
@@ -398,11 +417,11 @@ final class WasmHost extends Host {
     public ObjectRef<Object> submitStreaming(String function, Object[] args, TaskOptions o) {
         long m = Mem.mark();
         try {
-            // tuple<string, list<arg>, task-options, scheduling>: 128 bytes, align 8; the scheduling
-            // variant at 96 is `default` (discriminant 0), its payload unread.
-            int p = Mem.alloc(128, 8);
+            // tuple<string, list<arg>, task-options, scheduling>: 136 bytes, align 8; the scheduling
+            // variant at 104 is `default` (discriminant 0), its payload unread.
+            int p = Mem.alloc(136, 8);
             storeSubmit(p, function, args, o);
-            Mem.u8(p + 96, 0);
+            Mem.u8(p + 104, 0);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submitStreaming0(p, ret);
             if (Mem.u8(ret) != 0) {
@@ -458,7 +477,7 @@ final class WasmHost extends Host {
         }
     }
 
-    /** Lowers the string, arguments and task-options of a submit at {@code p} (80 bytes of options at 16). */
+    /** Lowers the string, arguments and task-options of a submit at {@code p} (88 bytes of options at 16). */
     private static void storeSubmit(int p, String function, Object[] args, TaskOptions o) {
         int ap = storeArgs(args);
         Mem.storeStr(p, function);
@@ -479,6 +498,7 @@ final class WasmHost extends Host {
         }
         storeOptStr(t + 64, o.environment());
         Mem.i32(t + 76, o.maxCalls());
+        storeStrings(t + 80, o.retryExceptionTypes());
     }
 
     @Override
@@ -500,8 +520,8 @@ final class WasmHost extends Host {
             Mem.i32(a + 56, o.maxRestarts());
             storeOptStr(a + 60, o.environment());
             Mem.u8(a + 72, o.getIfExists() ? 1 : 0);
-            // result<id, error>: payload at 8, 48 bytes
-            int ret = Mem.alloc(48, 8);
+            // result<id, error>: payload at 8, 56 bytes
+            int ret = Mem.alloc(56, 8);
             create0(p, ret);
             if (Mem.u8(ret) != 0) {
                 throw liftError(ret + 8);
