@@ -1133,4 +1133,24 @@ fn a_cancel_reaches_a_task_on_another_node_and_the_owner_of_an_object() {
     );
     assert_eq!(v["kinds"]["child"], "task-cancelled", "{out}");
     wait_cpus_back(&c, "every CPU back from the cancelled child", |_| true);
+    // A call to an actor on the far node: cancelled there while queued
+    // behind the caller's earlier call, which runs; force is refused.
+    let (code, out, err) = c.submit(&example("cancel"), &["remote_actor", "far"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (
+            &v["kinds"]["first"],
+            &v["kinds"]["second"],
+            &v["kinds"]["force_on_method"],
+            &v["kinds"]["third"]
+        ),
+        (
+            &"ok".into(),
+            &"task-cancelled".into(),
+            &"invalid-argument".into(),
+            &"ok".into()
+        ),
+        "{out}"
+    );
 }

@@ -7,11 +7,13 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
-use wrun_core::{ActorId, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, TaskError};
-use wrun_objects::{BoxFuture, ObjectValue, TaskArg};
+use wrun_core::{
+    ActorId, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, TaskError, TaskId,
+};
+use wrun_objects::{BoxFuture, ObjectValue};
 use wrun_proto::{pb, PROTOCOL_VERSION};
 use wrun_runtime::cluster::{
-    CallDone, CancelTarget, Remote, RemoteActor, RemoteFailure, RemoteTask,
+    CallDone, CancelTarget, Remote, RemoteActor, RemoteCall, RemoteFailure, RemoteTask,
 };
 
 use crate::connections::Connections;
@@ -43,6 +45,8 @@ enum Queued {
 
 /// A call waiting to be sent to an actor on another node.
 struct QueuedCall {
+    /// The sender's id of the call (what a cancel names).
+    id: TaskId,
     caller: Option<JobId>,
     method: String,
     /// Exported when the call was made, while the caller's references lived.
@@ -197,6 +201,7 @@ impl ClusterRemote {
                         method: call.method.clone(),
                         args: call.args,
                         num_returns: call.num_returns,
+                        call_id: wrun_proto::id_bytes(call.id.0),
                     })
                     .map_err(|s| failed(&call.method, s.message()))?;
                 let reply = match client.call_actor(req).await {
@@ -364,24 +369,17 @@ impl Remote for ClusterRemote {
         })
     }
 
-    fn call_actor(
-        &self,
-        caller: Option<JobId>,
-        actor: ActorId,
-        method: String,
-        args: Vec<TaskArg>,
-        num_returns: u32,
-        done: CallDone,
-    ) {
-        let call = QueuedCall {
-            caller,
-            method,
-            args: self.wire.export_args(&args),
-            num_returns,
+    fn call_actor(&self, call: RemoteCall, done: CallDone) {
+        let queued = QueuedCall {
+            id: call.id,
+            caller: call.caller,
+            method: call.method,
+            args: self.wire.export_args(&call.args),
+            num_returns: call.num_returns,
             done,
         };
-        drop(args);
-        self.enqueue(actor, Queued::Call(call));
+        drop(call.args);
+        self.enqueue(call.actor, Queued::Call(queued));
     }
 
     fn kill_actor(&self, caller: Option<JobId>, actor: ActorId, restart: bool) {

@@ -9,13 +9,13 @@ use std::time::Duration;
 use wrun_core::logs::Label;
 use wrun_core::{
     ActorId, ActorOptions, ErrorKind, GroupId, JobId, NodeId, Resources, Returning, Scheduling,
-    Strategy, TaskError, TaskOptions, MAX_RETURNS,
+    Strategy, TaskError, TaskId, TaskOptions, MAX_RETURNS,
 };
 use wrun_objects::{BoxFuture, Held, TaskArg};
-use wrun_sandbox::{CallKind, Caller, GuestCalls, LoadedJob, TaskControl};
+use wrun_sandbox::{CallKind, Caller, GuestCalls, LoadedJob, PeerRun, TaskControl};
 
 use crate::actors::{self, ActorSpec};
-use crate::cluster::RemoteActor;
+use crate::cluster::{RemoteActor, RemoteCall};
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::place::Where;
 use crate::returns::Returns;
@@ -152,7 +152,7 @@ impl RuntimeInner {
     pub(crate) fn call_actor(
         self: &Arc<Self>,
         caller: Option<JobId>,
-        submitter: Option<wrun_core::TaskId>,
+        submitter: Option<TaskId>,
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
@@ -180,19 +180,31 @@ impl RuntimeInner {
             ));
         }
         let label = Label::named(method.as_str());
-        // A cancel of it is refused with the reason (not silently ignored).
-        let control = caller.map(|job| TaskControl::new(job, CallKind::RemoteActorMethod));
+        // A cancel of it is sent on to the actor's node, which finds the
+        // call by this node's id of it (`Runtime::call_actor_for_peer`).
+        let id = TaskId(self.ids.next());
+        let control = caller.map(|job| {
+            let c = TaskControl::new(job, CallKind::RemoteActorMethod);
+            c.set_peer(Some(PeerRun {
+                node: actor.node(),
+                job,
+                task: id,
+            }));
+            c
+        });
         let (held, mut returns) = Returns::new(&self.objects, num_returns, label, control);
         returns.on_drop = ErrorKind::ActorDied;
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-        self.remote.call_actor(
+        let call = RemoteCall {
+            id,
             caller,
             actor,
             method,
             args,
             num_returns,
-            Box::new(move |outcome| returns.complete(outcome)),
-        );
+        };
+        self.remote
+            .call_actor(call, Box::new(move |outcome| returns.complete(outcome)));
         Ok(held)
     }
 

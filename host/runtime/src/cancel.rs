@@ -46,16 +46,13 @@ impl RuntimeInner {
             return Ok(());
         };
         match control.kind {
-            CallKind::ActorMethod if force => Err(TaskError::new(
+            CallKind::ActorMethod | CallKind::RemoteActorMethod if force => Err(TaskError::new(
                 ErrorKind::InvalidArgument,
                 "cancel",
                 "force is not supported for actor methods (as in Ray): a queued call can be cancelled, a running one finishes; kill the actor to stop it",
             )),
-            CallKind::RemoteActorMethod => Err(TaskError::new(
-                ErrorKind::InvalidArgument,
-                "cancel",
-                "cancelling a call to an actor on another node is not supported yet; kill the actor to stop it",
-            )),
+            // A call to an actor on another node: cancelled there
+            // (`cancel_control` sends it on to the node in its `peer`).
             _ => {
                 self.cancel_control(&control, force, recursive);
                 Ok(())
@@ -63,12 +60,19 @@ impl RuntimeInner {
         }
     }
 
-    /// Cancels a task this node runs for another (`task`: that node's id).
-    /// One that has not arrived yet is cancelled when it does.
-    pub(crate) fn cancel_for_peer(&self, task: TaskId, force: bool, recursive: bool) {
-        let asked = CancelAsked { force, recursive };
+    /// Cancels a task or actor call this node runs for another (`task`:
+    /// that node's id of it), of `job` (another job's is left alone). One
+    /// that has not arrived yet is cancelled when it does.
+    pub(crate) fn cancel_for_peer(&self, job: JobId, task: TaskId, force: bool, recursive: bool) {
+        let asked = CancelAsked {
+            job,
+            force,
+            recursive,
+        };
         if let Some(control) = self.for_peers.cancel(task, asked) {
-            self.cancel_control(&control, force, recursive);
+            if control.job == job {
+                self.cancel_control(&control, force, recursive);
+            }
         }
     }
 

@@ -89,6 +89,22 @@ impl RemoteFailure {
     }
 }
 
+/// A call of an actor on another node.
+pub struct RemoteCall {
+    /// This node's id of the call (a cancel sent on names it so).
+    pub id: TaskId,
+    /// The calling job (`None`: the host API).
+    pub caller: Option<JobId>,
+    /// The actor; its id names its node.
+    pub actor: ActorId,
+    /// The method's name.
+    pub method: String,
+    /// Its arguments (references are counted for the peer when sent).
+    pub args: Vec<TaskArg>,
+    /// Result objects of the call.
+    pub num_returns: u32,
+}
+
 /// Called once with the outcome of an actor call that ran on another node.
 pub type CallDone = Box<dyn FnOnce(Result<Vec<ObjectValue>, TaskError>) + Send>;
 
@@ -108,15 +124,7 @@ pub trait Remote: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<ActorId, TaskError>>;
     /// Calls a method of an actor on another node; calls from this node to
     /// one actor reach it in the order they were made.
-    fn call_actor(
-        &self,
-        caller: Option<JobId>,
-        actor: ActorId,
-        method: String,
-        args: Vec<TaskArg>,
-        num_returns: u32,
-        done: CallDone,
-    );
+    fn call_actor(&self, call: RemoteCall, done: CallDone);
     /// Cancels, on `node`, a call of `job` (a task it runs for this node,
     /// or the producer of an object it owns); failures are logged.
     fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool);
@@ -221,19 +229,14 @@ impl Remote for Alone {
         Box::pin(async move { Err(e) })
     }
 
-    fn call_actor(
-        &self,
-        _caller: Option<JobId>,
-        actor: ActorId,
-        method: String,
-        _args: Vec<TaskArg>,
-        _num_returns: u32,
-        done: CallDone,
-    ) {
+    fn call_actor(&self, call: RemoteCall, done: CallDone) {
         done(Err(TaskError::new(
             ErrorKind::ActorDied,
-            method,
-            format!("no actor {actor} exists (it never did, or died long ago)"),
+            call.method,
+            format!(
+                "no actor {} exists (it never did, or died long ago)",
+                call.actor
+            ),
         )));
     }
 

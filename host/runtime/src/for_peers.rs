@@ -1,4 +1,4 @@
-//! Tasks this node runs for other nodes, by the sender's id of each: a
+//! Tasks (and actor calls) this node runs for other nodes, by the sender's id of each: a
 //! cancel the sender forwards names the task so. The sender forwards a
 //! cancel as soon as it has sent the task, so the cancel may arrive first:
 //! it is kept until the task does (and then applied at once), for the most
@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use wrun_core::TaskId;
+use wrun_core::{JobId, TaskId};
 use wrun_sandbox::TaskControl;
 
 /// How many cancels of tasks not arrived (yet) are kept; a task id is never
@@ -18,6 +18,8 @@ const EARLY_CANCELS: usize = 10_000;
 /// A cancel as the sender asked for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CancelAsked {
+    /// The job that asked (only its own calls are cancelled).
+    pub(crate) job: JobId,
     pub(crate) force: bool,
     pub(crate) recursive: bool,
 }
@@ -78,6 +80,7 @@ mod tests {
     }
 
     const ASKED: CancelAsked = CancelAsked {
+        job: JobId(Id { hi: 1, lo: 1 }),
         force: false,
         recursive: true,
     };

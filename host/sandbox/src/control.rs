@@ -36,7 +36,7 @@ pub enum CallKind {
     Task,
     /// A method of an actor of this node: cancelled while queued.
     ActorMethod,
-    /// A method of an actor of another node (not cancellable yet).
+    /// A method of an actor of another node: cancelled there, while queued.
     RemoteActorMethod,
 }
 

@@ -351,6 +351,24 @@ fn main(args: Vec<String>) -> wrun::Result<Report> {
             out.kind("stuck", &stuck);
             never_again.cancel()?;
         }
+        // A call to an actor on another node is cancelled there while it
+        // waits (here, behind the caller's earlier call); force is refused.
+        "remote_actor" => {
+            let res = args.get(1).ok_or("remote_actor RES")?;
+            let worker = Board::options().resource(res.as_str(), 1.0).remote()?;
+            let first = worker.busy(200_000_000)?;
+            let second = worker.echo(2)?;
+            wrun::cancel(&second, false, true)?;
+            let forced = match wrun::cancel(&worker.echo(3)?, true, true) {
+                Ok(()) => "ok".to_string(),
+                Err(e) => e.kind.as_str().to_string(),
+            };
+            out.kinds.insert("force_on_method".into(), forced);
+            out.kind("first", &first);
+            out.kind("second", &second);
+            let third = worker.echo(4)?;
+            out.kind("third", &third);
+        }
         // A task placed on another node is interrupted there.
         "remote" => {
             let res = args.get(1).ok_or("remote RES")?;

@@ -137,7 +137,7 @@ impl NodeService {
             }
             Some(pb::cancel_request::Target::TaskId(t)) => {
                 let task = TaskId(parse_id(&t, "a task")?);
-                self.rt.cancel_for_peer(task, r.force, r.recursive);
+                self.rt.cancel_for_peer(job, task, r.force, r.recursive);
                 Ok(())
             }
             None => {
@@ -198,10 +198,13 @@ impl NodeService {
         let actor = ActorId(parse_id(&r.actor_id, "an actor")?);
         let caller = caller_job(&r.job_id)?;
         let args = self.wire.import_args(r.args)?;
-        let submitted = self
-            .rt
-            .call_actor_for(caller, actor, &r.method, args, r.num_returns);
-        Ok(self.reply_with(submitted).await)
+        let sender_call = TaskId(parse_id(&r.call_id, "a call")?);
+        let submitted =
+            self.rt
+                .call_actor_for_peer(caller, actor, &r.method, args, r.num_returns, sender_call);
+        let reply = self.reply_with(submitted).await;
+        self.rt.done_for_peer(sender_call);
+        Ok(reply)
     }
 
     #[allow(
