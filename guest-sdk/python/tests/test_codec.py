@@ -347,6 +347,31 @@ def test_an_exception_crosses_as_its_own_class():
     assert pickle.loads(native).amount == 5
 
 
+def test_async_actors_and_concurrency_options_are_refused_with_the_reason():
+    import wrun
+
+    class Plain:
+        def f(self):
+            return 1
+
+    class Asynchronous:
+        async def f(self):
+            return 1
+
+    try:
+        wrun.remote(Asynchronous)
+        raise AssertionError("an async actor was accepted")
+    except TypeError as e:
+        assert "async actors are not supported yet" in str(e)
+    for options in ({"max_concurrency": 4}, {"concurrency_groups": {"io": 2}}):
+        try:
+            wrun.remote(**options)(Plain)
+            raise AssertionError(f"{options} was accepted")
+        except ValueError as e:
+            assert "docs/concurrent-actors.md" in str(e)
+    wrun.remote(max_concurrency=1)(Plain)  # what wrun does anyway
+
+
 def test_retry_exceptions_names_classes_and_their_bases():
     from wrun import _runtime
 

@@ -494,6 +494,16 @@ _NOT_YET = {
         (None, "non_detached"),
         "detached actors are not supported yet: an actor dies with the job that created it",
     ),
+    "max_concurrency": (
+        (None, 1),
+        "an actor runs one call at a time: overlapping calls need the component model's async ABI, "
+        "not supported yet (docs/concurrent-actors.md)",
+    ),
+    "concurrency_groups": (
+        (None, {}),
+        "concurrency groups are not supported yet: an actor runs one call at a time "
+        "(docs/concurrent-actors.md)",
+    ),
 }
 
 
@@ -713,6 +723,13 @@ class ActorClass:
     """
 
     def __init__(self, cls: type, options: Dict[str, Any]):
+        for k, v in vars(cls).items():
+            if inspect.iscoroutinefunction(v) or inspect.isasyncgenfunction(v):
+                # Refused when the job is built, not at the first call.
+                raise TypeError(
+                    f"{cls.__name__}.{k} is async: async actors are not supported yet (an actor runs "
+                    "one call at a time; docs/concurrent-actors.md); make it a plain method"
+                )
         self._cls = cls
         self._name = cls.__name__
         self._options = _check_options("actor", _ACTOR_OPTIONS, options)
