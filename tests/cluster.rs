@@ -477,9 +477,12 @@ fn objects_move_between_nodes_once_per_reader_node_and_are_freed_everywhere() {
     assert_eq!(v["sums"], serde_json::json!([expected, expected]), "{v}");
     // An object put by a task on the other node, read back by reference.
     assert_eq!(v["kept"], serde_json::json!([8u64 << 20, expected]), "{v}");
+    // wait(fetch_local=False) on a blob the other node owns: ready there.
+    assert_eq!(v["ready_not_pulled"], 1, "{v}");
     let after = c.wait_objects_freed();
     // Three readers of the blob on the licensed node, one transfer; the
-    // driver's node pulled the summary the licensed node kept.
+    // driver's node pulled the summary the licensed node kept, and not the
+    // blob it only waited for without fetch_local.
     assert_eq!(node(&after, &licensed)["fetches"], 1, "{after}");
     assert_eq!(node(&after, &plain)["fetches"], 1, "{after}");
 }

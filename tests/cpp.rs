@@ -89,6 +89,7 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
         r#""missing_resource": "infeasible""#,
         r#""wait": [true, true, true]"#,
         r#""wait_pending": false"#,
+        r#""wait_no_fetch": true"#,
         r#""nested_refs": ["a", "b"]"#,
         r#""bytes": [0, 255, 7]"#,
         r#""actor_in_value": 7"#,

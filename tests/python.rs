@@ -165,9 +165,10 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["wait_empty"], serde_json::json!([[], []]), "{out}");
     assert_eq!(
-        v["wait_fetch_local_false"], "ValueError",
-        "refused with the reason: {out}"
+        v["wait_fetch_local_false"], 1,
+        "on one node an object is ready where it is: {out}"
     );
+    assert_eq!(v["wait_fetch_local_not_a_bool"], "TypeError", "{out}");
     assert_eq!(v["wait_fetch_local_true"], 1, "{out}");
     for k in ["wait_duplicates", "wait_zero", "wait_too_many"] {
         assert_eq!(v[k], "ValueError", "{k}: {out}");

@@ -174,6 +174,7 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
     TRY(slow, wrun::task(spin).timeout_ms(300).remote());
     std::vector<wrun::ObjectRef<uint64_t>> one_slow{*slow};
     out.emplace_back("wait_pending", Value(static_cast<bool>(wrun::wait(one_slow, 1, 0)[0])));
+    out.emplace_back("wait_no_fetch", Value(static_cast<bool>(wrun::wait(ones, 3, 10'000, false)[0])));
 
     // references inside a stored value, passed on and dereferenced elsewhere
     TRY(a, wrun::put(std::string("a")));

@@ -308,13 +308,13 @@ Result<std::vector<WireValue>> get_wire(const std::vector<const AnyRef*>& refs,
 }
 
 std::vector<bool> wait_raw(const std::vector<const AnyRef*>& refs, uint32_t num_ready,
-                           std::optional<uint64_t> timeout_ms) {
+                           std::optional<uint64_t> timeout_ms, bool fetch_local) {
     std::vector<wrun_runtime_objects_borrow_object_ref_t> borrows;
     for (auto* r : refs) borrows.push_back({r->handle()});
     wrun_runtime_objects_list_borrow_object_ref_t list{borrows.data(), borrows.size()};
     uint64_t t = timeout_ms.value_or(0);
     job_list_bool_t ret;
-    wrun_runtime_objects_wait(&list, num_ready, timeout_ms ? &t : nullptr, &ret);
+    wrun_runtime_objects_wait(&list, num_ready, timeout_ms ? &t : nullptr, fetch_local, &ret);
     std::vector<bool> out(ret.ptr, ret.ptr + ret.len);
     job_list_bool_free(&ret);
     return out;

@@ -298,6 +298,7 @@ public final class Features implements Job {
         ObjectRef<Long> slow = SPIN.remote(300L);
         ObjectRef<Long> fast = ADD.remote(1L, 1L);
         WaitResult<Long> w = Wrun.wait(List.of(slow, fast), 1, 5000);
+        check("wait without fetch_local", Wrun.wait(List.of(fast), 1, 5000, false).ready().size() == 1, "");
         check("wait", w.ready().size() == 1 && w.ready().get(0) == fast && w.pending().get(0) == slow, w);
         e = failure(() -> slow.get(1));
         check("get timeout", e instanceof WrunException.GetTimeoutException, e);

@@ -525,7 +525,8 @@ public final class SdkTests {
         }
 
         @Override
-        public boolean[] wait(List<? extends ObjectRef<?>> refs, int numReady, long timeoutMs) {
+        public boolean[] wait(List<? extends ObjectRef<?>> refs, int numReady, long timeoutMs,
+                boolean fetchLocal) {
             throw none();
         }
 

@@ -342,15 +342,12 @@ def wait(
 
     As in Ray, ``ready`` holds at most ``num_returns`` references, and an
     object another node owns is ready once it has been fetched to this node
-    (``fetch_local=True``, Ray's default). ``fetch_local=False`` (ready
-    anywhere, not fetched) is refused with ``ValueError``: wrun cannot yet
-    ask an owner whether an object is ready without fetching it.
+    (``fetch_local=True``, Ray's default: waiting pulls it); with
+    ``fetch_local=False`` it is ready once its owner has it, and it is not
+    pulled.
     """
-    if fetch_local is not True:
-        raise ValueError(
-            "wrun.wait(fetch_local=False) is not supported yet: an object another node owns is "
-            "ready once fetched here (fetch_local=True, the default)"
-        )
+    if not isinstance(fetch_local, bool):
+        raise TypeError(f"wrun.wait: fetch_local must be True or False, not {fetch_local!r}")
     if isinstance(refs, ObjectRef):
         raise TypeError("wrun.wait takes a list of ObjectRefs, not one ObjectRef")
     refs = list(refs)
@@ -366,7 +363,7 @@ def wait(
             f"wrun.wait: num_returns={num_returns} must be between 1 and the {len(refs)} references"
         )
     _host()
-    flags = _objects.wait([r._handle for r in refs], num_returns, _timeout_ms(timeout))
+    flags = _objects.wait([r._handle for r in refs], num_returns, _timeout_ms(timeout), fetch_local)
     ready, pending = [], []
     for r, f in zip(refs, flags):
         (ready if f and len(ready) < num_returns else pending).append(r)

@@ -47,7 +47,9 @@ pub use actor::{exit_actor, ActorHandle, ActorOptions};
 pub use blob::{put_blob, Blob};
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
-pub use object::{cancel, get, get_all, get_all_timeout, put, wait, ObjectRef, Ready};
+pub use object::{
+    cancel, get, get_all, get_all_timeout, put, wait, wait_fetch_local, ObjectRef, Ready,
+};
 pub use placement::{Bundle, PlacementGroup, Scheduling, Strategy};
 pub use stream::{yield_item, ObjectRefGenerator};
 pub use task::{Arg, IntoArg, TaskOptions};

@@ -206,11 +206,25 @@ pub fn get_all_timeout<T: DeserializeOwned>(
 pub type Ready<T> = (Vec<ObjectRef<T>>, Vec<ObjectRef<T>>);
 
 /// Waits until `num_ready` of the objects are ready or `timeout` passes, and
-/// splits them into `(ready, pending)`, each in the original order.
+/// splits them into `(ready, pending)`, each in the original order. An
+/// object another node owns is ready once it is here (waiting pulls it, Ray's
+/// `fetch_local=True`); see [`wait_fetch_local`].
 pub fn wait<T>(
     refs: &[ObjectRef<T>],
     num_ready: usize,
     timeout: Option<Duration>,
+) -> Result<Ready<T>> {
+    wait_fetch_local(refs, num_ready, timeout, true)
+}
+
+/// [`wait`]; with `fetch_local` false, an object another node owns is ready
+/// once its owner has it, and it is not pulled here (Ray's
+/// `wait(fetch_local=False)`).
+pub fn wait_fetch_local<T>(
+    refs: &[ObjectRef<T>],
+    num_ready: usize,
+    timeout: Option<Duration>,
+    fetch_local: bool,
 ) -> Result<Ready<T>> {
     if num_ready > refs.len() {
         return Err(Error::invalid(
@@ -225,7 +239,7 @@ pub fn wait<T>(
         return Ok((Vec::new(), Vec::new()));
     }
     let raw: Vec<&wit::ObjectRef> = refs.iter().map(ObjectRef::raw).collect();
-    let flags = objects::wait(&raw, num_ready as u32, timeout_ms(timeout));
+    let flags = objects::wait(&raw, num_ready as u32, timeout_ms(timeout), fetch_local);
     let (mut ready, mut pending) = (Vec::new(), Vec::new());
     for (i, r) in refs.iter().enumerate() {
         if flags.get(i).copied().unwrap_or(false) {

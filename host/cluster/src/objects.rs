@@ -138,6 +138,41 @@ impl ObjectTransport for GrpcTransport {
         Box::pin(Self::pull(self.conns.clone(), owner, id))
     }
 
+    fn ready(
+        &self,
+        owner: NodeId,
+        id: ObjectId,
+        wait: std::time::Duration,
+    ) -> BoxFuture<'static, Result<bool, TaskError>> {
+        let conns = self.conns.clone();
+        Box::pin(async move {
+            let lost = |m: String| {
+                TaskError::new(
+                    ErrorKind::ObjectLost,
+                    "wait",
+                    format!("object {id}: its owner {owner} could not be asked: {m}"),
+                )
+            };
+            let mut client = conns.client(owner).await.map_err(|e| lost(e.to_string()))?;
+            let req = conns
+                .request(pb::ObjectReadyRequest {
+                    protocol: PROTOCOL_VERSION,
+                    id: wrun_proto::id_bytes(id.0),
+                    wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                })
+                .map_err(|s| lost(s.message().to_string()))?;
+            match client.object_ready(req).await {
+                Ok(r) => Ok(r.into_inner().ready),
+                Err(s) => {
+                    if s.code() == tonic::Code::Unavailable {
+                        conns.forget(owner);
+                    }
+                    Err(lost(s.message().to_string()))
+                }
+            }
+        })
+    }
+
     fn release(&self, holder: NodeId, id: ObjectId, count: u32) {
         // Never blocks and needs no runtime: the sender task batches them.
         let _ = self.releases.send((holder, id, count));

@@ -117,6 +117,14 @@ pub struct Fetched {
 pub trait ObjectTransport: Send + Sync + 'static {
     /// Pulls an object's value from its owner.
     fn fetch(&self, owner: NodeId, id: ObjectId) -> BoxFuture<'static, Result<Fetched, TaskError>>;
+    /// Whether an object `owner` owns is ready there (computed or failed),
+    /// without pulling it; the owner waits up to `wait` before answering.
+    fn ready(
+        &self,
+        owner: NodeId,
+        id: ObjectId,
+        wait: std::time::Duration,
+    ) -> BoxFuture<'static, Result<bool, TaskError>>;
     /// Gives back `count` references that `holder` counted for this node.
     /// Must not block: releases are batched and sent in the background.
     fn release(&self, holder: NodeId, id: ObjectId, count: u32);
@@ -131,6 +139,21 @@ impl ObjectTransport for NoTransport {
             Err(TaskError::new(
                 wrun_core::ErrorKind::ObjectLost,
                 "get",
+                format!("object {id} lives on node {owner} and this node is not in a cluster"),
+            ))
+        })
+    }
+
+    fn ready(
+        &self,
+        owner: NodeId,
+        id: ObjectId,
+        _wait: std::time::Duration,
+    ) -> BoxFuture<'static, Result<bool, TaskError>> {
+        Box::pin(async move {
+            Err(TaskError::new(
+                wrun_core::ErrorKind::ObjectLost,
+                "wait",
                 format!("object {id} lives on node {owner} and this node is not in a cluster"),
             ))
         })

@@ -218,6 +218,21 @@ impl ObjectTransport for Link {
         })
     }
 
+    fn ready(
+        &self,
+        _owner: NodeId,
+        id: ObjectId,
+        wait: Duration,
+    ) -> BoxFuture<'static, Result<bool, TaskError>> {
+        let owner = self.owner.clone();
+        Box::pin(async move {
+            let Some(h) = owner.held(id) else {
+                return Ok(true);
+            };
+            Ok(owner.wait(&[&h], 1, Some(Instant::now() + wait)).await[0])
+        })
+    }
+
     fn release(&self, holder: NodeId, id: ObjectId, count: u32) {
         self.released.lock().push((holder, id, count));
         if holder == self.owner.node() {
@@ -232,6 +247,15 @@ struct Recorder(Mutex<Vec<(NodeId, ObjectId, u32)>>);
 
 impl ObjectTransport for Recorder {
     fn fetch(&self, _: NodeId, id: ObjectId) -> BoxFuture<'static, Result<Fetched, TaskError>> {
+        Box::pin(async move { Err(crate::store::lost(id)) })
+    }
+
+    fn ready(
+        &self,
+        _: NodeId,
+        id: ObjectId,
+        _: Duration,
+    ) -> BoxFuture<'static, Result<bool, TaskError>> {
         Box::pin(async move { Err(crate::store::lost(id)) })
     }
 
@@ -311,4 +335,38 @@ async fn a_peer_cannot_release_more_than_was_counted() {
     drop(h);
     assert_eq!(s.stats().objects, 0);
     s.release(sent.id, 1); // gone: ignored
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_without_fetch_local_asks_the_owner_and_pulls_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = store_on(1, 1 << 20, dir.path(), Arc::new(Recorder::default()));
+    let link = Arc::new(Link {
+        owner: owner.clone(),
+        released: Mutex::new(Vec::new()),
+    });
+    let borrower = store_on(2, 1 << 20, dir.path(), link);
+    let (pending, promise) = owner.pending();
+    let h = borrower.import(owner.export(&pending));
+    let soon = || Some(Instant::now() + Duration::from_millis(100));
+    assert_eq!(
+        borrower.wait_where(&[&h], 1, soon(), false).await,
+        vec![false],
+        "not computed yet at its owner"
+    );
+    let waiting = tokio::spawn({
+        let (borrower, h) = (borrower.clone(), h.clone());
+        async move { borrower.wait_where(&[&h], 1, None, false).await }
+    });
+    promise.fulfil(Ok(ObjectValue::from_bytes(vec![5u8; 1000])));
+    let ready = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the owner's answer ends the wait")
+        .unwrap();
+    assert_eq!(ready, vec![true]);
+    assert!(!h.is_ready(), "nothing was pulled here");
+    assert_eq!(borrower.stats().fetches_total, 0);
+    // With fetch_local, the same wait pulls it.
+    assert_eq!(borrower.wait_where(&[&h], 1, None, true).await, vec![true]);
+    assert_eq!(borrower.stats().fetches_total, 1);
 }

@@ -14,6 +14,22 @@ use crate::store::{lost, Held, ObjectStore, Slot, State};
 use crate::waiters::{WaitSet, Waiter};
 use crate::ObjectValue;
 
+/// The longest one question to an owner waits (asked again while the
+/// reader's wait lasts).
+const ASK_AT_MOST: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The owners a `wait` without `fetch_local` is asking; stopped when it
+/// returns, however it returns.
+struct Askers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Askers {
+    fn drop(&mut self) {
+        for a in &self.0 {
+            a.abort();
+        }
+    }
+}
+
 /// The slots a reader registered with; unregisters on drop.
 struct Registrations {
     set: Arc<WaitSet>,
@@ -125,13 +141,33 @@ impl ObjectStore {
         num_ready: usize,
         deadline: Option<Instant>,
     ) -> Vec<bool> {
+        self.wait_where(refs, num_ready, deadline, true).await
+    }
+
+    /// [`ObjectStore::wait`]; without `fetch_local`, a borrowed object is
+    /// ready once its owner has it (Ray's `wait(fetch_local=False)`): the
+    /// owner is asked, and nothing is pulled here.
+    pub async fn wait_where(
+        self: &Arc<Self>,
+        refs: &[&Held],
+        num_ready: usize,
+        deadline: Option<Instant>,
+        fetch_local: bool,
+    ) -> Vec<bool> {
         let want = num_ready.min(refs.len());
         let mut ready = vec![false; refs.len()];
         let mut regs = Registrations::new();
+        let mut asking = Askers(Vec::new());
         let mut count = 0;
         for (i, h) in refs.iter().enumerate() {
             let mut g = h.slot.inner.lock();
-            if matches!(g.state, State::Remote) && deadline.is_none_or(|d| d > Instant::now()) {
+            let open = deadline.is_none_or(|d| d > Instant::now());
+            if matches!(g.state, State::Remote) && open && count < want {
+                if !fetch_local {
+                    drop(g);
+                    asking.0.push(self.ask_owner(h, i, &regs.set, deadline));
+                    continue;
+                }
                 self.begin_fetch(&h.slot, &mut g);
             }
             match &mut g.state {
@@ -150,7 +186,7 @@ impl ObjectStore {
                 }
             }
         }
-        if count >= want || regs.slots.is_empty() {
+        if count >= want || (regs.slots.is_empty() && asking.0.is_empty()) {
             // Objects registered before the count was reached may be ready
             // too; say so.
             drop(regs);
@@ -171,6 +207,39 @@ impl ObjectStore {
             }
         }
         ready
+    }
+
+    /// Asks the owner of the borrowed object `h` until it says the object is
+    /// ready (or cannot be asked: a get would fail at once, not wait), then
+    /// fires `index` in `set`; gives up at `deadline`.
+    fn ask_owner(
+        &self,
+        h: &Held,
+        index: usize,
+        set: &Arc<WaitSet>,
+        deadline: Option<Instant>,
+    ) -> tokio::task::JoinHandle<()> {
+        let (owner, id) = (h.owner(), h.id());
+        let transport = self.transport.clone();
+        let set = set.clone();
+        tokio::spawn(async move {
+            loop {
+                let left =
+                    deadline.map_or(ASK_AT_MOST, |d| d.saturating_duration_since(Instant::now()));
+                let ready = transport
+                    .ready(owner, id, left.min(ASK_AT_MOST))
+                    .await
+                    .unwrap_or(true);
+                if ready {
+                    set.fired.lock().push(index);
+                    set.notify.notify_one();
+                    return;
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return;
+                }
+            }
+        })
     }
 
     /// Waiters registered on pending objects (for tests: readers that went

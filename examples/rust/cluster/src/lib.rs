@@ -321,6 +321,9 @@ enum Outcome {
         expected: u64,
         sums: Vec<u64>,
         kept: Vec<u64>,
+        /// A blob another node put, waited for without fetch_local: ready
+        /// (1), and never pulled here.
+        ready_not_pulled: usize,
     },
     Locality {
         driver: String,
@@ -357,12 +360,24 @@ fn objects(resource: &str, mib: u64) -> wrun::Result<Outcome> {
     let (na, _, sa) = a.get()?;
     let (nb, _, sb) = b.get()?;
     let (nk, summary) = kept.get()?;
+    let (_, far_blob) = make_blob::options()
+        .cpus(0.5)
+        .resource(resource, 1.0)
+        .remote(1 << 20)?
+        .get()?;
+    let (ready, _) = wrun::wait_fetch_local(
+        std::slice::from_ref(&far_blob),
+        1,
+        Some(std::time::Duration::from_secs(60)),
+        false,
+    )?;
     Ok(Outcome::Objects {
         driver: here(),
         task_nodes: vec![na, nb, nk],
         expected,
         sums: vec![sa, sb],
         kept: summary.get()?,
+        ready_not_pulled: ready.len(),
     })
 }
 

@@ -141,7 +141,7 @@ Result<AnyRef> put_wire(WireValue w);
 Result<std::vector<WireValue>> get_wire(const std::vector<const AnyRef*>& refs,
                                         std::optional<uint64_t> timeout_ms);
 std::vector<bool> wait_raw(const std::vector<const AnyRef*>& refs, uint32_t num_ready,
-                           std::optional<uint64_t> timeout_ms);
+                           std::optional<uint64_t> timeout_ms, bool fetch_local);
 }  // namespace detail
 
 // Stores a value; the reference keeps it alive.
@@ -179,13 +179,15 @@ Result<std::vector<T>> get(const std::vector<ObjectRef<T>>& refs,
 }
 
 // Waits until `num_ready` of the objects are ready (or the timeout passes);
-// one flag per reference.
+// one flag per reference. An object another node owns is ready once it is
+// here (waiting pulls it, Ray's fetch_local=True); with `fetch_local` false,
+// once its owner has it (not pulled).
 template <class T>
 std::vector<bool> wait(const std::vector<ObjectRef<T>>& refs, uint32_t num_ready,
-                       std::optional<uint64_t> timeout_ms = std::nullopt) {
+                       std::optional<uint64_t> timeout_ms = std::nullopt, bool fetch_local = true) {
     std::vector<const AnyRef*> ptrs;
     for (auto& r : refs) ptrs.push_back(&r);
-    return detail::wait_raw(ptrs, num_ready, timeout_ms);
+    return detail::wait_raw(ptrs, num_ready, timeout_ms, fetch_local);
 }
 
 // ---- arguments ---------------------------------------------------------------

@@ -341,9 +341,19 @@ public final class Wrun {
      * Waits until {@code numReturns} of {@code refs} are ready or
      * {@code timeoutMs} passes (-1: no limit); splits them into ready and
      * pending, each in the order of {@code refs}. As in Ray, at most
-     * {@code numReturns} are reported ready.
+     * {@code numReturns} are reported ready, and an object another node owns
+     * is ready once it is here (waiting pulls it, Ray's {@code fetch_local=True}).
      */
     public static <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, long timeoutMs) {
+        return wait(refs, numReturns, timeoutMs, true);
+    }
+
+    /**
+     * {@link #wait(List, int, long)}; with {@code fetchLocal} false an object another node owns is ready once
+     * its owner has it, and it is not pulled (Ray's {@code fetch_local=False}).
+     */
+    public static <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, long timeoutMs,
+            boolean fetchLocal) {
         if (numReturns < 0 || numReturns > refs.size()) {
             throw new IllegalArgumentException("numReturns=" + numReturns + " with " + refs.size() + " references");
         }
@@ -352,7 +362,7 @@ public final class Wrun {
         if (refs.isEmpty()) {
             return new WaitResult<>(ready, pending);
         }
-        boolean[] flags = Host.get().wait(refs, numReturns, timeoutMs);
+        boolean[] flags = Host.get().wait(refs, numReturns, timeoutMs, fetchLocal);
         for (int i = 0; i < refs.size(); i++) {
             if (flags[i] && ready.size() < numReturns) {
                 ready.add(refs.get(i));

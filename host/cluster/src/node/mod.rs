@@ -175,6 +175,16 @@ impl pb::node_server::Node for NodeService {
         self.serve_object(req.into_inner(), peer).map(Response::new)
     }
 
+    async fn object_ready(
+        &self,
+        req: Request<pb::ObjectReadyRequest>,
+    ) -> Result<Response<pb::ObjectReadyReply>, Status> {
+        let peer = req.remote_addr();
+        self.object_ready_here(req.into_inner(), peer)
+            .await
+            .map(Response::new)
+    }
+
     async fn release_objects(
         &self,
         req: Request<pb::ReleaseObjectsRequest>,

@@ -3,6 +3,7 @@
 //! references they give back.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tonic::Status;
@@ -11,6 +12,10 @@ use wrun_proto::{check_protocol, parse_id, pb};
 
 use super::{ChunkStream, NodeService};
 use crate::objects::CHUNK;
+
+/// The longest an owner holds an object-ready call open (the reader asks
+/// again while its own wait lasts).
+const MAX_READY_WAIT: Duration = Duration::from_secs(10);
 
 impl NodeService {
     #[allow(
@@ -74,6 +79,28 @@ impl NodeService {
             }
         });
         Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
+    }
+
+    /// Whether an object this node owns is ready, waiting for it up to the
+    /// reader's `wait_ms` (at most [`MAX_READY_WAIT`]). A freed object
+    /// counts as ready: reading it would fail at once, not wait.
+    pub(super) async fn object_ready_here(
+        &self,
+        r: pb::ObjectReadyRequest,
+        peer: Option<SocketAddr>,
+    ) -> Result<pb::ObjectReadyReply, Status> {
+        check_protocol(r.protocol, "object ready", peer)?;
+        let id = ObjectId(parse_id(&r.id, "an object")?);
+        let Some(held) = self.wire.store().held(id) else {
+            return Ok(pb::ObjectReadyReply { ready: true });
+        };
+        let wait = Duration::from_millis(r.wait_ms).min(MAX_READY_WAIT);
+        let ready = self
+            .wire
+            .store()
+            .wait(&[&held], 1, Some(Instant::now() + wait))
+            .await[0];
+        Ok(pb::ObjectReadyReply { ready })
     }
 
     #[allow(

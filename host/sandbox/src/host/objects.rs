@@ -176,6 +176,7 @@ impl objects::Host for HostState {
         refs: Vec<Resource<Held>>,
         num_ready: u32,
         timeout_ms: Option<u64>,
+        fetch_local: bool,
     ) -> wasmtime::Result<Vec<bool>> {
         let held = self.held_of(&refs)?;
         let want = (num_ready as usize).min(held.len());
@@ -186,7 +187,7 @@ impl objects::Host for HostState {
         self.lend_cpu();
         let borrowed: Vec<&Held> = held.iter().collect();
         let store = Arc::clone(&self.objects);
-        let waiting = store.wait(&borrowed, want, deadline_after(timeout_ms));
+        let waiting = store.wait_where(&borrowed, want, deadline_after(timeout_ms), fetch_local);
         // A cancel of its call ends the wait with the objects ready so far
         // (the guest stops at its next epoch tick).
         let ready = match self.caller.control.clone() {

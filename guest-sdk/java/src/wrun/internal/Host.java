@@ -45,7 +45,8 @@ public abstract class Host {
 
     public abstract List<Object> get(List<? extends ObjectRef<?>> refs, long timeoutMs);
 
-    public abstract boolean[] wait(List<? extends ObjectRef<?>> refs, int numReady, long timeoutMs);
+    public abstract boolean[] wait(List<? extends ObjectRef<?>> refs, int numReady, long timeoutMs,
+            boolean fetchLocal);
 
     public abstract List<ObjectRef<Object>> submit(String function, Object[] args, TaskOptions options);
 

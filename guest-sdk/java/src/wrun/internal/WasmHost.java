@@ -52,7 +52,7 @@ final class WasmHost extends Host {
 
     @Import(module = OBJECTS, name = "wait")
     private static native void wait0(int refsPtr, int refsLen, int numReady, int hasTimeout, long timeoutMs,
-            int ret);
+            int fetchLocal, int ret);
 
     /** Nineteen flat parameters: passed in memory. */
     @Import(module = TASKS, name = "submit")
@@ -380,12 +380,13 @@ final class WasmHost extends Host {
     }
 
     @Override
-    public boolean[] wait(List<? extends ObjectRef<?>> refs, int numReady, long timeoutMs) {
+    public boolean[] wait(List<? extends ObjectRef<?>> refs, int numReady, long timeoutMs, boolean fetchLocal) {
         long m = Mem.mark();
         try {
             int rp = storeBorrows(refs);
             int ret = Mem.alloc(8, 4);
-            wait0(rp, refs.size(), numReady, timeoutMs < 0 ? 0 : 1, Math.max(timeoutMs, 0), ret);
+            wait0(rp, refs.size(), numReady, timeoutMs < 0 ? 0 : 1, Math.max(timeoutMs, 0), fetchLocal ? 1 : 0,
+                    ret);
             int p = Mem.i32(ret);
             int n = Mem.i32(ret + 4);
             boolean[] out = new boolean[n];
