@@ -246,6 +246,8 @@ fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_acros
         format!("cpp={}", wrun_tests::cpp_example("shards").display()).into(),
         "--component".into(),
         format!("rust={}", example("cancel").display()).into(),
+        "--component".into(),
+        format!("tally={}", example("tally").display()).into(),
     ];
     let r = submit_with(&options, &py_example("values"), &[]);
     assert_eq!(r.code, 0, "{}", r.err);
@@ -275,6 +277,7 @@ fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_acros
             "direct": {"as": "Overdrawn", "task_error": true, "amount": 5, "cause": "Overdrawn", "task": "withdraw"},
             "chained": {"as": "Overdrawn", "task_error": true, "amount": 7, "cause": "Overdrawn", "task": "withdraw"},
             "builtin": {"as": "ZeroDivisionError", "task_error": true},
+            "via_rust": {"as": "Overdrawn", "task_error": true, "amount": 9, "cause": "Overdrawn", "task": "withdraw"},
         }),
         "{}",
         r.out

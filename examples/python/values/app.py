@@ -155,6 +155,8 @@ def main(args):
         "direct": caught(lambda: wrun.get(withdraw.remote(5))),
         "chained": caught(lambda: wrun.get(withdraw_via.remote(7))),
         "builtin": caught(lambda: wrun.get(divide.remote(1, 0))),
+        # Through a Rust task that passes the error on with `?`.
+        "via_rust": caught(lambda: wrun.get(wrun.function("tally/relay").remote("values/withdraw", 9))),
     }
     # Across languages: the shared codec, or a clear refusal.
     out["cpp_tuple"] = wrun.get(wrun.function("cpp/shard_stats").remote((1, 2, 3)))["count"]

@@ -243,7 +243,7 @@ fn task_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2
         (
             remote_ret(&ret),
             quote! {{
-                let mut #refs = ::wrun::__private::submit(#name_str, __wrun_args, &self.opts)?;
+                let mut #refs = ::wrun::__private::submit_returns(#name_str, __wrun_args, &self.opts)?;
                 ::std::result::Result::Ok(#rval)
             }},
             run_body(&name_str, &ps, &ret, call),

@@ -90,6 +90,10 @@ pub struct Error {
     /// from a Python task carries the exception's class and bases
     /// (`app.Overdrawn`, `builtins.Exception`, ...).
     pub types: Vec<String>,
+    /// The error in the raising guest's own language (a Python exception's
+    /// pickle), empty for errors made here: kept when the error is passed on
+    /// (`?`), so a Python caller still catches its own exception class.
+    pub native: Vec<u8>,
 }
 
 impl Error {
@@ -101,6 +105,7 @@ impl Error {
             language: "rust".into(),
             message: message.into(),
             types: Vec::new(),
+            native: Vec::new(),
         }
     }
 
@@ -196,6 +201,7 @@ impl From<wit::Error> for Error {
             language: e.language,
             message: e.message,
             types: e.types,
+            native: e.native,
         }
     }
 }
@@ -207,8 +213,7 @@ impl From<Error> for wit::Error {
             task: e.task,
             language: e.language,
             message: e.message,
-            // A Python exception's pickle is not kept through Rust.
-            native: Vec::new(),
+            native: e.native,
             types: e.types,
         }
     }

@@ -52,7 +52,7 @@ pub use object::{
 };
 pub use placement::{Bundle, PlacementGroup, Scheduling, Strategy};
 pub use stream::{yield_item, ObjectRefGenerator};
-pub use task::{Arg, IntoArg, TaskOptions};
+pub use task::{submit, Arg, IntoArg, TaskOptions};
 /// Marks an `impl` block as an actor class.
 pub use wrun_macros::actor;
 /// Marks a function as a remote task: `#[wrun::task]` or
@@ -81,7 +81,7 @@ pub mod __private {
         app_error, arg, construct, ret, run_main, Actor, ActorState, Args, Export, Job, WitResult,
     };
     pub use crate::stream::{submit_streaming, yield_ret};
-    pub use crate::task::{submit, Returns};
+    pub use crate::task::{submit_returns, Returns};
     pub use serde;
     pub use wit_bindgen;
 }

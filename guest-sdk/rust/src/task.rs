@@ -238,9 +238,26 @@ impl Returns {
     }
 }
 
-/// Submits `function` of this job's component.
+/// Submits a task by name: `NAME` of this component, or `COMPONENT/NAME` of
+/// another component of the job, in any language; one reference per return
+/// value (`options.num_returns()`), each read as a `T`.
+///
+/// ```ignore
+/// let refs: Vec<ObjectRef<Stats>> =
+///     wrun::submit("cpp/shard_stats", vec![Arg::value(&xs)?], &TaskOptions::new(1))?;
+/// ```
+pub fn submit<T>(
+    function: &str,
+    args: Vec<Arg>,
+    options: &TaskOptions,
+) -> Result<Vec<ObjectRef<T>>> {
+    let mut returns = submit_returns(function, args, options)?;
+    Ok((0..options.num_returns).map(|_| returns.next()).collect())
+}
+
+/// Submits `function`; its references as the generated code takes them.
 #[doc(hidden)]
-pub fn submit(function: &str, args: Vec<Arg>, options: &TaskOptions) -> Result<Returns> {
+pub fn submit_returns(function: &str, args: Vec<Arg>, options: &TaskOptions) -> Result<Returns> {
     let args = args.into_iter().map(|a| a.0).collect();
     let refs = match options.scheduling {
         Scheduling::Default => tasks::submit(function, args, &options.to_wit())?,

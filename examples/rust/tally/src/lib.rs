@@ -65,10 +65,24 @@ impl Tally {
     }
 }
 
+/// Calls the task `function` (any component, any language) by name with
+/// `amount` and returns its result; an error passes on unchanged (`?`), so a
+/// Python caller of a Python task through here still catches its own
+/// exception class.
+#[wrun::task]
+fn relay(function: String, amount: u64) -> wrun::Result<u64> {
+    let refs: Vec<wrun::ObjectRef<u64>> = wrun::submit(
+        &function,
+        vec![wrun::Arg::value(&amount)?],
+        &wrun::TaskOptions::new(1),
+    )?;
+    refs[0].get()
+}
+
 fn main(_args: Vec<String>) -> wrun::Result<String> {
     Err(Error::application(
         "this component holds the pipeline's Tally actor; submit examples/python/pipeline as the driver",
     ))
 }
 
-wrun::export_job!(main = main, tasks = [], actors = [Tally]);
+wrun::export_job!(main = main, tasks = [relay], actors = [Tally]);
