@@ -248,6 +248,8 @@ fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_acros
         format!("rust={}", example("cancel").display()).into(),
         "--component".into(),
         format!("tally={}", example("tally").display()).into(),
+        "--component".into(),
+        format!("java={}", wrun_tests::java_example("report").display()).into(),
     ];
     let r = submit_with(&options, &py_example("values"), &[]);
     assert_eq!(r.code, 0, "{}", r.err);
@@ -278,6 +280,8 @@ fn python_values_round_trip_between_python_tasks_and_keep_the_shared_codec_acros
             "chained": {"as": "Overdrawn", "task_error": true, "amount": 7, "cause": "Overdrawn", "task": "withdraw"},
             "builtin": {"as": "ZeroDivisionError", "task_error": true},
             "via_rust": {"as": "Overdrawn", "task_error": true, "amount": 9, "cause": "Overdrawn", "task": "withdraw"},
+            "via_cpp": {"as": "Overdrawn", "task_error": true, "amount": 11, "cause": "Overdrawn", "task": "withdraw"},
+            "via_java": {"as": "Overdrawn", "task_error": true, "amount": 13, "cause": "Overdrawn", "task": "withdraw"},
         }),
         "{}",
         r.out

@@ -44,6 +44,15 @@ wrun::Value relay(std::string function, std::string arg) {
 }
 WRUN_TASK(relay);
 
+// Calls `function` by name with `amount`; its error is passed on unchanged,
+// so a Python caller of a Python task through here catches its own class.
+wrun::Result<int64_t> pass_on(std::string function, int64_t amount) {
+    auto ref = wrun::task<int64_t>(function).remote(amount);
+    if (!ref) return wrun::fail(ref.error());
+    return wrun::get(*ref);
+}
+WRUN_TASK(pass_on);
+
 wrun::Result<wrun::Value> job_main(std::vector<std::string>) {
     return wrun::fail(
         "this component holds the pipeline's C++ tasks; submit examples/python/pipeline as the driver");

@@ -25,6 +25,15 @@ import wrun.WrunException;
 public final class Report implements Job {
     static final Task1<ActorHandle<Object>, String> REPORT = Wrun.task("report", Report::report);
     static final Task2<String, Object, Map<String, Object>> RELAY = Wrun.task("relay", Report::relay);
+    static final Task2<String, Object, Object> PASS_ON = Wrun.task("passOn", Report::passOn);
+
+    /**
+     * Calls {@code function} (any component, any language) with {@code arg}; its error is thrown on
+     * unchanged, so a Python caller of a Python task through here catches its own exception class.
+     */
+    static Object passOn(String function, Object arg) {
+        return Wrun.function(function).remote(arg).get();
+    }
 
     /** {@code x} rounded to 3 decimals (String.format's %f is one of TeaVM-WASI's gaps). */
     static String fixed3(double x) {

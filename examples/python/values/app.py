@@ -157,6 +157,9 @@ def main(args):
         "builtin": caught(lambda: wrun.get(divide.remote(1, 0))),
         # Through a Rust task that passes the error on with `?`.
         "via_rust": caught(lambda: wrun.get(wrun.function("tally/relay").remote("values/withdraw", 9))),
+        # And through a C++ task that passes it on.
+        "via_cpp": caught(lambda: wrun.get(wrun.function("cpp/pass_on").remote("values/withdraw", 11))),
+        "via_java": caught(lambda: wrun.get(wrun.function("java/passOn").remote("values/withdraw", 13))),
     }
     # Across languages: the shared codec, or a clear refusal.
     out["cpp_tuple"] = wrun.get(wrun.function("cpp/shard_stats").remote((1, 2, 3)))["count"]

@@ -52,8 +52,9 @@ Error take_error(wrun_runtime_types_error_t& e) {
     out.task = take_str(e.task);
     out.language = take_str(e.language);
     out.message = take_str(e.message);
-    // Another language's own encoding: not kept in C++. An empty list's
-    // pointer was never allocated.
+    // Another language's own encoding, kept to be passed on. An empty
+    // list's pointer was never allocated.
+    out.native.assign(e.native.ptr, e.native.ptr + e.native.len);
     if (e.native.len != 0) free(e.native.ptr);
     for (size_t i = 0; i < e.types.len; ++i) out.types.push_back(take_str(e.types.ptr[i]));
     if (e.types.len != 0) free(e.types.ptr);
@@ -67,6 +68,11 @@ wrun_runtime_types_error_t export_error(const Error& e) {
     out.language = dup_str(e.language);
     out.message = dup_str(e.message);
     out.native = {nullptr, 0};
+    if (!e.native.empty()) {
+        out.native.len = e.native.size();
+        out.native.ptr = static_cast<uint8_t*>(malloc(e.native.size()));
+        std::copy(e.native.begin(), e.native.end(), out.native.ptr);
+    }
     out.types = {nullptr, 0};
     if (!e.types.empty()) {
         out.types.len = e.types.size();

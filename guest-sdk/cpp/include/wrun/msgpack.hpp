@@ -71,6 +71,10 @@ struct Error {
     // Python exception's class and bases): what
     // TaskOptions::retry_exception_types matches. Errors made in C++ have none.
     std::vector<std::string> types = {};
+    // The error in the raising guest's own language (a Python exception's
+    // pickle); empty for errors made in C++. Kept when the error is passed
+    // on, so a Python caller still catches its own exception class.
+    std::vector<uint8_t> native = {};
 
     static Error application(std::string message) {
         return Error{ErrorKind::Application, "", "cpp", std::move(message)};

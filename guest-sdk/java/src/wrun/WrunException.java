@@ -31,6 +31,7 @@ public class WrunException extends RuntimeException {
     private final String language;
     private final String detail;
     private List<String> types = Collections.emptyList();
+    private byte[] nativeEncoding = new byte[0];
 
     /** An error raised by this (Java) guest. */
     public WrunException(ErrorKind kind, String task, String detail) {
@@ -92,6 +93,20 @@ public class WrunException extends RuntimeException {
      */
     public List<String> types() {
         return types;
+    }
+
+    /**
+     * The error in the raising guest's own language (a Python exception's pickle); empty for errors raised
+     * in Java. Kept when this exception is thrown on, so a Python caller still catches its own class.
+     */
+    public byte[] nativeEncoding() {
+        return nativeEncoding.clone();
+    }
+
+    /** This error, carrying {@code bytes} as its {@link #nativeEncoding()}. */
+    public WrunException withNativeEncoding(byte[] bytes) {
+        this.nativeEncoding = bytes.clone();
+        return this;
     }
 
     /** This error, naming {@code types} ({@link #types()}). */

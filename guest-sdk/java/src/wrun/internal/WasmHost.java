@@ -124,9 +124,9 @@ final class WasmHost extends Host {
 
     /**
      * The WIT {@code error} record at {@code p} as an exception: kind (u8) at
-     * 0, then the strings task, language and message at 4, 12 and 20 (at 28
-     * the list {@code native}, another language's encoding, not read here),
-     * and at 36 the list of strings {@code types}.
+     * 0, then the strings task, language and message at 4, 12 and 20, at 28
+     * the list {@code native} (another language's encoding, kept to be passed
+     * on) and at 36 the list of strings {@code types}.
      */
     static WrunException liftError(int p) {
         int kind = Mem.u8(p);
@@ -141,20 +141,23 @@ final class WasmHost extends Host {
         for (int i = 0; i < tn; i++) {
             types.add(Mem.readString(Mem.i32(tp + 8 * i), Mem.i32(tp + 8 * i + 4)));
         }
-        return WrunException.of(k, task, message, language).withTypes(types);
+        byte[] nativeEncoding = Mem.readBytes(Mem.i32(p + 28), Mem.i32(p + 32));
+        return WrunException.of(k, task, message, language).withTypes(types).withNativeEncoding(nativeEncoding);
     }
 
     /**
-     * Stores {@code e} as a WIT {@code error} record at {@code p} (44 bytes, its {@code types} at 36): its {@code native} encoding
-     * (another language's, e.g. a Python pickle) is not kept through Java, so it is empty.
+     * Stores {@code e} as a WIT {@code error} record at {@code p} (44 bytes): its {@code native} encoding
+     * at 28 (another language's, e.g. a Python pickle, passed on; empty for Java's own errors) and its
+     * {@code types} at 36.
      */
     static void storeError(int p, WrunException e) {
         Mem.u8(p, e.kind().ordinal());
         Mem.storeStr(p + 4, e.task());
         Mem.storeStr(p + 12, e.language());
         Mem.storeStr(p + 20, e.detail());
-        Mem.i32(p + 28, 0);
-        Mem.i32(p + 32, 0);
+        byte[] nativeEncoding = e.nativeEncoding();
+        Mem.i32(p + 28, Mem.bytes(nativeEncoding, 0, nativeEncoding.length));
+        Mem.i32(p + 32, nativeEncoding.length);
         storeStrings(p + 36, e.types());
     }
 
