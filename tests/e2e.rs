@@ -219,7 +219,7 @@ async fn actor_lifetimes_follow_rays_get_if_exists_restart_and_exit_actor() {
     let v = decode(&rt.run_main(&job, vec![]).await.unwrap());
     assert_eq!(
         v.to_string(),
-        r#"{"get_if_exists": [true, 2], "restart": [7, 3], "no_restarts_left": "actor-died", "exit_actor": ["actor-died", "actor-died"], "exit_from_a_task": "invalid-argument", "fate_sharing": [1, "actor-died"], "exit_in_constructor": "actor-died"}"#
+        r#"{"get_if_exists": [true, 2], "restart": [7, 3], "no_restarts_left": "actor-died", "exit_actor": ["actor-died", "actor-died"], "exit_from_a_task": "invalid-argument", "fate_sharing": [1, "actor-died"], "out_of_restarts": [1, "actor-died"], "restart_keeps_children": [1, 2], "group_removed": [1, "actor-died"], "exit_in_constructor": "actor-died"}"#
     );
     // The named one lived until the job ended; none is left.
     assert_eq!(rt.actor_count(), 0);
