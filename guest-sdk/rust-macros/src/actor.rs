@@ -8,7 +8,8 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, ReturnType, Type, Visibility};
 
 use crate::{
-    build_args, params, remote_ret, remote_value, result_ok, returns, run_body, streaming,
+    build_args, decode_params, into_params, params, remote_ret, remote_value, result_ok, returns,
+    run_body, streaming, unwrap_result,
 };
 
 fn has_receiver(f: &ImplItemFn) -> bool {
@@ -93,23 +94,10 @@ pub(crate) fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<
     let cps = params(&ctor.sig)?;
     let ctor_ret = returns(&ctor.sig, 1)?;
     let cidents: Vec<_> = cps.iter().map(|p| &p.ident).collect();
-    let cparams: Vec<_> = cps
-        .iter()
-        .map(|p| {
-            let (ident, ty) = (&p.ident, &p.ty);
-            quote!(#ident: impl ::wrun::IntoArg<#ty>)
-        })
-        .collect();
+    let cparams = into_params(&cps);
     let cargs = build_args(&ctor_name, &cps);
-    let cn = cps.len();
-    let cdecode = cps.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.ty);
-        let m = p.mutable.then(|| quote!(mut));
-        quote!(let #m #ident: #ty = __wrun_in.next()?;)
-    });
-    let cunwrap = ctor_ret.is_result.then(|| {
-        quote!(let __wrun_out = __wrun_out.map_err(|e| ::wrun::__private::app_error(#ctor_name, e))?;)
-    });
+    let cdecode = decode_params(&ctor_name, &cps);
+    let cunwrap = unwrap_result(&ctor_name, ctor_ret.is_result);
 
     // Methods.
     let mut handle_methods = Vec::new();
@@ -154,13 +142,7 @@ pub(crate) fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<
                 run_body(&full, &ps, &ret, call),
             )
         };
-        let into_params: Vec<_> = ps
-            .iter()
-            .map(|p| {
-                let (ident, ty) = (&p.ident, &p.ty);
-                quote!(#ident: impl ::wrun::IntoArg<#ty>)
-            })
-            .collect();
+        let into_params = into_params(&ps);
         let args = build_args(&full, &ps);
         let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
         handle_methods.push(quote! {
@@ -293,8 +275,7 @@ pub(crate) fn actor_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<
             fn construct(
                 __wrun_values: ::std::vec::Vec<::wrun::__private::wit::Value>,
             ) -> ::wrun::__private::WitResult<Self> {
-                let mut __wrun_in = ::wrun::__private::Args::new(#ctor_name, __wrun_values, #cn)?;
-                #(#cdecode)*
+                #cdecode
                 let __wrun_out = #class::#ctor_ident(#(#cidents),*);
                 #cunwrap
                 ::std::result::Result::Ok(__wrun_out)

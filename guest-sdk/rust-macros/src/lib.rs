@@ -158,17 +158,42 @@ fn build_args(name: &str, ps: &[Param]) -> TokenStream2 {
     quote!(let __wrun_args: ::std::vec::Vec<::wrun::Arg> = ::std::vec![#(#items),*];)
 }
 
-/// Decodes the incoming arguments, calls `call`, and encodes its result.
-fn run_body(name: &str, ps: &[Param], ret: &Ret, call: TokenStream2) -> TokenStream2 {
+/// The remote side's parameters: each a `T` or a reference to one.
+pub(crate) fn into_params(ps: &[Param]) -> Vec<TokenStream2> {
+    ps.iter()
+        .map(|p| {
+            let (ident, ty) = (&p.ident, &p.ty);
+            quote!(#ident: impl ::wrun::IntoArg<#ty>)
+        })
+        .collect()
+}
+
+/// Statements that decode `__wrun_values` into the parameters.
+pub(crate) fn decode_params(name: &str, ps: &[Param]) -> TokenStream2 {
     let n = ps.len();
     let decode = ps.iter().map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
         let m = p.mutable.then(|| quote!(mut));
         quote!(let #m #ident: #ty = __wrun_in.next()?;)
     });
-    let unwrap = ret.is_result.then(|| {
+    quote! {
+        let mut __wrun_in = ::wrun::__private::Args::new(#name, __wrun_values, #n)?;
+        #(#decode)*
+    }
+}
+
+/// When the function returns a `Result`: the statement that turns its `Err`
+/// into the call's application error.
+pub(crate) fn unwrap_result(name: &str, is_result: bool) -> Option<TokenStream2> {
+    is_result.then(|| {
         quote!(let __wrun_out = __wrun_out.map_err(|e| ::wrun::__private::app_error(#name, e))?;)
-    });
+    })
+}
+
+/// Decodes the incoming arguments, calls `call`, and encodes its result.
+fn run_body(name: &str, ps: &[Param], ret: &Ret, call: TokenStream2) -> TokenStream2 {
+    let decode = decode_params(name, ps);
+    let unwrap = unwrap_result(name, ret.is_result);
     let encode = match ret.elems.len() {
         0 => quote!(let _ = __wrun_out; ::std::result::Result::Ok(::std::vec::Vec::new())),
         1 => quote!(::std::result::Result::Ok(
@@ -183,8 +208,7 @@ fn run_body(name: &str, ps: &[Param], ret: &Ret, call: TokenStream2) -> TokenStr
         }
     };
     quote! {
-        let mut __wrun_in = ::wrun::__private::Args::new(#name, __wrun_values, #n)?;
-        #(#decode)*
+        #decode
         let __wrun_out = #call;
         #unwrap
         #encode
@@ -249,13 +273,7 @@ fn task_impl(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2
             run_body(&name_str, &ps, &ret, call),
         )
     };
-    let into_params: Vec<_> = ps
-        .iter()
-        .map(|p| {
-            let (ident, ty) = (&p.ident, &p.ty);
-            quote!(#ident: impl ::wrun::IntoArg<#ty>)
-        })
-        .collect();
+    let into_params = into_params(&ps);
     let args = build_args(&name_str, &ps);
     let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
     Ok(quote! {

@@ -7,7 +7,7 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{GenericArgument, PathArguments, ReturnType, Signature, Type, TypeParamBound};
 
-use crate::{result_ok, Param};
+use crate::{decode_params, result_ok, unwrap_result, Param};
 
 /// What a streaming function returns: an iterable (maybe in a `Result`)
 /// of items, each maybe a `Result` (an `Err` item ends the stream with
@@ -93,21 +93,13 @@ pub(crate) fn stream_body(
     ret: &StreamRet,
     call: TokenStream2,
 ) -> TokenStream2 {
-    let n = ps.len();
-    let decode = ps.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.ty);
-        let m = p.mutable.then(|| quote!(mut));
-        quote!(let #m #ident: #ty = __wrun_in.next()?;)
-    });
-    let unwrap = ret.is_result.then(|| {
-        quote!(let __wrun_out = __wrun_out.map_err(|e| ::wrun::__private::app_error(#name, e))?;)
-    });
+    let decode = decode_params(name, ps);
+    let unwrap = unwrap_result(name, ret.is_result);
     let item = ret.item_is_result.then(|| {
         quote!(let __wrun_item = __wrun_item.map_err(|e| ::wrun::__private::app_error(#name, e))?;)
     });
     quote! {
-        let mut __wrun_in = ::wrun::__private::Args::new(#name, __wrun_values, #n)?;
-        #(#decode)*
+        #decode
         let __wrun_out = #call;
         #unwrap
         for __wrun_item in __wrun_out {

@@ -298,6 +298,14 @@ final class WasmHost extends Host {
         return p;
     }
 
+    /** Reads {@code result<object-ref, error>} at {@code ret}. */
+    private static ObjectRef<Object> liftRefResult(int ret) {
+        if (Mem.u8(ret) != 0) {
+            throw liftError(ret + 4);
+        }
+        return new ObjectRef<>(Mem.i32(ret + 4));
+    }
+
     /** Reads {@code result<list<object-ref>, error>} at {@code ret}. */
     private static List<ObjectRef<Object>> liftRefsResult(int ret) {
         if (Mem.u8(ret) != 0) {
@@ -351,10 +359,7 @@ final class WasmHost extends Host {
             storeValue(v, e);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             put0(Mem.i32(v), Mem.i32(v + 4), Mem.i32(v + 8), Mem.i32(v + 12), ret);
-            if (Mem.u8(ret) != 0) {
-                throw liftError(ret + 4);
-            }
-            return new ObjectRef<>(Mem.i32(ret + 4));
+            return liftRefResult(ret);
         } finally {
             Mem.reset(m);
         }
@@ -428,10 +433,7 @@ final class WasmHost extends Host {
             Mem.u8(p + 104, 0);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submitStreaming0(p, ret);
-            if (Mem.u8(ret) != 0) {
-                throw liftError(ret + 4);
-            }
-            return new ObjectRef<>(Mem.i32(ret + 4));
+            return liftRefResult(ret);
         } finally {
             Mem.reset(m);
         }
@@ -446,10 +448,7 @@ final class WasmHost extends Host {
             int ml = Mem.lastLen;
             int ret = Mem.alloc(RESULT_SIZE, 4);
             callStreaming0(actor.hi(), actor.lo(), mp, ml, ap, args.length, ret);
-            if (Mem.u8(ret) != 0) {
-                throw liftError(ret + 4);
-            }
-            return new ObjectRef<>(Mem.i32(ret + 4));
+            return liftRefResult(ret);
         } finally {
             Mem.reset(m);
         }
