@@ -1,5 +1,5 @@
-//! Tasks (and actor calls) this node runs for other nodes, by the sender's id of each: a
-//! cancel the sender forwards names the task so. The sender forwards a
+//! Tasks and actor calls this node runs for other nodes, by the sender's id
+//! of each: a cancel the sender forwards names the call so. The sender forwards a
 //! cancel as soon as it has sent the task, so the cancel may arrive first:
 //! it is kept until the task does (and then applied at once), for the most
 //! recent `EARLY_CANCELS` such cancels.
@@ -8,8 +8,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use wrun_core::{JobId, TaskId};
-use wrun_sandbox::TaskControl;
+use wrun_core::{ActorId, JobId, TaskError, TaskId, TaskOptions};
+use wrun_objects::{Held, TaskArg};
+use wrun_sandbox::{LoadedJob, TaskControl};
+
+use crate::Runtime;
 
 /// How many cancels of tasks not arrived (yet) are kept; a task id is never
 /// reused, so one whose task never comes only takes room until pushed out.
@@ -66,6 +69,68 @@ impl ForPeers {
             }
         }
         None
+    }
+}
+
+/// The runtime as other nodes reach it: calls they placed here, tracked
+/// under their own ids so that the cancels they forward find them.
+impl Runtime {
+    /// Submits, for another node, a task it placed here: as [`Runtime::submit`],
+    /// and a cancel that node sends for `sender_task` (its id of the task)
+    /// reaches it until [`Runtime::done_for_peer`].
+    pub fn submit_for_peer(
+        &self,
+        job: &Arc<LoadedJob>,
+        function: &str,
+        args: Vec<TaskArg>,
+        options: TaskOptions,
+        sender_task: TaskId,
+    ) -> Result<Vec<Held>, TaskError> {
+        let held = self.submit(job, function, args, options)?;
+        self.track_for_peer(&held, sender_task);
+        Ok(held)
+    }
+
+    /// Records the call behind `held` as `sender_call` for cancels from its
+    /// sender, and applies one that came before it.
+    fn track_for_peer(&self, held: &[Held], sender_call: TaskId) {
+        if let Some(control) = held.first().and_then(|h| self.inner.control_of(h.id())) {
+            if let Some(asked) = self.inner.for_peers.insert(sender_call, control.clone()) {
+                if asked.job == control.job {
+                    self.inner
+                        .cancel_control(&control, asked.force, asked.recursive);
+                }
+            }
+        }
+    }
+
+    /// The task or actor call run for another node as `sender_task` finished.
+    pub fn done_for_peer(&self, sender_task: TaskId) {
+        self.inner.for_peers.remove(sender_task);
+    }
+
+    /// Cancels a task or actor call run here for another node
+    /// (`sender_task`: its id of it), of `job`.
+    pub fn cancel_for_peer(&self, job: JobId, sender_task: TaskId, force: bool, recursive: bool) {
+        self.inner
+            .cancel_for_peer(job, sender_task, force, recursive);
+    }
+
+    /// Calls an actor method for another node, as [`Runtime::call_actor_for`]:
+    /// a cancel that node sends for `sender_call` (its id of the call)
+    /// reaches it until [`Runtime::done_for_peer`].
+    pub fn call_actor_for_peer(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        method: &str,
+        args: Vec<TaskArg>,
+        num_returns: u32,
+        sender_call: TaskId,
+    ) -> Result<Vec<Held>, TaskError> {
+        let held = self.call_actor_for(caller, actor, method, args, num_returns)?;
+        self.track_for_peer(&held, sender_call);
+        Ok(held)
     }
 }
 

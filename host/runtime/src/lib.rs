@@ -261,47 +261,6 @@ impl Runtime {
             .cancel_object(job, object, self.node_id(), force, recursive)
     }
 
-    /// Submits, for another node, a task it placed here: as [`Runtime::submit`],
-    /// and a cancel that node sends for `sender_task` (its id of the task)
-    /// reaches it until [`Runtime::done_for_peer`].
-    pub fn submit_for_peer(
-        &self,
-        job: &Arc<LoadedJob>,
-        function: &str,
-        args: Vec<TaskArg>,
-        options: TaskOptions,
-        sender_task: TaskId,
-    ) -> Result<Vec<Held>, TaskError> {
-        let held = self.submit(job, function, args, options)?;
-        self.track_for_peer(&held, sender_task);
-        Ok(held)
-    }
-
-    /// Records the call behind `held` as `sender_call` for cancels from its
-    /// sender, and applies one that came before it.
-    fn track_for_peer(&self, held: &[Held], sender_call: TaskId) {
-        if let Some(control) = held.first().and_then(|h| self.inner.control_of(h.id())) {
-            if let Some(asked) = self.inner.for_peers.insert(sender_call, control.clone()) {
-                if asked.job == control.job {
-                    self.inner
-                        .cancel_control(&control, asked.force, asked.recursive);
-                }
-            }
-        }
-    }
-
-    /// The task or actor call run for another node as `sender_task` finished.
-    pub fn done_for_peer(&self, sender_task: TaskId) {
-        self.inner.for_peers.remove(sender_task);
-    }
-
-    /// Cancels a task or actor call run here for another node
-    /// (`sender_task`: its id of it), of `job`.
-    pub fn cancel_for_peer(&self, job: JobId, sender_task: TaskId, force: bool, recursive: bool) {
-        self.inner
-            .cancel_for_peer(job, sender_task, force, recursive);
-    }
-
     /// Creates an actor of `class` (`NAME` or `COMPONENT/NAME`) from the host
     /// (as a job's driver would), on this node.
     pub fn create_actor(
@@ -341,23 +300,6 @@ impl Runtime {
         num_returns: u32,
     ) -> Result<Vec<Held>, TaskError> {
         self.call_actor_for(None, actor, method, args, num_returns)
-    }
-
-    /// Calls an actor method for another node, as [`Runtime::call_actor_for`]:
-    /// a cancel that node sends for `sender_call` (its id of the call)
-    /// reaches it until [`Runtime::done_for_peer`].
-    pub fn call_actor_for_peer(
-        &self,
-        caller: Option<JobId>,
-        actor: ActorId,
-        method: &str,
-        args: Vec<TaskArg>,
-        num_returns: u32,
-        sender_call: TaskId,
-    ) -> Result<Vec<Held>, TaskError> {
-        let held = self.call_actor_for(caller, actor, method, args, num_returns)?;
-        self.track_for_peer(&held, sender_call);
-        Ok(held)
     }
 
     /// Calls an actor method on behalf of `caller` (another node's job:
