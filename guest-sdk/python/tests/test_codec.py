@@ -358,6 +358,19 @@ def test_async_actors_and_concurrency_options_are_refused_with_the_reason():
         async def f(self):
             return 1
 
+    async def coroutine_task():
+        return 1
+
+    async def async_generator_task():
+        yield 1
+
+    for f in (coroutine_task, async_generator_task):
+        try:
+            wrun.remote(f)
+            raise AssertionError(f"{f.__name__} was accepted")
+        except TypeError as e:
+            assert "async tasks are not supported yet" in str(e)
+
     try:
         wrun.remote(Asynchronous)
         raise AssertionError("an async actor was accepted")

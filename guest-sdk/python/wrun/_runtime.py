@@ -574,6 +574,13 @@ class RemoteFunction:
     """
 
     def __init__(self, function: Callable, options: Dict[str, Any]):
+        if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+            # Refused when the job is built, not at the first call.
+            raise TypeError(
+                f"{function.__name__} is async: async tasks are not supported yet (a task's instance "
+                "runs one call at a time; docs/concurrent-actors.md); make it a plain function or a "
+                "generator"
+            )
         self._function = function
         self._name = function.__name__
         self._options = _check_options("task", _TASK_OPTIONS, options)
