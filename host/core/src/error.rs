@@ -158,6 +158,11 @@ impl TaskError {
         types.into_boxed_slice()
     }
 
+    /// Whether `types` are within the bounds [`Self::bounded_types`] keeps.
+    pub fn types_fit(types: &[String]) -> bool {
+        types.len() <= Self::MAX_TYPES && types.iter().all(|t| t.len() <= Self::MAX_TYPE_NAME)
+    }
+
     /// Whether one of its types is among `names`.
     pub fn is_one_of(&self, names: &[String]) -> bool {
         self.types.iter().any(|t| names.contains(t))
@@ -217,9 +222,12 @@ mod tests {
     #[test]
     fn type_names_are_bounded_and_matched_by_name() {
         let many: Vec<String> = (0..40).map(|i| format!("t{i}")).collect();
+        assert!(!TaskError::types_fit(&many));
         assert_eq!(TaskError::bounded_types(many).len(), TaskError::MAX_TYPES);
         let long = vec!["x".repeat(300), "ok".into()];
+        assert!(!TaskError::types_fit(&long));
         assert_eq!(&*TaskError::bounded_types(long), ["ok".to_string()]);
+        assert!(TaskError::types_fit(&["ok".to_string()]));
         let mut e = TaskError::new(ErrorKind::Application, "t", "m");
         e.types = ["app.Sub".into(), "app.Base".into()].into();
         assert!(e.is_one_of(&["app.Base".into()]));

@@ -70,9 +70,7 @@ impl RuntimeInner {
             recursive,
         };
         if let Some(control) = self.for_peers.cancel(task, asked) {
-            if control.job == job {
-                self.cancel_control(&control, force, recursive);
-            }
+            self.cancel_control(&control, force, recursive);
         }
     }
 

@@ -41,11 +41,13 @@ pub(crate) struct ForPeers(Mutex<Inner>);
 
 impl ForPeers {
     /// Records a task run here for another node, under that node's id; a
-    /// cancel that came before it is returned, to be applied now.
+    /// cancel of its job that came before it is returned, to be applied now
+    /// (another job's is dropped: it cannot cancel this job's calls).
     pub(crate) fn insert(&self, task: TaskId, control: Arc<TaskControl>) -> Option<CancelAsked> {
         let mut inner = self.0.lock();
+        let job = control.job;
         inner.running.insert(task, control);
-        inner.early.remove(&task)
+        inner.early.remove(&task).filter(|asked| asked.job == job)
     }
 
     /// Forgets a task run for another node.
@@ -53,12 +55,13 @@ impl ForPeers {
         self.0.lock().running.remove(&task);
     }
 
-    /// The control of a task run here for another node; when it has not
-    /// arrived, the cancel is kept for it and `None` returned.
+    /// The control of a task run here for another node, when it is of the
+    /// asking job (another job's is as unknown as a finished one); when it
+    /// has not arrived, the cancel is kept for it and `None` returned.
     pub(crate) fn cancel(&self, task: TaskId, asked: CancelAsked) -> Option<Arc<TaskControl>> {
         let mut inner = self.0.lock();
         if let Some(control) = inner.running.get(&task) {
-            return Some(control.clone());
+            return (control.job == asked.job).then(|| control.clone());
         }
         if inner.early.insert(task, asked).is_none() {
             inner.early_order.push_back(task);
@@ -96,10 +99,8 @@ impl Runtime {
     fn track_for_peer(&self, held: &[Held], sender_call: TaskId) {
         if let Some(control) = held.first().and_then(|h| self.inner.control_of(h.id())) {
             if let Some(asked) = self.inner.for_peers.insert(sender_call, control.clone()) {
-                if asked.job == control.job {
-                    self.inner
-                        .cancel_control(&control, asked.force, asked.recursive);
-                }
+                self.inner
+                    .cancel_control(&control, asked.force, asked.recursive);
             }
         }
     }
@@ -169,6 +170,28 @@ mod tests {
         assert!(Arc::ptr_eq(&peers.cancel(task, ASKED).unwrap(), &c));
         peers.remove(task);
         assert!(peers.cancel(task, ASKED).is_none());
+    }
+
+    #[test]
+    fn another_jobs_cancel_finds_nothing_before_or_after_the_task() {
+        let peers = ForPeers::default();
+        let other = CancelAsked {
+            job: JobId(Id::new(2, 2)),
+            ..ASKED
+        };
+        let (early, late) = (TaskId(Id::new(7, 1)), TaskId(Id::new(7, 2)));
+        assert!(peers.cancel(early, other).is_none());
+        assert_eq!(
+            peers.insert(early, control()),
+            None,
+            "another job's early cancel is not applied"
+        );
+        peers.insert(late, control());
+        assert!(
+            peers.cancel(late, other).is_none(),
+            "another job's cancel does not find the task"
+        );
+        assert!(peers.cancel(late, ASKED).is_some(), "its own job's does");
     }
 
     #[test]

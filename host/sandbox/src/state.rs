@@ -49,6 +49,24 @@ impl HostState {
         held.into_iter().map(|h| Ok(self.table.push(h)?)).collect()
     }
 
+    /// The one reference a streaming call makes: its stream.
+    pub(crate) fn one_stream(
+        &mut self,
+        mut refs: Vec<Resource<Held>>,
+    ) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
+        if refs.len() == 1 {
+            return Ok(Ok(refs.remove(0)));
+        }
+        let n = refs.len();
+        for r in refs {
+            self.table.delete(r)?;
+        }
+        Ok(Err(self.error(
+            ErrorKind::Internal,
+            format!("a streaming call made {n} references, not 1"),
+        )))
+    }
+
     /// Gives the instance's CPU back while it blocks.
     pub(crate) fn lend_cpu(&mut self) {
         if let Some(g) = &mut self.grant {

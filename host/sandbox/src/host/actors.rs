@@ -112,11 +112,10 @@ impl actors::Host for HostState {
             args,
             Returning::Stream,
         ) {
-            Ok(mut held) if held.len() == 1 => Ok(Ok(self.table.push(held.remove(0))?)),
-            Ok(held) => Ok(Err(self.error(
-                ErrorKind::Internal,
-                format!("a streaming call made {} references, not 1", held.len()),
-            ))),
+            Ok(held) => {
+                let refs = self.push_refs(held)?;
+                self.one_stream(refs)
+            }
             Err(e) => Ok(Err(e.into())),
         }
     }

@@ -32,7 +32,7 @@ impl HostState {
             Err(m) => return Ok(Err(self.error(ErrorKind::InvalidArgument, m))),
         };
         let types = &options.retry_exception_types;
-        if TaskError::bounded_types(types.clone()).len() != types.len() {
+        if !TaskError::types_fit(types) {
             return Ok(Err(self.error(
                 ErrorKind::InvalidArgument,
                 format!(
@@ -89,16 +89,11 @@ impl tasks::Host for HostState {
         options: WitTaskOptions,
         s: WitScheduling,
     ) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
-        Ok(
-            match self.submit_with(function, args, options, scheduling(s), true)? {
-                Ok(mut refs) if refs.len() == 1 => Ok(refs.remove(0)),
-                Ok(refs) => Err(self.error(
-                    ErrorKind::Internal,
-                    format!("a streaming submit made {} references, not 1", refs.len()),
-                )),
-                Err(e) => Err(e),
-            },
-        )
+        let held = match self.submit_with(function, args, options, scheduling(s), true)? {
+            Ok(refs) => refs,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.one_stream(held)
     }
 
     fn yield_item(&mut self, item: Value) -> wasmtime::Result<Result<(), WitError>> {
