@@ -508,6 +508,23 @@ fn a_task_runs_where_its_large_argument_is() {
     c.wait_objects_freed();
 }
 
+/// An argument larger than a call may carry (80 MiB, past the 64 MiB a
+/// task call is limited to) reaches a task on another node as an object
+/// pulled in chunks, intact, and is freed afterwards.
+#[test]
+fn a_large_argument_travels_to_another_node_as_an_object() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "2", "--resources", "license=1"]);
+    let status = c.wait_nodes(2);
+    let licensed = node_with(&status, "license", 1);
+    let plain = plain_node(&status);
+    let v = c.submit_on(&plain, &example("cluster"), &["inline", "license", "80"]);
+    assert_eq!(v["reader"], licensed.as_str(), "{v}");
+    assert_eq!(v["len"], 80u64 << 20, "{v}");
+    assert_eq!(v["sum"], v["expected"], "{v}");
+    c.wait_objects_freed();
+}
+
 #[test]
 fn actors_live_where_their_resources_are_and_names_reach_them_from_every_node() {
     let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=1"]);

@@ -3,6 +3,8 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=cluster.proto");
     tonic_prost_build::configure()
+        // Malformed input is the caller's fault: INVALID_ARGUMENT, not INTERNAL.
+        .codec_path("crate::codec::WireCodec")
         // Object bytes stay `Bytes`: chunks are slices of the stored object.
         .bytes(".wrun.cluster.v1.ObjectChunk.data")
         .bytes(".wrun.cluster.v1.Value.data")

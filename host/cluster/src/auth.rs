@@ -2,9 +2,21 @@
 //! presented by every caller as `authorization: Bearer <token>`, checked by
 //! every server before anything else runs. A call without it, or with
 //! another, is refused and logged with the caller's address.
+//!
+//! An address that keeps calling without the token is rate limited: past
+//! [`MAX_UNAUTHENTICATED`] refusals in a minute, its calls without the
+//! token are refused as `RESOURCE_EXHAUSTED` without being compared or
+//! logged, until the minute is over (one line says it started). Calls with
+//! the token always pass: a node behind the same address as an attacker
+//! must not be cut off, and guessing 256 random bits is pointless anyway.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use tonic::metadata::MetadataValue;
 use tonic::{Request, Status};
 
@@ -120,34 +132,95 @@ impl Token {
         Ok(req)
     }
 
-    /// A server interceptor: refuses (and logs) calls without this token.
+    /// A server interceptor: refuses (and logs) calls without this token,
+    /// rate limiting the addresses that keep trying.
     pub fn check(&self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
         let token = self.clone();
+        let failures = Arc::new(Mutex::new(Failures::default()));
         move |req: Request<()>| {
             let presented = req
                 .metadata()
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "));
-            let peer = req
-                .remote_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "an unknown peer".into());
-            match presented {
-                Some(t) if token.matches(t.as_bytes()) => Ok(req),
-                Some(_) => {
-                    tracing::warn!(%peer, "refused a call with a wrong cluster token");
-                    Err(Status::unauthenticated(
-                        "wrong cluster token: use the token file of this cluster's head",
-                    ))
-                }
-                None => {
-                    tracing::warn!(%peer, "refused a call without a cluster token");
-                    Err(Status::unauthenticated(
-                        "no cluster token: every call must present the head's token (authorization: Bearer ...)",
-                    ))
-                }
+            if presented.is_some_and(|t| token.matches(t.as_bytes())) {
+                return Ok(req);
             }
+            let addr = req.remote_addr();
+            let peer = addr.map_or_else(|| "an unknown peer".into(), |a| a.to_string());
+            match failures.lock().count(addr.map(|a| a.ip()), Instant::now()) {
+                Tally::Limited => {
+                    return Err(Status::resource_exhausted(format!(
+                        "too many calls without the cluster token from {peer}; wait a minute"
+                    )))
+                }
+                Tally::JustLimited => tracing::warn!(
+                    %peer,
+                    limit = MAX_UNAUTHENTICATED,
+                    "refusing this address's calls without a token for a minute, unlogged"
+                ),
+                Tally::Counted => {}
+            }
+            if presented.is_some() {
+                tracing::warn!(%peer, "refused a call with a wrong cluster token");
+                Err(Status::unauthenticated(
+                    "wrong cluster token: use the token file of this cluster's head",
+                ))
+            } else {
+                tracing::warn!(%peer, "refused a call without a cluster token");
+                Err(Status::unauthenticated(
+                    "no cluster token: every call must present the head's token (authorization: Bearer ...)",
+                ))
+            }
+        }
+    }
+}
+
+/// Calls without the token one address may make in a minute before the
+/// rest of that minute's are refused unread.
+pub const MAX_UNAUTHENTICATED: u32 = 20;
+
+/// The window [`MAX_UNAUTHENTICATED`] counts in.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Addresses tracked at most: past it, expired windows are dropped, and if
+/// none has expired the count starts over (memory stays bounded under a
+/// flood from many addresses).
+const MAX_TRACKED: usize = 10_000;
+
+/// Refusals per address in the current window.
+#[derive(Default)]
+struct Failures(HashMap<Option<IpAddr>, (Instant, u32)>);
+
+/// What one more refusal from an address makes of it.
+#[derive(Debug, PartialEq)]
+enum Tally {
+    Counted,
+    /// This refusal reached the limit.
+    JustLimited,
+    /// Already past the limit.
+    Limited,
+}
+
+impl Failures {
+    fn count(&mut self, ip: Option<IpAddr>, now: Instant) -> Tally {
+        if self.0.len() >= MAX_TRACKED && !self.0.contains_key(&ip) {
+            self.0
+                .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            if self.0.len() >= MAX_TRACKED {
+                self.0.clear();
+            }
+        }
+        let (start, n) = self.0.entry(ip).or_insert((now, 0));
+        if now.duration_since(*start) >= WINDOW {
+            *start = now;
+            *n = 0;
+        }
+        *n = n.saturating_add(1);
+        match (*n).cmp(&MAX_UNAUTHENTICATED) {
+            std::cmp::Ordering::Less => Tally::Counted,
+            std::cmp::Ordering::Equal => Tally::JustLimited,
+            std::cmp::Ordering::Greater => Tally::Limited,
         }
     }
 }
@@ -188,5 +261,38 @@ mod tests {
         );
         let right = t.attach(Request::new(())).unwrap();
         assert!(check(right).is_ok());
+    }
+
+    #[test]
+    fn an_address_that_keeps_failing_is_limited_for_a_window() {
+        let mut f = Failures::default();
+        let a = Some(IpAddr::from([10, 0, 0, 1]));
+        let b = Some(IpAddr::from([10, 0, 0, 2]));
+        let t0 = Instant::now();
+        for _ in 1..MAX_UNAUTHENTICATED {
+            assert_eq!(f.count(a, t0), Tally::Counted);
+        }
+        assert_eq!(f.count(a, t0), Tally::JustLimited);
+        assert_eq!(f.count(a, t0), Tally::Limited);
+        assert_eq!(f.count(b, t0), Tally::Counted, "other addresses are not");
+        assert_eq!(f.count(a, t0 + WINDOW), Tally::Counted, "a new window");
+    }
+
+    #[test]
+    fn the_interceptor_limits_failures_but_never_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Token::load_or_create(&Token::path_in(dir.path())).unwrap();
+        let mut check = t.check();
+        for _ in 0..MAX_UNAUTHENTICATED {
+            assert_eq!(
+                check(Request::new(())).unwrap_err().code(),
+                tonic::Code::Unauthenticated
+            );
+        }
+        assert_eq!(
+            check(Request::new(())).unwrap_err().code(),
+            tonic::Code::ResourceExhausted
+        );
+        assert!(check(t.attach(Request::new(())).unwrap()).is_ok());
     }
 }

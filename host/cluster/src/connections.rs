@@ -16,8 +16,9 @@ use wrun_proto::pb::node_client::NodeClient;
 
 use crate::auth::Token;
 
-/// The largest message a node accepts from another (inline task arguments
-/// and results; objects move in chunks well under it).
+/// The largest reply a process accepts from another (a task's results
+/// travel inline in its reply; objects move in chunks well under it).
+/// Requests have each RPC's own, smaller limit ([`crate::guard`]).
 pub const MAX_MESSAGE: usize = 1 << 30;
 
 /// The HTTP/2 flow-control window of one stream between nodes.

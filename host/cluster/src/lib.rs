@@ -26,6 +26,7 @@ pub mod connections;
 pub mod daemon;
 pub mod daemons;
 mod directory;
+pub mod guard;
 pub mod harness;
 mod head;
 mod node;

@@ -24,6 +24,11 @@ use crate::connections::Connections;
 /// costs vanish, small enough that a transfer holds little beyond the object.
 pub const CHUNK: usize = 4 << 20;
 
+/// Argument bytes one call carries inline at most; the arguments past it
+/// travel as objects the receiver pulls in chunks, so a call stays small
+/// ([`crate::guard::MAX_CALL_BYTES`]) whatever its arguments weigh.
+pub const INLINE_ARGS: usize = 4 << 20;
+
 /// How many releases one `ReleaseObjects` call carries at most.
 const RELEASE_BATCH: usize = 1024;
 
@@ -292,12 +297,22 @@ impl Wire {
         }
     }
 
-    /// Arguments for another node.
+    /// Arguments for another node: values inline up to [`INLINE_ARGS`]
+    /// bytes in all, the rest stored here and sent by reference (the
+    /// receiver resolves a reference argument to its value, so the callee
+    /// cannot tell).
     pub fn export_args(&self, args: &[TaskArg]) -> Vec<pb::TaskArgument> {
+        let mut inline = 0usize;
         args.iter()
             .map(|a| pb::TaskArgument {
                 arg: Some(match a {
-                    TaskArg::Value(v) => pb::task_argument::Arg::Value(self.export_value(v)),
+                    TaskArg::Value(v) if inline + v.data.len() <= INLINE_ARGS => {
+                        inline += v.data.len();
+                        pb::task_argument::Arg::Value(self.export_value(v))
+                    }
+                    TaskArg::Value(v) => {
+                        pb::task_argument::Arg::ByRef(self.export_ref(&self.store.put(v.clone())))
+                    }
                     TaskArg::Ref(h) => pb::task_argument::Arg::ByRef(self.export_ref(h)),
                 }),
             })

@@ -21,6 +21,7 @@ use wrun_runtime::{ClusterLinks, NodeSetup, Runtime, RuntimeConfig};
 use crate::auth::Token;
 use crate::connections::{Connections, MAX_MESSAGE, WINDOW};
 use crate::directory::HeadDirectory;
+use crate::guard::{GuardLayer, MAX_JOB_BYTES};
 use crate::head::HeadService;
 use crate::node::{join_and_report, JoinRefused, NodeService};
 use crate::objects::{GrpcTransport, Wire};
@@ -75,10 +76,12 @@ pub async fn start_head(
     let address = listener.local_addr()?.to_string();
     let (stop, mut stopped) = watch::channel(false);
     let server = Server::builder()
+        .layer(GuardLayer)
         .add_service(tonic::service::interceptor::InterceptedService::new(
+            // Each RPC's own limit is the guard's; this is the largest.
             HeadServer::new(head)
-                .max_decoding_message_size(1 << 30)
-                .max_encoding_message_size(1 << 30),
+                .max_decoding_message_size(MAX_JOB_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE),
             token.check(),
         ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
@@ -171,9 +174,10 @@ pub async fn start_node(
     let server = Server::builder()
         .initial_stream_window_size(WINDOW)
         .initial_connection_window_size(2 * WINDOW)
+        .layer(GuardLayer)
         .add_service(tonic::service::interceptor::InterceptedService::new(
             NodeServer::new(service)
-                .max_decoding_message_size(MAX_MESSAGE)
+                .max_decoding_message_size(MAX_JOB_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE),
             token.check(),
         ))

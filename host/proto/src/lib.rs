@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 
 use wrun_core::{ErrorKind, GroupId, GroupInfo, Id, NodeId, Resources, Strategy, TaskError};
 
+pub mod codec;
+
 /// The generated messages and services.
 #[allow(missing_docs, reason = "generated; documented in cluster.proto")]
 #[allow(

@@ -58,6 +58,13 @@ fn digest(r: ObjectRef<Blob>) -> wrun::Result<(String, u64, u64)> {
     Ok((here(), b.len() as u64, b.iter().map(|x| *x as u64).sum()))
 }
 
+/// Like `digest`, but given the blob itself: a large one travels to another
+/// node as an object, not inside the call.
+#[wrun::task]
+fn digest_value(b: Blob) -> (String, u64, u64) {
+    (here(), b.len() as u64, b.iter().map(|x| *x as u64).sum())
+}
+
 /// Like `digest`, but leaves `[len, sum]` in an object on its node.
 #[wrun::task]
 fn digest_and_keep(r: ObjectRef<Blob>) -> wrun::Result<(String, ObjectRef<Vec<u64>>)> {
@@ -325,6 +332,13 @@ enum Outcome {
         /// (1), and never pulled here.
         ready_not_pulled: usize,
     },
+    Inline {
+        driver: String,
+        reader: String,
+        len: u64,
+        sum: u64,
+        expected: u64,
+    },
     Locality {
         driver: String,
         owner: String,
@@ -412,6 +426,18 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
     match args.first().map_or("objects", String::as_str) {
         "objects" => objects(resource, number(&args, 2, 8)?),
         "locality" => locality(resource, number(&args, 2, 4)?),
+        "inline" => {
+            let (blob, expected) = pattern((number(&args, 2, 8)? << 20) as usize)?;
+            let on_other = digest_value::options().cpus(0.5).resource(resource, 1.0);
+            let (reader, len, sum) = on_other.remote(&blob)?.get()?;
+            Ok(Outcome::Inline {
+                driver: here(),
+                reader,
+                len,
+                sum,
+                expected,
+            })
+        }
         "actors" => actors(resource, args.get(2..).unwrap_or_default()),
         "groups" => groups().map(|g| Outcome::Groups(Box::new(g))),
         "survive" => {
@@ -466,7 +492,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
             Ok(count(wrun::get_all(&refs)?))
         }
         other => Err(format!(
-            "unknown mode {other:?}: use objects, locality, actors, groups, hold-group, survive, spread, chain or noop"
+            "unknown mode {other:?}: use objects, locality, inline, actors, groups, hold-group, survive, spread, chain or noop"
         )
         .into()),
     }
@@ -476,6 +502,7 @@ wrun::export_job!(
     main = main,
     tasks = [
         digest,
+        digest_value,
         digest_and_keep,
         make_blob,
         length,
