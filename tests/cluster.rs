@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use wrun_cluster::tls::Transport;
 use wrun_cluster::{auth::Token, proto, PROTOCOL_VERSION};
 use wrun_tests::{cpp_example, example, py_example, shared_cache_dir, wrun_bin};
 
@@ -49,6 +50,11 @@ impl Cluster {
             .trim()
             .to_string();
         Cluster { dir, address }
+    }
+
+    /// TLS pinned to the CA the head made.
+    fn transport(&self) -> Transport {
+        Transport::tls_from(&self.state().join(wrun_cluster::tls::CA_CERT)).unwrap()
     }
 
     fn add_node(&self, extra: &[&str]) {
@@ -306,7 +312,9 @@ fn calls_without_the_cluster_token_are_refused_and_logged() {
     // No token at all, straight through gRPC.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let code = rt.block_on(async {
-        let mut head = wrun_cluster::serve::head_client(&c.address).await.unwrap();
+        let mut head = wrun_cluster::serve::head_client(&c.address, &c.transport())
+            .await
+            .unwrap();
         head.status(proto::StatusRequest {
             protocol: PROTOCOL_VERSION,
         })
@@ -326,13 +334,91 @@ fn calls_without_the_cluster_token_are_refused_and_logged() {
     assert!(c.logs().contains("127.0.0.1:"), "{}", c.logs());
 }
 
+/// Traffic is TLS by default: a client that speaks plain text, or pins
+/// another CA, gets nothing from the head, even with the token; `--tls off`
+/// is refused where an address is not a loopback one.
+#[test]
+fn the_cluster_speaks_only_tls_by_default() {
+    let c = Cluster::start("1");
+    c.wait_nodes(1);
+    let token = Token::load(&Token::path_in(c.state())).unwrap();
+    let other_ca = tempfile::tempdir().unwrap();
+    let other = wrun_cluster::tls::Authority::load_or_create(other_ca.path()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (how, transport) in [
+        ("plain text", Transport::Plain),
+        ("another CA", other.transport()),
+    ] {
+        let refused = rt.block_on(async {
+            let req = proto::StatusRequest {
+                protocol: PROTOCOL_VERSION,
+            };
+            match wrun_cluster::serve::head_client(&c.address, &transport).await {
+                Err(e) => e.to_string(),
+                Ok(mut head) => match head
+                    .status(token.attach(tonic::Request::new(req)).unwrap())
+                    .await
+                {
+                    Ok(_) => "answered".to_string(),
+                    Err(s) => format!("{s:?}"),
+                },
+            }
+        });
+        assert_ne!(refused, "answered", "{how}");
+    }
+    // The CLI says which way it tried.
+    let (ok, _, err) = wrun(c.state(), &["status", "--tls", "off"]);
+    assert!(!ok);
+    assert!(err.contains("does the head run with --tls off?"), "{err}");
+    // Plain text across machines is refused before anything starts.
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = wrun(
+        dir.path(),
+        &[
+            "start", "--head", "--tls", "off", "--host", "0.0.0.0", "--port", "0",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("--tls off is only allowed on loopback") && err.contains("0.0.0.0"),
+        "{err}"
+    );
+    assert!(wrun_cluster::daemon::daemons(dir.path()).is_empty());
+}
+
+/// On loopback, a cluster may run in plain text when every process is told.
+#[test]
+fn a_loopback_cluster_may_run_in_plain_text() {
+    let c = Cluster::start_with(&["--cpus", "1", "--tls", "off"]);
+    assert!(!c.state().join(wrun_cluster::tls::CA_CERT).exists());
+    c.add_node(&["--cpus", "1", "--tls", "off"]);
+    let (ok, out, err) = wrun(c.state(), &["status", "--json", "--tls", "off"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"nodes\""), "{out}");
+    let out = Command::new(wrun_bin())
+        .args(["submit", "--tls", "off", "--address", &c.address])
+        .arg(example("hello"))
+        .arg("Ada")
+        .env("WRUN_STATE_DIR", c.state())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Hello, Ada!");
+}
+
 #[test]
 fn a_peer_of_another_protocol_version_is_refused_clearly() {
     let c = Cluster::start("1");
     let token = Token::load(&Token::path_in(c.state())).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async {
-        let mut head = wrun_cluster::serve::head_client(&c.address).await.unwrap();
+        let mut head = wrun_cluster::serve::head_client(&c.address, &c.transport())
+            .await
+            .unwrap();
         let req = proto::JoinRequest {
             protocol: PROTOCOL_VERSION + 1,
             address: "127.0.0.1:1".into(),

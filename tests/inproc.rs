@@ -2,11 +2,13 @@
 //! nodes on loopback with real gRPC between them, heartbeats forced instead
 //! of waited for. Cases the issue "One clear core" found by reading the code.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use wrun_cluster::auth::Token;
+use wrun_cluster::auth::{Credentials, Token};
 use wrun_cluster::harness::InProcessCluster;
 use wrun_cluster::serve::{start_head, start_node};
+use wrun_cluster::tls::{Authority, Transport};
 use wrun_runtime::JobSpec;
 use wrun_tests::{config, decode, example};
 
@@ -42,18 +44,52 @@ async fn a_consumer_never_holds_the_cpu_its_producer_needs() {
 async fn a_refused_node_is_an_error_for_its_caller_not_an_exit() {
     let dir = tempfile::tempdir().unwrap();
     let token = Token::load_or_create(&Token::path_in(dir.path())).unwrap();
-    let head = start_head(dir.path().to_path_buf(), "127.0.0.1", 0, token)
-        .await
-        .unwrap();
     let other = tempfile::tempdir().unwrap();
     let wrong = Token::load_or_create(&Token::path_in(other.path())).unwrap();
+    // With TLS, the head will not even certify the node's key.
+    let authority = Arc::new(Authority::load_or_create(dir.path()).unwrap());
+    let transport = authority.transport();
+    let head = start_head(
+        dir.path().to_path_buf(),
+        "127.0.0.1",
+        0,
+        token.clone(),
+        Some(authority),
+    )
+    .await
+    .unwrap();
     let (cfg, _) = config(&dir.path().join("node"));
+    let creds = Credentials {
+        token: wrong.clone(),
+        transport,
+    };
+    let refused = start_node(
+        cfg,
+        dir.path().to_path_buf(),
+        "127.0.0.1",
+        &head.address,
+        creds,
+    )
+    .await
+    .err()
+    .expect("a node with another cluster's token is not certified");
+    assert!(refused.to_string().contains("token"), "{refused}");
+    head.stop().await.unwrap();
+    // In plain text (loopback), it is refused when it joins.
+    let head = start_head(dir.path().to_path_buf(), "127.0.0.1", 0, token, None)
+        .await
+        .unwrap();
+    let (cfg, _) = config(&dir.path().join("node"));
+    let creds = Credentials {
+        token: wrong,
+        transport: Transport::Plain,
+    };
     let mut node = start_node(
         cfg,
         dir.path().to_path_buf(),
         "127.0.0.1",
         &head.address,
-        wrong,
+        creds,
     )
     .await
     .unwrap();

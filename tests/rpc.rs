@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
-use wrun_cluster::auth::{Token, MAX_UNAUTHENTICATED};
+use wrun_cluster::auth::MAX_UNAUTHENTICATED;
 use wrun_cluster::harness::InProcessCluster;
 use wrun_tests::config;
 
@@ -47,14 +46,23 @@ impl Decoder for Raw {
     }
 }
 
-/// Calls `rpc` at `address` with `body` as the message, `token` attached
-/// if given.
-async fn call(address: &str, rpc: &str, body: Vec<u8>, token: Option<&Token>) -> Status {
-    let channel = Channel::from_shared(format!("http://{address}"))
+/// Calls `rpc` of the cluster's process at `address` (over the cluster's
+/// TLS) with `body` as the message, the token attached if `with_token`.
+async fn call(
+    c: &InProcessCluster,
+    address: &str,
+    rpc: &str,
+    body: Vec<u8>,
+    with_token: bool,
+) -> Status {
+    let channel = c
+        .transport
+        .endpoint(address)
         .unwrap()
         .connect()
         .await
         .unwrap();
+    let token = with_token.then_some(&c.token);
     let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(1 << 30);
     grpc.ready().await.unwrap();
     let req = match token {
@@ -120,7 +128,7 @@ async fn malformed_messages_are_invalid_argument_on_head_and_node() {
         (&node, "/wrun.cluster.v1.Node/RunTask", "RunTaskRequest"),
         (&node, "/wrun.cluster.v1.Node/Cancel", "CancelRequest"),
     ] {
-        let s = call(address, rpc, GARBAGE.to_vec(), Some(&c.token)).await;
+        let s = call(&c, address, rpc, GARBAGE.to_vec(), true).await;
         assert_eq!(s.code(), Code::InvalidArgument, "{rpc}: {s:?}");
         assert!(s.message().contains(message), "{rpc}: {}", s.message());
         let method = rpc.rsplit('/').next().unwrap();
@@ -130,13 +138,7 @@ async fn malformed_messages_are_invalid_argument_on_head_and_node() {
         );
     }
     // Both still serve a well-formed call.
-    let ok = call(
-        &head,
-        "/wrun.cluster.v1.Head/Status",
-        Vec::new(),
-        Some(&c.token),
-    )
-    .await;
+    let ok = call(&c, &head, "/wrun.cluster.v1.Head/Status", Vec::new(), true).await;
     assert_ne!(ok.code(), Code::InvalidArgument, "{ok:?}");
     c.stop().await.unwrap();
 }
@@ -151,10 +153,11 @@ async fn each_rpc_refuses_requests_over_its_own_limit() {
     big.resize(big.len() + (8 << 20), 0);
     let started = Instant::now();
     let s = call(
+        &c,
         &c.head.address,
         "/wrun.cluster.v1.Head/Status",
         big.clone(),
-        Some(&c.token),
+        true,
     )
     .await;
     assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}");
@@ -167,10 +170,11 @@ async fn each_rpc_refuses_requests_over_its_own_limit() {
     // The same bytes fit a call that carries data (and decode: the unknown
     // field is skipped), so the limit is the RPC's, not one for all.
     let s = call(
+        &c,
         &c.nodes[0].address,
         "/wrun.cluster.v1.Node/RunTask",
         big,
-        Some(&c.token),
+        true,
     )
     .await;
     assert_ne!(s.code(), Code::ResourceExhausted, "{s:?}");
@@ -179,10 +183,11 @@ async fn each_rpc_refuses_requests_over_its_own_limit() {
     prost_varint(&mut huge, 80 << 20);
     huge.resize(huge.len() + (80 << 20), 0);
     let s = call(
+        &c,
         &c.nodes[0].address,
         "/wrun.cluster.v1.Node/RunTask",
         huge,
-        Some(&c.token),
+        true,
     )
     .await;
     assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}");
@@ -196,15 +201,15 @@ async fn an_address_calling_without_the_token_is_rate_limited_but_the_token_pass
     let c = cluster(dir.path()).await;
     let rpc = "/wrun.cluster.v1.Head/Status";
     for i in 0..MAX_UNAUTHENTICATED {
-        let s = call(&c.head.address, rpc, Vec::new(), None).await;
+        let s = call(&c, &c.head.address, rpc, Vec::new(), false).await;
         assert_eq!(s.code(), Code::Unauthenticated, "call {i}: {s:?}");
     }
-    let s = call(&c.head.address, rpc, Vec::new(), None).await;
+    let s = call(&c, &c.head.address, rpc, Vec::new(), false).await;
     assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}");
     assert!(s.message().contains("wait a minute"), "{}", s.message());
     // A caller with the token on the same address (as the node is) still
     // gets through.
-    let s = call(&c.head.address, rpc, Vec::new(), Some(&c.token)).await;
+    let s = call(&c, &c.head.address, rpc, Vec::new(), true).await;
     assert!(
         !matches!(s.code(), Code::ResourceExhausted | Code::Unauthenticated),
         "{s:?}"

@@ -1,5 +1,5 @@
-//! `wrun start`, `wrun stop`, `wrun status` and `wrun submit --address`: the
-//! cluster from the command line (host/src/cluster).
+//! `wrun start`, `wrun stop` and `wrun submit --address`: the cluster from
+//! the command line (`wrun status` is in cluster_status.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,6 +59,15 @@ pub struct StartArgs {
     files: ClusterFiles,
 }
 
+/// Whether connections between wrun processes use TLS.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tls {
+    /// TLS pinned to the cluster's CA (the default).
+    On,
+    /// Plain text: only when every address involved is a loopback one.
+    Off,
+}
+
 /// Where a machine keeps its cluster files, and the token to present.
 #[derive(Args, Clone)]
 pub struct ClusterFiles {
@@ -69,6 +78,15 @@ pub struct ClusterFiles {
     /// writes it; copy it to the other machines).
     #[arg(long, env = "WRUN_TOKEN_FILE")]
     token_file: Option<PathBuf>,
+    /// The cluster's CA certificate that servers must present a
+    /// certificate of (default: cluster-ca.pem beside the token file, where
+    /// the head writes it; copy it with the token).
+    #[arg(long, env = "WRUN_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// TLS between wrun processes; `off` is refused unless every address
+    /// involved is a loopback one.
+    #[arg(long, env = "WRUN_TLS", value_enum, default_value_t = Tls::On)]
+    tls: Tls,
 }
 
 impl ClusterFiles {
@@ -82,23 +100,26 @@ impl ClusterFiles {
             .clone()
             .unwrap_or_else(|| cluster::auth::Token::path_in(&self.state_dir()))
     }
+    pub fn ca_file(&self) -> PathBuf {
+        self.ca_file
+            .clone()
+            .unwrap_or_else(|| cluster::tls::ca_file_beside(&self.token_file()))
+    }
+    /// The token and transport for calls to `address`.
+    pub fn credentials(&self, address: &str) -> anyhow::Result<cluster::auth::Credentials> {
+        let transport = match self.tls {
+            Tls::On => cluster::tls::Transport::tls_from(&self.ca_file())?,
+            Tls::Off => cluster::tls::Transport::plain(&[address])?,
+        };
+        Ok(cluster::auth::Credentials {
+            token: cluster::auth::Token::load(&self.token_file())?,
+            transport,
+        })
+    }
 }
 
 #[derive(Args)]
 pub struct StopArgs {
-    #[command(flatten)]
-    files: ClusterFiles,
-}
-
-#[derive(Args)]
-pub struct StatusArgs {
-    /// The head (default: the one this machine started).
-    #[arg(long, env = "WRUN_ADDRESS")]
-    address: Option<String>,
-    /// Print the status as one JSON object (for scripts and tests) instead
-    /// of text for people.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -112,6 +133,12 @@ pub struct ServeArgs {
     address: Option<String>,
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// A node: the CA to pin (absent: plain text).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// The head: `off` serves plain text (loopback only).
+    #[arg(long, value_enum, default_value_t = Tls::On)]
+    tls: Tls,
     #[arg(long, default_value_t = DEFAULT_HEAD_PORT)]
     port: u16,
     #[arg(long, default_value = "127.0.0.1")]
@@ -156,6 +183,10 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
         args.extend(["--max-object".into(), m.to_string()]);
     }
     if a.head {
+        if a.files.tls == Tls::Off {
+            cluster::tls::Transport::plain(&[&a.host])?;
+            args.extend(["--tls".into(), "off".into()]);
+        }
         args.extend(["--port".into(), a.port.to_string()]);
         let (pid, address) = daemon::spawn(&state, "head", &args)?;
         println!("wrun head started (pid {pid}) at {address}");
@@ -163,6 +194,12 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
             "cluster token: {} (readable by its owner only; copy it to join from other machines)",
             cluster::auth::Token::path_in(&state).display()
         );
+        if a.files.tls == Tls::On {
+            println!(
+                "cluster CA:    {} (copy it beside the token; nodes and clients pin it)",
+                state.join(cluster::tls::CA_CERT).display()
+            );
+        }
         println!("join a node:   wrun start --address {address}");
         println!("submit a job:  wrun submit --address {address} JOB.wasm");
         println!("stop:          wrun stop");
@@ -173,6 +210,16 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
             "--token-file".into(),
             a.files.token_file().display().to_string(),
         ]);
+        match a.files.tls {
+            Tls::On => {
+                let ca = a.files.ca_file();
+                cluster::tls::Transport::tls_from(&ca)?;
+                args.extend(["--ca-file".into(), ca.display().to_string()]);
+            }
+            Tls::Off => {
+                cluster::tls::Transport::plain(&[&a.host, &address])?;
+            }
+        }
         let (pid, node_addr) = daemon::spawn(&state, "node", &args)?;
         println!("wrun node started (pid {pid}) at {node_addr}, joined the head at {address}");
     }
@@ -193,168 +240,6 @@ pub fn stop(a: StopArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The head's address: given, or the one this machine's head wrote.
-fn head_address(given: Option<String>, state: &Path) -> anyhow::Result<String> {
-    match given {
-        Some(a) => Ok(a),
-        None => std::fs::read_to_string(state.join("head.addr"))
-            .map(|s| s.trim().to_string())
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "no head address: pass --address HOST:PORT (or WRUN_ADDRESS), or start a head here with `wrun start --head`"
-                )
-            }),
-    }
-}
-
-pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
-    let state = a.files.state_dir();
-    let address = head_address(a.address, &state)?;
-    let rt = tokio::runtime::Runtime::new()?;
-    let s = rt.block_on(cluster::client::status(&address, &a.files.token_file()))?;
-    if a.json {
-        println!("{}", status_json(&s, &address));
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("head {} at {address}", s.head_id);
-    println!("nodes:");
-    for n in &s.nodes {
-        let t = n.total.clone().unwrap_or_default();
-        let f = n.available.clone().unwrap_or_default();
-        let mut custom: Vec<String> = t.custom.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        custom.sort();
-        let o = n.objects.unwrap_or_default();
-        println!(
-            "  {} {:<8} {:<21} cpus {}/{} free, {} jobs running, {} tasks queued, {} objects ({} bytes in memory, {} pulled){}",
-            n.node_id,
-            n.state,
-            n.address,
-            f.cpus,
-            t.cpus,
-            n.running_jobs,
-            n.queued,
-            o.objects,
-            o.bytes_in_memory,
-            o.fetches,
-            if custom.is_empty() {
-                String::new()
-            } else {
-                format!(", resources {}", custom.join(","))
-            }
-        );
-        for w in &n.waiting {
-            println!("      waiting: {w}");
-        }
-    }
-    println!("jobs:");
-    for j in &s.jobs {
-        println!(
-            "  {} {:<10} {:<9} on {}{}",
-            j.job_id,
-            j.name,
-            j.state,
-            j.node_id,
-            if j.detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", j.detail)
-            }
-        );
-    }
-    if !s.groups.is_empty() {
-        println!("placement groups:");
-    }
-    for g in &s.groups {
-        let Some(info) = wrun_proto::from_group(g) else {
-            continue;
-        };
-        let bundles: Vec<String> = info
-            .bundles
-            .iter()
-            .enumerate()
-            .map(|(i, (node, r))| format!("{i}: {r} on {node}"))
-            .collect();
-        println!(
-            "  {} {:<13} {}",
-            info.id,
-            info.strategy.name(),
-            bundles.join("; ")
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn resources_json(r: &Option<wrun_proto::pb::Resources>) -> serde_json::Value {
-    let r = r.clone().unwrap_or_default();
-    let custom: serde_json::Map<String, serde_json::Value> = r
-        .custom
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::json!(v)))
-        .collect();
-    serde_json::json!({ "cpus": r.cpus, "memory": r.memory, "custom": custom })
-}
-
-/// `wrun status --json`: the head's view as one object. A node's fields are
-/// as of its last report; `reports` counts those reports, so a reader can
-/// wait for a report newer than something it did.
-fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> serde_json::Value {
-    let nodes: Vec<serde_json::Value> = s
-        .nodes
-        .iter()
-        .map(|n| {
-            let o = n.objects.unwrap_or_default();
-            serde_json::json!({
-                "id": n.node_id,
-                "address": n.address,
-                "state": n.state,
-                "total": resources_json(&n.total),
-                "available": resources_json(&n.available),
-                "running_jobs": n.running_jobs,
-                "queued": n.queued,
-                "waiting": n.waiting,
-                "objects": o.objects,
-                "bytes_in_memory": o.bytes_in_memory,
-                "fetches": o.fetches,
-                "peers": n.peers,
-                "reports": n.reports,
-            })
-        })
-        .collect();
-    let jobs: Vec<serde_json::Value> = s
-        .jobs
-        .iter()
-        .map(|j| {
-            serde_json::json!({
-                "id": j.job_id,
-                "name": j.name,
-                "state": j.state,
-                "node": j.node_id,
-                "detail": j.detail,
-            })
-        })
-        .collect();
-    let groups: Vec<serde_json::Value> = s
-        .groups
-        .iter()
-        .filter_map(wrun_proto::from_group)
-        .map(|g| {
-            let bundles: Vec<serde_json::Value> = g
-                .bundles
-                .iter()
-                .map(|(node, r)| serde_json::json!({ "node": node.to_string(), "resources": r.to_string() }))
-                .collect();
-            serde_json::json!({ "id": g.id.to_string(), "strategy": g.strategy.name(), "bundles": bundles })
-        })
-        .collect();
-    serde_json::json!({
-        "head": s.head_id,
-        "address": address,
-        "nodes": nodes,
-        "jobs": jobs,
-        "placement_groups": groups,
-    })
-}
-
 /// `wrun submit --address`: the job runs on the cluster; logs stream here.
 pub fn submit(
     address: String,
@@ -365,10 +250,11 @@ pub fn submit(
     env: Vec<u8>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
+    let creds = files.credentials(&address)?;
     let rt = tokio::runtime::Runtime::new()?;
     let outcome = rt.block_on(cluster::client::submit(
         &address,
-        &files.token_file(),
+        &creds,
         driver,
         others,
         args,
@@ -413,7 +299,10 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let served = rt.block_on(async move {
         match a.role.as_str() {
-            "head" => cluster::daemons::serve_head(cfg, a.state_dir, a.host, a.port).await,
+            "head" => {
+                let tls = a.tls == Tls::On;
+                cluster::daemons::serve_head(cfg, a.state_dir, a.host, a.port, tls).await
+            }
             "node" => {
                 let address = a
                     .address
@@ -421,7 +310,8 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 let token = a
                     .token_file
                     .unwrap_or_else(|| cluster::auth::Token::path_in(&a.state_dir));
-                cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token).await
+                let ca = a.ca_file;
+                cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token, ca).await
             }
             other => anyhow::bail!("unknown daemon role `{other}`"),
         }

@@ -19,6 +19,7 @@ use wrun_core::values;
 use wrun_runtime::{JobSpec, Runtime, RuntimeConfig};
 
 mod cluster_cli;
+mod cluster_status;
 
 /// Tasks allocate on one worker thread and free on another; glibc's arenas
 /// contend on that, mimalloc's thread-local heaps do not.
@@ -50,7 +51,7 @@ enum Command {
     /// Stop the wrun daemons this machine started.
     Stop(cluster_cli::StopArgs),
     /// The cluster's nodes, their resources, and its jobs.
-    Status(cluster_cli::StatusArgs),
+    Status(cluster_status::StatusArgs),
     /// A daemon's main loop (what `wrun start` runs in the background).
     #[command(name = "__serve", hide = true)]
     Serve(cluster_cli::ServeArgs),
@@ -142,7 +143,7 @@ fn main() -> ExitCode {
         Command::Submit(a) => submit(a, cli.verbose),
         Command::Start(a) => cluster_cli::start(a),
         Command::Stop(a) => cluster_cli::stop(a),
-        Command::Status(a) => cluster_cli::status(a),
+        Command::Status(a) => cluster_status::status(a),
         Command::Serve(a) => cluster_cli::serve(a),
         Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
         Command::Build { dir } => build_job(&dir).map(|_| ExitCode::SUCCESS),

@@ -20,6 +20,16 @@ use parking_lot::Mutex;
 use tonic::metadata::MetadataValue;
 use tonic::{Request, Status};
 
+/// What a process presents and checks on every call to another: the
+/// cluster token, and how the connection is secured.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// The token every call carries.
+    pub token: Token,
+    /// TLS pinned to the cluster's CA, or plain text on loopback.
+    pub transport: crate::tls::Transport,
+}
+
 /// A cluster token (64 hex digits: 32 random bytes).
 #[derive(Clone)]
 pub struct Token(String);

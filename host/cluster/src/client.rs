@@ -8,8 +8,27 @@ use tonic::Request;
 use wrun_proto::pb::{self as proto, job_event::Event};
 use wrun_proto::PROTOCOL_VERSION;
 
-use crate::auth::Token;
-use crate::serve::head_client;
+use crate::auth::Credentials;
+use crate::serve::{head_client, transport_hint};
+use crate::tls::Transport;
+
+/// A call to the head that failed: refused by it, or never understood
+/// (the connection broke: most often TLS on one side only).
+fn head_failed(address: &str, transport: &Transport, s: tonic::Status) -> anyhow::Error {
+    // A status the client made itself (no answer came) carries the
+    // transport's error as its source; one the head sent does not.
+    let broken = std::error::Error::source(&s).is_some()
+        || matches!(s.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
+    if broken {
+        anyhow::anyhow!(
+            "cannot talk to the head at {address}: {}{}",
+            s.message(),
+            transport_hint(transport)
+        )
+    } else {
+        anyhow::anyhow!("the head refused: {}", s.message())
+    }
+}
 
 /// How a cluster job ended, for the CLI's exit code.
 pub enum Outcome {
@@ -72,14 +91,14 @@ pub fn env_bundle(manifest: &Path, cache_dir: &Path) -> anyhow::Result<Vec<u8>> 
 /// each guest line as it arrives.
 pub async fn submit(
     address: &str,
-    token_file: &Path,
+    creds: &Credentials,
     driver: &Path,
     others: &[(String, PathBuf)],
     args: Vec<String>,
     env: Vec<u8>,
     mut on_log: impl FnMut(&proto::LogLine),
 ) -> anyhow::Result<Outcome> {
-    let token = Token::load(token_file)?;
+    let token = &creds.token;
     let name = driver
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -106,15 +125,19 @@ pub async fn submit(
         args,
         env,
     };
-    let mut head = head_client(address)
+    let mut head = head_client(address, &creds.transport)
         .await?
         .max_encoding_message_size(1 << 30);
     let mut events = head
         .submit_job(token.attach(Request::new(req))?)
         .await
-        .map_err(|s| anyhow::anyhow!("the head refused the job: {}", s.message()))?
+        .map_err(|s| head_failed(address, &creds.transport, s))?
         .into_inner();
-    while let Some(e) = events.message().await? {
+    while let Some(e) = events
+        .message()
+        .await
+        .map_err(|s| head_failed(address, &creds.transport, s))?
+    {
         match e.event {
             Some(Event::PlacedOn(node)) => tracing::info!(%node, "job placed"),
             Some(Event::Log(l)) => on_log(&l),
@@ -137,15 +160,15 @@ pub async fn submit(
 }
 
 /// The cluster's nodes and jobs.
-pub async fn status(address: &str, token_file: &Path) -> anyhow::Result<proto::StatusReply> {
-    let token = Token::load(token_file)?;
-    let mut head = head_client(address).await?;
+pub async fn status(address: &str, creds: &Credentials) -> anyhow::Result<proto::StatusReply> {
+    let token = &creds.token;
+    let mut head = head_client(address, &creds.transport).await?;
     let req = proto::StatusRequest {
         protocol: PROTOCOL_VERSION,
     };
     Ok(head
         .status(token.attach(Request::new(req))?)
         .await
-        .map_err(|s| anyhow::anyhow!("the head refused: {}", s.message()))?
+        .map_err(|s| head_failed(address, &creds.transport, s))?
         .into_inner())
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::Mutex;
 use tonic::transport::Channel;
@@ -14,7 +13,7 @@ use tonic::Request;
 use wrun_core::NodeId;
 use wrun_proto::pb::node_client::NodeClient;
 
-use crate::auth::Token;
+use crate::auth::Credentials;
 
 /// The largest reply a process accepts from another (a task's results
 /// travel inline in its reply; objects move in chunks well under it).
@@ -46,20 +45,20 @@ pub enum Unreachable {
 pub struct Connections {
     me: NodeId,
     my_address: String,
-    token: Token,
+    creds: Credentials,
     clients: Mutex<HashMap<String, NodeClient<Channel>>>,
     addresses: Mutex<HashMap<NodeId, String>>,
 }
 
 impl Connections {
     /// The connections of node `me`, serving at `my_address`.
-    pub fn new(me: NodeId, my_address: String, token: Token) -> Arc<Connections> {
+    pub fn new(me: NodeId, my_address: String, creds: Credentials) -> Arc<Connections> {
         let mut addresses = HashMap::new();
         addresses.insert(me, my_address.clone());
         Arc::new(Connections {
             me,
             my_address,
-            token,
+            creds,
             clients: Mutex::new(HashMap::new()),
             addresses: Mutex::new(addresses),
         })
@@ -108,9 +107,10 @@ impl Connections {
         if let Some(c) = self.clients.lock().get(address) {
             return Ok(c.clone());
         }
-        let channel = Channel::from_shared(format!("http://{address}"))
-            .map_err(|e| format!("`{address}` is not a node address: {e}"))?
-            .connect_timeout(Duration::from_secs(5))
+        let channel = self
+            .creds
+            .transport
+            .endpoint(address)?
             // Windows of a few chunks: HTTP/2's default 64 KiB would stall
             // an object transfer on every round trip.
             .initial_stream_window_size(WINDOW)
@@ -138,6 +138,6 @@ impl Connections {
         reason = "tonic's Status is what calls return"
     )]
     pub fn request<T>(&self, message: T) -> Result<Request<T>, tonic::Status> {
-        self.token.attach(Request::new(message))
+        self.creds.token.attach(Request::new(message))
     }
 }

@@ -3,13 +3,15 @@
 //! a node the head refuses stops with [`JoinRefused`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use wrun_runtime::RuntimeConfig;
 
-use crate::auth::Token;
+use crate::auth::{Credentials, Token};
 use crate::daemon::{write_atomic, PidGuard};
 use crate::node::JoinRefused;
 use crate::serve::{start_head, start_node};
+use crate::tls::{Authority, Transport};
 
 /// Resolves when the process is asked to stop.
 async fn stop_requested() -> anyhow::Result<()> {
@@ -30,9 +32,9 @@ async fn run_node(
     state_dir: PathBuf,
     host: &str,
     head_address: &str,
-    token: Token,
+    creds: Credentials,
 ) -> anyhow::Result<()> {
-    let mut node = start_node(cfg, state_dir.clone(), host, head_address, token).await?;
+    let mut node = start_node(cfg, state_dir.clone(), host, head_address, creds).await?;
     let _guard = PidGuard::register(&state_dir, "node", &node.address)?;
     let refused: Option<JoinRefused> = tokio::select! {
         stop = stop_requested() => { stop?; None }
@@ -45,30 +47,52 @@ async fn run_node(
     }
 }
 
-/// `wrun __serve node`: a node daemon.
+/// `wrun __serve node`: a node daemon, reaching the others over TLS pinned
+/// to the CA in `ca_file` (None: plain text, loopback only).
 pub async fn serve_node(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: String,
     head_address: String,
     token_file: PathBuf,
+    ca_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let token = Token::load(&token_file)?;
-    run_node(cfg, state_dir, &host, &head_address, token).await
+    let transport = match ca_file {
+        Some(ca) => Transport::tls_from(&ca)?,
+        None => Transport::plain(&[&host, &head_address])?,
+    };
+    let creds = Credentials {
+        token: Token::load(&token_file)?,
+        transport,
+    };
+    run_node(cfg, state_dir, &host, &head_address, creds).await
 }
 
-/// `wrun __serve head`: the head, and a node of its own.
+/// `wrun __serve head`: the head, and a node of its own; with TLS (the
+/// cluster's CA made in `state_dir` on its first start) unless `tls` is
+/// false, which only loopback allows.
 pub async fn serve_head(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: String,
     port: u16,
+    tls: bool,
 ) -> anyhow::Result<()> {
     let token = Token::load_or_create(&Token::path_in(&state_dir))?;
-    let head = start_head(state_dir.clone(), &host, port, token.clone()).await?;
+    let authority = if tls {
+        Some(Arc::new(Authority::load_or_create(&state_dir)?))
+    } else {
+        Transport::plain(&[&host])?;
+        None
+    };
+    let transport = authority
+        .as_ref()
+        .map_or(Transport::Plain, |a| a.transport());
+    let head = start_head(state_dir.clone(), &host, port, token.clone(), authority).await?;
     let guard = PidGuard::register(&state_dir, "head", &head.address)?;
     write_atomic(&state_dir.join("head.addr"), &head.address)?;
-    let node = start_node(cfg, state_dir.clone(), &host, &head.address, token).await;
+    let creds = Credentials { token, transport };
+    let node = start_node(cfg, state_dir.clone(), &host, &head.address, creds).await;
     let outcome = match node {
         Ok(node) => {
             let stopped = stop_requested().await;

@@ -256,6 +256,7 @@ mod tests {
             "Cancel",
             "EndJob",
             "ReleaseBundles",
+            "Certify",
         ];
         for line in proto.lines().map(str::trim) {
             let Some(rest) = line.strip_prefix("rpc ") else {

@@ -1,14 +1,16 @@
 //! A cluster in one process, for tests: a head and N nodes on loopback,
-//! real gRPC between them, and a way to make every node report at once so
+//! real gRPC over TLS between them (the CA made in the test's directory), and a way to make every node report at once so
 //! tests wait on conditions, not on heartbeat periods.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wrun_runtime::RuntimeConfig;
 
-use crate::auth::Token;
+use crate::auth::{Credentials, Token};
 use crate::serve::{start_head, start_node, HeadHandle, NodeHandle};
+use crate::tls::{Authority, Transport};
 
 /// A head and its nodes, in this process.
 pub struct InProcessCluster {
@@ -18,6 +20,8 @@ pub struct InProcessCluster {
     pub nodes: Vec<NodeHandle>,
     /// The cluster token.
     pub token: Token,
+    /// How its processes reach each other (TLS pinned to its CA).
+    pub transport: Transport,
 }
 
 impl InProcessCluster {
@@ -25,7 +29,20 @@ impl InProcessCluster {
     /// configuration, and waits until every node sees every other.
     pub async fn start(dir: &Path, configs: Vec<RuntimeConfig>) -> anyhow::Result<Self> {
         let token = Token::load_or_create(&Token::path_in(dir))?;
-        let head = start_head(dir.to_path_buf(), "127.0.0.1", 0, token.clone()).await?;
+        let authority = Arc::new(Authority::load_or_create(dir)?);
+        let transport = authority.transport();
+        let head = start_head(
+            dir.to_path_buf(),
+            "127.0.0.1",
+            0,
+            token.clone(),
+            Some(authority),
+        )
+        .await?;
+        let creds = Credentials {
+            token: token.clone(),
+            transport: transport.clone(),
+        };
         let mut nodes = Vec::with_capacity(configs.len());
         for cfg in configs {
             nodes.push(
@@ -34,12 +51,17 @@ impl InProcessCluster {
                     dir.to_path_buf(),
                     "127.0.0.1",
                     &head.address,
-                    token.clone(),
+                    creds.clone(),
                 )
                 .await?,
             );
         }
-        let cluster = InProcessCluster { head, nodes, token };
+        let cluster = InProcessCluster {
+            head,
+            nodes,
+            token,
+            transport,
+        };
         cluster.settle().await?;
         Ok(cluster)
     }

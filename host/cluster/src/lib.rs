@@ -33,6 +33,7 @@ mod node;
 mod objects;
 mod remote;
 pub mod serve;
+pub mod tls;
 pub mod view;
 
 pub use node::{JoinRefused, HEARTBEAT};

@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -18,7 +17,7 @@ use wrun_proto::pb::head_client::HeadClient;
 use wrun_proto::pb::{head_server::HeadServer, node_server::NodeServer};
 use wrun_runtime::{ClusterLinks, NodeSetup, Runtime, RuntimeConfig};
 
-use crate::auth::Token;
+use crate::auth::{Credentials, Token};
 use crate::connections::{Connections, MAX_MESSAGE, WINDOW};
 use crate::directory::HeadDirectory;
 use crate::guard::{GuardLayer, MAX_JOB_BYTES};
@@ -26,15 +25,60 @@ use crate::head::HeadService;
 use crate::node::{join_and_report, JoinRefused, NodeService};
 use crate::objects::{GrpcTransport, Wire};
 use crate::remote::ClusterRemote;
+use crate::tls::{self, Authority, Transport};
 use crate::view::PeerView;
 
+/// A server identity for node `node`: a fresh key, certified by the head.
+async fn certified(
+    mut head: HeadClient<Channel>,
+    token: &Token,
+    node: wrun_core::NodeId,
+) -> anyhow::Result<tonic::transport::Identity> {
+    let key = tls::new_key()?;
+    let req = wrun_proto::pb::CertifyRequest {
+        protocol: wrun_proto::PROTOCOL_VERSION,
+        node_id: node.to_string(),
+        public_key: key.public_key_raw().to_vec(),
+    };
+    let cert = head
+        .certify(token.attach(tonic::Request::new(req))?)
+        .await
+        .map_err(|s| anyhow::anyhow!("the head would not certify this node: {}", s.message()))?
+        .into_inner()
+        .certificate;
+    Ok(tls::identity(&key, &cert))
+}
+
+/// What to check when the head cannot be talked to this way.
+pub fn transport_hint(transport: &Transport) -> &'static str {
+    if transport.is_tls() {
+        " (with TLS, pinning the cluster's CA: is that the head's cluster-ca.pem, and does the head run with TLS?)"
+    } else {
+        " (in plain text: does the head run with --tls off?)"
+    }
+}
+
 /// A client of the head at `address` (calls add the token).
-pub async fn head_client(address: &str) -> anyhow::Result<HeadClient<Channel>> {
-    let channel = Channel::from_shared(format!("http://{address}"))?
-        .connect_timeout(Duration::from_secs(5))
+pub async fn head_client(
+    address: &str,
+    transport: &Transport,
+) -> anyhow::Result<HeadClient<Channel>> {
+    let channel = transport
+        .endpoint(address)
+        .map_err(|e| anyhow::anyhow!(e))?
         .connect()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the head at {address}: {e}"))?;
+        .map_err(|e| {
+            use std::error::Error;
+            let mut why = e.to_string();
+            let mut source = e.source();
+            while let Some(s) = source {
+                why = format!("{why}: {s}");
+                source = s.source();
+            }
+            let hint = transport_hint(transport);
+            anyhow::anyhow!("cannot reach the head at {address}: {why}{hint}")
+        })?;
     Ok(HeadClient::new(channel)
         .max_decoding_message_size(1 << 30)
         .max_encoding_message_size(1 << 30))
@@ -60,14 +104,17 @@ impl HeadHandle {
 }
 
 /// Starts the head's service on `host:port` (0: any free port), with the
-/// control state and token in `state_dir`.
+/// control state and token in `state_dir`; with TLS when given the
+/// cluster's CA (None: plain text, which the caller allowed).
 pub async fn start_head(
     state_dir: PathBuf,
     host: &str,
     port: u16,
     token: Token,
+    authority: Option<Arc<Authority>>,
 ) -> anyhow::Result<HeadHandle> {
-    let head = HeadService::new(state_dir, token.clone())?;
+    let identity = authority.as_ref().map(|a| a.own_identity()).transpose()?;
+    let head = HeadService::new(state_dir, token.clone(), authority)?;
     let id = head.id().to_string();
     let addr: SocketAddr = format!("{host}:{port}").parse()?;
     let listener = TcpListener::bind(addr).await.map_err(|e| {
@@ -75,7 +122,11 @@ pub async fn start_head(
     })?;
     let address = listener.local_addr()?.to_string();
     let (stop, mut stopped) = watch::channel(false);
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(identity) = identity {
+        builder = builder.tls_config(tls::server_config(identity))?;
+    }
+    let server = builder
         .layer(GuardLayer)
         .add_service(tonic::service::interceptor::InterceptedService::new(
             // Each RPC's own limit is the guard's; this is the largest.
@@ -129,19 +180,25 @@ impl NodeHandle {
     }
 }
 
-/// Starts a node on `host:0` that joins the head at `head_address`.
+/// Starts a node on `host:0` that joins the head at `head_address`; with
+/// TLS, its server presents a certificate the head signed for it.
 pub async fn start_node(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: &str,
     head_address: &str,
-    token: Token,
+    creds: Credentials,
 ) -> anyhow::Result<NodeHandle> {
     let listener = TcpListener::bind((host, 0)).await?;
     let address = listener.local_addr()?.to_string();
-    let head = head_client(head_address).await?;
+    let head = head_client(head_address, &creds.transport).await?;
     let ids = Arc::new(IdGen::new());
-    let conns = Connections::new(ids.node_id(), address.clone(), token.clone());
+    let identity = match creds.transport {
+        Transport::Tls(_) => Some(certified(head.clone(), &creds.token, ids.node_id()).await?),
+        Transport::Plain => None,
+    };
+    let token = creds.token.clone();
+    let conns = Connections::new(ids.node_id(), address.clone(), creds);
     let objects = cfg.store(ids.clone(), GrpcTransport::new(conns.clone()));
     let wire = Wire::new(objects.clone(), conns.clone());
     let view = PeerView::new(conns.clone());
@@ -171,7 +228,11 @@ pub async fn start_node(
         beat.clone(),
     ));
     let (stop, mut stopped) = watch::channel(false);
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(identity) = identity {
+        builder = builder.tls_config(tls::server_config(identity))?;
+    }
+    let server = builder
         .initial_stream_window_size(WINDOW)
         .initial_connection_window_size(2 * WINDOW)
         .layer(GuardLayer)

@@ -20,6 +20,7 @@ use wrun_proto::check_protocol;
 use wrun_proto::pb::{self as proto, node_client::NodeClient};
 
 use crate::auth::Token;
+use crate::tls::{Authority, Transport};
 
 mod jobs;
 mod store;
@@ -53,6 +54,10 @@ pub struct HeadService {
     id: String,
     store: Arc<HeadStore>,
     token: Token,
+    /// The cluster's CA (None: plain text, loopback only).
+    authority: Option<Arc<Authority>>,
+    /// How the head reaches nodes (its own CA pinned, or plain).
+    transport: Transport,
     /// Nodes heard from since this head started.
     live: Mutex<HashMap<String, LiveNode>>,
     next_job: AtomicU64,
@@ -66,7 +71,11 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Status {
 }
 
 impl HeadService {
-    pub fn new(state_dir: PathBuf, token: Token) -> Result<HeadService, StoreError> {
+    pub fn new(
+        state_dir: PathBuf,
+        token: Token,
+        authority: Option<Arc<Authority>>,
+    ) -> Result<HeadService, StoreError> {
         let store = HeadStore::open(&state_dir.join("control"))?;
         let id = store.head_id()?;
         let known = store.nodes()?.len();
@@ -81,6 +90,10 @@ impl HeadService {
             id,
             store: Arc::new(store),
             token,
+            transport: authority
+                .as_ref()
+                .map_or(Transport::Plain, |a| a.transport()),
+            authority,
             live: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(start),
             placements: AtomicU64::new(1),
@@ -164,9 +177,10 @@ impl HeadService {
     }
 
     async fn node_client(&self, address: &str) -> Result<NodeClient<Channel>, Status> {
-        let channel = Channel::from_shared(format!("http://{address}"))
+        let channel = self
+            .transport
+            .endpoint(address)
             .map_err(internal)?
-            .connect_timeout(Duration::from_secs(5))
             .connect()
             .await
             .map_err(|e| Status::unavailable(format!("node at {address} unreachable: {e}")))?;
@@ -268,6 +282,25 @@ impl proto::head_server::Head for HeadService {
                 r.hash
             ))),
         }
+    }
+
+    async fn certify(
+        &self,
+        req: Request<proto::CertifyRequest>,
+    ) -> Result<Response<proto::CertifyReply>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "certify", peer)?;
+        let Some(ca) = &self.authority else {
+            return Err(Status::failed_precondition(
+                "this head runs without TLS (--tls off): start the node with --tls off too",
+            ));
+        };
+        let certificate = ca
+            .certify(&r.public_key, &format!("wrun node {}", r.node_id))
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        tracing::info!(node = %r.node_id, "certified a node's key");
+        Ok(Response::new(proto::CertifyReply { certificate }))
     }
 
     async fn status(
