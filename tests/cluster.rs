@@ -343,7 +343,10 @@ fn the_cluster_speaks_only_tls_by_default() {
     c.wait_nodes(1);
     let token = Token::load(&Token::path_in(c.state())).unwrap();
     let other_ca = tempfile::tempdir().unwrap();
-    let other = wrun_cluster::tls::Authority::load_or_create(other_ca.path()).unwrap();
+    let other = wrun_cluster::tls::Authority::load_or_create(
+        &other_ca.path().join(wrun_cluster::tls::CA_CERT),
+    )
+    .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     for (how, transport) in [
         ("plain text", Transport::Plain),

@@ -47,7 +47,8 @@ async fn a_refused_node_is_an_error_for_its_caller_not_an_exit() {
     let other = tempfile::tempdir().unwrap();
     let wrong = Token::load_or_create(&Token::path_in(other.path())).unwrap();
     // With TLS, the head will not even certify the node's key.
-    let authority = Arc::new(Authority::load_or_create(dir.path()).unwrap());
+    let authority =
+        Arc::new(Authority::load_or_create(&dir.path().join(wrun_cluster::tls::CA_CERT)).unwrap());
     let transport = authority.transport();
     let head = start_head(
         dir.path().to_path_buf(),

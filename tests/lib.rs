@@ -16,6 +16,14 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the repository")
+        .to_path_buf()
+}
+
 /// The component of a Rust example, built by `scripts/build.sh`.
 pub fn example(name: &str) -> PathBuf {
     let dir = std::env::var_os("WRUN_EXAMPLES_DIR")

@@ -55,6 +55,11 @@ pub struct StartArgs {
     /// The largest object a guest on this node may put (default 1G).
     #[arg(long, value_parser = crate::parse_size)]
     max_object: Option<u64>,
+    /// Run in the foreground until stopped (SIGTERM or ^C), logging to
+    /// stderr, instead of in the background: for containers and service
+    /// managers.
+    #[arg(long)]
+    block: bool,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -133,12 +138,10 @@ pub struct ServeArgs {
     address: Option<String>,
     #[arg(long)]
     token_file: Option<PathBuf>,
-    /// A node: the CA to pin (absent: plain text).
+    /// The cluster's CA: a node pins it, the head signs with it (its key
+    /// beside it); absent: plain text (loopback only).
     #[arg(long)]
     ca_file: Option<PathBuf>,
-    /// The head: `off` serves plain text (loopback only).
-    #[arg(long, value_enum, default_value_t = Tls::On)]
-    tls: Tls,
     #[arg(long, default_value_t = DEFAULT_HEAD_PORT)]
     port: u16,
     #[arg(long, default_value = "127.0.0.1")]
@@ -182,22 +185,29 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     if let Some(m) = a.max_object {
         args.extend(["--max-object".into(), m.to_string()]);
     }
+    let token_file = a.files.token_file();
+    args.extend(["--token-file".into(), token_file.display().to_string()]);
     if a.head {
-        if a.files.tls == Tls::Off {
-            cluster::tls::Transport::plain(&[&a.host])?;
-            args.extend(["--tls".into(), "off".into()]);
+        match a.files.tls {
+            Tls::On => args.extend(["--ca-file".into(), a.files.ca_file().display().to_string()]),
+            Tls::Off => {
+                cluster::tls::Transport::plain(&[&a.host])?;
+            }
         }
         args.extend(["--port".into(), a.port.to_string()]);
+        if a.block {
+            return Err(daemon::exec(&state, "head", &args));
+        }
         let (pid, address) = daemon::spawn(&state, "head", &args)?;
         println!("wrun head started (pid {pid}) at {address}");
         println!(
             "cluster token: {} (readable by its owner only; copy it to join from other machines)",
-            cluster::auth::Token::path_in(&state).display()
+            token_file.display()
         );
         if a.files.tls == Tls::On {
             println!(
                 "cluster CA:    {} (copy it beside the token; nodes and clients pin it)",
-                state.join(cluster::tls::CA_CERT).display()
+                a.files.ca_file().display()
             );
         }
         println!("join a node:   wrun start --address {address}");
@@ -206,10 +216,6 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     } else {
         let address = a.address.expect("clap requires --address without --head");
         args.extend(["--address".into(), address.clone()]);
-        args.extend([
-            "--token-file".into(),
-            a.files.token_file().display().to_string(),
-        ]);
         match a.files.tls {
             Tls::On => {
                 let ca = a.files.ca_file();
@@ -220,9 +226,43 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
                 cluster::tls::Transport::plain(&[&a.host, &address])?;
             }
         }
+        if a.block {
+            return Err(daemon::exec(&state, "node", &args));
+        }
         let (pid, node_addr) = daemon::spawn(&state, "node", &args)?;
         println!("wrun node started (pid {pid}) at {node_addr}, joined the head at {address}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct CredentialsArgs {
+    /// The directory to write cluster.token, cluster-ca.pem and
+    /// cluster-ca.key in (it must not hold them yet).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `wrun credentials`: a new cluster's token and CA, made ahead of its
+/// head, for deployments that hand them to every process (a Kubernetes
+/// Secret).
+pub fn credentials(a: CredentialsArgs) -> anyhow::Result<ExitCode> {
+    let token = cluster::auth::Token::path_in(&a.out);
+    let ca = cluster::tls::ca_file_beside(&token);
+    for p in [&token, &ca, &cluster::tls::ca_key_beside(&ca)] {
+        anyhow::ensure!(
+            !p.exists(),
+            "{} already exists: this directory holds a cluster's credentials; pick another --out",
+            p.display()
+        );
+    }
+    cluster::auth::Token::load_or_create(&token)?;
+    cluster::tls::Authority::load_or_create(&ca)?;
+    println!("wrote {}, {} and its key", token.display(), ca.display());
+    println!(
+        "for Kubernetes: kubectl -n wrun create secret generic wrun-cluster --from-file={}",
+        a.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -297,19 +337,20 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let token = a
+        .token_file
+        .clone()
+        .unwrap_or_else(|| cluster::auth::Token::path_in(&a.state_dir));
     let served = rt.block_on(async move {
         match a.role.as_str() {
             "head" => {
-                let tls = a.tls == Tls::On;
-                cluster::daemons::serve_head(cfg, a.state_dir, a.host, a.port, tls).await
+                let (host, port, ca) = (a.host, a.port, a.ca_file);
+                cluster::daemons::serve_head(cfg, a.state_dir, host, port, token, ca).await
             }
             "node" => {
                 let address = a
                     .address
                     .ok_or_else(|| anyhow::anyhow!("a node needs --address"))?;
-                let token = a
-                    .token_file
-                    .unwrap_or_else(|| cluster::auth::Token::path_in(&a.state_dir));
                 let ca = a.ca_file;
                 cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token, ca).await
             }

@@ -55,6 +55,9 @@ enum Command {
     /// A daemon's main loop (what `wrun start` runs in the background).
     #[command(name = "__serve", hide = true)]
     Serve(cluster_cli::ServeArgs),
+    /// Make a new cluster's token and CA ahead of its head (for deployments
+    /// that hand them to every process, such as a Kubernetes Secret).
+    Credentials(cluster_cli::CredentialsArgs),
     /// Create a new job crate from the template, ready for `wrun build`.
     New {
         /// Name of the crate (and its directory).
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Stop(a) => cluster_cli::stop(a),
         Command::Status(a) => cluster_status::status(a),
         Command::Serve(a) => cluster_cli::serve(a),
+        Command::Credentials(a) => cluster_cli::credentials(a),
         Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
         Command::Build { dir } => build_job(&dir).map(|_| ExitCode::SUCCESS),
     };

@@ -93,6 +93,25 @@ pub fn spawn(state: &Path, role: &str, args: &[String]) -> anyhow::Result<(u32, 
     }
 }
 
+/// Becomes `wrun __serve ROLE ARGS` in the foreground (`wrun start
+/// --block`: containers and service managers keep the process they
+/// started); returns only if that could not be done.
+pub fn exec(state: &Path, role: &str, args: &[String]) -> anyhow::Error {
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return e.into(),
+    };
+    let err = Command::new(exe)
+        .arg("__serve")
+        .arg(role)
+        .arg("--state-dir")
+        .arg(state)
+        .args(args)
+        .exec();
+    anyhow::anyhow!("cannot run the {role} daemon in the foreground: {err}")
+}
+
 /// The daemons started from this state directory: (pid file, pid).
 pub fn daemons(state: &Path) -> Vec<(PathBuf, u32)> {
     let Ok(dir) = std::fs::read_dir(run_dir(state)) else {

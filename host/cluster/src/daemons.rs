@@ -68,19 +68,21 @@ pub async fn serve_node(
     run_node(cfg, state_dir, &host, &head_address, creds).await
 }
 
-/// `wrun __serve head`: the head, and a node of its own; with TLS (the
-/// cluster's CA made in `state_dir` on its first start) unless `tls` is
-/// false, which only loopback allows.
+/// `wrun __serve head`: the head, and a node of its own. The token is read
+/// from `token_file`, or made there on the first start; so is the
+/// cluster's CA at `ca_file` (its key beside it). No `ca_file`: plain
+/// text, which only loopback allows.
 pub async fn serve_head(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: String,
     port: u16,
-    tls: bool,
+    token_file: PathBuf,
+    ca_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let token = Token::load_or_create(&Token::path_in(&state_dir))?;
-    let authority = if tls {
-        Some(Arc::new(Authority::load_or_create(&state_dir)?))
+    let token = Token::load_or_create(&token_file)?;
+    let authority = if let Some(ca) = ca_file {
+        Some(Arc::new(Authority::load_or_create(&ca)?))
     } else {
         Transport::plain(&[&host])?;
         None

@@ -29,7 +29,7 @@ impl InProcessCluster {
     /// configuration, and waits until every node sees every other.
     pub async fn start(dir: &Path, configs: Vec<RuntimeConfig>) -> anyhow::Result<Self> {
         let token = Token::load_or_create(&Token::path_in(dir))?;
-        let authority = Arc::new(Authority::load_or_create(dir)?);
+        let authority = Arc::new(Authority::load_or_create(&dir.join(crate::tls::CA_CERT))?);
         let transport = authority.transport();
         let head = start_head(
             dir.to_path_buf(),

@@ -160,6 +160,14 @@ pub fn ca_file_beside(token_file: &Path) -> PathBuf {
         .join(CA_CERT)
 }
 
+/// Where the head reads the CA's key: beside its certificate.
+pub fn ca_key_beside(cert_path: &Path) -> PathBuf {
+    cert_path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(CA_KEY)
+}
+
 /// The head's certificate authority.
 pub struct Authority {
     cert_pem: String,
@@ -167,11 +175,11 @@ pub struct Authority {
 }
 
 impl Authority {
-    /// The CA in `state_dir`, or a new one made there (the head's first
-    /// start). An operator's own CA is used when both files are there.
-    pub fn load_or_create(state_dir: &Path) -> Result<Authority, TlsError> {
-        let cert_path = state_dir.join(CA_CERT);
-        let key_path = state_dir.join(CA_KEY);
+    /// The CA whose certificate is `cert_path` (its key beside it, named
+    /// [`CA_KEY`]), or a new one made there (the head's first start). An
+    /// operator's own CA is used when both files are there.
+    pub fn load_or_create(cert_path: &Path) -> Result<Authority, TlsError> {
+        let key_path = &ca_key_beside(cert_path);
         let read = |what, p: &Path| {
             std::fs::read_to_string(p).map_err(|source| TlsError::File {
                 what,
@@ -185,12 +193,12 @@ impl Authority {
             reason: e.to_string(),
         };
         if cert_path.exists() || key_path.exists() {
-            let cert_pem = read("the cluster's CA certificate", &cert_path)?;
-            let key_pem = read("the cluster's CA key", &key_path)?;
+            let cert_pem = read("the cluster's CA certificate", cert_path)?;
+            let key_pem = read("the cluster's CA key", key_path)?;
             let key = KeyPair::from_pem(&key_pem)
-                .map_err(|e| malformed("the cluster's CA key", &key_path, e))?;
+                .map_err(|e| malformed("the cluster's CA key", key_path, e))?;
             let issuer = Issuer::from_ca_cert_pem(&cert_pem, key)
-                .map_err(|e| malformed("the cluster's CA certificate", &cert_path, e))?;
+                .map_err(|e| malformed("the cluster's CA certificate", cert_path, e))?;
             return Ok(Authority { cert_pem, issuer });
         }
         let key = KeyPair::generate().map_err(|e| TlsError::Certify(e.to_string()))?;
@@ -204,8 +212,8 @@ impl Authority {
             .self_signed(&key)
             .map_err(|e| TlsError::Certify(e.to_string()))?;
         let cert_pem = cert.pem();
-        write_private(&key_path, &key.serialize_pem())?;
-        std::fs::write(&cert_path, &cert_pem).map_err(|source| TlsError::File {
+        write_private(key_path, &key.serialize_pem())?;
+        std::fs::write(cert_path, &cert_pem).map_err(|source| TlsError::File {
             what: "the cluster's CA certificate",
             path: cert_path.display().to_string(),
             source,
@@ -335,13 +343,14 @@ mod tests {
     fn a_ca_is_made_once_kept_private_and_read_back() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let first = Authority::load_or_create(dir.path()).unwrap();
+        let cert = dir.path().join(CA_CERT);
+        let first = Authority::load_or_create(&cert).unwrap();
         let mode = std::fs::metadata(dir.path().join(CA_KEY))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let again = Authority::load_or_create(dir.path()).unwrap();
+        let again = Authority::load_or_create(&cert).unwrap();
         assert_eq!(first.cert_pem(), again.cert_pem());
         // The CA read back still signs.
         let key = new_key().unwrap();
@@ -354,7 +363,9 @@ mod tests {
     fn a_half_present_ca_is_an_error_not_a_new_ca() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CA_CERT), "x").unwrap();
-        let err = Authority::load_or_create(dir.path()).err().unwrap();
+        let err = Authority::load_or_create(&dir.path().join(CA_CERT))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains(CA_KEY), "{err}");
     }
 }
