@@ -37,3 +37,6 @@ guest-sdk/cpp/tests/run.sh
 # feature job against the real host.
 runtimes/java/test.sh
 runtimes/java/itest.sh >/dev/null
+# A bounded run of the fuzzers (manifests, the value codec, RPC messages);
+# `scripts/fuzz.sh SECONDS` runs them longer.
+scripts/fuzz.sh 20
