@@ -468,6 +468,53 @@ async fn an_infinite_loop_is_interrupted_at_its_timeout() {
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
+/// Four tasks that spin for ever, none with a CPU-time limit of its own,
+/// are stopped together once their job has used its CPU-time budget; the
+/// next job is not charged for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_tree_is_bounded_by_its_cpu_time_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.job_limits.job_cpu_time = Duration::from_secs(1);
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
+    let start = Instant::now();
+    let opts = TaskOptions {
+        max_retries: 0,
+        ..Default::default()
+    };
+    let spinning: Vec<_> = (0..4)
+        .map(|_| rt.submit(&job, "spin", vec![], opts.clone()).unwrap())
+        .collect();
+    for r in spinning {
+        let e = rt
+            .get(&r[0], Some(Duration::from_secs(60)))
+            .await
+            .expect_err("a spinning task is stopped");
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+        assert!(
+            e.message.contains("limits.job_cpu_time") && e.message.contains("1 s"),
+            "{e}"
+        );
+    }
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let used = job
+        .cpu_ticks_used
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(used >= 200, "1 s of 5 ms ticks was used: {used}");
+    let fresh = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
+    let ok = rt
+        .submit(&fresh, "noop", vec![], TaskOptions::default())
+        .unwrap();
+    rt.get(&ok[0], Some(Duration::from_secs(30)))
+        .await
+        .expect("another job still runs");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_bomb_hits_its_cap() {
     let dir = tempfile::tempdir().unwrap();

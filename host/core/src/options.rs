@@ -190,6 +190,11 @@ pub struct JobLimits {
     /// level blocked on the next holds an instance, so a runaway recursion
     /// is refused before it holds the node's whole instance pool.
     pub max_depth: u32,
+    /// CPU time all of the job's guests (driver, tasks, actors) may use
+    /// together on one node: a tree of tasks, each under its own
+    /// `cpu_time`, cannot spin the node for ever. The default also bounds
+    /// jobs without a manifest.
+    pub job_cpu_time: Duration,
 }
 
 impl Default for JobLimits {
@@ -202,6 +207,8 @@ impl Default for JobLimits {
             max_tasks_in_flight: 250_000,
             // Half the default pool of 1,000 instances.
             max_depth: 500,
+            // An hour of one core: far past any example or benchmark.
+            job_cpu_time: Duration::from_secs(3600),
         }
     }
 }

@@ -330,6 +330,10 @@ impl Environment {
                 limits.max_depth = at_least_one(&n, "limits.max_depth", means)
                     .map_err(|e| at(Some(n.span()), e))?;
             }
+            if let Some(v) = l.job_cpu_time {
+                limits.job_cpu_time =
+                    duration(&v, "limits.job_cpu_time").map_err(|e| at(Some(v.span()), e))?;
+            }
             if let Some(v) = l.cpu_time {
                 cpu_time =
                     Some(duration(&v, "limits.cpu_time").map_err(|e| at(Some(v.span()), e))?);

@@ -53,6 +53,7 @@ pub(crate) struct LimitsSection {
     pub(crate) tasks_in_flight: Option<Spanned<usize>>,
     pub(crate) max_depth: Option<Spanned<u32>>,
     pub(crate) cpu_time: Option<Spanned<String>>,
+    pub(crate) job_cpu_time: Option<Spanned<String>>,
     pub(crate) max_object: Option<Spanned<SizeValue>>,
 }
 

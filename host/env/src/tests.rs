@@ -53,6 +53,9 @@ fn errors_name_the_line_the_field_and_what_was_expected() {
 
     let e = parse("[limits]\ncpu_time = \"soon\"\n").unwrap_err();
     assert!(e.message.contains("250ms"), "{e}");
+
+    let e = parse("[limits]\njob_cpu_time = 10\n").unwrap_err();
+    assert_eq!(e.line, 2, "{e}");
 }
 
 #[test]
@@ -64,6 +67,17 @@ fn sizes_durations_and_addresses_parse() {
     assert_eq!(e.limits.memory_per_instance, 64 << 20);
     assert_eq!(e.limits.max_object_bytes, 1024);
     assert_eq!(e.cpu_time, Some(Duration::from_millis(1500)));
+    assert_eq!(
+        e.limits.job_cpu_time,
+        Duration::from_secs(3600),
+        "the default"
+    );
+    let e = parse("[limits]\njob_cpu_time = \"2m\"\n").unwrap();
+    assert_eq!(e.limits.job_cpu_time, Duration::from_secs(120));
+    let e = parse(
+        "[limits]\nmemory = \"64M\"\nmax_object = 1024\ncpu_time = \"1.5s\"\n[capabilities]\nnetwork = [\"127.0.0.1:8080\"]\n",
+    )
+    .unwrap();
     assert_eq!(&*e.network, &["127.0.0.1:8080".parse().unwrap()][..]);
 }
 

@@ -177,6 +177,7 @@ pub(crate) fn load(
         env: spec.env.unwrap_or_else(default_env),
         log_sink: spec.log_sink,
         tasks_in_flight: Default::default(),
+        cpu_ticks_used: Default::default(),
     }))
 }
 

@@ -44,6 +44,17 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
     if state.cancelled {
         return cancelled_error(label);
     }
+    if state.job_cpu_exceeded {
+        let limit = state.caller.job.env.limits.job_cpu_time;
+        return TaskError::new(
+            ErrorKind::Timeout,
+            label,
+            format!(
+                "its job used more than its CPU-time budget of {} s on this node, all its tasks and actors together (limits.job_cpu_time), and was interrupted",
+                limit.as_secs_f64()
+            ),
+        );
+    }
     if state.cpu_exceeded {
         let limit = state.caller.env.cpu_time.unwrap_or_default();
         return TaskError::new(

@@ -3,6 +3,7 @@
 //! `guest` interface with arguments lowered straight from the stored bytes,
 //! and what a failure of the guest becomes.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -149,6 +150,8 @@ impl Sandbox {
             cancel_delivered: false,
             cpu_ticks_left: self.cpu_ticks(&spec.env),
             cpu_exceeded: false,
+            job_cpu_ticks: self.ticks(spec.job.env.limits.job_cpu_time),
+            job_cpu_exceeded: false,
             stderr_tail: tail,
             scratch,
         };
@@ -168,6 +171,11 @@ impl Sandbox {
             }
             // The callback runs once per epoch tick while the guest runs (not
             // while it is blocked), so counting calls counts CPU time.
+            let job_used = s.caller.job.cpu_ticks_used.fetch_add(1, Ordering::Relaxed) + 1;
+            if job_used > s.job_cpu_ticks {
+                s.job_cpu_exceeded = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
             if let Some(left) = &mut s.cpu_ticks_left {
                 *left = left.saturating_sub(1);
                 if *left == 0 {
@@ -196,8 +204,13 @@ impl Sandbox {
 
     /// Epoch ticks of the environment's CPU-time limit.
     pub(crate) fn cpu_ticks(&self, env: &Environment) -> Option<u64> {
+        env.cpu_time.map(|t| self.ticks(t))
+    }
+
+    /// Epoch ticks in `t` (at least one).
+    fn ticks(&self, t: Duration) -> u64 {
         let tick = self.options.engine.epoch_tick.as_nanos().max(1);
-        env.cpu_time.map(|t| (t.as_nanos() / tick).max(1) as u64)
+        (t.as_nanos() / tick).clamp(1, u64::MAX as u128) as u64
     }
 
     /// Runs a job's driver (`main`) with `args`.

@@ -90,6 +90,9 @@ pub struct LoadedJob {
     /// Its tasks submitted on this node and not finished (counted by the
     /// runtime, bounded by `limits.tasks_in_flight`).
     pub tasks_in_flight: AtomicUsize,
+    /// Epoch ticks its guests have run on this node, all together (bounded
+    /// by `limits.job_cpu_time`).
+    pub cpu_ticks_used: std::sync::atomic::AtomicU64,
 }
 
 /// A task or actor class resolved to the component that exports it.
@@ -283,6 +286,9 @@ pub struct HostState {
     /// Epoch ticks of running time left before the CPU-time limit.
     pub(crate) cpu_ticks_left: Option<u64>,
     pub(crate) cpu_exceeded: bool,
+    /// Epoch ticks the whole job may run on this node.
+    pub(crate) job_cpu_ticks: u64,
+    pub(crate) job_cpu_exceeded: bool,
     pub(crate) stderr_tail: StderrTail,
     /// Held for its `Drop`, which removes the directory with the instance.
     #[allow(dead_code, reason = "held for its Drop")]
