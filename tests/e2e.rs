@@ -699,6 +699,50 @@ async fn custom_resources_gate_tasks_that_need_them() {
     assert_eq!(avail, total);
 }
 
+/// A job's actors alive on a node are bounded (limits.max_actors): the
+/// creation past the limit fails naming it, and one that dies gives its
+/// place back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_actors_are_bounded_and_a_dead_one_gives_its_place_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.job_limits.max_actors = 3;
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
+    let make = || rt.create_actor(&job, "Counter", vec![arg(0)], ActorOptions::default());
+    let actors: Vec<_> = (0..3).map(|_| make().unwrap()).collect();
+    let refused = make().unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::InvalidArgument, "{refused}");
+    assert!(
+        refused.message.contains("3 actors alive") && refused.message.contains("limits.max_actors"),
+        "{refused}"
+    );
+    // Another job has its own quota.
+    let other = rt
+        .load(wrun_runtime::JobSpec::file(example("counter")))
+        .unwrap();
+    rt.create_actor(&other, "Counter", vec![arg(0)], ActorOptions::default())
+        .unwrap();
+    rt.kill_actor(actors[0]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let again = loop {
+        match make() {
+            Ok(a) => break a,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "the killed actor's place: {e}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let r = rt.call_actor(again, "incr", vec![arg(5)], 1).unwrap();
+    assert_eq!(
+        decode(&rt.get(&r[0], None).await.unwrap()).as_i64(),
+        Some(5)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actors_from_the_host_api_run_calls_in_order_and_die_when_killed() {
     let dir = tempfile::tempdir().unwrap();

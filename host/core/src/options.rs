@@ -195,6 +195,10 @@ pub struct JobLimits {
     /// `cpu_time`, cannot spin the node for ever. The default also bounds
     /// jobs without a manifest.
     pub job_cpu_time: Duration,
+    /// The job's actors alive on one node at once: each holds an instance
+    /// of the node's pool for its whole life, so one job cannot take the
+    /// pool from the others.
+    pub max_actors: usize,
 }
 
 impl Default for JobLimits {
@@ -209,6 +213,8 @@ impl Default for JobLimits {
             max_depth: 500,
             // An hour of one core: far past any example or benchmark.
             job_cpu_time: Duration::from_secs(3600),
+            // Half the default pool of 1,000 instances, as max_depth.
+            max_actors: 500,
         }
     }
 }

@@ -330,6 +330,11 @@ impl Environment {
                 limits.max_depth = at_least_one(&n, "limits.max_depth", means)
                     .map_err(|e| at(Some(n.span()), e))?;
             }
+            if let Some(n) = l.max_actors {
+                let means = "actors a job may have alive on a node";
+                limits.max_actors = at_least_one(&n, "limits.max_actors", means)
+                    .map_err(|e| at(Some(n.span()), e))?;
+            }
             if let Some(v) = l.job_cpu_time {
                 limits.job_cpu_time =
                     duration(&v, "limits.job_cpu_time").map_err(|e| at(Some(v.span()), e))?;

@@ -52,6 +52,7 @@ pub(crate) struct LimitsSection {
     pub(crate) max_refs: Option<usize>,
     pub(crate) tasks_in_flight: Option<Spanned<usize>>,
     pub(crate) max_depth: Option<Spanned<u32>>,
+    pub(crate) max_actors: Option<Spanned<usize>>,
     pub(crate) cpu_time: Option<Spanned<String>>,
     pub(crate) job_cpu_time: Option<Spanned<String>>,
     pub(crate) max_object: Option<Spanned<SizeValue>>,

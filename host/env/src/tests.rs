@@ -72,6 +72,10 @@ fn sizes_durations_and_addresses_parse() {
         Duration::from_secs(3600),
         "the default"
     );
+    let e = parse("[limits]\nmax_actors = 0\n").unwrap_err();
+    assert!(e.message.contains("limits.max_actors"), "{e}");
+    let e = parse("[limits]\nmax_actors = 7\n").unwrap();
+    assert_eq!(e.limits.max_actors, 7);
     let e = parse("[limits]\njob_cpu_time = \"2m\"\n").unwrap();
     assert_eq!(e.limits.job_cpu_time, Duration::from_secs(120));
     let e = parse(

@@ -178,6 +178,7 @@ pub(crate) fn load(
         log_sink: spec.log_sink,
         tasks_in_flight: Default::default(),
         cpu_ticks_used: Default::default(),
+        actors_alive: Default::default(),
     }))
 }
 

@@ -93,6 +93,8 @@ pub struct LoadedJob {
     /// Epoch ticks its guests have run on this node, all together (bounded
     /// by `limits.job_cpu_time`).
     pub cpu_ticks_used: std::sync::atomic::AtomicU64,
+    /// Its actors alive on this node (bounded by `limits.max_actors`).
+    pub actors_alive: AtomicUsize,
 }
 
 /// A task or actor class resolved to the component that exports it.

@@ -31,7 +31,10 @@ pub(super) async fn run(
     target: Target,
     env: Arc<Environment>,
     mut mailbox: mpsc::UnboundedReceiver<ActorCall>,
+    counted: super::Counted,
 ) {
+    // Counted against the job's actors until this life ends.
+    let _counted = counted;
     // An actor in a placement group's bundle dies with the group (its call
     // under way, if any, fails with it).
     let bundle = spec.scheduler.clone();

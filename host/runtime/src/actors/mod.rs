@@ -6,6 +6,7 @@
 pub(crate) mod gate;
 mod life;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -50,6 +51,34 @@ pub(crate) struct ActorSpec {
     pub(crate) get_if_exists: bool,
 }
 
+/// One of a job's actors alive on this node, counted against its
+/// `limits.max_actors` from creation until its life ends (or its runner is
+/// aborted: the count goes with the future).
+pub(super) struct Counted(Arc<LoadedJob>);
+
+impl Counted {
+    fn take(job: &Arc<LoadedJob>, class: &str) -> Result<Counted, TaskError> {
+        let limit = job.env.limits.max_actors;
+        if job.actors_alive.fetch_add(1, Ordering::Relaxed) >= limit {
+            job.actors_alive.fetch_sub(1, Ordering::Relaxed);
+            return Err(TaskError::new(
+                ErrorKind::InvalidArgument,
+                class.to_string(),
+                format!(
+                    "the job already has {limit} actors alive on this node, its limit (limits.max_actors in the job's manifest): kill some first, or raise the limit"
+                ),
+            ));
+        }
+        Ok(Counted(job.clone()))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.actors_alive.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Creates an actor on this node: registers it (and its name) and starts
 /// its life.
 pub(crate) fn create(
@@ -73,6 +102,7 @@ pub(crate) fn create(
     }
     let class: Arc<str> = Arc::from(spec.class.as_str());
     let target = job.resolve(spec.caller_component, &class)?;
+    let counted = Counted::take(job, &class)?;
     let id = ActorId(rt.ids.next());
     if let Some(n) = &name {
         let mut names = rt.actors.names.lock();
@@ -109,6 +139,7 @@ pub(crate) fn create(
         target,
         env,
         rx,
+        counted,
     ));
     *entry.runner.lock() = Some(runner);
     Ok(id)
@@ -158,9 +189,7 @@ pub(crate) fn call(
         (_, Returning::Values(n)) => Returns::new(&rt.objects, n, label, control.clone()),
     };
     returns.on_drop = ErrorKind::ActorDied;
-    rt.counters
-        .submitted
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    rt.counters.submitted.fetch_add(1, Ordering::Relaxed);
     let call = ActorCall {
         method,
         args,
