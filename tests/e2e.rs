@@ -515,6 +515,54 @@ async fn a_job_tree_is_bounded_by_its_cpu_time_budget() {
         .expect("another job still runs");
 }
 
+/// A job's objects on a node are bounded (limits.object_bytes): a put past
+/// the quota fails naming it, so does a task whose results would pass it,
+/// and a freed object gives its bytes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_objects_are_bounded_and_freed_ones_give_their_bytes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, _) = config(dir.path());
+    cfg.job_limits.object_bytes = 8 << 20;
+    let rt = Runtime::new(cfg).unwrap();
+    let job = rt
+        .load(wrun_runtime::JobSpec::file(example("hostile")))
+        .unwrap();
+    let once = TaskOptions {
+        max_retries: 0,
+        ..Default::default()
+    };
+    let run = |task: &str, mib: u64| {
+        let r = rt.submit(&job, task, vec![arg(mib)], once.clone()).unwrap();
+        let rt = &rt;
+        async move {
+            rt.get(&r[0], Some(Duration::from_secs(60)))
+                .await
+                .map(|_| r)
+        }
+    };
+    let e = run("huge_put", 16).await.unwrap_err();
+    assert!(
+        e.message.contains("limits.object_bytes") && e.message.contains(&(8u64 << 20).to_string()),
+        "{e}"
+    );
+    let e = run("big_result", 16).await.unwrap_err();
+    assert!(e.message.contains("results were not kept"), "{e}");
+    // Within the quota, both work, and what they keep is charged while it lives.
+    drop(run("huge_put", 4).await.unwrap());
+    let kept = run("big_result", 4).await.unwrap();
+    assert!(job.objects.used() >= 4 << 20, "{}", job.objects.used());
+    drop(kept);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while job.objects.used() != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} bytes still charged",
+            job.objects.used()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_bomb_hits_its_cap() {
     let dir = tempfile::tempdir().unwrap();

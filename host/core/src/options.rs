@@ -199,6 +199,9 @@ pub struct JobLimits {
     /// of the node's pool for its whole life, so one job cannot take the
     /// pool from the others.
     pub max_actors: usize,
+    /// Bytes of the objects the job makes on one node (puts, stream items,
+    /// task results; in memory or spilled) kept at once.
+    pub object_bytes: usize,
 }
 
 impl Default for JobLimits {
@@ -215,6 +218,8 @@ impl Default for JobLimits {
             job_cpu_time: Duration::from_secs(3600),
             // Half the default pool of 1,000 instances, as max_depth.
             max_actors: 500,
+            // A sixth of this machine class's 24 GiB.
+            object_bytes: 4 << 30,
         }
     }
 }

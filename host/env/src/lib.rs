@@ -313,6 +313,10 @@ impl Environment {
                 limits.memory_per_instance =
                     size(&v, "limits.memory").map_err(|e| at(Some(v.span()), e))?;
             }
+            if let Some(v) = l.object_bytes {
+                limits.object_bytes =
+                    size(&v, "limits.object_bytes").map_err(|e| at(Some(v.span()), e))?;
+            }
             if let Some(v) = l.max_object {
                 limits.max_object_bytes =
                     size(&v, "limits.max_object").map_err(|e| at(Some(v.span()), e))?;

@@ -145,7 +145,7 @@ impl ObjectStore {
                     Err(e)
                 }
             };
-            store.fulfil(&slot, outcome);
+            store.fulfil(&slot, outcome, None);
         });
     }
 }

@@ -24,6 +24,7 @@
 mod blocking;
 mod borrow;
 mod copy;
+mod quota;
 mod spill;
 mod store;
 mod stream;
@@ -37,6 +38,7 @@ use bytes::Bytes;
 use wrun_core::{NodeId, ObjectId, TaskError};
 
 pub use copy::copy_to_bytes;
+pub use quota::{Charge, ObjectQuota, OverQuota};
 pub use store::{Held, ObjectStore, Producer, Promise, StoreConfig};
 pub use stream::{item_of_value, stream_value, Refused, Stream};
 

@@ -88,6 +88,9 @@ pub(crate) struct Ready {
     /// object is freed: objects are immutable, so the file stays valid and a
     /// restored object is spilled again without rewriting it).
     pub(crate) on_disk: bool,
+    /// The job quota its bytes count against while it lives (spilled too).
+    #[allow(dead_code, reason = "held for its Drop, which gives the bytes back")]
+    pub(crate) charge: Option<crate::Charge>,
 }
 
 /// Where a borrowed object's references came from.
@@ -119,7 +122,13 @@ impl Promise {
 
     /// Sets the outcome and wakes the readers.
     pub fn fulfil(self, outcome: Result<ObjectValue, TaskError>) {
-        self.slot.store.fulfil(&self.slot, outcome);
+        self.slot.store.fulfil(&self.slot, outcome, None);
+    }
+
+    /// [`Promise::fulfil`] with a value whose bytes count against a job's
+    /// quota until the object is freed.
+    pub fn fulfil_charged(self, value: ObjectValue, charge: crate::Charge) {
+        self.slot.store.fulfil(&self.slot, Ok(value), Some(charge));
     }
 }
 
@@ -241,7 +250,7 @@ impl ObjectStore {
         slot
     }
 
-    pub(crate) fn ready_state(&self, value: ObjectValue) -> State {
+    pub(crate) fn ready_state(&self, value: ObjectValue, charge: Option<crate::Charge>) -> State {
         let size = value.data.len();
         State::Ready(Ready {
             data: Some(value.data),
@@ -249,14 +258,25 @@ impl ObjectStore {
             size,
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             on_disk: false,
+            charge,
         })
     }
 
     /// Stores a value; the returned reference keeps it alive.
     pub fn put(self: &Arc<Self>, value: ObjectValue) -> Held {
+        self.put_charged(value, None)
+    }
+
+    /// [`ObjectStore::put`], its bytes counted against a job's quota
+    /// until the object is freed.
+    pub fn put_charged(
+        self: &Arc<Self>,
+        value: ObjectValue,
+        charge: Option<crate::Charge>,
+    ) -> Held {
         let id = ObjectId(self.ids.next());
         let size = value.data.len();
-        let slot = self.insert(id, self.ready_state(value));
+        let slot = self.insert(id, self.ready_state(value, charge));
         self.bytes_in_memory.fetch_add(size, Ordering::Relaxed);
         self.maybe_spill();
         Held { slot }
@@ -290,6 +310,7 @@ impl ObjectStore {
         self: &Arc<Self>,
         slot: &Arc<Slot>,
         outcome: Result<ObjectValue, TaskError>,
+        charge: Option<crate::Charge>,
     ) {
         let size = outcome.as_ref().map_or(0, |v| v.data.len());
         let (waiters, rejected, _producer) = {
@@ -301,7 +322,7 @@ impl ObjectStore {
                 (Vec::new(), Some(outcome), producer)
             } else {
                 let new = match outcome {
-                    Ok(v) => self.ready_state(v),
+                    Ok(v) => self.ready_state(v, charge),
                     Err(e) => State::Failed(e),
                 };
                 match std::mem::replace(&mut g.state, new) {

@@ -168,13 +168,15 @@ pub(crate) fn load(
         components.push(JobComponent::new(cname, prepared));
     }
     let id = spec.id.unwrap_or_else(new_id);
+    let env = spec.env.unwrap_or_else(default_env);
     Ok(Arc::new(LoadedJob {
         id,
         name: spec.name,
         components,
         load_time: start.elapsed(),
         namespace: job_namespace(id),
-        env: spec.env.unwrap_or_else(default_env),
+        objects: wrun_objects::ObjectQuota::new(env.limits.object_bytes),
+        env,
         log_sink: spec.log_sink,
         tasks_in_flight: Default::default(),
         cpu_ticks_used: Default::default(),

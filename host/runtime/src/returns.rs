@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use wrun_core::logs::Label;
 use wrun_core::{ErrorKind, TaskError};
-use wrun_objects::{stream_value, Held, ObjectStore, ObjectValue, Producer, Promise, Stream};
+use wrun_objects::{
+    stream_value, Held, ObjectQuota, ObjectStore, ObjectValue, Producer, Promise, Stream,
+};
 use wrun_sandbox::TaskControl;
 
 /// The promises of one call's results.
@@ -23,6 +25,8 @@ pub(crate) struct Returns {
     control: Option<Arc<TaskControl>>,
     /// A streaming call's items, and the store its error item goes in.
     stream: Option<(Arc<Stream>, Arc<ObjectStore>)>,
+    /// The calling job's object quota, which the values are charged to.
+    pub(crate) quota: Option<Arc<ObjectQuota>>,
 }
 
 impl Returns {
@@ -50,6 +54,7 @@ impl Returns {
             done: false,
             control,
             stream: None,
+            quota: None,
         };
         (held, returns)
     }
@@ -136,6 +141,27 @@ impl Returns {
                 ),
             )),
             other => other,
+        };
+        // Charged to the calling job's quota, all or none.
+        let outcome = match (outcome, &self.quota) {
+            (Ok(values), Some(quota)) => {
+                let charges: Result<Vec<_>, _> =
+                    values.iter().map(|v| quota.charge(v.data.len())).collect();
+                match charges {
+                    Ok(charges) => {
+                        for ((p, v), c) in promises.into_iter().zip(values).zip(charges) {
+                            p.fulfil_charged(v, c);
+                        }
+                        return;
+                    }
+                    Err(over) => Err(TaskError::new(
+                        ErrorKind::InvalidArgument,
+                        self.label.to_string(),
+                        format!("its results were not kept: {over}"),
+                    )),
+                }
+            }
+            (other, _) => other,
         };
         match outcome {
             Ok(values) => {

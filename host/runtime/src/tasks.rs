@@ -139,12 +139,14 @@ impl RuntimeInner {
             let (held, returns) = Returns::streaming(&self.objects, label.clone(), control.clone());
             (vec![held], returns)
         } else {
-            Returns::new(
+            let (held, mut returns) = Returns::new(
                 &self.objects,
                 options.num_returns,
                 label.clone(),
                 Some(control.clone()),
-            )
+            );
+            returns.quota = Some(caller.job.objects.clone());
+            (held, returns)
         };
         if let Some(parent) = &caller.control {
             parent.adopt(&control);

@@ -95,6 +95,9 @@ pub struct LoadedJob {
     pub cpu_ticks_used: std::sync::atomic::AtomicU64,
     /// Its actors alive on this node (bounded by `limits.max_actors`).
     pub actors_alive: AtomicUsize,
+    /// The bytes of the objects it made on this node (bounded by
+    /// `limits.object_bytes`).
+    pub objects: Arc<wrun_objects::ObjectQuota>,
 }
 
 /// A task or actor class resolved to the component that exports it.

@@ -81,6 +81,12 @@ fn huge_put(mib: u64) -> wrun::Result<u64> {
     Ok(bytes.len() as u64)
 }
 
+/// Returns `mib` MiB as its result.
+#[wrun::task]
+fn big_result(mib: u64) -> ByteBuf {
+    ByteBuf::from(vec![7u8; (mib as usize) << 20])
+}
+
 /// Fails with `msg` (an application error).
 #[wrun::task]
 fn fail(msg: String) -> Result<(), String> {
@@ -206,6 +212,6 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
 
 wrun::export_job!(
     main = main,
-    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, fail, panic, flaky],
+    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, big_result, fail, panic, flaky],
     actors = [Attempts, Fragile]
 );

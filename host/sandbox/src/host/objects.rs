@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use wasmtime::component::{Linker, Resource};
 use wrun_core::ErrorKind;
-use wrun_objects::{Held, ObjectValue};
+use wrun_objects::{Held, ObjectValue, OverQuota};
 
 use super::deadline_after;
 use crate::bindings::wrun::runtime::objects;
@@ -75,19 +75,38 @@ impl HostState {
         })
     }
 
+    /// A charge of `len` bytes to the job's object quota.
+    pub(crate) fn charge(&self, len: usize) -> Result<wrun_objects::Charge, OverQuota> {
+        self.caller.job.objects.charge(len)
+    }
+
+    /// The error for a put the job's object quota cannot take.
+    pub(crate) fn over_quota(&self, over: OverQuota) -> WitError {
+        self.error(ErrorKind::InvalidArgument, over.to_string())
+    }
+
     /// Stores a value a guest put.
     fn put_shared(&mut self, v: SharedValue) -> wasmtime::Result<Result<Resource<Held>, WitError>> {
-        if let Some(e) = self.object_too_large(v.data.len()) {
-            for r in v.refs {
-                self.table.delete(r)?;
+        let charged = match self.object_too_large(v.data.len()) {
+            Some(e) => Err(e),
+            None => self.charge(v.data.len()).map_err(|o| self.over_quota(o)),
+        };
+        let charge = match charged {
+            Ok(c) => c,
+            Err(e) => {
+                for r in v.refs {
+                    self.table.delete(r)?;
+                }
+                return Ok(Err(e));
             }
-            return Ok(Err(e));
-        }
+        };
         let mut refs = Vec::with_capacity(v.refs.len());
         for r in v.refs {
             refs.push(self.table.delete(r)?);
         }
-        let held = self.objects.put(ObjectValue { data: v.data, refs });
+        let held = self
+            .objects
+            .put_charged(ObjectValue { data: v.data, refs }, Some(charge));
         Ok(Ok(self.table.push(held)?))
     }
 

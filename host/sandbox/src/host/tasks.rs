@@ -107,10 +107,14 @@ impl tasks::Host for HostState {
         if let Some(e) = self.object_too_large(value.data.len()) {
             return Ok(Err(e));
         }
+        let charge = match self.charge(value.data.len()) {
+            Ok(c) => c,
+            Err(over) => return Ok(Err(self.over_quota(over))),
+        };
         // A stream holds at most as many items as an instance may hold
         // references: what one generator can make the host keep is bounded.
         let max = self.caller.env.limits.max_refs;
-        Ok(match stream.push(self.objects.put(value), max) {
+        Ok(match stream.push(self.objects.put_charged(value, Some(charge)), max) {
             Ok(()) => Ok(()),
             Err(Refused::Ended) => Err(self.error(
                 ErrorKind::InvalidArgument,
