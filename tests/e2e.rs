@@ -563,6 +563,51 @@ async fn a_jobs_objects_are_bounded_and_freed_ones_give_their_bytes_back() {
     }
 }
 
+/// A job that floods its output is cut to its log rate and says so, and
+/// another job's lines all arrive (it has its own budget).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_output_is_cut_to_the_jobs_log_rate_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cfg, logs) = config(dir.path());
+    cfg.job_limits.log_rate = 10_000;
+    let rt = Runtime::new(cfg).unwrap();
+    let run = |lines: u64| {
+        let job = rt
+            .load(wrun_runtime::JobSpec::file(example("hostile")))
+            .unwrap();
+        let r = rt
+            .submit(&job, "chatter", vec![arg(lines)], TaskOptions::default())
+            .unwrap();
+        let rt = &rt;
+        async move { rt.get(&r[0], Some(Duration::from_secs(60))).await.unwrap() }
+    };
+    let start = Instant::now();
+    run(20_000).await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let flood = logs.messages();
+    let (notices, passed): (Vec<_>, Vec<_>) = flood.iter().partition(|m| m.starts_with("wrun:"));
+    let bytes: usize = passed.iter().map(|m| m.len()).sum();
+    let allowed = 4.0 * 10_000.0 + elapsed * 10_000.0 + 100.0;
+    assert!(
+        (bytes as f64) <= allowed && passed.len() < 20_000,
+        "{} lines, {bytes} bytes passed in {elapsed:.2} s",
+        passed.len()
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|m| m.contains("limits.log_rate") && m.contains("10000 bytes/s")),
+        "{notices:?}"
+    );
+    run(30).await;
+    let quiet: Vec<String> = logs.messages()[flood.len()..]
+        .iter()
+        .filter(|m| !m.starts_with("wrun:"))
+        .cloned()
+        .collect();
+    assert_eq!(quiet.len(), 30, "another job's lines all arrive: {quiet:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_bomb_hits_its_cap() {
     let dir = tempfile::tempdir().unwrap();

@@ -123,6 +123,16 @@ pub fn wrun_bin() -> PathBuf {
 pub struct Logs(Arc<Mutex<Vec<LogLine>>>);
 
 impl Logs {
+    /// The guest lines' messages, in the order they came.
+    pub fn messages(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| l.message.clone())
+            .collect()
+    }
+
     pub fn lines(&self) -> Vec<String> {
         self.0
             .lock()

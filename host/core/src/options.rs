@@ -202,6 +202,10 @@ pub struct JobLimits {
     /// Bytes of the objects the job makes on one node (puts, stream items,
     /// task results; in memory or spilled) kept at once.
     pub object_bytes: usize,
+    /// Bytes of guest output (stdout, stderr, `logging`) a second the job
+    /// may send on one node, with bursts of four seconds' worth; past it
+    /// lines are dropped and counted.
+    pub log_rate: usize,
 }
 
 impl Default for JobLimits {
@@ -220,6 +224,8 @@ impl Default for JobLimits {
             max_actors: 500,
             // A sixth of this machine class's 24 GiB.
             object_bytes: 4 << 30,
+            // Far more than people read; a flood is cut before it costs.
+            log_rate: 1 << 20,
         }
     }
 }

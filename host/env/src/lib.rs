@@ -313,6 +313,9 @@ impl Environment {
                 limits.memory_per_instance =
                     size(&v, "limits.memory").map_err(|e| at(Some(v.span()), e))?;
             }
+            if let Some(v) = l.log_rate {
+                limits.log_rate = size(&v, "limits.log_rate").map_err(|e| at(Some(v.span()), e))?;
+            }
             if let Some(v) = l.object_bytes {
                 limits.object_bytes =
                     size(&v, "limits.object_bytes").map_err(|e| at(Some(v.span()), e))?;

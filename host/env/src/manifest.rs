@@ -57,6 +57,7 @@ pub(crate) struct LimitsSection {
     pub(crate) job_cpu_time: Option<Spanned<String>>,
     pub(crate) max_object: Option<Spanned<SizeValue>>,
     pub(crate) object_bytes: Option<Spanned<SizeValue>>,
+    pub(crate) log_rate: Option<Spanned<SizeValue>>,
 }
 
 #[derive(Deserialize, Default)]

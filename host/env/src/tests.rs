@@ -72,6 +72,11 @@ fn sizes_durations_and_addresses_parse() {
         Duration::from_secs(3600),
         "the default"
     );
+    let e = parse("[limits]\nlog_rate = \"64K\"\nobject_bytes = \"1G\"\n").unwrap();
+    assert_eq!(
+        (e.limits.log_rate, e.limits.object_bytes),
+        (64 << 10, 1 << 30)
+    );
     let e = parse("[limits]\nmax_actors = 0\n").unwrap_err();
     assert!(e.message.contains("limits.max_actors"), "{e}");
     let e = parse("[limits]\nmax_actors = 7\n").unwrap();

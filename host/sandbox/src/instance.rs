@@ -91,6 +91,8 @@ impl Sandbox {
             .log_sink
             .clone()
             .unwrap_or_else(|| self.options.log_sink.clone());
+        let sink =
+            crate::log_budget::bounded(sink, spec.job.logs.clone(), spec.job.env.limits.log_rate);
         wasi.stdout(GuestOutput::stdout(sink.clone(), label_cell.clone()))
             .stderr(GuestOutput::stderr(
                 sink.clone(),

@@ -23,6 +23,7 @@ mod guest_io;
 mod host;
 mod instance;
 mod limits;
+mod log_budget;
 mod model;
 mod scratch;
 mod state;
@@ -43,6 +44,7 @@ pub use cache::{CacheOutcome, ComponentCache, LoadError};
 pub use control::{CallKind, PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
+pub use log_budget::LogBudget;
 pub use model::{Caller, GuestCalls, HostState, JobComponent, LoadedJob, Prepared, Target};
 
 use engine::WasmEngine;

@@ -98,6 +98,8 @@ pub struct LoadedJob {
     /// The bytes of the objects it made on this node (bounded by
     /// `limits.object_bytes`).
     pub objects: Arc<wrun_objects::ObjectQuota>,
+    /// Its guest output's budget on this node (`limits.log_rate`).
+    pub logs: Arc<crate::LogBudget>,
 }
 
 /// A task or actor class resolved to the component that exports it.

@@ -81,6 +81,14 @@ fn huge_put(mib: u64) -> wrun::Result<u64> {
     Ok(bytes.len() as u64)
 }
 
+/// Prints `lines` lines of 100 bytes as fast as it can.
+#[wrun::task]
+fn chatter(lines: u64) {
+    for i in 0..lines {
+        println!("{i:099}");
+    }
+}
+
 /// Returns `mib` MiB as its result.
 #[wrun::task]
 fn big_result(mib: u64) -> ByteBuf {
@@ -212,6 +220,6 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
 
 wrun::export_job!(
     main = main,
-    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, big_result, fail, panic, flaky],
+    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, big_result, chatter, fail, panic, flaky],
     actors = [Attempts, Fragile]
 );
