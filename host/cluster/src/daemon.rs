@@ -59,6 +59,7 @@ pub fn spawn(state: &Path, role: &str, args: &[String]) -> anyhow::Result<(u32, 
         .arg("--state-dir")
         .arg(state)
         .args(args)
+        .envs(daemon_env())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -93,6 +94,17 @@ pub fn spawn(state: &Path, role: &str, args: &[String]) -> anyhow::Result<(u32, 
     }
 }
 
+/// What a daemon's environment adds: mimalloc gives freed memory back to
+/// the system at once (its default waits for the next allocations, so an
+/// idle daemon kept what a finished job had used), unless the user said
+/// otherwise.
+fn daemon_env() -> Vec<(&'static str, String)> {
+    match std::env::var_os("MIMALLOC_PURGE_DELAY") {
+        Some(_) => Vec::new(),
+        None => vec![("MIMALLOC_PURGE_DELAY", "0".to_string())],
+    }
+}
+
 /// Becomes `wrun __serve ROLE ARGS` in the foreground (`wrun start
 /// --block`: containers and service managers keep the process they
 /// started); returns only if that could not be done.
@@ -108,6 +120,7 @@ pub fn exec(state: &Path, role: &str, args: &[String]) -> anyhow::Error {
         .arg("--state-dir")
         .arg(state)
         .args(args)
+        .envs(daemon_env())
         .exec();
     anyhow::anyhow!("cannot run the {role} daemon in the foreground: {err}")
 }

@@ -58,12 +58,14 @@ impl WasmEngine {
             .max_memory_size(opts.max_memory_bytes)
             // Slots are reset in place: with PAGEMAP_SCAN (Linux 6.7+) only
             // the pages a guest dirtied are rewritten, nothing is unmapped, and
-            // the next instance takes no page faults. Decommits that remain are
-            // batched, since each one is a cross-core TLB shootdown.
+            // the next instance takes no page faults. Only a guest that
+            // dirtied more than that is decommitted, and at once: batching
+            // those (to save TLB shootdowns) left a memory-limit hit's 512 MiB
+            // resident until 63 more came.
             .linear_memory_keep_resident(16 << 20)
             .table_keep_resident(1 << 20)
             .pagemap_scan(wasmtime::Enabled::Auto)
-            .decommit_batch_size(64);
+            .decommit_batch_size(1);
 
         let mut cfg = Config::new();
         cfg.wasm_component_model(true)

@@ -188,6 +188,31 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
             None => spin::remote()?.get().map(|()| None),
         },
         "bomb" => bomb::remote()?.get().map(|()| None),
+        // Submits no-op tasks without ever reading them, keeping every
+        // reference, until the host refuses one: returns how many it took.
+        "flood" => {
+            let mut refs = Vec::new();
+            for _ in 0..arg(&args, 1, 1_000_000)? {
+                match noop::remote() {
+                    Ok(r) => refs.push(r),
+                    Err(_) => break,
+                }
+            }
+            Ok(Some(refs.len() as u64))
+        }
+        // Puts COUNT objects of KIB KiB and keeps them all, until the host
+        // refuses one: returns how many it kept.
+        "hoard" => {
+            let bytes = ByteBuf::from(vec![7u8; (arg(&args, 2, 64)? as usize) << 10]);
+            let mut refs = Vec::new();
+            for _ in 0..arg(&args, 1, 20_000)? {
+                match wrun::put(&bytes) {
+                    Ok(r) => refs.push(r),
+                    Err(_) => break,
+                }
+            }
+            Ok(Some(refs.len() as u64))
+        }
         "recurse" => recurse::remote(0)?.get().map(Some),
         "huge_put" => huge_put::remote(arg(&args, 1, 64)?)?.get().map(Some),
         "fail" => {
