@@ -213,6 +213,9 @@ async fn lifetime(
                     } else {
                         "it has no restarts left"
                     };
+                    if !restarting {
+                        rt.bury_children(id);
+                    }
                     call.returns.complete(Err(TaskError::new(
                         ErrorKind::ActorDied,
                         label.to_string(),
@@ -232,6 +235,7 @@ async fn lifetime(
             if inst.exiting() && !matches!(outcome, Err(CallError::Broken(_))) {
                 rt.counters.failed.fetch_add(1, Ordering::Relaxed);
                 let how = format!("exit_actor() was called in {label}");
+                rt.bury_children(id);
                 call.returns.complete(Err(TaskError::new(
                     ErrorKind::ActorDied,
                     label.to_string(),
@@ -253,6 +257,12 @@ async fn lifetime(
                     // Its instance is gone with the call (as a Ray actor's
                     // process): actor-died, whatever killed it.
                     let restarting = restarts < max_restarts;
+                    // An actor that ends here takes its children with it
+                    // before its caller hears of it, so a call to a child
+                    // made after that error fails (fate sharing, no race).
+                    if !restarting {
+                        rt.bury_children(id);
+                    }
                     call.returns.complete(Err(died_mid_call(&e, restarting)));
                     if restarting {
                         restarts += 1;
