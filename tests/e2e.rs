@@ -516,8 +516,8 @@ async fn a_job_tree_is_bounded_by_its_cpu_time_budget() {
 }
 
 /// A job's objects on a node are bounded (limits.object_bytes): a put past
-/// the quota fails naming it, so does a task whose results would pass it,
-/// and a freed object gives its bytes back.
+/// the quota fails naming it, so does a task or an actor call whose results
+/// would pass it, and a freed object gives its bytes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jobs_objects_are_bounded_and_freed_ones_give_their_bytes_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -547,6 +547,15 @@ async fn a_jobs_objects_are_bounded_and_freed_ones_give_their_bytes_back() {
     );
     let e = run("big_result", 16).await.unwrap_err();
     assert!(e.message.contains("results were not kept"), "{e}");
+    let e = run("actor_result", 16).await.unwrap_err();
+    assert!(
+        e.message.contains("results were not kept") && e.message.contains("limits.object_bytes"),
+        "{e}"
+    );
+    let refs = run("actor_result", 4).await.unwrap();
+    let got = rt.get(&refs[0], None).await.unwrap();
+    assert_eq!(decode(&got).as_u64(), Some(4 << 20));
+    drop(refs);
     // Within the quota, both work, and what they keep is charged while it lives.
     drop(run("huge_put", 4).await.unwrap());
     let kept = run("big_result", 4).await.unwrap();

@@ -526,7 +526,7 @@ async fn a_job_cannot_have_more_tasks_in_flight_than_its_quota() {
             .env
             .limits
             .max_tasks_in_flight,
-        250_000
+        100_000
     );
     let zero = dir.path().join("zero.toml");
     std::fs::write(&zero, "[limits]\ntasks_in_flight = 0\n").unwrap();

@@ -140,11 +140,19 @@ impl Pod {
         cmd
     }
 
-    /// Runs an exec probe's command in the container's environment.
+    /// Asks a probe as kubelet would: an exec probe's command run in the
+    /// container's environment, or a gRPC probe's health check of its port
+    /// (swapped like the rest) and service.
     fn probe(&self, c: &Value, probe: &str) -> bool {
-        let argv: Vec<String> = c[probe]["exec"]["command"]
+        let p = &c[probe];
+        if p["grpc"].is_object() {
+            let port = self.swap(&p["grpc"]["port"].to_string());
+            let service = p["grpc"]["service"].as_str().unwrap_or("");
+            return grpc_health(&format!("127.0.0.1:{port}"), service);
+        }
+        let argv: Vec<String> = p["exec"]["command"]
             .as_array()
-            .unwrap()
+            .unwrap_or_else(|| panic!("{probe}: {p} is neither a gRPC nor an exec probe"))
             .iter()
             .map(|w| self.swap(w.as_str().unwrap()))
             .collect();
@@ -160,6 +168,31 @@ impl Pod {
         cmd.stderr(Stdio::null());
         cmd.status().is_ok_and(|s| s.success())
     }
+}
+
+/// A gRPC health check (grpc.health.v1) of `service` at `address`, as
+/// kubelet's gRPC probe makes it: passes only on `SERVING`.
+fn grpc_health(address: &str, service: &str) -> bool {
+    use tonic_health::pb::{health_check_response::ServingStatus, HealthCheckRequest};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(1));
+        let Ok(channel) = endpoint.connect().await else {
+            return false;
+        };
+        let reply = tonic_health::pb::health_client::HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: service.to_string(),
+            })
+            .await;
+        reply.is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32)
+    })
 }
 
 /// Stops the daemons of the state directories it was given, the last
@@ -222,6 +255,30 @@ fn the_manifests_render_and_promise_what_the_docs_say() {
         );
         assert!(container(node)["resources"]["requests"]["cpu"].is_string());
     }
+    for (kind, name) in [
+        ("StatefulSet", "wrun-head"),
+        ("Deployment", "wrun-node"),
+        ("Deployment", "wrun-gpu-node"),
+    ] {
+        let c = container(find(&objects, kind, name));
+        assert!(
+            c["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "--health-port=6391"),
+            "{name} serves health"
+        );
+        for (probe, service) in [("readinessProbe", ""), ("livenessProbe", "liveness")] {
+            let p = &c[probe]["grpc"];
+            assert_eq!(p["port"], 6391, "{name} {probe}: {c}");
+            assert_eq!(
+                p["service"].as_str().unwrap_or(""),
+                service,
+                "{name} {probe}"
+            );
+        }
+    }
     let gpu = container(find(&objects, "Deployment", "wrun-gpu-node"));
     assert_eq!(gpu["resources"]["limits"]["nvidia.com/gpu"], 1);
     for pdb in ["wrun-head", "wrun-node"] {
@@ -266,12 +323,15 @@ fn the_manifests_commands_run_a_cluster_and_a_job() {
     );
     let port = free_port().to_string();
     let examples = example("hello").parent().unwrap().to_path_buf();
+    // Each pod has its own address in Kubernetes; here each has its own
+    // health port.
     let pod = |name: &str| {
         let state = dir.path().join(name);
         Pod {
             swaps: vec![
                 ("wrun-head:6390".into(), format!("127.0.0.1:{port}")),
                 ("6390".into(), port.clone()),
+                ("6391".into(), free_port().to_string()),
                 ("/var/lib/wrun".into(), state.display().to_string()),
                 ("/etc/wrun".into(), secrets.display().to_string()),
                 ("/opt/wrun/examples".into(), examples.display().to_string()),
@@ -294,10 +354,20 @@ fn the_manifests_commands_run_a_cluster_and_a_job() {
     wait_until("the head's readiness probe passes", || {
         head_pod.probe(head, "readinessProbe")
     });
+    assert!(head_pod.probe(head, "livenessProbe"));
+    let mut nodes = Vec::new();
     for (name, workload) in [("node", "wrun-node"), ("gpu-node", "wrun-gpu-node")] {
         let c = container(find(&objects, "Deployment", workload));
-        let child = pod(name).command(c).stdout(Stdio::null()).spawn().unwrap();
+        let node_pod = pod(name);
+        let child = node_pod.command(c).stdout(Stdio::null()).spawn().unwrap();
         daemons.0.push((child, dir.path().join(name)));
+        nodes.push((node_pod, c));
+    }
+    for (node_pod, c) in &nodes {
+        wait_until("a node's readiness probe passes", || {
+            node_pod.probe(c, "readinessProbe")
+        });
+        assert!(node_pod.probe(c, "livenessProbe"));
     }
     let status = || -> Value {
         let out = Command::new(wrun_bin())
@@ -338,6 +408,23 @@ fn the_manifests_commands_run_a_cluster_and_a_job() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "Hello, Kubernetes!"
     );
+    // Without their head, nodes are not ready but still alive (kubelet
+    // leaves them running; they join again when it is back).
+    let (mut head_child, head_state) = daemons.0.remove(0);
+    let stopped = Command::new(wrun_bin())
+        .args(["stop", "--state-dir"])
+        .arg(&head_state)
+        .output()
+        .unwrap();
+    assert!(stopped.status.success());
+    head_child.wait().unwrap();
+    assert!(!head_pod.probe(head, "livenessProbe"), "the head is gone");
+    for (node_pod, c) in &nodes {
+        wait_until("a node without its head reads not ready", || {
+            !node_pod.probe(c, "readinessProbe")
+        });
+        assert!(node_pod.probe(c, "livenessProbe"), "the node still runs");
+    }
     drop(daemons);
 }
 

@@ -60,6 +60,11 @@ pub struct StartArgs {
     /// managers.
     #[arg(long)]
     block: bool,
+    /// Serve the gRPC health service (grpc.health.v1) on this port of
+    /// --host, in plain text and without the token, for probes: `""` is
+    /// ready while the head knows this node, `liveness` while it runs.
+    #[arg(long, env = "WRUN_HEALTH_PORT")]
+    health_port: Option<u16>,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -156,6 +161,8 @@ pub struct ServeArgs {
     guest_memory: Option<u64>,
     #[arg(long)]
     max_object: Option<u64>,
+    #[arg(long)]
+    health_port: Option<u16>,
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
@@ -184,6 +191,9 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(m) = a.max_object {
         args.extend(["--max-object".into(), m.to_string()]);
+    }
+    if let Some(p) = a.health_port {
+        args.extend(["--health-port".into(), p.to_string()]);
     }
     let token_file = a.files.token_file();
     args.extend(["--token-file".into(), token_file.display().to_string()]);
@@ -344,15 +354,16 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let served = rt.block_on(async move {
         match a.role.as_str() {
             "head" => {
-                let (host, port, ca) = (a.host, a.port, a.ca_file);
-                cluster::daemons::serve_head(cfg, a.state_dir, host, port, token, ca).await
+                let (host, port, ca, health) = (a.host, a.port, a.ca_file, a.health_port);
+                cluster::daemons::serve_head(cfg, a.state_dir, host, port, token, ca, health).await
             }
             "node" => {
                 let address = a
                     .address
                     .ok_or_else(|| anyhow::anyhow!("a node needs --address"))?;
-                let ca = a.ca_file;
-                cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token, ca).await
+                let (ca, health) = (a.ca_file, a.health_port);
+                cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token, ca, health)
+                    .await
             }
             other => anyhow::bail!("unknown daemon role `{other}`"),
         }

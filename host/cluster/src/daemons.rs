@@ -1,6 +1,7 @@
 //! The daemons' main loops: the head (with a node of its own, as Ray's head
 //! runs one) and a node joining a head. Both stop cleanly on SIGTERM or ^C;
-//! a node the head refuses stops with [`JoinRefused`].
+//! a node the head refuses stops with [`JoinRefused`]. Given a health port,
+//! each also serves the gRPC health service there ([`crate::health`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use wrun_runtime::RuntimeConfig;
 
 use crate::auth::{Credentials, Token};
 use crate::daemon::{write_atomic, PidGuard};
+use crate::health::{serve_health, HealthHandle};
 use crate::node::JoinRefused;
 use crate::serve::{start_head, start_node};
 use crate::tls::{Authority, Transport};
@@ -25,21 +27,36 @@ async fn stop_requested() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The health service on `host:port`, when a port is given.
+async fn health_on(host: &str, port: Option<u16>) -> anyhow::Result<Option<HealthHandle>> {
+    match port {
+        Some(port) => Ok(Some(serve_health(host, port).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Runs a node until asked to stop (Ok) or refused by the head (Err
-/// [`JoinRefused`]).
+/// [`JoinRefused`]); its readiness is whether the head knows it.
 async fn run_node(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: &str,
     head_address: &str,
     creds: Credentials,
+    health: Option<HealthHandle>,
 ) -> anyhow::Result<()> {
     let mut node = start_node(cfg, state_dir.clone(), host, head_address, creds).await?;
     let _guard = PidGuard::register(&state_dir, "node", &node.address)?;
+    if let Some(h) = &health {
+        h.follow(node.in_cluster.clone());
+    }
     let refused: Option<JoinRefused> = tokio::select! {
         stop = stop_requested() => { stop?; None }
         refused = node.refused() => Some(refused),
     };
+    if let Some(h) = health {
+        h.stop().await?;
+    }
     node.stop().await?;
     match refused {
         Some(r) => Err(r.into()),
@@ -48,7 +65,8 @@ async fn run_node(
 }
 
 /// `wrun __serve node`: a node daemon, reaching the others over TLS pinned
-/// to the CA in `ca_file` (None: plain text, loopback only).
+/// to the CA in `ca_file` (None: plain text, loopback only), serving health
+/// on `health_port` when given.
 pub async fn serve_node(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
@@ -56,6 +74,7 @@ pub async fn serve_node(
     head_address: String,
     token_file: PathBuf,
     ca_file: Option<PathBuf>,
+    health_port: Option<u16>,
 ) -> anyhow::Result<()> {
     let transport = match ca_file {
         Some(ca) => Transport::tls_from(&ca)?,
@@ -65,13 +84,15 @@ pub async fn serve_node(
         token: Token::load(&token_file)?,
         transport,
     };
-    run_node(cfg, state_dir, &host, &head_address, creds).await
+    let health = health_on(&host, health_port).await?;
+    run_node(cfg, state_dir, &host, &head_address, creds, health).await
 }
 
 /// `wrun __serve head`: the head, and a node of its own. The token is read
 /// from `token_file`, or made there on the first start; so is the
 /// cluster's CA at `ca_file` (its key beside it). No `ca_file`: plain
-/// text, which only loopback allows.
+/// text, which only loopback allows. Health on `health_port` when given:
+/// ready while the head serves and its node is in the cluster.
 pub async fn serve_head(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
@@ -79,6 +100,7 @@ pub async fn serve_head(
     port: u16,
     token_file: PathBuf,
     ca_file: Option<PathBuf>,
+    health_port: Option<u16>,
 ) -> anyhow::Result<()> {
     let token = Token::load_or_create(&token_file)?;
     let authority = if let Some(ca) = ca_file {
@@ -90,6 +112,7 @@ pub async fn serve_head(
     let transport = authority
         .as_ref()
         .map_or(Transport::Plain, |a| a.transport());
+    let health = health_on(&host, health_port).await?;
     let head = start_head(state_dir.clone(), &host, port, token.clone(), authority).await?;
     let guard = PidGuard::register(&state_dir, "head", &head.address)?;
     write_atomic(&state_dir.join("head.addr"), &head.address)?;
@@ -97,7 +120,13 @@ pub async fn serve_head(
     let node = start_node(cfg, state_dir.clone(), &host, &head.address, creds).await;
     let outcome = match node {
         Ok(node) => {
+            if let Some(h) = &health {
+                h.follow(node.in_cluster.clone());
+            }
             let stopped = stop_requested().await;
+            if let Some(h) = health {
+                h.stop().await?;
+            }
             node.stop().await?;
             stopped
         }

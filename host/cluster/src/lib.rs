@@ -29,6 +29,7 @@ mod directory;
 pub mod guard;
 pub mod harness;
 mod head;
+pub mod health;
 mod node;
 mod objects;
 mod remote;

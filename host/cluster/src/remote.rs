@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use wrun_core::{
     ActorId, ErrorKind, GroupId, JobId, NodeId, Resources, Scheduling, TaskError, TaskId,
 };
@@ -65,7 +65,15 @@ pub struct ClusterRemote {
     jobs: Mutex<HashMap<JobId, JobRef>>,
     /// Per actor on another node, the calls waiting to be sent (in order).
     actor_queues: Mutex<HashMap<ActorId, mpsc::UnboundedSender<Queued>>>,
+    /// Task calls on their way to other nodes at once: a task placed on a
+    /// peer past these waits here as a small future, not as an HTTP/2
+    /// stream with its buffers (a guest flooding tasks would otherwise
+    /// make both nodes hold every one of them as a request in flight).
+    sending: Arc<Semaphore>,
 }
+
+/// Task calls this node has on their way to other nodes at once.
+pub const TASKS_SENT_AT_ONCE: usize = 1024;
 
 /// Whether a call failed because the peer is gone (not because it refused).
 fn gone(s: &tonic::Status) -> bool {
@@ -96,6 +104,7 @@ impl ClusterRemote {
             view,
             jobs: Mutex::new(HashMap::new()),
             actor_queues: Mutex::new(HashMap::new()),
+            sending: Arc::new(Semaphore::new(TASKS_SENT_AT_ONCE)),
         })
     }
 
@@ -284,6 +293,12 @@ impl Remote for ClusterRemote {
                 this.view.mark_lost(node);
                 RemoteFailure::NodeLost(failed(&label, e))
             };
+            let _sending = this
+                .sending
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             let mut client = match this.conns.client(node).await {
                 Ok(c) => c,
                 Err(e) => {

@@ -157,6 +157,8 @@ pub struct NodeHandle {
     pub view: Arc<PeerView>,
     /// Notify it to report to the head now (tests: no waiting for a period).
     pub beat: Arc<Notify>,
+    /// Whether the head knows this node now (its readiness).
+    pub in_cluster: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     reporter: JoinHandle<JoinRefused>,
@@ -219,6 +221,7 @@ pub async fn start_node(
     )?;
     let service = NodeService::new(rt.clone(), head.clone(), node_dir, remote, wire);
     let beat = Arc::new(Notify::new());
+    let (known, in_cluster) = watch::channel(false);
     let reporter = tokio::spawn(join_and_report(
         rt.clone(),
         head,
@@ -226,6 +229,7 @@ pub async fn start_node(
         service.running(),
         view.clone(),
         beat.clone(),
+        known,
     ));
     let (stop, mut stopped) = watch::channel(false);
     let mut builder = Server::builder();
@@ -251,6 +255,7 @@ pub async fn start_node(
         address,
         view,
         beat,
+        in_cluster,
         stop,
         server: tokio::spawn(server),
         reporter,

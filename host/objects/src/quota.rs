@@ -1,7 +1,7 @@
 //! A job's share of a node's store: the bytes of the objects its guests
-//! make here (puts, stream items and task results, in memory or spilled)
-//! are charged to its quota for as long as they live, so one job cannot
-//! make a node keep more than its limit. A [`Charge`] lives in the stored
+//! make here (puts, stream items, task and actor-call results, in memory
+//! or spilled) are charged to its quota for as long as they live, so one
+//! job cannot make a node keep more than its limit. A [`Charge`] lives in the stored
 //! object and gives its bytes back when the object is freed.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

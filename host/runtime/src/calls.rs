@@ -14,7 +14,7 @@ use wrun_core::{
 use wrun_objects::{BoxFuture, Held, TaskArg};
 use wrun_sandbox::{CallKind, Caller, GuestCalls, LoadedJob, PeerRun, TaskControl};
 
-use crate::actors::{self, ActorSpec};
+use crate::actors::{self, ActorCaller, ActorSpec};
 use crate::cluster::{RemoteActor, RemoteCall};
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::place::Where;
@@ -23,8 +23,7 @@ use crate::returns::Returns;
 impl RuntimeInner {
     /// Creates an actor here or, in a cluster, where its resources are (the
     /// same placement as tasks); a named actor's name is claimed
-    /// cluster-wide.
-    /// Creates an actor; with `get_if_exists` and a name, finds the one
+    /// cluster-wide. With `get_if_exists` and a name, finds the one
     /// registered under it first, and after a failed creation (another
     /// creator claimed the name meanwhile: the directory and the registry
     /// give a name once) returns that one.
@@ -148,11 +147,10 @@ impl RuntimeInner {
         Ok(id)
     }
 
-    /// Calls an actor method; `caller` is the calling job (`None`: the host).
+    /// Calls an actor method for `by`.
     pub(crate) fn call_actor(
         self: &Arc<Self>,
-        caller: Option<JobId>,
-        submitter: Option<TaskId>,
+        by: ActorCaller,
         actor: ActorId,
         method: String,
         args: Vec<TaskArg>,
@@ -170,7 +168,7 @@ impl RuntimeInner {
             ));
         }
         if actor.node() == self.node() {
-            return actors::call(self, caller, submitter, actor, method, args, returns);
+            return actors::call(self, by, actor, method, args, returns);
         }
         if returns == Returning::Stream {
             return Err(TaskError::new(
@@ -183,6 +181,7 @@ impl RuntimeInner {
         // A cancel of it is sent on to the actor's node, which finds the
         // call by this node's id of it (`Runtime::call_actor_for_peer`).
         let id = TaskId(self.ids.next());
+        let caller = by.job;
         let control = caller.map(|job| {
             let c = TaskControl::new(job, CallKind::RemoteActorMethod);
             c.set_peer(Some(PeerRun {
@@ -194,6 +193,7 @@ impl RuntimeInner {
         });
         let (held, mut returns) = Returns::new(&self.objects, num_returns, label, control);
         returns.on_drop = ErrorKind::ActorDied;
+        returns.quota = by.quota;
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
         let call = RemoteCall {
             id,
@@ -340,15 +340,12 @@ impl GuestCalls for RuntimeInner {
         args: Vec<TaskArg>,
         returns: Returning,
     ) -> Result<Vec<Held>, TaskError> {
-        RuntimeInner::call_actor(
-            &self,
-            Some(caller.job.id),
-            caller.task,
-            actor,
-            method,
-            args,
-            returns,
-        )
+        let by = ActorCaller {
+            job: Some(caller.job.id),
+            submitter: caller.task,
+            quota: Some(caller.job.objects.clone()),
+        };
+        RuntimeInner::call_actor(&self, by, actor, method, args, returns)
     }
 
     fn lookup_actor(

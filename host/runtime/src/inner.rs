@@ -63,6 +63,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) removed_groups: Mutex<crate::removed_groups::RemovedGroups>,
     /// Tasks run here for other nodes, for the cancels they forward.
     pub(crate) for_peers: crate::for_peers::ForPeers,
+    /// The jobs loaded here, for their CPU time across the cluster.
+    pub(crate) loaded: crate::job_cpu::LoadedJobs,
 }
 
 impl RuntimeInner {

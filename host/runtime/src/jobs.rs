@@ -181,6 +181,7 @@ pub(crate) fn load(
         log_sink: spec.log_sink,
         tasks_in_flight: Default::default(),
         cpu_ticks_used: Default::default(),
+        cpu_ticks_elsewhere: Default::default(),
         actors_alive: Default::default(),
     }))
 }

@@ -25,6 +25,7 @@ mod config;
 mod for_peers;
 mod groups;
 mod inner;
+mod job_cpu;
 mod jobs;
 mod place;
 mod registry;
@@ -127,6 +128,7 @@ impl Runtime {
                 group_waits: Default::default(),
                 removed_groups: Default::default(),
                 for_peers: Default::default(),
+                loaded: Default::default(),
             }),
         })
     }
@@ -164,12 +166,34 @@ impl Runtime {
     /// thread.
     pub fn load(&self, spec: JobSpec) -> Result<Arc<LoadedJob>, LoadError> {
         let rt = &self.inner;
-        jobs::load(
+        let job = jobs::load(
             &rt.sandbox,
             spec,
             || self.default_environment(),
             || JobId(rt.ids.next()),
-        )
+        )?;
+        rt.loaded.add(&job);
+        Ok(job)
+    }
+
+    /// The CPU time each job loaded here has used on this node (a node
+    /// reports it to the head, which sums it across the cluster).
+    pub fn job_cpu_used(&self) -> Vec<(JobId, Duration)> {
+        let tick = self.inner.config.engine.epoch_tick;
+        let ticks = self.inner.loaded.ticks_used();
+        ticks
+            .into_iter()
+            .map(|(job, n)| (job, tick.saturating_mul(n.min(u32::MAX as u64) as u32)))
+            .collect()
+    }
+
+    /// What `job`'s guests used on the cluster's other nodes, as the head
+    /// last summed it: counted against `limits.job_cpu_time` with what they
+    /// use here.
+    pub fn set_job_cpu_elsewhere(&self, job: JobId, elsewhere: Duration) {
+        let tick = self.inner.config.engine.epoch_tick.as_nanos().max(1);
+        let ticks = (elsewhere.as_nanos() / tick).min(u64::MAX as u128) as u64;
+        self.inner.loaded.set_elsewhere(job, ticks);
     }
 
     /// Runs the job's driver (`main`) with `args` and returns its value.
@@ -314,9 +338,12 @@ impl Runtime {
     ) -> Result<Vec<Held>, TaskError> {
         // One submitter for the host and for other nodes (whose calls
         // arrive in order).
+        let by = actors::ActorCaller {
+            job: caller,
+            ..Default::default()
+        };
         self.inner.call_actor(
-            caller,
-            None,
+            by,
             actor,
             method.to_string(),
             args,

@@ -2,6 +2,7 @@
 //! what the instance recorded (CPU time, deadline, memory) and by the
 //! error's type, never by its text.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use wasmtime::component::ResourceTableError;
@@ -45,13 +46,16 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
         return cancelled_error(label);
     }
     if state.job_cpu_exceeded {
-        let limit = state.caller.job.env.limits.job_cpu_time;
+        let job = &state.caller.job;
+        let limit = job.env.limits.job_cpu_time.as_secs_f64();
+        let secs = |ticks: u64| ticks as f64 * limit / state.job_cpu_ticks.max(1) as f64;
+        let here = secs(job.cpu_ticks_used.load(Ordering::Relaxed));
+        let elsewhere = secs(job.cpu_ticks_elsewhere.load(Ordering::Relaxed));
         return TaskError::new(
             ErrorKind::Timeout,
             label,
             format!(
-                "its job used more than its CPU-time budget of {} s on this node, all its tasks and actors together (limits.job_cpu_time), and was interrupted",
-                limit.as_secs_f64()
+                "its job used more than its CPU-time budget of {limit} s, all its tasks and actors on every node together (limits.job_cpu_time): {here:.1} s here and {elsewhere:.1} s elsewhere; it was interrupted"
             ),
         );
     }

@@ -91,8 +91,12 @@ pub struct LoadedJob {
     /// runtime, bounded by `limits.tasks_in_flight`).
     pub tasks_in_flight: AtomicUsize,
     /// Epoch ticks its guests have run on this node, all together (bounded
-    /// by `limits.job_cpu_time`).
+    /// by `limits.job_cpu_time`, with `cpu_ticks_elsewhere`).
     pub cpu_ticks_used: std::sync::atomic::AtomicU64,
+    /// Epoch ticks its guests have run on the cluster's other nodes (and
+    /// in its other loads on this one), as last reported: the budget is the
+    /// whole job tree's, wherever its work runs.
+    pub cpu_ticks_elsewhere: std::sync::atomic::AtomicU64,
     /// Its actors alive on this node (bounded by `limits.max_actors`).
     pub actors_alive: AtomicUsize,
     /// The bytes of the objects it made on this node (bounded by

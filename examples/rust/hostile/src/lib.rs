@@ -157,10 +157,24 @@ impl Fragile {
         self.calls
     }
 
+    /// Returns `mib` MiB.
+    pub fn big(&mut self, mib: u64) -> ByteBuf {
+        ByteBuf::from(vec![7u8; (mib as usize) << 20])
+    }
+
     /// Traps.
     pub fn crash(&mut self) -> u64 {
         panic!("fragile actor crashed after {} calls", self.calls);
     }
+}
+
+/// Has an actor return `mib` MiB, and returns how many bytes arrived.
+#[wrun::task]
+fn actor_result(mib: u64) -> wrun::Result<u64> {
+    let actor = Fragile::remote()?;
+    let got = actor.big(mib)?.get();
+    actor.kill()?;
+    Ok(got?.len() as u64)
 }
 
 fn arg(args: &[String], i: usize, default: u64) -> wrun::Result<u64> {
@@ -220,6 +234,21 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
             fail::remote(msg)?.get().map(|()| None)
         }
         "panic" => panic::remote()?.get().map(|()| None),
+        // Spins for MS ms on a node offering `near`, then for ever on one
+        // offering `far`, until the job's CPU-time budget stops it.
+        "spin_near_far" => {
+            let ms = arg(&args, 1, 2000)?;
+            let _ = spin::options()
+                .resource("near", 1.0)
+                .timeout(std::time::Duration::from_millis(ms))
+                .remote()?
+                .get();
+            spin::options()
+                .resource("far", 1.0)
+                .remote()?
+                .get()
+                .map(|()| None)
+        }
         "forge" => {
             let out = forge::remote(arg(&args, 1, 1)? as u32)?.get()?;
             Err(Error::application(format!(
@@ -245,6 +274,6 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
 
 wrun::export_job!(
     main = main,
-    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, big_result, chatter, fail, panic, flaky],
+    tasks = [noop, fresh, forge, spin, bomb, recurse, huge_put, big_result, actor_result, chatter, fail, panic, flaky],
     actors = [Attempts, Fragile]
 );

@@ -1,7 +1,9 @@
 //! Jobs at the head: components and environments registered by content
 //! hash, the job placed on a live node, and the node's event stream relayed
-//! to the submitter with the outcome recorded as it passes.
+//! to the submitter with the outcome recorded as it passes; and each job's
+//! CPU time summed across nodes.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use tokio_stream::StreamExt;
@@ -10,7 +12,28 @@ use wrun_core::content_hash;
 use wrun_proto::pb::{self as proto, job_event::Event};
 use wrun_proto::PROTOCOL_VERSION;
 
-use super::{internal, EventStream, HeadService, JobRecord};
+use super::{internal, EventStream, HeadService, JobRecord, LiveNode};
+
+/// For each job `node` reported CPU time of, what every other node reported
+/// of it (a job's `limits.job_cpu_time` bounds its whole tree). Lost nodes'
+/// share counts too: what a job used is used.
+pub(super) fn cpu_elsewhere(
+    live: &HashMap<String, LiveNode>,
+    node: &str,
+    reported: &[proto::JobCpu],
+) -> Vec<proto::JobCpu> {
+    reported
+        .iter()
+        .map(|j| proto::JobCpu {
+            cpu_ms: live
+                .iter()
+                .filter(|(id, _)| id.as_str() != node)
+                .filter_map(|(_, n)| n.job_cpu.get(&j.job_id))
+                .sum(),
+            job_id: j.job_id.clone(),
+        })
+        .collect()
+}
 
 impl HeadService {
     /// Registers a job's parts, places it and relays its events.

@@ -43,6 +43,8 @@ struct LiveNode {
     peers: u32,
     /// Reports heard from it since it joined this head.
     reports: u64,
+    /// CPU time (ms) each job loaded there has used there, as last reported.
+    job_cpu: HashMap<String, u64>,
     last_seen: Instant,
     /// When a job was last placed here (a placement counter): among equal
     /// nodes the one that waited longest gets the next job.
@@ -218,6 +220,7 @@ impl proto::head_server::Head for HeadService {
                 objects: proto::ObjectStats::default(),
                 peers: 0,
                 reports: 0,
+                job_cpu: HashMap::new(),
                 last_seen: Instant::now(),
                 last_placed: 0,
             },
@@ -234,8 +237,14 @@ impl proto::head_server::Head for HeadService {
         let peer = req.remote_addr();
         let r = req.into_inner();
         check_protocol(r.protocol, "heartbeat", peer)?;
-        let known = match self.live.lock().get_mut(&r.node_id) {
+        let mut live = self.live.lock();
+        let known = match live.get_mut(&r.node_id) {
             Some(n) => {
+                n.job_cpu = r
+                    .job_cpu
+                    .iter()
+                    .map(|j| (j.job_id.clone(), j.cpu_ms))
+                    .collect();
                 n.available = r.available.unwrap_or_default();
                 n.running_jobs = r.running_jobs;
                 n.queued = r.queued;
@@ -248,12 +257,18 @@ impl proto::head_server::Head for HeadService {
             }
             None => false,
         };
+        let job_cpu_elsewhere = jobs::cpu_elsewhere(&live, &r.node_id, &r.job_cpu);
+        drop(live);
         let nodes = if known {
             self.node_statuses()?
         } else {
             Vec::new()
         };
-        Ok(Response::new(proto::HeartbeatReply { known, nodes }))
+        Ok(Response::new(proto::HeartbeatReply {
+            known,
+            nodes,
+            job_cpu_elsewhere,
+        }))
     }
 
     type SubmitJobStream = EventStream;

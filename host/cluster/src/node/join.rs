@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use tonic::transport::Channel;
 use wrun_proto::pb::head_client::HeadClient;
 use wrun_proto::{pb, PROTOCOL_VERSION};
@@ -26,7 +26,9 @@ pub const HEARTBEAT: Duration = Duration::from_millis(500);
 pub struct JoinRefused(pub String);
 
 /// Joins the head, then reports every `HEARTBEAT` (or at once when `beat`
-/// is notified); returns only when the head refuses this node.
+/// is notified); returns only when the head refuses this node. `in_cluster`
+/// says, after each attempt, whether the head knows this node (its
+/// readiness: the health service serves it).
 pub async fn join_and_report(
     rt: Runtime,
     mut head: HeadClient<Channel>,
@@ -34,6 +36,7 @@ pub async fn join_and_report(
     running: Arc<AtomicU32>,
     view: Arc<PeerView>,
     beat: Arc<Notify>,
+    in_cluster: watch::Sender<bool>,
 ) -> JoinRefused {
     let node_id = rt.node_id().to_string();
     let mut joined = false;
@@ -80,11 +83,28 @@ pub async fn join_and_report(
                 queued: rt.queued() as u32,
                 waiting: rt.waiting_work(),
                 peers: view.nodes().len() as u32,
+                job_cpu: rt
+                    .job_cpu_used()
+                    .into_iter()
+                    .map(|(job, used)| pb::JobCpu {
+                        job_id: job.to_string(),
+                        cpu_ms: used.as_millis() as u64,
+                    })
+                    .collect(),
             };
             if let Ok(req) = conns.request(req) {
                 match head.heartbeat(req).await {
-                    // The other nodes come with the reply, for placement.
-                    Ok(r) if r.get_ref().known => view.set_peers(r.into_inner().nodes),
+                    // The other nodes come with the reply, for placement,
+                    // and what each job used on them.
+                    Ok(r) if r.get_ref().known => {
+                        let r = r.into_inner();
+                        for j in r.job_cpu_elsewhere {
+                            if let Ok(job) = j.job_id.parse() {
+                                rt.set_job_cpu_elsewhere(job, Duration::from_millis(j.cpu_ms));
+                            }
+                        }
+                        view.set_peers(r.nodes);
+                    }
                     Ok(_) => joined = false,
                     Err(s) => {
                         tracing::warn!(error = %s, "heartbeat failed");
@@ -93,6 +113,7 @@ pub async fn join_and_report(
                 }
             }
         }
+        in_cluster.send_if_modified(|known| std::mem::replace(known, joined) != joined);
         tokio::select! {
             _ = tokio::time::sleep(HEARTBEAT) => {}
             _ = beat.notified() => {}

@@ -12,16 +12,16 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use wrun_core::logs::Label;
-use wrun_core::{ActorId, ErrorKind, JobId, Resources, Returning, Scheduling, TaskError};
+use wrun_core::{ActorId, ErrorKind, JobId, Resources, Returning, Scheduling, TaskError, TaskId};
 use wrun_env::Environment;
-use wrun_objects::{Held, TaskArg};
+use wrun_objects::{Held, ObjectQuota, TaskArg};
 use wrun_sandbox::{CallKind, LoadedJob, TaskControl};
 use wrun_sched::Scheduler;
 
 use crate::inner::{resolve_environment, RuntimeInner};
 use crate::registry::ActorEntry;
 use crate::returns::Returns;
-use gate::{ActorCall, Gate, Submitter};
+use gate::{ActorCall, Gate};
 
 /// What an actor is made of: its class, constructor arguments and policy.
 pub(crate) struct ActorSpec {
@@ -145,16 +145,33 @@ pub(crate) fn create(
     Ok(id)
 }
 
+/// Who calls an actor.
+#[derive(Default)]
+pub(crate) struct ActorCaller {
+    /// The calling job, for the tenancy checks (`None`: the host).
+    pub job: Option<JobId>,
+    /// The task the call is made from (one submitter's calls run in order).
+    pub submitter: Option<TaskId>,
+    /// The quota the call's results are charged to while they live on this
+    /// node: the calling job's, for a guest of this node (`None` for the
+    /// host, and for another node's guest, whose node charges them).
+    pub quota: Option<Arc<ObjectQuota>>,
+}
+
 /// Queues a method call for an actor of this node.
 pub(crate) fn call(
     rt: &Arc<RuntimeInner>,
-    caller: Option<JobId>,
-    submitter: Submitter,
+    by: ActorCaller,
     actor: ActorId,
     method: String,
     args: Vec<TaskArg>,
     returns: Returning,
 ) -> Result<Vec<Held>, TaskError> {
+    let ActorCaller {
+        job: caller,
+        submitter,
+        quota,
+    } = by;
     rt.actors.check_visible(caller, actor)?;
     let entry = rt.actors.actors.lock().get(&actor).cloned();
     let Some(entry) = entry else {
@@ -186,7 +203,11 @@ pub(crate) fn call(
                 "a streaming call is made by a guest (actors.call-streaming)",
             ))
         }
-        (_, Returning::Values(n)) => Returns::new(&rt.objects, n, label, control.clone()),
+        (_, Returning::Values(n)) => {
+            let (held, mut returns) = Returns::new(&rt.objects, n, label, control.clone());
+            returns.quota = quota;
+            (held, returns)
+        }
     };
     returns.on_drop = ErrorKind::ActorDied;
     rt.counters.submitted.fetch_add(1, Ordering::Relaxed);
