@@ -1395,4 +1395,5 @@ fn a_jobs_cpu_time_budget_counts_every_node() {
     assert!(elsewhere >= 1.0, "the other node's share counted: {err}");
     assert!(here < 3.5, "the spinning node stopped early: {err}");
     assert!(here + elsewhere >= 3.9, "the budget was used up: {err}");
+    eprintln!("{err}");
 }

@@ -500,9 +500,7 @@ async fn a_job_tree_is_bounded_by_its_cpu_time_budget() {
         );
     }
     assert!(start.elapsed() < Duration::from_secs(20));
-    let used = job
-        .cpu_ticks_used
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let used = job.cpu.used.load(std::sync::atomic::Ordering::Relaxed);
     assert!(used >= 200, "1 s of 5 ms ticks was used: {used}");
     let fresh = rt
         .load(wrun_runtime::JobSpec::file(example("hostile")))

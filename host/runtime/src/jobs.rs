@@ -144,12 +144,14 @@ fn check_component_name(name: &str, what: &str) -> Result<(), LoadError> {
     }
 }
 
-/// Reads, compiles (or loads from the cache) and pre-links every component.
+/// Reads, compiles (or loads from the cache) and pre-links every component;
+/// the job's CPU time on this node is `cpu_of(id)`'s.
 pub(crate) fn load(
     sandbox: &Sandbox,
     spec: JobSpec,
     default_env: impl FnOnce() -> Arc<Environment>,
     new_id: impl FnOnce() -> JobId,
+    cpu_of: impl FnOnce(JobId) -> Arc<wrun_sandbox::JobCpu>,
 ) -> Result<Arc<LoadedJob>, LoadError> {
     let start = Instant::now();
     let mut parts = vec![(spec.name.clone(), spec.driver)];
@@ -180,8 +182,7 @@ pub(crate) fn load(
         env,
         log_sink: spec.log_sink,
         tasks_in_flight: Default::default(),
-        cpu_ticks_used: Default::default(),
-        cpu_ticks_elsewhere: Default::default(),
+        cpu: cpu_of(id),
         actors_alive: Default::default(),
     }))
 }

@@ -166,14 +166,13 @@ impl Runtime {
     /// thread.
     pub fn load(&self, spec: JobSpec) -> Result<Arc<LoadedJob>, LoadError> {
         let rt = &self.inner;
-        let job = jobs::load(
+        jobs::load(
             &rt.sandbox,
             spec,
             || self.default_environment(),
             || JobId(rt.ids.next()),
-        )?;
-        rt.loaded.add(&job);
-        Ok(job)
+            |id| rt.loaded.cpu_of(id),
+        )
     }
 
     /// The CPU time each job loaded here has used on this node (a node
@@ -405,6 +404,7 @@ impl Runtime {
     /// die, its warm instances go, and the placement groups its calls made
     /// here are released on every node that holds a bundle.
     pub fn end_job(&self, job: JobId) {
+        self.inner.loaded.end(job);
         self.inner.actors.kill_job(job);
         self.inner.sandbox.drop_job(job);
         self.inner.remove_job_groups(job);

@@ -49,8 +49,8 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
         let job = &state.caller.job;
         let limit = job.env.limits.job_cpu_time.as_secs_f64();
         let secs = |ticks: u64| ticks as f64 * limit / state.job_cpu_ticks.max(1) as f64;
-        let here = secs(job.cpu_ticks_used.load(Ordering::Relaxed));
-        let elsewhere = secs(job.cpu_ticks_elsewhere.load(Ordering::Relaxed));
+        let here = secs(job.cpu.used.load(Ordering::Relaxed));
+        let elsewhere = secs(job.cpu.elsewhere.load(Ordering::Relaxed));
         return TaskError::new(
             ErrorKind::Timeout,
             label,

@@ -173,10 +173,10 @@ impl Sandbox {
             }
             // The callback runs once per epoch tick while the guest runs (not
             // while it is blocked), so counting calls counts CPU time.
-            let job = &s.caller.job;
-            let job_used = job.cpu_ticks_used.fetch_add(1, Ordering::Relaxed)
+            let cpu = &s.caller.job.cpu;
+            let job_used = cpu.used.fetch_add(1, Ordering::Relaxed)
                 + 1
-                + job.cpu_ticks_elsewhere.load(Ordering::Relaxed);
+                + cpu.elsewhere.load(Ordering::Relaxed);
             if job_used > s.job_cpu_ticks {
                 s.job_cpu_exceeded = true;
                 return Ok(UpdateDeadline::Interrupt);

@@ -90,13 +90,8 @@ pub struct LoadedJob {
     /// Its tasks submitted on this node and not finished (counted by the
     /// runtime, bounded by `limits.tasks_in_flight`).
     pub tasks_in_flight: AtomicUsize,
-    /// Epoch ticks its guests have run on this node, all together (bounded
-    /// by `limits.job_cpu_time`, with `cpu_ticks_elsewhere`).
-    pub cpu_ticks_used: std::sync::atomic::AtomicU64,
-    /// Epoch ticks its guests have run on the cluster's other nodes (and
-    /// in its other loads on this one), as last reported: the budget is the
-    /// whole job tree's, wherever its work runs.
-    pub cpu_ticks_elsewhere: std::sync::atomic::AtomicU64,
+    /// The CPU time its guests used (bounded by `limits.job_cpu_time`).
+    pub cpu: Arc<JobCpu>,
     /// Its actors alive on this node (bounded by `limits.max_actors`).
     pub actors_alive: AtomicUsize,
     /// The bytes of the objects it made on this node (bounded by
@@ -104,6 +99,19 @@ pub struct LoadedJob {
     pub objects: Arc<wrun_objects::ObjectQuota>,
     /// Its guest output's budget on this node (`limits.log_rate`).
     pub logs: Arc<crate::LogBudget>,
+}
+
+/// A job's CPU time, in epoch ticks, as a node sees it: one per job and
+/// node, shared by every load of the job there (a node loads a job again
+/// for work placed back on it after an earlier load ended), so what ended
+/// loads used still counts.
+#[derive(Debug, Default)]
+pub struct JobCpu {
+    /// Ticks its guests have run on this node, all together.
+    pub used: std::sync::atomic::AtomicU64,
+    /// Ticks its guests have run on the cluster's other nodes, as the head
+    /// last summed them: the budget is the whole job tree's.
+    pub elsewhere: std::sync::atomic::AtomicU64,
 }
 
 /// A task or actor class resolved to the component that exports it.

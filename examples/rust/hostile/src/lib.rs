@@ -240,11 +240,13 @@ fn main(args: Vec<String>) -> wrun::Result<Option<u64>> {
             let ms = arg(&args, 1, 2000)?;
             let _ = spin::options()
                 .resource("near", 1.0)
+                .max_retries(0)
                 .timeout(std::time::Duration::from_millis(ms))
                 .remote()?
                 .get();
             spin::options()
                 .resource("far", 1.0)
+                .max_retries(0)
                 .remote()?
                 .get()
                 .map(|()| None)
