@@ -74,7 +74,7 @@ pub async fn serve_health(host: &str, port: u16) -> anyhow::Result<HealthHandle>
 impl HealthHandle {
     /// Reports readiness as `in_cluster` says, until it closes (the node
     /// stopped).
-    pub fn follow(&self, mut in_cluster: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub fn follow(&self, mut in_cluster: watch::Receiver<bool>) {
         let reporter = self.reporter.clone();
         tokio::spawn(async move {
             loop {
@@ -89,7 +89,7 @@ impl HealthHandle {
                     break;
                 }
             }
-        })
+        });
     }
 
     /// Reports not serving (either status), then stops serving.

@@ -214,9 +214,10 @@ impl Default for JobLimits {
             memory_per_instance: 512 << 20,
             max_object_bytes: 1 << 30,
             max_refs: 1_000_000,
-            // A flood of no-op tasks never read took ~6 KiB of a node's
-            // memory per waiting task (the task, its result slots, the
-            // guest's reference): ~600 MiB at most, on a machine of a few GiB.
+            // A flood of no-op tasks never read held ~3 KiB of a node's
+            // memory per waiting task (305 MiB over the daemon's own at
+            // this limit): room left, on a machine of a few GiB, for the
+            // job's objects and the other jobs.
             max_tasks_in_flight: 100_000,
             // Half the default pool of 1,000 instances.
             max_depth: 500,

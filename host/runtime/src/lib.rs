@@ -178,11 +178,11 @@ impl Runtime {
     /// The CPU time each job loaded here has used on this node (a node
     /// reports it to the head, which sums it across the cluster).
     pub fn job_cpu_used(&self) -> Vec<(JobId, Duration)> {
-        let tick = self.inner.config.engine.epoch_tick;
+        let tick = self.inner.config.engine.epoch_tick.as_nanos() as u64;
         let ticks = self.inner.loaded.ticks_used();
         ticks
             .into_iter()
-            .map(|(job, n)| (job, tick.saturating_mul(n.min(u32::MAX as u64) as u32)))
+            .map(|(job, n)| (job, Duration::from_nanos(tick.saturating_mul(n))))
             .collect()
     }
 
