@@ -832,11 +832,11 @@ fn work_placed_on_another_node_keeps_its_named_environment() {
     }
 }
 
-/// Across nodes too, a placement group is its job's alone: a job on another
-/// node that learns its id is refused as for an id nobody minted, and the
-/// group is whole afterwards.
+/// Across nodes too, a placement group and an actor are their job's alone:
+/// a job on another node that learns their ids is refused in the words an
+/// id nobody minted gets, and both are whole afterwards.
 #[test]
-fn a_job_on_another_node_cannot_see_use_or_remove_a_placement_group() {
+fn a_job_on_another_node_cannot_reach_a_placement_group_or_actor_of_another() {
     let c = Cluster::start("2");
     c.add_node(&["--cpus", "2"]);
     c.wait_nodes(2);
@@ -854,17 +854,35 @@ fn a_job_on_another_node_cannot_see_use_or_remove_a_placement_group() {
     };
     let (code, out, err) = c.submit(&example("envprobe"), &["steal_group"]);
     assert_eq!(code, 0, "{err}");
-    let tries: Vec<&str> = out.lines().collect();
-    assert_eq!(tries.len(), 3, "{out}");
-    for t in tries {
-        assert!(
-            t.starts_with("refused: not-found") && t.contains("does not exist"),
-            "{out}"
+    // `MODE: refused: ...` for the real ids, `MODE?: ...` for unknown ones.
+    let tries: std::collections::BTreeMap<&str, &str> = out
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .collect();
+    let modes = [
+        "group_nodes",
+        "group_task",
+        "group_remove",
+        "call_id",
+        "kill_id",
+    ];
+    assert_eq!(tries.len(), 2 * modes.len(), "{out}");
+    // The words around the ids must match.
+    for mode in modes {
+        let (real, unknown) = (tries[mode], tries[format!("{mode}?").as_str()]);
+        assert!(real.starts_with("refused: "), "{mode}: {out}");
+        assert_eq!(
+            without_ids(real),
+            without_ids(unknown),
+            "{mode}: another job's reads as one nobody minted"
         );
     }
     let (code, out, err) = owner.join().unwrap();
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "ran in a group of 1 bundle(s)", "the group is whole");
+    assert_eq!(
+        out, "ran in a group of 1 bundle(s); the cell holds 7",
+        "the group and the actor are whole"
+    );
     // The two jobs' drivers ran on different nodes.
     let status = c.status_json();
     let nodes: std::collections::BTreeSet<&str> = status["jobs"]
@@ -874,6 +892,45 @@ fn a_job_on_another_node_cannot_see_use_or_remove_a_placement_group() {
         .filter_map(|j| j["node"].as_str())
         .collect();
     assert_eq!(nodes.len(), 2, "{status}");
+}
+
+/// A kill reaches an actor on another node at once, as on its own node: the
+/// call it is burning CPU in fails with `actor-died` and the kill returns
+/// when the actor's node has done it, not after the call (it never ends).
+#[test]
+fn a_kill_interrupts_the_call_of_an_actor_on_another_node() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "1", "--resources", "far=1"]);
+    c.wait_nodes(2);
+    let (code, out, err) = c.submit(&example("envprobe"), &["kill_busy", "far"]);
+    assert_eq!(code, 0, "{err}");
+    let ms: u64 = out
+        .strip_prefix("actor-died after ")
+        .and_then(|rest| rest.strip_suffix(" ms"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the burning call fails with actor-died: {out}"));
+    assert!(ms < 10_000, "the kill returned in {ms} ms");
+}
+
+/// `text` with every id (16 hex digits or more: ids, and the ids in task
+/// labels) read as `ID`.
+fn without_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let run = rest
+            .find(|c: char| !c.is_ascii_hexdigit() || c.is_ascii_uppercase())
+            .unwrap_or(rest.len());
+        if run >= 16 {
+            out.push_str("ID");
+            rest = &rest[run..];
+        } else {
+            let step = run.max(rest.chars().next().map_or(1, char::len_utf8));
+            out.push_str(&rest[..step]);
+            rest = &rest[step..];
+        }
+    }
+    out
 }
 
 /// A job's placement groups go with it, also those its tasks made on other

@@ -421,13 +421,21 @@ async fn jobs_cannot_reach_each_others_actors_unless_shared() {
     let forged = |id: wrun_core::ActorId, mode: &str| {
         vec![mode.to_string(), id.0.hi.to_string(), id.0.lo.to_string()]
     };
-    let out = main(forged(private, "call_id")).await;
-    assert!(
-        out.starts_with("refused") && out.contains("not-found"),
-        "{out}"
-    );
-    let out = main(forged(private, "kill_id")).await;
-    assert!(out.starts_with("refused"), "{out}");
+    // Another job's actor reads, word for word, as an id nobody minted.
+    let unknown = wrun_core::ActorId(wrun_core::Id {
+        hi: private.0.hi,
+        lo: private.0.lo + 1_000,
+    });
+    for mode in ["call_id", "kill_id"] {
+        let out = main(forged(private, mode)).await;
+        let none = main(forged(unknown, mode)).await;
+        assert!(out.starts_with("refused"), "{mode}: {out}");
+        assert_eq!(
+            out.replace(&private.to_string(), "ID"),
+            none.replace(&unknown.to_string(), "ID"),
+            "{mode}: another job's actor reads as one that does not exist"
+        );
+    }
     assert_eq!(rt.actor_count(), 2, "the private actor survived");
     // A shared namespace is reachable by name and by id.
     let found = main(vec!["lookup".into(), "cell".into(), "team".into()]).await;

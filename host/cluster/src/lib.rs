@@ -30,6 +30,7 @@ pub mod guard;
 pub mod harness;
 mod head;
 pub mod health;
+mod kill;
 mod node;
 mod objects;
 mod remote;

@@ -1,6 +1,6 @@
 //! Calls that run on other nodes: tasks (`RunTask`), actors created there
 //! (`CreateActor`) and called there in order (one queue per remote actor),
-//! kills, the end of a job, and placement-group bundles.
+//! kills (`kill.rs`), the end of a job, and placement-group bundles.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -32,17 +32,6 @@ pub struct JobRef {
     pub env_hash: String,
 }
 
-/// What waits to be sent to an actor on another node, in order.
-enum Queued {
-    Call(QueuedCall),
-    /// A kill (of the instance only, with `restart`), ordered after the
-    /// calls made before it.
-    Kill {
-        caller: Option<JobId>,
-        restart: bool,
-    },
-}
-
 /// A call waiting to be sent to an actor on another node.
 struct QueuedCall {
     /// The sender's id of the call (what a cancel names).
@@ -64,7 +53,7 @@ pub struct ClusterRemote {
     /// Jobs that run here (drivers or guests), as other nodes load them.
     jobs: Mutex<HashMap<JobId, JobRef>>,
     /// Per actor on another node, the calls waiting to be sent (in order).
-    actor_queues: Mutex<HashMap<ActorId, mpsc::UnboundedSender<Queued>>>,
+    actor_queues: Mutex<HashMap<ActorId, mpsc::UnboundedSender<QueuedCall>>>,
     /// Task calls on their way to other nodes at once: a task placed on a
     /// peer past these waits here as a small future, not as an HTTP/2
     /// stream with its buffers (a guest flooding tasks would otherwise
@@ -122,8 +111,8 @@ impl ClusterRemote {
         self.jobs.lock().get(&job).cloned()
     }
 
-    /// Queues a call or kill for an actor on another node.
-    fn enqueue(&self, actor: ActorId, item: Queued) {
+    /// Queues a call for an actor on another node.
+    fn enqueue(&self, actor: ActorId, call: QueuedCall) {
         let mut queues = self.actor_queues.lock();
         let tx = queues.entry(actor).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -132,42 +121,9 @@ impl ClusterRemote {
             }
             tx
         });
-        if let Err(mpsc::error::SendError(item)) = tx.send(item) {
+        if let Err(mpsc::error::SendError(call)) = tx.send(call) {
             queues.remove(&actor);
-            if let Queued::Call(call) = item {
-                (call.done)(Err(failed(&call.method, "the node is stopping")));
-            }
-        }
-    }
-
-    /// Kills an actor on its node.
-    async fn send_kill(
-        &self,
-        actor: ActorId,
-        caller: Option<JobId>,
-        restart: bool,
-    ) -> Result<(), String> {
-        let mut client = self
-            .conns
-            .client(actor.node())
-            .await
-            .map_err(|e| e.to_string())?;
-        let req = self
-            .conns
-            .request(pb::KillActorRequest {
-                protocol: PROTOCOL_VERSION,
-                actor_id: wrun_proto::id_bytes(actor.0),
-                job_id: caller.map(|j| j.to_string()).unwrap_or_default(),
-                restart,
-            })
-            .map_err(|s| s.message().to_string())?;
-        let reply = client
-            .kill_actor(req)
-            .await
-            .map_err(|s| s.message().to_string())?;
-        match reply.into_inner().error {
-            Some(e) => Err(e.message),
-            None => Ok(()),
+            (call.done)(Err(failed(&call.method, "the node is stopping")));
         }
     }
 
@@ -175,20 +131,11 @@ impl ClusterRemote {
     async fn send_actor_calls(
         self: Arc<Self>,
         actor: ActorId,
-        mut queue: mpsc::UnboundedReceiver<Queued>,
+        mut queue: mpsc::UnboundedReceiver<QueuedCall>,
     ) {
         let node = actor.node();
         let label = |m: &str| format!("actor {actor}.{m}");
-        while let Some(item) = queue.recv().await {
-            let call = match item {
-                Queued::Call(call) => call,
-                Queued::Kill { caller, restart } => {
-                    if let Err(e) = self.send_kill(actor, caller, restart).await {
-                        tracing::warn!(%actor, error = %e, "killing an actor on another node failed");
-                    }
-                    continue;
-                }
-            };
+        while let Some(call) = queue.recv().await {
             let outcome = async {
                 let mut client = match self.conns.client(node).await {
                     Ok(c) => c,
@@ -394,11 +341,33 @@ impl Remote for ClusterRemote {
             done,
         };
         drop(call.args);
-        self.enqueue(call.actor, Queued::Call(queued));
+        self.enqueue(call.actor, queued);
     }
 
-    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId, restart: bool) {
-        self.enqueue(actor, Queued::Kill { caller, restart });
+    fn kill_actor(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        restart: bool,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        let Some(this) = self.me.upgrade() else {
+            let e = failed("kill", "the node is stopping");
+            return Box::pin(async move { Err(e) });
+        };
+        // Sent now, not queued behind this node's calls to the actor: a kill
+        // interrupts the call under way, as it does on the actor's node.
+        let sent = tokio::spawn(async move {
+            let done = crate::kill::send(&this.conns, actor, caller, restart).await;
+            if done.is_ok() && !restart {
+                // Later calls start a fresh queue and hear that it died.
+                this.actor_queues.lock().remove(&actor);
+            }
+            done
+        });
+        Box::pin(async move {
+            sent.await
+                .unwrap_or_else(|e| Err(failed("kill", format!("the kill was lost: {e}"))))
+        })
     }
 
     fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool) {

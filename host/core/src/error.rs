@@ -178,6 +178,16 @@ impl TaskError {
         TaskError::new(ErrorKind::Internal, task, message.to_string())
     }
 
+    /// What a kill of an actor that is not there, or not the caller's to
+    /// see, is told, by every node in the same words (no oracle).
+    pub fn no_live_actor(actor: crate::ActorId) -> Self {
+        TaskError::new(
+            ErrorKind::NotFound,
+            "kill",
+            format!("no live actor with id {actor}"),
+        )
+    }
+
     /// Fills in the task name of an error that did not set one.
     pub fn in_task(mut self, task: &str) -> Self {
         if self.task.is_empty() {

@@ -140,7 +140,9 @@ impl RuntimeInner {
         let id = actors::create(self, job, spec)?;
         if let Some((ns, n)) = name {
             if let Err(e) = self.directory.register_name(&ns, &n, id).await {
-                let _ = self.actors.kill(id, "its name is taken on another node");
+                let _ = self
+                    .actors
+                    .kill(None, id, "its name is taken on another node");
                 return Err(e);
             }
         }
@@ -216,23 +218,38 @@ impl RuntimeInner {
         }
     }
 
-    /// Kills an actor `caller` may see (`None`: the host); with `restart`,
-    /// only its instance, and it restarts while it has restarts left.
+    /// Kills an actor `caller` may see (`None`: the host), wherever it is;
+    /// with `restart`, only its instance, and it restarts while it has
+    /// restarts left. Resolves once the actor's node has done it or said
+    /// why not; another job's actor reads as one that never was.
     pub(crate) fn kill_actor(
+        self: &Arc<Self>,
+        caller: Option<JobId>,
+        actor: ActorId,
+        restart: bool,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        if actor.node() != self.node() {
+            return self.remote.kill_actor(caller, actor, restart);
+        }
+        let done = self.kill_actor_here(caller, actor, restart);
+        Box::pin(std::future::ready(done))
+    }
+
+    /// Kills an actor of this node that `caller` may see.
+    pub(crate) fn kill_actor_here(
         self: &Arc<Self>,
         caller: Option<JobId>,
         actor: ActorId,
         restart: bool,
     ) -> Result<(), TaskError> {
         if actor.node() != self.node() {
-            self.remote.kill_actor(caller, actor, restart);
-            return Ok(());
+            return Err(TaskError::no_live_actor(actor));
         }
-        self.actors.check_visible(caller, actor)?;
         if restart {
-            self.actors.restart(actor)
+            self.actors.restart(caller, actor)
         } else {
-            self.actors.kill(actor, "killed by a kill request")?;
+            self.actors
+                .kill(caller, actor, "killed by a kill request")?;
             self.bury_children(actor);
             Ok(())
         }
@@ -247,6 +264,7 @@ impl RuntimeInner {
                 if self
                     .actors
                     .kill(
+                        None,
                         child,
                         &format!("the actor that created it ({creator}) died"),
                     )
@@ -255,7 +273,8 @@ impl RuntimeInner {
                     self.bury_children(child);
                 }
             } else {
-                self.remote.kill_actor(None, child, false);
+                // Sent at once; the child's node answers to nobody.
+                drop(self.remote.kill_actor(None, child, false));
             }
         }
     }
@@ -324,7 +343,7 @@ impl GuestCalls for RuntimeInner {
             if let Some(creator) = caller.actor {
                 // Fate sharing: it dies with the actor that created it.
                 self.actors.adopt(creator, id);
-                if self.actors.death(creator).is_some() {
+                if self.actors.death(None, creator).is_some() {
                     self.bury_children(creator);
                 }
             }
@@ -371,7 +390,7 @@ impl GuestCalls for RuntimeInner {
         caller: &Caller,
         actor: ActorId,
         restart: bool,
-    ) -> Result<(), TaskError> {
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
         RuntimeInner::kill_actor(&self, Some(caller.job.id), actor, restart)
     }
 

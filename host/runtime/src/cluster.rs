@@ -128,9 +128,16 @@ pub trait Remote: Send + Sync + 'static {
     /// Cancels, on `node`, a call of `job` (a task it runs for this node,
     /// or the producer of an object it owns); failures are logged.
     fn cancel(&self, node: NodeId, job: JobId, target: CancelTarget, force: bool, recursive: bool);
-    /// Kills an actor on another node (after the calls made before); with
-    /// `restart`, only its instance.
-    fn kill_actor(&self, caller: Option<JobId>, actor: ActorId, restart: bool);
+    /// Kills an actor on another node at once, as on this node (its running
+    /// call fails); with `restart`, only its instance. Sent when called,
+    /// whether or not the future is awaited; it resolves with the actor's
+    /// node's answer.
+    fn kill_actor(
+        &self,
+        caller: Option<JobId>,
+        actor: ActorId,
+        restart: bool,
+    ) -> BoxFuture<'static, Result<(), TaskError>>;
     /// A job's driver finished here: its actors on other nodes die.
     fn end_job(&self, job: JobId);
     /// Reserves bundles of a group on `node`, all or none there.
@@ -240,7 +247,15 @@ impl Remote for Alone {
         )));
     }
 
-    fn kill_actor(&self, _caller: Option<JobId>, _actor: ActorId, _restart: bool) {}
+    fn kill_actor(
+        &self,
+        _caller: Option<JobId>,
+        actor: ActorId,
+        _restart: bool,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        let e = TaskError::no_live_actor(actor);
+        Box::pin(async move { Err(e) })
+    }
 
     fn cancel(&self, _: NodeId, _: JobId, _: CancelTarget, _: bool, _: bool) {}
 

@@ -350,20 +350,21 @@ impl Runtime {
         )
     }
 
-    /// Kills an actor: its queued calls fail with `actor-died`.
+    /// Kills an actor of this node: its queued calls fail with `actor-died`.
     pub fn kill_actor(&self, actor: ActorId) -> Result<(), TaskError> {
         self.kill_actor_for(None, actor, false)
     }
 
-    /// Kills an actor on behalf of `caller`; with `restart`, only its
-    /// instance (Ray's `kill(no_restart=False)`).
+    /// Kills an actor of this node on behalf of `caller`; with `restart`,
+    /// only its instance (Ray's `kill(no_restart=False)`). An actor that is
+    /// not here, or not `caller`'s to see, is not found, in the same words.
     pub fn kill_actor_for(
         &self,
         caller: Option<JobId>,
         actor: ActorId,
         restart: bool,
     ) -> Result<(), TaskError> {
-        self.inner.kill_actor(caller, actor, restart)
+        self.inner.kill_actor_here(caller, actor, restart)
     }
 
     /// Looks up a named actor of this node.

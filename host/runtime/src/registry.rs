@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use wrun_core::{is_private_namespace, ActorId, ErrorKind, JobId, TaskError};
+use wrun_core::{is_private_namespace, ActorId, JobId, TaskError};
 
 use crate::actors::gate::{ActorCall, Gate};
 use crate::cluster::Directory;
@@ -26,6 +26,39 @@ pub(crate) struct ActorEntry {
     pub(crate) runner: Mutex<Option<JoinHandle<()>>>,
 }
 
+impl ActorEntry {
+    /// Whether `caller` may see this actor (`None` is the host: trusted).
+    pub(crate) fn visible_to(&self, caller: Option<JobId>) -> bool {
+        self.seen_by().admits(caller)
+    }
+
+    /// Who may see this actor.
+    fn seen_by(&self) -> SeenBy {
+        SeenBy {
+            job: self.job,
+            shared: self
+                .name
+                .as_ref()
+                .is_some_and(|(ns, _)| !is_private_namespace(ns)),
+        }
+    }
+}
+
+/// Who may see an actor: its job, or every job when it is named in a shared
+/// namespace.
+#[derive(Clone, Copy)]
+struct SeenBy {
+    job: JobId,
+    shared: bool,
+}
+
+impl SeenBy {
+    /// Whether `caller` may see it (`None` is the host: trusted).
+    fn admits(self, caller: Option<JobId>) -> bool {
+        caller.is_none_or(|job| job == self.job || self.shared)
+    }
+}
+
 /// Live actors and their names, and why recent ones died.
 pub(crate) struct ActorRegistry {
     pub(crate) actors: Mutex<HashMap<ActorId, Arc<ActorEntry>>>,
@@ -35,15 +68,19 @@ pub(crate) struct ActorRegistry {
     children: Mutex<HashMap<ActorId, Vec<ActorId>>>,
     /// Why actors died, for the errors of later calls (the most recent
     /// `GRAVEYARD_SIZE`, oldest dropped first).
-    graveyard: Mutex<(
-        HashMap<ActorId, String>,
-        std::collections::VecDeque<ActorId>,
-    )>,
+    graveyard: Mutex<Graveyard>,
     /// Told when a named actor's name goes (a cluster frees it cluster-wide).
     directory: Arc<dyn Directory>,
 }
 
 const GRAVEYARD_SIZE: usize = 10_000;
+
+/// Why recent actors died and who may be told, oldest first in `order`.
+#[derive(Default)]
+struct Graveyard {
+    graves: HashMap<ActorId, (SeenBy, String)>,
+    order: std::collections::VecDeque<ActorId>,
+}
 
 impl ActorRegistry {
     pub(crate) fn new(directory: Arc<dyn Directory>) -> Self {
@@ -67,43 +104,41 @@ impl ActorRegistry {
         self.actors.lock().len()
     }
 
-    /// Refuses a job access to another job's actor unless that actor is
-    /// named in a shared namespace (`caller` `None` is the host: trusted).
-    pub(crate) fn check_visible(
-        &self,
-        caller: Option<JobId>,
-        id: ActorId,
-    ) -> Result<(), TaskError> {
-        let Some(job) = caller else { return Ok(()) };
-        let Some(entry) = self.actors.lock().get(&id).cloned() else {
-            return Ok(());
-        };
-        let shared = entry
-            .name
-            .as_ref()
-            .is_some_and(|(ns, _)| !is_private_namespace(ns));
-        if entry.job == job || shared {
-            return Ok(());
-        }
-        Err(TaskError::new(
-            ErrorKind::NotFound,
-            "actor",
-            format!("no actor {id} is visible to this job"),
-        ))
+    /// Whether `caller` may see actor `id` (`None` is the host: trusted).
+    /// An actor no job may see unless it is its own or named in a shared
+    /// namespace; to every other job it reads exactly as an id nobody
+    /// minted (no oracle), which is why an unknown id is "visible" here:
+    /// the caller goes on to find nothing.
+    pub(crate) fn visible(&self, caller: Option<JobId>, id: ActorId) -> bool {
+        self.actors
+            .lock()
+            .get(&id)
+            .is_none_or(|entry| entry.visible_to(caller))
     }
 
-    /// Why a dead actor died, if it died recently.
-    pub(crate) fn death(&self, id: ActorId) -> Option<String> {
-        self.graveyard.lock().0.get(&id).cloned()
+    /// Why a dead actor died, if it died recently and `caller` may see it.
+    pub(crate) fn death(&self, caller: Option<JobId>, id: ActorId) -> Option<String> {
+        let graves = self.graveyard.lock();
+        let (seen_by, why) = graves.graves.get(&id)?;
+        seen_by.admits(caller).then(|| why.clone())
     }
 
+    /// Records why a live actor died (the first reason given stays).
     pub(crate) fn bury(&self, id: ActorId, why: &str) {
+        let Some(seen_by) = self.actors.lock().get(&id).map(|e| e.seen_by()) else {
+            return;
+        };
+        self.bury_as(id, seen_by, why);
+    }
+
+    fn bury_as(&self, id: ActorId, seen_by: SeenBy, why: &str) {
         let mut g = self.graveyard.lock();
-        if g.0.insert(id, why.to_string()).is_none() {
-            g.1.push_back(id);
-            if g.1.len() > GRAVEYARD_SIZE {
-                if let Some(old) = g.1.pop_front() {
-                    g.0.remove(&old);
+        if let std::collections::hash_map::Entry::Vacant(grave) = g.graves.entry(id) {
+            grave.insert((seen_by, why.to_string()));
+            g.order.push_back(id);
+            if g.order.len() > GRAVEYARD_SIZE {
+                if let Some(old) = g.order.pop_front() {
+                    g.graves.remove(&old);
                 }
             }
         }
@@ -122,18 +157,22 @@ impl ActorRegistry {
         Some(entry)
     }
 
-    /// Kills an actor: its running call is interrupted and queued calls fail
-    /// with `actor-died`.
-    pub(crate) fn kill(&self, id: ActorId, why: &str) -> Result<(), TaskError> {
-        let entry = self.remove(id).ok_or_else(|| {
-            TaskError::new(
-                ErrorKind::NotFound,
-                "kill",
-                format!("no live actor with id {id}"),
-            )
-        })?;
+    /// Kills an actor `caller` may see: its running call is interrupted and
+    /// queued calls fail with `actor-died`.
+    pub(crate) fn kill(
+        &self,
+        caller: Option<JobId>,
+        id: ActorId,
+        why: &str,
+    ) -> Result<(), TaskError> {
+        if !self.visible(caller, id) {
+            return Err(TaskError::no_live_actor(id));
+        }
+        let entry = self
+            .remove(id)
+            .ok_or_else(|| TaskError::no_live_actor(id))?;
         entry.dead.lock().get_or_insert_with(|| why.to_string());
-        self.bury(id, why);
+        self.bury_as(id, entry.seen_by(), why);
         if let Some(h) = entry.runner.lock().take() {
             h.abort();
         }
@@ -151,16 +190,13 @@ impl ActorRegistry {
         self.children.lock().remove(&creator).unwrap_or_default()
     }
 
-    /// Ends an actor's instance; it restarts while it has restarts left
-    /// (`life.rs` decides).
-    pub(crate) fn restart(&self, id: ActorId) -> Result<(), TaskError> {
-        let entry = self.actors.lock().get(&id).cloned().ok_or_else(|| {
-            TaskError::new(
-                ErrorKind::NotFound,
-                "kill",
-                format!("no live actor with id {id}"),
-            )
-        })?;
+    /// Ends the instance of an actor `caller` may see; it restarts while it
+    /// has restarts left (`life.rs` decides).
+    pub(crate) fn restart(&self, caller: Option<JobId>, id: ActorId) -> Result<(), TaskError> {
+        let entry = self.actors.lock().get(&id).cloned();
+        let entry = entry
+            .filter(|e| e.visible_to(caller))
+            .ok_or_else(|| TaskError::no_live_actor(id))?;
         entry.restart.notify_one();
         tracing::debug!(actor = %id, class = %entry.class, "actor instance killed to restart");
         Ok(())
@@ -176,7 +212,7 @@ impl ActorRegistry {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            let _ = self.kill(id, "its job ended");
+            let _ = self.kill(None, id, "its job ended");
         }
     }
 }

@@ -13,6 +13,8 @@ wasmtime::component::bindgen!({
         "wrun:runtime/actors.create": async | trappable,
         "wrun:runtime/actors.lookup": async | trappable,
         "wrun:runtime/actors.create-scheduled": async | trappable,
+        "wrun:runtime/actors.kill": async | trappable,
+        "wrun:runtime/actors.restart": async | trappable,
         "wrun:runtime/placement-groups.create": async | trappable,
         "wrun:runtime/placement-groups.bundle-nodes": async | trappable,
         "wrun:runtime/placement-groups.remove": async | trappable,

@@ -235,14 +235,14 @@ pub trait GuestCalls: Send + Sync + 'static {
         recursive: bool,
     ) -> Result<(), TaskError>;
 
-    /// Kills an actor the caller may see; with `restart`, only its instance,
-    /// and it restarts while it has restarts left.
+    /// Kills an actor the caller may see, on any node; with `restart`, only
+    /// its instance, and it restarts while it has restarts left.
     fn kill_actor(
         self: Arc<Self>,
         caller: &Caller,
         actor: ActorId,
         restart: bool,
-    ) -> Result<(), TaskError>;
+    ) -> BoxFuture<'static, Result<(), TaskError>>;
 
     /// Reserves a placement group, waiting for room until `timeout`.
     fn create_group(

@@ -105,6 +105,14 @@ impl Cell {
     pub fn var(&self, name: String) -> Option<String> {
         std::env::var(name).ok()
     }
+
+    /// Burns CPU for ever (until a kill interrupts it).
+    pub fn burn(&self) {
+        let mut x = 0u64;
+        loop {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+    }
 }
 
 /// Nests `levels` tasks deep, each waiting for the next: how deep it got.
@@ -143,11 +151,14 @@ fn leave_group() -> wrun::Result<String> {
     Ok(format!("left {}", g.id()))
 }
 
-/// An actor that keeps a placement group of its job (other jobs try to see,
-/// use and remove it by its id).
+/// An actor that keeps a placement group of its job and the id of one of
+/// its job's private actors (other jobs try to see, use and remove the
+/// group, and to call and kill the actor, by their ids).
 pub struct Keeper {
     group: Option<PlacementGroup>,
-    /// Another job has made its attempts on the group.
+    /// The private actor's id as `[hi, lo]` (empty until told).
+    cell: Vec<u64>,
+    /// Another job has made its attempts.
     tried: bool,
 }
 
@@ -157,8 +168,19 @@ impl Keeper {
     pub fn new() -> Self {
         Keeper {
             group: None,
+            cell: Vec::new(),
             tried: false,
         }
+    }
+
+    /// Keeps the id of a private actor of its job.
+    pub fn hold_cell(&mut self, hi: u64, lo: u64) {
+        self.cell = vec![hi, lo];
+    }
+
+    /// That actor's id as `[hi, lo]` (empty before `hold_cell`).
+    pub fn cell_id(&self) -> Vec<u64> {
+        self.cell.clone()
     }
 
     /// Its group's id as `[hi, lo]` (empty before `reserve`).
@@ -205,11 +227,17 @@ impl Keeper {
 /// `kill_id HI LO`: tries to kill it.
 /// `group_nodes HI LO`, `group_task HI LO`, `group_remove HI LO`: reads the
 /// bundles of, runs a task in, or removes the placement group with that id.
-/// `keep_group`: keeps a group (through the `Keeper` named `keeper` in the
-/// shared namespace `team`) until another job has tried it, then uses it.
-/// `steal_group`: finds that keeper, tries the three on its group, says so.
+/// `keep_group`: keeps a group and a private `Cell` on this node (through
+/// the `Keeper` named `keeper` in the shared namespace `team`) until another
+/// job has tried them, then uses both.
+/// `steal_group`: finds that keeper, tries the three on its group and a
+/// call and a kill on the cell, and each again on an id nobody minted (the
+/// same node's, the same kind); a line each: `MODE[?]: refused: ...`.
 /// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
 /// group and leaves it.
+/// `kill_busy RESOURCE`: kills a `Cell` on a node offering RESOURCE while
+/// one of its calls burns CPU for ever: `KIND after MS ms`, how that call
+/// ended and how long the kill took to return.
 /// `dive N`: tasks nested N deep; how deep they got, or the error.
 /// `flood N`: submits N tasks that wait for one slow task; how many were
 /// accepted, why the next was refused, and whether one goes in afterwards.
@@ -256,19 +284,24 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         }
         "lookup" => Ok(CellHandle::lookup(&arg(1), Some(&arg(2)))?
             .map_or("absent".into(), |c| format!("found {}", c.id()))),
-        "call_id" => {
-            let c = CellHandle::from_untyped(ActorHandle::from_id(id()?));
-            Ok(match c.get().and_then(|r| r.get()) {
-                Ok(v) => format!("got {v}"),
-                Err(e) => format!("refused: {e}"),
-            })
-        }
-        "kill_id" => Ok(match ActorHandle::from_id(id()?).kill() {
-            Ok(()) => "killed".into(),
-            Err(e) => format!("refused: {e}"),
-        }),
+        "call_id" => Ok(try_call(ActorHandle::from_id(id()?))),
+        "kill_id" => Ok(try_kill(ActorHandle::from_id(id()?))),
         mode @ ("group_nodes" | "group_task" | "group_remove") => {
             Ok(try_group(mode, PlacementGroup::from_id(id()?)))
+        }
+        "kill_busy" => {
+            let cell = Cell::options().resource(&arg(1), 1.0).remote(1)?;
+            cell.get()?.get()?;
+            let busy = cell.burn()?;
+            nap::remote(300)?.get()?;
+            let asked = std::time::Instant::now();
+            cell.kill()?;
+            let took = asked.elapsed().as_millis();
+            let ended = match busy.get() {
+                Ok(()) => "finished".to_string(),
+                Err(e) => e.kind.as_str().to_string(),
+            };
+            Ok(format!("{ended} after {took} ms"))
         }
         "dive" => {
             let n: u64 = arg(1).parse().map_err(|e| format!("dive N: {e}"))?;
@@ -354,6 +387,11 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         "leave_group" => leave_group::options().resource(arg(1), 1.0).remote()?.get(),
         "keep_group" => {
             let keeper = Keeper::options().name("keeper").namespace("team").remote()?;
+            // Private (unnamed) and on this node, away from the other job's.
+            let cell = Cell::options()
+                .node_affinity(wrun::context::node_id(), false)
+                .remote(7)?;
+            keeper.hold_cell(cell.id().hi, cell.id().lo)?.get()?;
             keeper.reserve()?.get()?;
             // Until the other job has tried (a minute at most).
             for _ in 0..600 {
@@ -362,7 +400,8 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
                 }
                 nap::remote(100)?.get()?;
             }
-            keeper.use_group()?.get()
+            let used = keeper.use_group()?.get()?;
+            Ok(format!("{used}; the cell holds {}", cell.get()?.get()?))
         }
         "steal_group" => {
             let mut keeper = None;
@@ -386,8 +425,23 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
             let &[hi, lo] = id.as_slice() else {
                 return Err(Error::application("the keeper held no group within a minute"));
             };
-            let tries = ["group_nodes", "group_task", "group_remove"]
-                .map(|mode| try_group(mode, PlacementGroup::from_id(Id { hi, lo })));
+            let cell = keeper.cell_id()?.get()?;
+            let &[cell_hi, cell_lo] = cell.as_slice() else {
+                return Err(Error::application("the keeper held no cell"));
+            };
+            let mut tries = Vec::new();
+            for (suffix, shift) in [("", 0), ("?", 1_000)] {
+                let group = PlacementGroup::from_id(Id { hi, lo: lo + shift });
+                for mode in ["group_nodes", "group_task", "group_remove"] {
+                    tries.push(format!("{mode}{suffix}: {}", try_group(mode, group)));
+                }
+                let cell = ActorHandle::from_id(Id {
+                    hi: cell_hi,
+                    lo: cell_lo + shift,
+                });
+                tries.push(format!("call_id{suffix}: {}", try_call(cell)));
+                tries.push(format!("kill_id{suffix}: {}", try_kill(cell)));
+            }
             keeper.mark_tried()?.get()?;
             Ok(tries.join("\n"))
         }
@@ -397,6 +451,22 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
 
 /// Reads the bundles of `g`, runs a task in it, or removes it (`mode`):
 /// what happened, or the error.
+/// Calls `get` on a `Cell` by its handle: what it got, or why not.
+fn try_call(actor: ActorHandle) -> String {
+    match CellHandle::from_untyped(actor).get().and_then(|r| r.get()) {
+        Ok(v) => format!("got {v}"),
+        Err(e) => format!("refused: {e}"),
+    }
+}
+
+/// Kills an actor by its handle: whether it worked, or why not.
+fn try_kill(actor: ActorHandle) -> String {
+    match actor.kill() {
+        Ok(()) => "killed".into(),
+        Err(e) => format!("refused: {e}"),
+    }
+}
+
 fn try_group(mode: &str, g: PlacementGroup) -> String {
     let done = match mode {
         "group_nodes" => g.bundle_nodes().map(|n| format!("{} bundle(s)", n.len())),

@@ -134,16 +134,14 @@ impl actors::Host for HostState {
         Ok(calls.lookup_actor(ns, name).await.map(|id| id.0.into()))
     }
 
-    fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
-        Ok(Arc::clone(&self.calls)
-            .kill_actor(&self.caller, ActorId(actor.into()), false)
-            .map_err(Into::into))
+    async fn kill(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
+        let killed = Arc::clone(&self.calls).kill_actor(&self.caller, ActorId(actor.into()), false);
+        Ok(killed.await.map_err(Into::into))
     }
 
-    fn restart(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
-        Ok(Arc::clone(&self.calls)
-            .kill_actor(&self.caller, ActorId(actor.into()), true)
-            .map_err(Into::into))
+    async fn restart(&mut self, actor: WitId) -> wasmtime::Result<Result<(), WitError>> {
+        let killed = Arc::clone(&self.calls).kill_actor(&self.caller, ActorId(actor.into()), true);
+        Ok(killed.await.map_err(Into::into))
     }
 
     fn exit_actor(&mut self) -> wasmtime::Result<Result<(), WitError>> {
