@@ -5,16 +5,21 @@
 #  2. no-op task throughput with 1, 2 and 4 node processes (each 2 CPUs):
 #     the driver's node spills over to the others once it is full;
 #  3. a 1 GiB object pulled by another node, against the loopback bandwidth
-#     measured in the same run (bench/loopback.py).
+#     measured in the same run (bench/loopback.py);
+#  4. a job's lines: ten tasks on three nodes print LINES lines in all, which
+#     the head keeps and the submitter follows, against the same job on one
+#     node printing to the terminal.
 #
-#   bench/cluster.sh [TASKS] [MIB] [NOOP]   (defaults 2000, 1024 MiB, 20000)
-#   SKIP_LATENCY=1 / SKIP_THROUGHPUT=1 leave parts 1 / 2 out.
+#   bench/cluster.sh [TASKS] [MIB] [NOOP] [LINES]   (defaults 2000, 1024 MiB, 20000, 20000)
+#   SKIP_LATENCY=1 / SKIP_THROUGHPUT=1 / SKIP_OBJECT=1 leave parts 1 / 2 / 3 out.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 "$WRUN_ROOT/scripts/build.sh" >&2
 N="${1:-2000}"
 MIB="${2:-1024}"
 NOOP="${3:-20000}"
+LINES="${4:-20000}"
+CHATTY="$WRUN_EXAMPLES_DIR/chatty.wasm"
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/wrun-bench-cluster.XXXXXX")
 export WRUN_STATE_DIR="$STATE"
 trap '"$WRUN_BIN" stop >/dev/null 2>&1 || true; rm -rf "$STATE"' EXIT
@@ -92,6 +97,7 @@ for nodes in 1 2 4; do
 done
 
 # --- 3. a 1 GiB object across nodes ------------------------------------------
+if [ -z "${SKIP_OBJECT:-}" ]; then
 loopback=$(python3 "$WRUN_ROOT/bench/loopback.py" $((MIB << 20)))
 # Guests hold the blob (and a copy while reading it); objects of MIB MiB
 # plus the blob's 5-byte header are allowed.
@@ -118,3 +124,29 @@ done
 [ "${#rates[@]}" -gt 0 ] || { echo "no run moved the object across nodes" >&2; exit 1; }
 r=$(printf '%s\n' "${rates[@]}" | median "${#rates[@]}")
 echo "$MIB MiB object pulled by another node:  $r MB/s ($(( MIB * 1049 / (r + 1) )) ms, median of ${#rates[@]}); loopback TCP on this machine: $loopback MB/s (wrun at $(( r * 100 / (loopback + 1) ))%)"
+fi
+
+# --- 4. a job's lines from three nodes ---------------------------------------
+"$WRUN_BIN" stop >/dev/null 2>&1 || true
+rm -rf "${STATE:?}"/*
+"$WRUN_BIN" start --head --port 0 --cpus 2 --resources a=1 >/dev/null
+ADDR=$(cat "$STATE/head.addr")
+"$WRUN_BIN" start --address "$ADDR" --cpus 2 --resources b=1 >/dev/null
+"$WRUN_BIN" start --address "$ADDR" --cpus 2 --resources c=1 >/dev/null
+until [ "$("$WRUN_BIN" status | grep -c ' alive ')" -ge 3 ]; do sleep 0.2; done
+sleep 1.5
+SPREAD=(a b c a b c a b c a)
+PER_TASK=$(( LINES / ${#SPREAD[@]} ))
+cluster_lines=(); local_lines=()
+for _ in 1 2 3; do
+    t0=$(now)
+    got=$("$WRUN_BIN" submit --address "$ADDR" "$CHATTY" lines "$PER_TASK" "${SPREAD[@]}" 2>&1 >/dev/null | grep -c ' line ')
+    cluster_lines+=("$(( ($(now) - t0) / 1000000 ))")
+    [ "$got" -eq $(( PER_TASK * ${#SPREAD[@]} )) ] || { echo "the submitter got $got lines" >&2; exit 1; }
+    t0=$(now)
+    "$WRUN_BIN" submit --cpus 2 --resources a=1,b=1,c=1 "$CHATTY" lines "$PER_TASK" "${SPREAD[@]}" >/dev/null 2>&1
+    local_lines+=("$(( ($(now) - t0) / 1000000 ))")
+done
+c=$(printf '%s\n' "${cluster_lines[@]}" | median 3)
+l=$(printf '%s\n' "${local_lines[@]}" | median 3)
+echo "$(( PER_TASK * ${#SPREAD[@]} )) lines from tasks on 3 nodes, kept by the head and followed: $c ms end to end, $(( PER_TASK * ${#SPREAD[@]} * 1000 / (c + 1) )) lines/s (the same job on one node, printed locally: $l ms)"

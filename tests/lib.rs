@@ -8,6 +8,8 @@ use wrun_core::logs::LogLine;
 use wrun_objects::ObjectValue;
 use wrun_runtime::{Runtime, RuntimeConfig};
 
+pub mod cluster_harness;
+
 /// The cargo target directory the project scripts build into.
 pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {

@@ -1,7 +1,7 @@
 //! `wrun start`, `wrun stop` and `wrun submit --address`: the cluster from
 //! the command line (`wrun status` is in cluster_status.rs).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -65,6 +65,10 @@ pub struct StartArgs {
     /// ready while the head knows this node, `liveness` while it runs.
     #[arg(long, env = "WRUN_HEALTH_PORT")]
     health_port: Option<u16>,
+    /// Ended jobs the head keeps (records, lines and results), the newest
+    /// first; older ones are forgotten as new ones end.
+    #[arg(long, env = "WRUN_KEEP_JOBS", default_value_t = cluster::KEEP_JOBS, requires = "head")]
+    keep_jobs: usize,
     #[command(flatten)]
     files: ClusterFiles,
 }
@@ -163,6 +167,8 @@ pub struct ServeArgs {
     max_object: Option<u64>,
     #[arg(long)]
     health_port: Option<u16>,
+    #[arg(long, default_value_t = cluster::KEEP_JOBS)]
+    keep_jobs: usize,
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
@@ -205,6 +211,7 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
             }
         }
         args.extend(["--port".into(), a.port.to_string()]);
+        args.extend(["--keep-jobs".into(), a.keep_jobs.to_string()]);
         if a.block {
             return Err(daemon::exec(&state, "head", &args));
         }
@@ -290,43 +297,6 @@ pub fn stop(a: StopArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `wrun submit --address`: the job runs on the cluster; logs stream here.
-pub fn submit(
-    address: String,
-    files: &ClusterFiles,
-    driver: &Path,
-    others: &[(String, PathBuf)],
-    args: Vec<String>,
-    env: Vec<u8>,
-    quiet: bool,
-) -> anyhow::Result<ExitCode> {
-    let creds = files.credentials(&address)?;
-    let rt = tokio::runtime::Runtime::new()?;
-    let outcome = rt.block_on(cluster::client::submit(
-        &address,
-        &creds,
-        driver,
-        others,
-        args,
-        env,
-        |l| {
-            if !quiet {
-                eprintln!("[{}] {}", l.task, l.message);
-            }
-        },
-    ))?;
-    match outcome {
-        cluster::client::Outcome::Value(v) => {
-            println!("{}", crate::render_result(&v));
-            Ok(ExitCode::SUCCESS)
-        }
-        cluster::client::Outcome::Failed { text, refused } => {
-            eprintln!("error: {text}");
-            Ok(ExitCode::from(if refused { 3 } else { 1 }))
-        }
-    }
-}
-
 pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = RuntimeConfig::default();
     if let Some(c) = a.cpus {
@@ -354,8 +324,12 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let served = rt.block_on(async move {
         match a.role.as_str() {
             "head" => {
-                let (host, port, ca, health) = (a.host, a.port, a.ca_file, a.health_port);
-                cluster::daemons::serve_head(cfg, a.state_dir, host, port, token, ca, health).await
+                let (host, ca, health) = (a.host, a.ca_file, a.health_port);
+                let head = cluster::daemons::HeadOptions {
+                    port: a.port,
+                    keep_jobs: a.keep_jobs,
+                };
+                cluster::daemons::serve_head(cfg, a.state_dir, host, head, token, ca, health).await
             }
             "node" => {
                 let address = a

@@ -23,7 +23,7 @@ pub struct StatusArgs {
 }
 
 /// The head's address: given, or the one this machine's head wrote.
-fn head_address(given: Option<String>, state: &Path) -> anyhow::Result<String> {
+pub(crate) fn head_address(given: Option<String>, state: &Path) -> anyhow::Result<String> {
     match given {
         Some(a) => Ok(a),
         None => std::fs::read_to_string(state.join("head.addr"))

@@ -20,6 +20,7 @@ use wrun_runtime::{JobSpec, Runtime, RuntimeConfig};
 
 mod cluster_cli;
 mod cluster_status;
+mod jobs_cli;
 
 /// Tasks allocate on one worker thread and free on another; glibc's arenas
 /// contend on that, mimalloc's thread-local heaps do not.
@@ -52,6 +53,10 @@ enum Command {
     Stop(cluster_cli::StopArgs),
     /// The cluster's nodes, their resources, and its jobs.
     Status(cluster_status::StatusArgs),
+    /// A cluster's jobs: list, status, logs [-f], stop.
+    Job(jobs_cli::JobArgs),
+    /// The jobs a cluster's head keeps (`wrun job list`).
+    Jobs(jobs_cli::ListArgs),
     /// A daemon's main loop (what `wrun start` runs in the background).
     #[command(name = "__serve", hide = true)]
     Serve(cluster_cli::ServeArgs),
@@ -118,6 +123,10 @@ struct SubmitArgs {
     /// the embedded runtime.
     #[arg(long, env = "WRUN_ADDRESS")]
     address: Option<String>,
+    /// With --address: print the job's id and return once it is placed
+    /// (`wrun job logs ID -f` follows it).
+    #[arg(long, requires = "address")]
+    no_wait: bool,
     #[command(flatten)]
     cluster: cluster_cli::ClusterFiles,
 }
@@ -147,6 +156,8 @@ fn main() -> ExitCode {
         Command::Start(a) => cluster_cli::start(a),
         Command::Stop(a) => cluster_cli::stop(a),
         Command::Status(a) => cluster_status::status(a),
+        Command::Job(a) => jobs_cli::job(a),
+        Command::Jobs(a) => jobs_cli::list(a),
         Command::Serve(a) => cluster_cli::serve(a),
         Command::Credentials(a) => cluster_cli::credentials(a),
         Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
@@ -223,14 +234,14 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             }
             None => Vec::new(),
         };
-        return cluster_cli::submit(
+        return jobs_cli::submit(
             address,
             &a.cluster,
             &a.job,
             &a.components,
             a.args,
             env,
-            a.quiet,
+            (a.quiet, a.no_wait),
         );
     }
     let progress_active = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -1,5 +1,6 @@
-//! The CLI's side of the cluster: submitting a job to the head (streaming
-//! its logs and result) and reading the cluster's status.
+//! The CLI's side of the cluster: submitting a job to the head, following
+//! its lines and outcome (then or later), stopping it, and reading the
+//! cluster's status.
 
 use std::path::{Path, PathBuf};
 
@@ -87,8 +88,25 @@ pub fn env_bundle(manifest: &Path, cache_dir: &Path) -> anyhow::Result<Vec<u8>> 
     .encode_to_vec())
 }
 
-/// Submits `driver` (and `others`) to the head at `address`; `on_log` gets
-/// each guest line as it arrives.
+/// A job submitted to a cluster, and its events from the head.
+pub struct Submitted {
+    /// The job's id (what `wrun job ...` takes).
+    pub job_id: String,
+    /// The node running its driver.
+    pub node_id: String,
+    /// Its lines and then its outcome ([`outcome`]).
+    pub events: JobEvents,
+}
+
+/// A job's events as the head sends them.
+pub struct JobEvents {
+    stream: tonic::Streaming<proto::JobEvent>,
+    address: String,
+    transport: Transport,
+}
+
+/// Submits `driver` (and `others`) to the head at `address`; returns once
+/// the head has placed it.
 pub async fn submit(
     address: &str,
     creds: &Credentials,
@@ -96,8 +114,7 @@ pub async fn submit(
     others: &[(String, PathBuf)],
     args: Vec<String>,
     env: Vec<u8>,
-    mut on_log: impl FnMut(&proto::LogLine),
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Submitted> {
     let token = &creds.token;
     let name = driver
         .file_stem()
@@ -128,35 +145,115 @@ pub async fn submit(
     let mut head = head_client(address, &creds.transport)
         .await?
         .max_encoding_message_size(1 << 30);
-    let mut events = head
+    let stream = head
         .submit_job(token.attach(Request::new(req))?)
         .await
         .map_err(|s| head_failed(address, &creds.transport, s))?
         .into_inner();
-    while let Some(e) = events
-        .message()
+    let mut events = JobEvents {
+        stream,
+        address: address.to_string(),
+        transport: creds.transport.clone(),
+    };
+    let (mut job_id, mut node_id) = (None, None);
+    while job_id.is_none() || node_id.is_none() {
+        match events.next().await? {
+            Some(Event::JobId(id)) => job_id = Some(id),
+            Some(Event::PlacedOn(node)) => node_id = Some(node),
+            _ => anyhow::bail!("the head did not say which job it made (is it an older wrun?)"),
+        }
+    }
+    Ok(Submitted {
+        job_id: job_id.unwrap_or_default(),
+        node_id: node_id.unwrap_or_default(),
+        events,
+    })
+}
+
+/// A job's lines from line `from` on, then its outcome; with `live`, as
+/// they come while it runs.
+pub async fn follow(
+    address: &str,
+    creds: &Credentials,
+    job_id: &str,
+    from: u64,
+    live: bool,
+) -> anyhow::Result<JobEvents> {
+    let mut head = head_client(address, &creds.transport).await?;
+    let req = proto::FollowJobRequest {
+        protocol: PROTOCOL_VERSION,
+        job_id: job_id.to_string(),
+        from_line: from,
+        follow: live,
+    };
+    let stream = head
+        .follow_job(creds.token.attach(Request::new(req))?)
         .await
         .map_err(|s| head_failed(address, &creds.transport, s))?
-    {
-        match e.event {
-            Some(Event::PlacedOn(node)) => tracing::info!(%node, "job placed"),
-            Some(Event::Log(l)) => on_log(&l),
-            Some(Event::Result(r)) => return Ok(Outcome::Value(r.value)),
-            Some(Event::Error(err)) => {
+        .into_inner();
+    Ok(JobEvents {
+        stream,
+        address: address.to_string(),
+        transport: creds.transport.clone(),
+    })
+}
+
+impl JobEvents {
+    /// The next event; `None` once the head has sent them all.
+    pub async fn next(&mut self) -> anyhow::Result<Option<Event>> {
+        loop {
+            let e = self
+                .stream
+                .message()
+                .await
+                .map_err(|s| head_failed(&self.address, &self.transport, s))?;
+            match e {
+                Some(proto::JobEvent { event: Some(e) }) => return Ok(Some(e)),
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+/// Passes a job's lines to `on_log` until its outcome; `None` when the head
+/// sent no outcome (not following a running job).
+pub async fn outcome(
+    events: &mut JobEvents,
+    mut on_log: impl FnMut(&proto::LogLine),
+) -> anyhow::Result<Option<Outcome>> {
+    while let Some(e) = events.next().await? {
+        match e {
+            Event::Log(l) => on_log(&l),
+            Event::Result(r) => return Ok(Some(Outcome::Value(r.value))),
+            Event::Error(err) => {
                 let lang = if err.language.is_empty() {
                     String::new()
                 } else {
                     format!(" ({})", err.language)
                 };
-                return Ok(Outcome::Failed {
+                return Ok(Some(Outcome::Failed {
                     text: format!("{} in `{}`{lang}: {}", err.kind, err.task, err.message),
                     refused: err.refused,
-                });
+                }));
             }
-            None => {}
+            Event::PlacedOn(_) | Event::JobId(_) => {}
         }
     }
-    anyhow::bail!("the job's stream ended without a result (its node or the head stopped)")
+    Ok(None)
+}
+
+/// Stops a running job on every node of the cluster.
+pub async fn stop(address: &str, creds: &Credentials, job_id: &str) -> anyhow::Result<()> {
+    let mut head = head_client(address, &creds.transport).await?;
+    let req = proto::StopJobRequest {
+        protocol: PROTOCOL_VERSION,
+        job_id: job_id.to_string(),
+    };
+    head.stop_job(creds.token.attach(Request::new(req))?)
+        .await
+        .map_err(|s| head_failed(address, &creds.transport, s))?;
+    Ok(())
 }
 
 /// The cluster's nodes and jobs.

@@ -12,7 +12,7 @@ use crate::auth::{Credentials, Token};
 use crate::daemon::{write_atomic, PidGuard};
 use crate::health::{serve_health, HealthHandle};
 use crate::node::JoinRefused;
-use crate::serve::{start_head, start_node};
+use crate::serve::{start_head_keeping, start_node};
 use crate::tls::{Authority, Transport};
 
 /// Resolves when the process is asked to stop.
@@ -88,6 +88,16 @@ pub async fn serve_node(
     run_node(cfg, state_dir, &host, &head_address, creds, health).await
 }
 
+/// How a head serves: its port (0: any free one) and how many ended jobs
+/// it keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadOptions {
+    /// The port to listen on (0: any free one).
+    pub port: u16,
+    /// Ended jobs kept (records, lines, results), the newest.
+    pub keep_jobs: usize,
+}
+
 /// `wrun __serve head`: the head, and a node of its own. The token is read
 /// from `token_file`, or made there on the first start; so is the
 /// cluster's CA at `ca_file` (its key beside it). No `ca_file`: plain
@@ -97,7 +107,7 @@ pub async fn serve_head(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: String,
-    port: u16,
+    head: HeadOptions,
     token_file: PathBuf,
     ca_file: Option<PathBuf>,
     health_port: Option<u16>,
@@ -113,7 +123,15 @@ pub async fn serve_head(
         .as_ref()
         .map_or(Transport::Plain, |a| a.transport());
     let health = health_on(&host, health_port).await?;
-    let head = start_head(state_dir.clone(), &host, port, token.clone(), authority).await?;
+    let head = start_head_keeping(
+        state_dir.clone(),
+        &host,
+        head.port,
+        token.clone(),
+        authority,
+        head.keep_jobs,
+    )
+    .await?;
     let guard = PidGuard::register(&state_dir, "head", &head.address)?;
     write_atomic(&state_dir.join("head.addr"), &head.address)?;
     let creds = Credentials { token, transport };

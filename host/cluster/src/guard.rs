@@ -31,6 +31,12 @@ pub const MAX_JOB_BYTES: usize = 512 * MIB;
 /// ones as objects, so this leaves room for ~500,000 nested references.
 pub const MAX_CALL_BYTES: usize = 64 * MIB;
 
+/// The largest value a cluster job's driver may return: it travels in one
+/// message to the head, which keeps it with the job's record (a larger
+/// result fails the job, saying so: return a reference's summary, or write
+/// it to storage).
+pub const MAX_JOB_VALUE: usize = 64 * MIB;
+
 /// The largest request `rpc` (its gRPC path, `/package.Service/Method`)
 /// accepts; RPCs nobody sends large data in get 64 KiB.
 pub fn request_limit(rpc: &str) -> usize {
@@ -41,6 +47,8 @@ pub fn request_limit(rpc: &str) -> usize {
         // Batches of at most 1,024 releases.
         "ReleaseObjects" => MIB,
         "Heartbeat" | "Join" | "RegisterActor" | "RegisterGroup" | "ReserveBundles" => MIB,
+        // Batches of at most 512 KiB of lines.
+        "JobLines" => MIB,
         _ => 64 * KIB,
     }
 }
@@ -255,6 +263,8 @@ mod tests {
             "KillActor",
             "Cancel",
             "EndJob",
+            "StopJob",
+            "FollowJob",
             "ReleaseBundles",
             "Certify",
         ];

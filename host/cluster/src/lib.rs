@@ -38,6 +38,7 @@ pub mod serve;
 pub mod tls;
 pub mod view;
 
+pub use head::KEEP_JOBS;
 pub use node::{JoinRefused, HEARTBEAT};
 
 pub use wrun_proto::{pb as proto, PROTOCOL_VERSION};

@@ -113,8 +113,28 @@ pub async fn start_head(
     token: Token,
     authority: Option<Arc<Authority>>,
 ) -> anyhow::Result<HeadHandle> {
+    start_head_keeping(
+        state_dir,
+        host,
+        port,
+        token,
+        authority,
+        crate::head::KEEP_JOBS,
+    )
+    .await
+}
+
+/// [`start_head`], keeping the newest `keep_jobs` ended jobs.
+pub async fn start_head_keeping(
+    state_dir: PathBuf,
+    host: &str,
+    port: u16,
+    token: Token,
+    authority: Option<Arc<Authority>>,
+    keep_jobs: usize,
+) -> anyhow::Result<HeadHandle> {
     let identity = authority.as_ref().map(|a| a.own_identity()).transpose()?;
-    let head = HeadService::new(state_dir, token.clone(), authority)?;
+    let head = HeadService::new(state_dir, token.clone(), authority)?.keep_jobs(keep_jobs);
     let id = head.id().to_string();
     let addr: SocketAddr = format!("{host}:{port}").parse()?;
     let listener = TcpListener::bind(addr).await.map_err(|e| {

@@ -30,7 +30,7 @@ pub mod pb {
 
 /// The version of the messages between wrun processes. Bump it with any
 /// change to cluster.proto that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// Refuses a peer that speaks another protocol version, logging who.
 #[allow(

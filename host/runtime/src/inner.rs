@@ -64,7 +64,7 @@ pub(crate) struct RuntimeInner {
     /// Tasks run here for other nodes, for the cancels they forward.
     pub(crate) for_peers: crate::for_peers::ForPeers,
     /// The jobs loaded here, for their CPU time across the cluster.
-    pub(crate) loaded: crate::job_cpu::LoadedJobs,
+    pub(crate) loaded: crate::job_on_node::LoadedJobs,
 }
 
 impl RuntimeInner {

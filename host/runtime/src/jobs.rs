@@ -151,7 +151,7 @@ pub(crate) fn load(
     spec: JobSpec,
     default_env: impl FnOnce() -> Arc<Environment>,
     new_id: impl FnOnce() -> JobId,
-    cpu_of: impl FnOnce(JobId) -> Arc<wrun_sandbox::JobCpu>,
+    cpu_of: impl FnOnce(JobId) -> Arc<wrun_sandbox::JobOnNode>,
 ) -> Result<Arc<LoadedJob>, LoadError> {
     let start = Instant::now();
     let mut parts = vec![(spec.name.clone(), spec.driver)];

@@ -25,8 +25,9 @@ mod config;
 mod for_peers;
 mod groups;
 mod inner;
-mod job_cpu;
+mod job_on_node;
 mod jobs;
+mod life;
 mod place;
 mod registry;
 mod removed_groups;
@@ -38,14 +39,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wrun_core::logs::Label;
 use wrun_core::{
-    ActorId, ActorOptions, GroupId, IdGen, JobId, NodeId, ObjectId, Resources, TaskError, TaskId,
+    ActorId, ActorOptions, GroupId, IdGen, JobId, NodeId, ObjectId, Resources, TaskError,
     TaskOptions,
 };
 use wrun_env::{Environment, ManifestError};
 use wrun_objects::{Held, NoTransport, ObjectStore, ObjectValue, StoreStats, TaskArg};
-use wrun_sandbox::{Caller, InstanceSpec, Sandbox, SandboxOptions};
+use wrun_sandbox::{Caller, Sandbox, SandboxOptions};
 use wrun_sched::{LocalBundles, Scheduler};
 
 pub use cluster::ClusterLinks;
@@ -193,43 +193,6 @@ impl Runtime {
         let tick = self.inner.config.engine.epoch_tick.as_nanos().max(1);
         let ticks = (elsewhere.as_nanos() / tick).min(u64::MAX as u128) as u64;
         self.inner.loaded.set_elsewhere(job, ticks);
-    }
-
-    /// Runs the job's driver (`main`) with `args` and returns its value.
-    /// Actors the job created die with it.
-    pub async fn run_main(
-        &self,
-        job: &Arc<LoadedJob>,
-        args: Vec<String>,
-    ) -> Result<ObjectValue, TaskError> {
-        // The driver runs on a runtime worker like its tasks, so waking it
-        // when a result arrives does not cross to the caller's thread.
-        let (rt, job2) = (self.inner.clone(), job.clone());
-        let out = tokio::spawn(async move {
-            let spec = InstanceSpec {
-                job: job2.clone(),
-                component: 0,
-                task: TaskId(rt.ids.next()),
-                actor: None,
-                label: Label::named("main"),
-                depth: 0,
-                grant: None,
-                env: job2.env.clone(),
-                calls: rt.clone(),
-                control: None,
-            };
-            rt.sandbox.run_main(spec, &args).await
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(TaskError::internal(
-                "main",
-                format!("the driver's task failed: {e}"),
-            ))
-        });
-        self.end_job(job.id);
-        self.inner.remote.end_job(job.id);
-        out
     }
 
     /// The driver's view, for calls from the host API.
@@ -399,16 +362,6 @@ impl Runtime {
         if let Some((info, _)) = self.inner.groups.lock().remove(&group) {
             self.inner.removed_groups.lock().insert(group, info.job);
         }
-    }
-
-    /// A job's driver finished (here or on another node): its actors here
-    /// die, its warm instances go, and the placement groups its calls made
-    /// here are released on every node that holds a bundle.
-    pub fn end_job(&self, job: JobId) {
-        self.inner.loaded.end(job);
-        self.inner.actors.kill_job(job);
-        self.inner.sandbox.drop_job(job);
-        self.inner.remove_job_groups(job);
     }
 
     /// The node's object store (the cluster moves objects in and out of it).

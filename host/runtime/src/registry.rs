@@ -202,8 +202,8 @@ impl ActorRegistry {
         Ok(())
     }
 
-    /// Kills every actor a job created (the job ended).
-    pub(crate) fn kill_job(&self, job: JobId) {
+    /// Kills every actor a job created (the job ended or was stopped).
+    pub(crate) fn kill_job(&self, job: JobId, why: &str) {
         let ids: Vec<ActorId> = self
             .actors
             .lock()
@@ -212,7 +212,7 @@ impl ActorRegistry {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            let _ = self.kill(None, id, "its job ended");
+            let _ = self.kill(None, id, why);
         }
     }
 }

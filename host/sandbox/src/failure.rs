@@ -27,6 +27,15 @@ pub(crate) fn cancelled_error(label: &str) -> TaskError {
     )
 }
 
+/// What a guest of a stopped job ends with (never retried).
+pub(crate) fn job_stopped_error(label: &str) -> TaskError {
+    TaskError::new(
+        ErrorKind::TaskCancelled,
+        label,
+        "its job was stopped (wrun job stop)",
+    )
+}
+
 /// A host-side failure while moving a value in or out (a full table).
 pub(crate) fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
     match e.downcast_ref::<ResourceTableError>() {
@@ -44,6 +53,9 @@ pub(crate) fn classify_host(e: wasmtime::Error, label: &str) -> TaskError {
 pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> TaskError {
     if state.cancelled {
         return cancelled_error(label);
+    }
+    if state.job_stopped {
+        return job_stopped_error(label);
     }
     if state.job_cpu_exceeded {
         let job = &state.caller.job;

@@ -154,6 +154,7 @@ impl Sandbox {
             cpu_exceeded: false,
             job_cpu_ticks: self.ticks(spec.job.env.limits.job_cpu_time),
             job_cpu_exceeded: false,
+            job_stopped: false,
             stderr_tail: tail,
             scratch,
         };
@@ -174,6 +175,10 @@ impl Sandbox {
             // The callback runs once per epoch tick while the guest runs (not
             // while it is blocked), so counting calls counts CPU time.
             let cpu = &s.caller.job.cpu;
+            if cpu.is_stopped() {
+                s.job_stopped = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
             let job_used = cpu.used.fetch_add(1, Ordering::Relaxed)
                 + 1
                 + cpu.elsewhere.load(Ordering::Relaxed);

@@ -45,7 +45,9 @@ pub use control::{CallKind, PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
 pub use log_budget::LogBudget;
-pub use model::{Caller, GuestCalls, HostState, JobComponent, JobCpu, LoadedJob, Prepared, Target};
+pub use model::{
+    Caller, GuestCalls, HostState, JobComponent, JobOnNode, LoadedJob, Prepared, Target,
+};
 
 use engine::WasmEngine;
 use model::GuestExports;

@@ -91,7 +91,7 @@ pub struct LoadedJob {
     /// runtime, bounded by `limits.tasks_in_flight`).
     pub tasks_in_flight: AtomicUsize,
     /// The CPU time its guests used (bounded by `limits.job_cpu_time`).
-    pub cpu: Arc<JobCpu>,
+    pub cpu: Arc<JobOnNode>,
     /// Its actors alive on this node (bounded by `limits.max_actors`).
     pub actors_alive: AtomicUsize,
     /// The bytes of the objects it made on this node (bounded by
@@ -101,17 +101,50 @@ pub struct LoadedJob {
     pub logs: Arc<crate::LogBudget>,
 }
 
-/// A job's CPU time, in epoch ticks, as a node sees it: one per job and
-/// node, shared by every load of the job there (a node loads a job again
-/// for work placed back on it after an earlier load ended), so what ended
-/// loads used still counts.
+/// What a node keeps of a job across its loads there (a node loads a job
+/// again for work placed back on it after an earlier load ended): its CPU
+/// time in epoch ticks, so what ended loads used still counts, and whether
+/// it was stopped.
 #[derive(Debug, Default)]
-pub struct JobCpu {
+pub struct JobOnNode {
     /// Ticks its guests have run on this node, all together.
     pub used: std::sync::atomic::AtomicU64,
     /// Ticks its guests have run on the cluster's other nodes, as the head
     /// last summed them: the budget is the whole job tree's.
     pub elsewhere: std::sync::atomic::AtomicU64,
+    /// Set by `wrun job stop`: its guests here stop at their next epoch tick
+    /// and no new one starts.
+    stopped: std::sync::atomic::AtomicBool,
+    /// Wakes what waits for the stop (a driver blocked in a host call).
+    stop_told: tokio::sync::Notify,
+}
+
+impl JobOnNode {
+    /// Stops the job on this node (once; later calls do nothing more).
+    pub fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.stop_told.notify_waiters();
+    }
+
+    /// Whether the job was stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Resolves once the job is stopped.
+    pub async fn stopped(&self) {
+        loop {
+            let told = self.stop_told.notified();
+            tokio::pin!(told);
+            // Registered before the check, so a stop in between wakes it.
+            told.as_mut().enable();
+            if self.is_stopped() {
+                return;
+            }
+            told.await;
+        }
+    }
 }
 
 /// A task or actor class resolved to the component that exports it.
@@ -308,6 +341,8 @@ pub struct HostState {
     /// Epoch ticks the whole job may run on this node.
     pub(crate) job_cpu_ticks: u64,
     pub(crate) job_cpu_exceeded: bool,
+    /// Interrupted because its job was stopped (`JobOnNode::stop`).
+    pub(crate) job_stopped: bool,
     pub(crate) stderr_tail: StderrTail,
     /// Held for its `Drop`, which removes the directory with the instance.
     #[allow(dead_code, reason = "held for its Drop")]

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,12 @@ use wrun_proto::pb::{self as proto, node_client::NodeClient};
 
 use crate::auth::Token;
 use crate::tls::{Authority, Transport};
+use ids::{actor_hex, actor_node, group_hex};
 
+mod feed;
+mod ids;
 mod jobs;
+mod nodes;
 mod store;
 
 pub use store::{ActorRecord, HeadStore, JobRecord, NodeRecord, StoreError};
@@ -64,7 +68,14 @@ pub struct HeadService {
     live: Mutex<HashMap<String, LiveNode>>,
     next_job: AtomicU64,
     placements: AtomicU64,
+    /// The running jobs' progress, for their followers.
+    feeds: Arc<feed::JobFeeds>,
+    /// Ended jobs kept (records, lines, outcomes); older ones are forgotten.
+    keep_jobs: usize,
 }
+
+/// Ended jobs a head keeps by default (`wrun start --head --keep-jobs`).
+pub const KEEP_JOBS: usize = 1_000;
 
 pub(crate) type EventStream = Pin<Box<dyn Stream<Item = Result<proto::JobEvent, Status>> + Send>>;
 
@@ -82,6 +93,15 @@ impl HeadService {
         let id = store.head_id()?;
         let known = store.nodes()?.len();
         tracing::info!(head = %id, known_nodes = known, "head state loaded");
+        // Jobs a previous run of the head was following: nobody is now.
+        for mut job in store.jobs()? {
+            if !job.ended() {
+                job.state = "lost".into();
+                job.detail =
+                    "the head restarted while it ran: how it ended was not recorded".into();
+                store.put_job(&job)?;
+            }
+        }
         // Job ids: the head's id and a counter that starts past any
         // earlier run's (the clock), so ids stay unique across restarts.
         let start = std::time::SystemTime::now()
@@ -99,77 +119,19 @@ impl HeadService {
             live: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(start),
             placements: AtomicU64::new(1),
+            feeds: Arc::default(),
+            keep_jobs: KEEP_JOBS,
         })
+    }
+
+    /// Keeps the newest `n` ended jobs (records, lines, outcomes).
+    pub fn keep_jobs(mut self, n: usize) -> Self {
+        self.keep_jobs = n;
+        self
     }
 
     pub fn id(&self) -> &str {
         &self.id
-    }
-
-    /// The live node with the most free CPUs; on a tie, the fewest running
-    /// jobs, then the one that got a job longest ago (so equal nodes take
-    /// turns: the default strategy spreads drivers).
-    fn place(&self) -> Option<NodeRecord> {
-        let mut live = self.live.lock();
-        let best = live
-            .values_mut()
-            .filter(|n| n.last_seen.elapsed() < NODE_TIMEOUT)
-            .max_by(|a, b| {
-                a.available
-                    .cpus
-                    .total_cmp(&b.available.cpus)
-                    .then(b.running_jobs.cmp(&a.running_jobs))
-                    .then(b.last_placed.cmp(&a.last_placed))
-            })?;
-        // Count it now, so jobs submitted before the next heartbeat spread.
-        best.running_jobs += 1;
-        best.last_placed = self.placements.fetch_add(1, Ordering::Relaxed);
-        Some(best.record.clone())
-    }
-
-    /// Whether the node with this id reported within `NODE_TIMEOUT`.
-    fn node_alive(&self, node_id: &str) -> bool {
-        self.live
-            .lock()
-            .get(node_id)
-            .is_some_and(|n| n.last_seen.elapsed() < NODE_TIMEOUT)
-    }
-
-    /// Every node the head knows, with its state as of now: alive, lost
-    /// (missed heartbeats), or unknown (remembered from before a restart).
-    #[allow(
-        clippy::result_large_err,
-        reason = "tonic's Status is what handlers return"
-    )]
-    fn node_statuses(&self) -> Result<Vec<proto::NodeStatus>, Status> {
-        let live = self.live.lock();
-        let mut nodes = Vec::new();
-        for rec in self.store.nodes().map_err(internal)? {
-            let total = proto::Resources {
-                cpus: rec.cpus,
-                memory: rec.memory,
-                custom: rec.custom.iter().cloned().collect(),
-            };
-            let (state, n) = match live.get(&rec.node_id) {
-                Some(n) if n.last_seen.elapsed() < NODE_TIMEOUT => ("alive", Some(n)),
-                Some(n) => ("lost", Some(n)),
-                None => ("unknown", None),
-            };
-            nodes.push(proto::NodeStatus {
-                node_id: rec.node_id,
-                address: rec.address,
-                total: Some(total),
-                available: Some(n.map(|n| n.available.clone()).unwrap_or_default()),
-                state: state.into(),
-                running_jobs: n.map_or(0, |n| n.running_jobs),
-                objects: n.map(|n| n.objects),
-                queued: n.map_or(0, |n| n.queued),
-                waiting: n.map(|n| n.waiting.clone()).unwrap_or_default(),
-                peers: n.map_or(0, |n| n.peers),
-                reports: n.map_or(0, |n| n.reports),
-            });
-        }
-        Ok(nodes)
     }
 
     fn record_job(&self, j: &JobRecord) {
@@ -179,15 +141,20 @@ impl HeadService {
     }
 
     async fn node_client(&self, address: &str) -> Result<NodeClient<Channel>, Status> {
-        let channel = self
-            .transport
-            .endpoint(address)
-            .map_err(internal)?
-            .connect()
-            .await
-            .map_err(|e| Status::unavailable(format!("node at {address} unreachable: {e}")))?;
-        Ok(NodeClient::new(channel))
+        node_client(&self.transport, address).await
     }
+}
+
+/// A client of the node at `address`; a driver's value comes back through
+/// it, so its replies may be as large as a job's value may be.
+async fn node_client(transport: &Transport, address: &str) -> Result<NodeClient<Channel>, Status> {
+    let channel = transport
+        .endpoint(address)
+        .map_err(internal)?
+        .connect()
+        .await
+        .map_err(|e| Status::unavailable(format!("node at {address} unreachable: {e}")))?;
+    Ok(NodeClient::new(channel).max_decoding_message_size(crate::guard::MAX_JOB_VALUE + (1 << 20)))
 }
 
 #[tonic::async_trait]
@@ -283,6 +250,49 @@ impl proto::head_server::Head for HeadService {
         self.submit(r).await
     }
 
+    type FollowJobStream = EventStream;
+
+    async fn follow_job(
+        &self,
+        req: Request<proto::FollowJobRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "follow job", peer)?;
+        let stream = feed::follow(
+            self.store.clone(),
+            &self.feeds,
+            r.job_id,
+            r.from_line,
+            r.follow,
+        )?;
+        Ok(Response::new(stream))
+    }
+
+    async fn job_lines(
+        &self,
+        req: Request<proto::JobLinesRequest>,
+    ) -> Result<Response<proto::JobLinesReply>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "job lines", peer)?;
+        let dropped = self.feeds.append(&self.store, &r.job_id, &r.lines);
+        if dropped > 0 {
+            tracing::debug!(job = %r.job_id, lines = dropped, "lines of a job that is not running here");
+        }
+        Ok(Response::new(proto::JobLinesReply {}))
+    }
+
+    async fn stop_job(
+        &self,
+        req: Request<proto::StopJobRequest>,
+    ) -> Result<Response<proto::StopJobReply>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "stop job", peer)?;
+        self.stop(&r.job_id).await.map(Response::new)
+    }
+
     async fn get_component(
         &self,
         req: Request<proto::GetComponentRequest>,
@@ -325,19 +335,7 @@ impl proto::head_server::Head for HeadService {
         let peer = req.remote_addr();
         check_protocol(req.into_inner().protocol, "status", peer)?;
         let nodes = self.node_statuses()?;
-        let jobs = self
-            .store
-            .jobs()
-            .map_err(internal)?
-            .into_iter()
-            .map(|j| proto::JobStatus {
-                job_id: j.job_id,
-                name: j.name,
-                state: j.state,
-                node_id: j.node_id,
-                detail: j.detail,
-            })
-            .collect();
+        let jobs = self.job_statuses()?;
         let groups = self
             .store
             .groups()
@@ -464,34 +462,4 @@ impl proto::head_server::Head for HeadService {
             .map_err(internal)?;
         Ok(Response::new(proto::RegisterGroupReply {}))
     }
-}
-
-/// A placement group id from the wire, as the store keeps it (hex).
-#[allow(
-    clippy::result_large_err,
-    reason = "tonic's Status is what handlers return"
-)]
-fn group_hex(bytes: &[u8]) -> Result<String, Status> {
-    wrun_core::Id::from_bytes(bytes)
-        .map(|id| id.to_string())
-        .ok_or_else(|| Status::invalid_argument("a placement group id must be 16 bytes"))
-}
-
-/// An actor id from the wire, as the store keeps it (hex).
-#[allow(
-    clippy::result_large_err,
-    reason = "tonic's Status is what handlers return"
-)]
-fn actor_hex(bytes: &[u8]) -> Result<String, Status> {
-    wrun_core::Id::from_bytes(bytes)
-        .map(|id| id.to_string())
-        .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))
-}
-
-/// The node an actor lives on, from its recorded id (hex): its high half.
-fn actor_node(actor_id: &str) -> String {
-    actor_id
-        .parse::<wrun_core::ActorId>()
-        .map(|a| a.node().to_string())
-        .unwrap_or_default()
 }

@@ -67,6 +67,8 @@ impl NodeService {
             }
             Err(e) => Err(e),
         };
+        // The lines the call wrote reach the head before its caller hears.
+        self.lines.flush().await;
         match outcome {
             Ok(values) => pb::RunTaskReply {
                 values,

@@ -200,6 +200,8 @@ impl NodeService {
             .get_or_try(id, async {
                 let env = self.environment(env_hash).await?;
                 let spec = self.job_spec(id, name, components, env).await?;
+                // Its guests' lines go to the head, to the job's followers.
+                let spec = spec.log_sink(self.lines.sink(id));
                 let loaded = self.load(spec).await.map_err(Status::invalid_argument)?;
                 // Its tasks may spill further, and its actors live elsewhere too.
                 self.remote.register_job(
@@ -275,6 +277,16 @@ impl NodeService {
             let outcome = rt.run_main(&job, r.args).await;
             running.fetch_sub(1, Ordering::Relaxed);
             let e = match outcome {
+                Ok(v) if v.data.len() > crate::guard::MAX_JOB_VALUE => Event::Error(pb::JobError {
+                    kind: "invalid-argument".into(),
+                    task: "main".into(),
+                    message: format!(
+                        "the driver returned {} MiB; a cluster job's value is at most {} MiB (return a summary, or write the data to storage)",
+                        v.data.len() >> 20,
+                        crate::guard::MAX_JOB_VALUE >> 20
+                    ),
+                    ..Default::default()
+                }),
                 Ok(v) => Event::Result(pb::JobResult {
                     value: v.data.to_vec(),
                 }),

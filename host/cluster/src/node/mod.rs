@@ -7,6 +7,7 @@ mod cache;
 mod calls;
 mod jobs;
 mod join;
+mod lines;
 mod objects;
 
 use std::path::PathBuf;
@@ -18,8 +19,8 @@ use tokio_stream::Stream;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 use wrun_env::Environment;
-use wrun_proto::pb;
 use wrun_proto::pb::head_client::HeadClient;
+use wrun_proto::{check_protocol, pb};
 use wrun_runtime::Runtime;
 use wrun_sandbox::LoadedJob;
 
@@ -50,6 +51,8 @@ pub struct NodeService {
     environments: OnceMap<String, Environment>,
     /// Jobs loaded here to run tasks of drivers on other nodes.
     guests: OnceMap<wrun_core::JobId, LoadedJob>,
+    /// Where those jobs' guests' lines go: to the head.
+    lines: lines::LineForwarder,
 }
 
 impl NodeService {
@@ -62,6 +65,7 @@ impl NodeService {
         wire: Wire,
     ) -> Self {
         NodeService {
+            lines: lines::LineForwarder::start(head.clone(), wire.conns().clone()),
             rt,
             head,
             components_dir: state_dir.join("components"),
@@ -145,6 +149,19 @@ impl pb::node_server::Node for NodeService {
     ) -> Result<Response<pb::EndJobReply>, Status> {
         let peer = req.remote_addr();
         self.end_job_here(req.into_inner(), peer).map(Response::new)
+    }
+
+    async fn stop_job(
+        &self,
+        req: Request<pb::StopJobRequest>,
+    ) -> Result<Response<pb::StopJobReply>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "stop job", peer)?;
+        let id = jobs::job_id(&r.job_id)?;
+        tracing::info!(job = %r.job_id, "stopping a job's work here");
+        self.rt.stop_job(id);
+        Ok(Response::new(pb::StopJobReply {}))
     }
 
     async fn reserve_bundles(
