@@ -64,8 +64,8 @@ for _ in 1 2 3; do
         tsk=$(echo "$out" | sed 's/.*"tasks": \["\([0-9a-f]*\)".*/\1/')
         [ "$drv" != "$tsk" ] && break
     done
-    remote_1+=("$(time_ms "$WRUN_BIN" submit --address "$ADDR" "$PLACEMENT" license 1)")
-    remote_n+=("$(time_ms "$WRUN_BIN" submit --address "$ADDR" "$PLACEMENT" license "$N")")
+    remote_1+=("$(time_ms "$WRUN_BIN" submit --quiet --address "$ADDR" "$PLACEMENT" license 1)")
+    remote_n+=("$(time_ms "$WRUN_BIN" submit --quiet --address "$ADDR" "$PLACEMENT" license "$N")")
     local_1+=("$(time_ms "$WRUN_BIN" submit --quiet --cpus 2 --resources license=1000 "$PLACEMENT" license 1)")
     local_n+=("$(time_ms "$WRUN_BIN" submit --quiet --cpus 2 --resources license=1000 "$PLACEMENT" license "$N")")
 done

@@ -653,7 +653,7 @@ fn a_kill_interrupts_the_call_of_an_actor_on_another_node() {
     assert!(ms < 10_000, "the kill returned in {ms} ms");
 }
 
-/// `text` with every id (16 hex digits or more: ids, and the ids in task
+/// `text` with every id (8 hex digits or more: ids, and the ids in task
 /// labels) read as `ID`.
 fn without_ids(text: &str) -> String {
     let mut out = String::new();
@@ -662,7 +662,7 @@ fn without_ids(text: &str) -> String {
         let run = rest
             .find(|c: char| !c.is_ascii_hexdigit() || c.is_ascii_uppercase())
             .unwrap_or(rest.len());
-        if run >= 16 {
+        if run >= 8 {
             out.push_str("ID");
             rest = &rest[run..];
         } else {

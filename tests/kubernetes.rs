@@ -269,6 +269,20 @@ fn the_manifests_render_and_promise_what_the_docs_say() {
                 .any(|a| a == "--health-port=6391"),
             "{name} serves health"
         );
+        // Prometheus finds /metrics from the pod's annotations.
+        let workload = find(&objects, kind, name);
+        let notes = &workload["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(notes["prometheus.io/scrape"], "true", "{name}");
+        assert_eq!(notes["prometheus.io/scheme"], "https", "{name}");
+        let port = notes["prometheus.io/port"].as_str().unwrap();
+        assert!(
+            c["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a.as_str() == Some(&format!("--metrics-port={port}"))),
+            "{name} serves metrics where its annotations say"
+        );
         for (probe, service) in [("readinessProbe", ""), ("livenessProbe", "liveness")] {
             let p = &c[probe]["grpc"];
             assert_eq!(p["port"], 6391, "{name} {probe}: {c}");
@@ -332,6 +346,7 @@ fn the_manifests_commands_run_a_cluster_and_a_job() {
                 ("wrun-head:6390".into(), format!("127.0.0.1:{port}")),
                 ("6390".into(), port.clone()),
                 ("6391".into(), free_port().to_string()),
+                ("9464".into(), free_port().to_string()),
                 ("/var/lib/wrun".into(), state.display().to_string()),
                 ("/etc/wrun".into(), secrets.display().to_string()),
                 ("/opt/wrun/examples".into(), examples.display().to_string()),

@@ -65,6 +65,14 @@ pub struct StartArgs {
     /// ready while the head knows this node, `liveness` while it runs.
     #[arg(long, env = "WRUN_HEALTH_PORT")]
     health_port: Option<u16>,
+    /// Serve Prometheus metrics on /metrics of this port of --host, over
+    /// the cluster's TLS (unless --tls off) and behind the cluster token
+    /// (Authorization: Bearer TOKEN) unless --metrics-open.
+    #[arg(long, env = "WRUN_METRICS_PORT")]
+    metrics_port: Option<u16>,
+    /// Serve /metrics to anyone who can reach the port, without the token.
+    #[arg(long, requires = "metrics_port")]
+    metrics_open: bool,
     /// Ended jobs the head keeps (records, lines and results), the newest
     /// first; older ones are forgotten as new ones end.
     #[arg(long, env = "WRUN_KEEP_JOBS", default_value_t = cluster::KEEP_JOBS, requires = "head")]
@@ -167,6 +175,10 @@ pub struct ServeArgs {
     max_object: Option<u64>,
     #[arg(long)]
     health_port: Option<u16>,
+    #[arg(long)]
+    metrics_port: Option<u16>,
+    #[arg(long)]
+    metrics_open: bool,
     #[arg(long, default_value_t = cluster::KEEP_JOBS)]
     keep_jobs: usize,
 }
@@ -200,6 +212,12 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = a.health_port {
         args.extend(["--health-port".into(), p.to_string()]);
+    }
+    if let Some(p) = a.metrics_port {
+        args.extend(["--metrics-port".into(), p.to_string()]);
+    }
+    if a.metrics_open {
+        args.push("--metrics-open".into());
     }
     let token_file = a.files.token_file();
     args.extend(["--token-file".into(), token_file.display().to_string()]);
@@ -321,22 +339,26 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .token_file
         .clone()
         .unwrap_or_else(|| cluster::auth::Token::path_in(&a.state_dir));
+    let ports = cluster::daemons::Ports {
+        health: a.health_port,
+        metrics: a.metrics_port.map(|p| (p, a.metrics_open)),
+    };
     let served = rt.block_on(async move {
         match a.role.as_str() {
             "head" => {
-                let (host, ca, health) = (a.host, a.ca_file, a.health_port);
+                let (host, ca) = (a.host, a.ca_file);
                 let head = cluster::daemons::HeadOptions {
                     port: a.port,
                     keep_jobs: a.keep_jobs,
                 };
-                cluster::daemons::serve_head(cfg, a.state_dir, host, head, token, ca, health).await
+                cluster::daemons::serve_head(cfg, a.state_dir, host, head, token, ca, ports).await
             }
             "node" => {
                 let address = a
                     .address
                     .ok_or_else(|| anyhow::anyhow!("a node needs --address"))?;
-                let (ca, health) = (a.ca_file, a.health_port);
-                cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token, ca, health)
+                let ca = a.ca_file;
+                cluster::daemons::serve_node(cfg, a.state_dir, a.host, address, token, ca, ports)
                     .await
             }
             other => anyhow::bail!("unknown daemon role `{other}`"),

@@ -117,7 +117,7 @@ impl Token {
     }
 
     /// Compares in time independent of where the strings differ.
-    fn matches(&self, presented: &[u8]) -> bool {
+    pub(crate) fn matches(&self, presented: &[u8]) -> bool {
         let ours = self.0.as_bytes();
         if presented.len() != ours.len() {
             return false;

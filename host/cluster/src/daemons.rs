@@ -1,7 +1,8 @@
 //! The daemons' main loops: the head (with a node of its own, as Ray's head
 //! runs one) and a node joining a head. Both stop cleanly on SIGTERM or ^C;
 //! a node the head refuses stops with [`JoinRefused`]. Given a health port,
-//! each also serves the gRPC health service there ([`crate::health`]).
+//! each also serves the gRPC health service there ([`crate::health`]);
+//! given a metrics port, `/metrics` ([`crate::web`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,9 +12,54 @@ use wrun_runtime::RuntimeConfig;
 use crate::auth::{Credentials, Token};
 use crate::daemon::{write_atomic, PidGuard};
 use crate::health::{serve_health, HealthHandle};
+use crate::metrics::{HeadFigures, NodeFigures};
 use crate::node::JoinRefused;
-use crate::serve::{start_head_keeping, start_node};
+use crate::serve::{start_head_keeping, start_node, HeadHandle, NodeHandle};
 use crate::tls::{Authority, Transport};
+use crate::web::{serve_web, Access, WebHandle};
+
+/// The ports a daemon serves besides its gRPC one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ports {
+    /// The gRPC health service (plain text, no token), for probes.
+    pub health: Option<u16>,
+    /// `/metrics`, and whether it is open to callers without the token.
+    pub metrics: Option<(u16, bool)>,
+}
+
+/// `/metrics` of a node (and of the head beside it), when a port is given.
+async fn metrics_on(
+    host: &str,
+    ports: Ports,
+    token: &Token,
+    node: &NodeHandle,
+    head: Option<&HeadHandle>,
+) -> anyhow::Result<Option<WebHandle>> {
+    let Some((port, open)) = ports.metrics else {
+        return Ok(None);
+    };
+    let mut registry = prometheus_client::registry::Registry::default();
+    {
+        let of_node = registry.sub_registry_with_label(("server".into(), "node".into()));
+        node.rpc.register(of_node);
+        of_node.register_collector(Box::new(NodeFigures::new(
+            node.runtime.clone(),
+            node.drivers.clone(),
+        )));
+    }
+    if let Some(head) = head {
+        let of_head = registry.sub_registry_with_label(("server".into(), "head".into()));
+        head.rpc.register(of_head);
+        of_head.register_collector(Box::new(HeadFigures(head.counts.clone())));
+    }
+    let access = if open {
+        Access::Open
+    } else {
+        Access::Token(token.clone())
+    };
+    let key = head.map_or(node.key.as_ref(), |h| h.key.as_ref());
+    Ok(Some(serve_web(host, port, key, access, registry).await?))
+}
 
 /// Resolves when the process is asked to stop.
 async fn stop_requested() -> anyhow::Result<()> {
@@ -44,9 +90,12 @@ async fn run_node(
     head_address: &str,
     creds: Credentials,
     health: Option<HealthHandle>,
+    ports: Ports,
 ) -> anyhow::Result<()> {
+    let token = creds.token.clone();
     let mut node = start_node(cfg, state_dir.clone(), host, head_address, creds).await?;
     let _guard = PidGuard::register(&state_dir, "node", &node.address)?;
+    let web = metrics_on(host, ports, &token, &node, None).await?;
     if let Some(h) = &health {
         h.follow(node.in_cluster.clone());
     }
@@ -57,6 +106,9 @@ async fn run_node(
     if let Some(h) = health {
         h.stop().await?;
     }
+    if let Some(w) = web {
+        w.stop().await;
+    }
     node.stop().await?;
     match refused {
         Some(r) => Err(r.into()),
@@ -66,7 +118,7 @@ async fn run_node(
 
 /// `wrun __serve node`: a node daemon, reaching the others over TLS pinned
 /// to the CA in `ca_file` (None: plain text, loopback only), serving health
-/// on `health_port` when given.
+/// and metrics on their `ports` when given.
 pub async fn serve_node(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
@@ -74,7 +126,7 @@ pub async fn serve_node(
     head_address: String,
     token_file: PathBuf,
     ca_file: Option<PathBuf>,
-    health_port: Option<u16>,
+    ports: Ports,
 ) -> anyhow::Result<()> {
     let transport = match ca_file {
         Some(ca) => Transport::tls_from(&ca)?,
@@ -84,8 +136,8 @@ pub async fn serve_node(
         token: Token::load(&token_file)?,
         transport,
     };
-    let health = health_on(&host, health_port).await?;
-    run_node(cfg, state_dir, &host, &head_address, creds, health).await
+    let health = health_on(&host, ports.health).await?;
+    run_node(cfg, state_dir, &host, &head_address, creds, health, ports).await
 }
 
 /// How a head serves: its port (0: any free one) and how many ended jobs
@@ -110,7 +162,7 @@ pub async fn serve_head(
     head: HeadOptions,
     token_file: PathBuf,
     ca_file: Option<PathBuf>,
-    health_port: Option<u16>,
+    ports: Ports,
 ) -> anyhow::Result<()> {
     let token = Token::load_or_create(&token_file)?;
     let authority = if let Some(ca) = ca_file {
@@ -122,7 +174,7 @@ pub async fn serve_head(
     let transport = authority
         .as_ref()
         .map_or(Transport::Plain, |a| a.transport());
-    let health = health_on(&host, health_port).await?;
+    let health = health_on(&host, ports.health).await?;
     let head = start_head_keeping(
         state_dir.clone(),
         &host,
@@ -134,16 +186,23 @@ pub async fn serve_head(
     .await?;
     let guard = PidGuard::register(&state_dir, "head", &head.address)?;
     write_atomic(&state_dir.join("head.addr"), &head.address)?;
-    let creds = Credentials { token, transport };
+    let creds = Credentials {
+        token: token.clone(),
+        transport,
+    };
     let node = start_node(cfg, state_dir.clone(), &host, &head.address, creds).await;
     let outcome = match node {
         Ok(node) => {
             if let Some(h) = &health {
                 h.follow(node.in_cluster.clone());
             }
+            let web = metrics_on(&host, ports, &token, &node, Some(&head)).await?;
             let stopped = stop_requested().await;
             if let Some(h) = health {
                 h.stop().await?;
+            }
+            if let Some(w) = web {
+                w.stop().await;
             }
             node.stop().await?;
             stopped

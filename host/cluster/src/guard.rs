@@ -6,7 +6,8 @@
 //!
 //! The size is enforced on the bytes as they arrive: a request declaring
 //! more than its RPC's limit is refused at its first frame, before any of
-//! it is buffered, and one whose body runs past it is cut off there.
+//! it is buffered, and one whose body runs past it is cut off there. The
+//! layer also counts and times every call for the daemon's metrics.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,6 +20,8 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tonic::body::Body;
 use tonic::transport::server::TcpConnectInfo;
 use tonic::Status;
+
+use crate::metrics::RpcMetrics;
 
 const KIB: usize = 1 << 10;
 const MIB: usize = 1 << 20;
@@ -53,22 +56,37 @@ pub fn request_limit(rpc: &str) -> usize {
     }
 }
 
-/// The layer: [`Guard`] around a server's routes.
-#[derive(Clone, Copy, Default)]
-pub struct GuardLayer;
+/// The layer: [`Guard`] around a server's routes, recording its calls in
+/// `rpc`.
+#[derive(Clone, Default)]
+pub struct GuardLayer {
+    rpc: Arc<RpcMetrics>,
+}
+
+impl GuardLayer {
+    /// A guard that records the calls it lets through in `rpc`.
+    pub fn recording(rpc: Arc<RpcMetrics>) -> Self {
+        GuardLayer { rpc }
+    }
+}
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner }
+        Guard {
+            inner,
+            rpc: self.rpc.clone(),
+        }
     }
 }
 
-/// Caps each request's body at its RPC's limit and logs refusals.
+/// Caps each request's body at its RPC's limit, logs refusals and records
+/// each call.
 #[derive(Clone)]
 pub struct Guard<S> {
     inner: S,
+    rpc: Arc<RpcMetrics>,
 }
 
 type Request = http::Request<Body>;
@@ -93,8 +111,12 @@ where
         let (parts, body) = req.into_parts();
         let body = Body::new(Capped::new(body, request_limit(&rpc), rpc.clone()));
         let answered = self.inner.call(http::Request::from_parts(parts, body));
+        let (metrics, asked) = (self.rpc.clone(), std::time::Instant::now());
         Box::pin(async move {
             let resp = answered.await?;
+            let code =
+                Status::from_header_map(resp.headers()).map_or(tonic::Code::Ok, |s| s.code());
+            metrics.record(&rpc, code, asked.elapsed());
             log_refusal(&resp, &rpc, peer);
             Ok(resp)
         })

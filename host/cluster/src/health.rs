@@ -57,7 +57,7 @@ pub async fn serve_health(host: &str, port: u16) -> anyhow::Result<HealthHandle>
     let address = listener.local_addr()?.to_string();
     let (stop, mut stopped) = watch::channel(false);
     let server = Server::builder()
-        .layer(GuardLayer)
+        .layer(GuardLayer::default())
         .add_service(service)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             let _ = stopped.changed().await;

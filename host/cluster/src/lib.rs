@@ -31,12 +31,14 @@ pub mod harness;
 mod head;
 pub mod health;
 mod kill;
+pub mod metrics;
 mod node;
 mod objects;
 mod remote;
 pub mod serve;
 pub mod tls;
 pub mod view;
+pub mod web;
 
 pub use head::KEEP_JOBS;
 pub use node::{JoinRefused, HEARTBEAT};

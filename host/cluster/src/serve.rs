@@ -22,6 +22,7 @@ use crate::connections::{Connections, MAX_MESSAGE, WINDOW};
 use crate::directory::HeadDirectory;
 use crate::guard::{GuardLayer, MAX_JOB_BYTES};
 use crate::head::HeadService;
+use crate::metrics::{HeadCounts, RpcMetrics};
 use crate::node::{join_and_report, JoinRefused, NodeService};
 use crate::objects::{GrpcTransport, Wire};
 use crate::remote::ClusterRemote;
@@ -33,7 +34,7 @@ async fn certified(
     mut head: HeadClient<Channel>,
     token: &Token,
     node: wrun_core::NodeId,
-) -> anyhow::Result<tonic::transport::Identity> {
+) -> anyhow::Result<tls::ServerKey> {
     let key = tls::new_key()?;
     let req = wrun_proto::pb::CertifyRequest {
         protocol: wrun_proto::PROTOCOL_VERSION,
@@ -46,7 +47,7 @@ async fn certified(
         .map_err(|s| anyhow::anyhow!("the head would not certify this node: {}", s.message()))?
         .into_inner()
         .certificate;
-    Ok(tls::identity(&key, &cert))
+    Ok(tls::ServerKey::new(&key, &cert))
 }
 
 /// What to check when the head cannot be talked to this way.
@@ -90,6 +91,12 @@ pub struct HeadHandle {
     pub address: String,
     /// Its id.
     pub id: String,
+    /// The RPCs it served.
+    pub rpc: Arc<RpcMetrics>,
+    /// Its jobs and nodes, for metrics.
+    pub counts: Arc<dyn HeadCounts>,
+    /// The key and certificate it serves with (None: plain text).
+    pub key: Option<tls::ServerKey>,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
 }
@@ -134,7 +141,8 @@ pub async fn start_head_keeping(
     keep_jobs: usize,
 ) -> anyhow::Result<HeadHandle> {
     let identity = authority.as_ref().map(|a| a.own_identity()).transpose()?;
-    let head = HeadService::new(state_dir, token.clone(), authority)?.keep_jobs(keep_jobs);
+    let head =
+        Arc::new(HeadService::new(state_dir, token.clone(), authority)?.keep_jobs(keep_jobs));
     let id = head.id().to_string();
     let addr: SocketAddr = format!("{host}:{port}").parse()?;
     let listener = TcpListener::bind(addr).await.map_err(|e| {
@@ -143,14 +151,16 @@ pub async fn start_head_keeping(
     let address = listener.local_addr()?.to_string();
     let (stop, mut stopped) = watch::channel(false);
     let mut builder = Server::builder();
-    if let Some(identity) = identity {
-        builder = builder.tls_config(tls::server_config(identity))?;
+    if let Some(key) = &identity {
+        builder = builder.tls_config(tls::server_config(key))?;
     }
+    let rpc = Arc::new(RpcMetrics::default());
+    let counts: Arc<dyn HeadCounts> = head.clone();
     let server = builder
-        .layer(GuardLayer)
+        .layer(GuardLayer::recording(rpc.clone()))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             // Each RPC's own limit is the guard's; this is the largest.
-            HeadServer::new(head)
+            HeadServer::from_arc(head)
                 .max_decoding_message_size(MAX_JOB_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE),
             token.check(),
@@ -162,6 +172,9 @@ pub async fn start_head_keeping(
     Ok(HeadHandle {
         address,
         id,
+        rpc,
+        counts,
+        key: identity,
         stop,
         task: tokio::spawn(server),
     })
@@ -179,6 +192,12 @@ pub struct NodeHandle {
     pub beat: Arc<Notify>,
     /// Whether the head knows this node now (its readiness).
     pub in_cluster: watch::Receiver<bool>,
+    /// The RPCs it served.
+    pub rpc: Arc<RpcMetrics>,
+    /// Drivers running on it now.
+    pub drivers: Arc<std::sync::atomic::AtomicU32>,
+    /// The key and certificate it serves with (None: plain text).
+    pub key: Option<tls::ServerKey>,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     reporter: JoinHandle<JoinRefused>,
@@ -252,14 +271,16 @@ pub async fn start_node(
         known,
     ));
     let (stop, mut stopped) = watch::channel(false);
+    let drivers = service.running();
     let mut builder = Server::builder();
-    if let Some(identity) = identity {
-        builder = builder.tls_config(tls::server_config(identity))?;
+    if let Some(key) = &identity {
+        builder = builder.tls_config(tls::server_config(key))?;
     }
+    let rpc = Arc::new(RpcMetrics::default());
     let server = builder
         .initial_stream_window_size(WINDOW)
         .initial_connection_window_size(2 * WINDOW)
-        .layer(GuardLayer)
+        .layer(GuardLayer::recording(rpc.clone()))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             NodeServer::new(service)
                 .max_decoding_message_size(MAX_JOB_BYTES)
@@ -276,6 +297,9 @@ pub async fn start_node(
         view,
         beat,
         in_cluster,
+        rpc,
+        drivers,
+        key: identity,
         stop,
         server: tokio::spawn(server),
         reporter,

@@ -259,10 +259,58 @@ impl Authority {
     }
 
     /// A key and certificate for the head's own server.
-    pub fn own_identity(&self) -> Result<Identity, TlsError> {
+    pub fn own_identity(&self) -> Result<ServerKey, TlsError> {
         let key = KeyPair::generate().map_err(|e| TlsError::Certify(e.to_string()))?;
         let cert = self.certify(key.public_key_raw(), "wrun head")?;
-        Ok(Identity::from_pem(cert, key.serialize_pem()))
+        Ok(ServerKey::new(&key, &cert))
+    }
+}
+
+/// A server's key and the certificate the cluster's CA signed for it, in
+/// PEM: what its gRPC server and its web server (`/metrics`) present.
+#[derive(Clone)]
+pub struct ServerKey {
+    cert_pem: String,
+    key_pem: String,
+}
+
+impl ServerKey {
+    /// `key` with the certificate the head gave for it.
+    pub fn new(key: &KeyPair, cert_pem: &str) -> Self {
+        ServerKey {
+            cert_pem: cert_pem.to_string(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// As tonic's servers take it.
+    pub fn identity(&self) -> Identity {
+        Identity::from_pem(&self.cert_pem, &self.key_pem)
+    }
+
+    /// As rustls takes it (the web server's TLS, with the same provider as
+    /// tonic's).
+    pub fn rustls(&self) -> Result<Arc<tokio_rustls::rustls::ServerConfig>, TlsError> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let bad =
+            |e: &dyn std::fmt::Display| TlsError::Certify(format!("the server's own key: {e}"));
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(&e))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| bad(&e))?;
+        #[allow(
+            deprecated,
+            reason = "ring is the provider tonic's tls-ring uses for the gRPC servers; the post-quantum groups need aws-lc-rs, which this build does not compile"
+        )]
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(&e))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| bad(&e))?;
+        Ok(Arc::new(config))
     }
 }
 
@@ -272,14 +320,9 @@ pub fn new_key() -> Result<KeyPair, TlsError> {
     KeyPair::generate().map_err(|e| TlsError::Certify(e.to_string()))
 }
 
-/// A server identity from a key and the certificate the head gave for it.
-pub fn identity(key: &KeyPair, cert_pem: &str) -> Identity {
-    Identity::from_pem(cert_pem, key.serialize_pem())
-}
-
-/// A server's TLS settings for `identity`.
-pub fn server_config(identity: Identity) -> ServerTlsConfig {
-    ServerTlsConfig::new().identity(identity)
+/// A gRPC server's TLS settings for `key`.
+pub fn server_config(key: &ServerKey) -> ServerTlsConfig {
+    ServerTlsConfig::new().identity(key.identity())
 }
 
 /// A P-256 public key as raw bytes, for rcgen.

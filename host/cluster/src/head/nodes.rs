@@ -75,3 +75,37 @@ impl HeadService {
         Ok(nodes)
     }
 }
+
+impl crate::metrics::HeadCounts for HeadService {
+    fn jobs_by_state(&self) -> Vec<(String, f64)> {
+        let mut by_state: Vec<(String, f64)> = [
+            "pending",
+            "running",
+            "succeeded",
+            "failed",
+            "stopped",
+            "lost",
+        ]
+        .map(|s| (s.to_string(), 0.0))
+        .to_vec();
+        for job in self.store.jobs().unwrap_or_default() {
+            match by_state.iter_mut().find(|(s, _)| *s == job.state) {
+                Some((_, n)) => *n += 1.0,
+                None => by_state.push((job.state, 1.0)),
+            }
+        }
+        by_state
+    }
+
+    fn nodes_by_state(&self) -> Vec<(String, f64)> {
+        let mut by_state: Vec<(String, f64)> = ["alive", "lost", "unknown"]
+            .map(|s| (s.to_string(), 0.0))
+            .to_vec();
+        for node in self.node_statuses().unwrap_or_default() {
+            if let Some((_, n)) = by_state.iter_mut().find(|(s, _)| *s == node.state) {
+                *n += 1.0;
+            }
+        }
+        by_state
+    }
+}

@@ -1,0 +1,249 @@
+//! `/metrics` of a real cluster, scraped as Prometheus does: over the
+//! cluster's TLS (the CA pinned, its server name), with the cluster token;
+//! the text parses, and its figures are those of what ran. Without the
+//! token, or in plain text, nothing is served.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::rustls;
+use wrun_tests::cluster_harness::*;
+use wrun_tests::example;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET /metrics at `port` over TLS pinned to `ca`, with `token` if given:
+/// (status code, body).
+async fn scrape(port: u16, ca: &Path, token: Option<&str>) -> (u16, String) {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    #[allow(deprecated, reason = "ring, as the cluster's own TLS")]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let name = rustls_pki_types::ServerName::try_from(wrun_cluster::tls::CLUSTER_NAME).unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "GET /metrics HTTP/1.1\r\nHost: {}\r\n{auth}Connection: close\r\n\r\n",
+        wrun_cluster::tls::CLUSTER_NAME
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let _ = tls.read_to_end(&mut reply).await;
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let code = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP reply: {reply}"));
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (code, body)
+}
+
+/// The samples of an OpenMetrics text, by name and labels as written.
+fn samples(text: &str) -> HashMap<String, f64> {
+    assert!(
+        text.trim_end().ends_with("# EOF"),
+        "a whole exposition: {text}"
+    );
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (key, value) = l.rsplit_once(' ').unwrap_or_else(|| panic!("`{l}`"));
+            let value = value.parse().unwrap_or_else(|e| panic!("`{l}`: {e}"));
+            (key.to_string(), value)
+        })
+        .collect()
+}
+
+/// The `wrun_*` metric names the Grafana dashboard's queries use.
+fn dashboard_metrics() -> Vec<String> {
+    let path = wrun_tests::repo_root().join("deploy/grafana/wrun.json");
+    let dash: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut names = Vec::new();
+    for panel in dash["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let mut rest = expr;
+            while let Some(at) = rest.find("wrun_") {
+                let name: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[at + name.len()..];
+                names.push(name);
+            }
+        }
+    }
+    assert!(names.len() >= 10, "{names:?}");
+    names
+}
+
+fn sample(all: &HashMap<String, f64>, key: &str) -> f64 {
+    *all.get(key).unwrap_or_else(|| {
+        let mut keys: Vec<_> = all.keys().collect();
+        keys.sort();
+        panic!("no sample {key} among {keys:?}")
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_over_tls_to_token_holders_and_count_what_ran() {
+    let (head_port, node_port) = (free_port(), free_port());
+    let hp = head_port.to_string();
+    let np = node_port.to_string();
+    let c = Cluster::start_with(&["--cpus", "2", "--metrics-port", &hp]);
+    c.add_node(&[
+        "--cpus",
+        "1",
+        "--resources",
+        "license=2",
+        "--metrics-port",
+        &np,
+    ]);
+    c.wait_nodes(2);
+    let (code, out, err) = c.submit(&example("hello"), &["Ada"]);
+    assert_eq!((code, out.as_str()), (0, "Hello, Ada!"), "{err}");
+    let token = std::fs::read_to_string(c.state().join("cluster.token")).unwrap();
+    let ca = c.state().join(wrun_cluster::tls::CA_CERT);
+
+    let (status, text) = scrape(head_port, &ca, Some(token.trim())).await;
+    assert_eq!(status, 200, "{text}");
+    let head = samples(&text);
+    assert_eq!(
+        sample(&head, r#"wrun_jobs{server="head",state="succeeded"}"#),
+        1.0
+    );
+    assert_eq!(
+        sample(&head, r#"wrun_nodes{server="head",state="alive"}"#),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &head,
+            r#"wrun_rpc_calls_total{server="head",rpc="SubmitJob",code="Ok"}"#
+        ),
+        1.0
+    );
+    assert!(
+        sample(
+            &head,
+            r#"wrun_rpc_calls_total{server="head",rpc="Heartbeat",code="Ok"}"#
+        ) >= 2.0
+    );
+    assert_eq!(
+        sample(
+            &head,
+            r#"wrun_resource_total{server="node",resource="cpus"}"#
+        ),
+        2.0
+    );
+
+    let (status, text) = scrape(node_port, &ca, Some(token.trim())).await;
+    assert_eq!(status, 200, "{text}");
+    let node = samples(&text);
+    assert_eq!(
+        sample(
+            &node,
+            r#"wrun_resource_total{server="node",resource="license"}"#
+        ),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &node,
+            r#"wrun_resource_available{server="node",resource="cpus"}"#
+        ),
+        1.0
+    );
+    assert!(
+        !node.keys().any(|k| k.contains(r#"server="head""#)),
+        "a node serves its own figures"
+    );
+    // The job's driver ran on one of the two nodes.
+    let runs = |all: &HashMap<String, f64>| {
+        all.get(r#"wrun_rpc_calls_total{server="node",rpc="RunJob",code="Ok"}"#)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    assert_eq!(runs(&head) + runs(&node), 1.0);
+
+    // Every metric the Grafana dashboard queries is one the daemons serve.
+    let served: std::collections::HashSet<&str> = head
+        .keys()
+        .chain(node.keys())
+        .map(|k| k.split('{').next().unwrap())
+        .collect();
+    for name in dashboard_metrics() {
+        assert!(
+            served.contains(name.as_str()) || served.contains(format!("{name}_bucket").as_str()),
+            "deploy/grafana/wrun.json queries {name}, which no daemon serves"
+        );
+    }
+
+    // No token, or another: refused, and logged with the caller's address.
+    assert_eq!(scrape(head_port, &ca, None).await.0, 401);
+    assert_eq!(scrape(node_port, &ca, Some(&"0".repeat(64))).await.0, 401);
+    assert!(c
+        .logs()
+        .contains("refused a metrics scrape without the cluster token"));
+    // Plain text gets no HTTP answer from a TLS port.
+    let mut plain = tokio::net::TcpStream::connect(("127.0.0.1", head_port))
+        .await
+        .unwrap();
+    plain
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    let _ = plain.read_to_end(&mut reply).await;
+    assert!(
+        !String::from_utf8_lossy(&reply).starts_with("HTTP/"),
+        "plain text is refused"
+    );
+}
+
+/// `--metrics-open` serves anyone who reaches the port (the operator's
+/// choice, e.g. behind a network policy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opened_metrics_port_needs_no_token() {
+    let port = free_port();
+    let p = port.to_string();
+    let c = Cluster::start_with(&["--cpus", "1", "--metrics-port", &p, "--metrics-open"]);
+    c.wait_nodes(1);
+    let ca = c.state().join(wrun_cluster::tls::CA_CERT);
+    let (status, text) = scrape(port, &ca, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        sample(
+            &samples(&text),
+            r#"wrun_nodes{server="head",state="alive"}"#
+        ),
+        1.0
+    );
+}
