@@ -19,6 +19,36 @@ impl ObjectStore {
         self.config.spill_dir.join(format!("{id}.obj"))
     }
 
+    /// What memory may hold past the cap while the spiller catches up: a
+    /// quarter of the cap, at least 16 MiB.
+    pub fn headroom(&self) -> usize {
+        (self.config.memory_cap / 4).max(16 << 20)
+    }
+
+    /// Writes a new object's bytes to its spill file now, on the writer's
+    /// thread, when keeping them in memory would take the store past its
+    /// cap and headroom: the writer waits for the disk instead of memory
+    /// growing without bound (Ray's fallback allocation). Whether it did
+    /// (a failed write keeps the object in memory, as a failed spill does).
+    pub(crate) fn spill_new(&self, id: ObjectId, data: &[u8]) -> bool {
+        let limit = self.config.memory_cap.saturating_add(self.headroom());
+        let after = self.bytes_in_memory.load(Ordering::Relaxed) + data.len();
+        if data.is_empty() || after <= limit {
+            return false;
+        }
+        let path = self.spill_path(id);
+        let written = std::fs::create_dir_all(&self.config.spill_dir)
+            .and_then(|()| write_atomically(&path, data));
+        if let Err(e) = written {
+            tracing::error!(object = %id, error = %e, "writing a new object to disk failed; it stays in memory");
+            return false;
+        }
+        self.spilled.fetch_add(1, Ordering::Relaxed);
+        self.spills.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(object = %id, bytes = data.len(), "past the cap and its headroom: written to disk at once");
+        true
+    }
+
     fn over_cap(&self) -> bool {
         self.bytes_in_memory.load(Ordering::Relaxed) > self.config.memory_cap
     }

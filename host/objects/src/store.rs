@@ -16,8 +16,10 @@ use crate::{ObjectTransport, ObjectValue, StoreStats};
 /// How a node's store is set up.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
-    /// Bytes of objects kept in memory before the oldest spill to disk. A
-    /// soft cap: spilling runs on a blocking thread behind the writers.
+    /// Bytes of objects kept in memory before the oldest spill to disk.
+    /// Spilling runs on a blocking thread behind the writers; past the cap
+    /// and its headroom ([`ObjectStore::headroom`]) a new object goes
+    /// straight to disk, so writers cannot outrun the spiller.
     pub memory_cap: usize,
     /// Where spilled objects go.
     pub spill_dir: PathBuf,
@@ -250,14 +252,21 @@ impl ObjectStore {
         slot
     }
 
-    pub(crate) fn ready_state(&self, value: ObjectValue, charge: Option<crate::Charge>) -> State {
+    /// A ready object's state; `on_disk`: its bytes are in its spill file
+    /// already ([`ObjectStore::spill_new`]), not in memory.
+    pub(crate) fn ready_state(
+        &self,
+        value: ObjectValue,
+        charge: Option<crate::Charge>,
+        on_disk: bool,
+    ) -> State {
         let size = value.data.len();
         State::Ready(Ready {
-            data: Some(value.data),
+            data: (!on_disk).then_some(value.data),
             refs: value.refs,
             size,
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
-            on_disk: false,
+            on_disk,
             charge,
         })
     }
@@ -276,9 +285,12 @@ impl ObjectStore {
     ) -> Held {
         let id = ObjectId(self.ids.next());
         let size = value.data.len();
-        let slot = self.insert(id, self.ready_state(value, charge));
-        self.bytes_in_memory.fetch_add(size, Ordering::Relaxed);
-        self.maybe_spill();
+        let on_disk = self.spill_new(id, &value.data);
+        let slot = self.insert(id, self.ready_state(value, charge, on_disk));
+        if !on_disk {
+            self.bytes_in_memory.fetch_add(size, Ordering::Relaxed);
+            self.maybe_spill();
+        }
         Held { slot }
     }
 
@@ -313,6 +325,9 @@ impl ObjectStore {
         charge: Option<crate::Charge>,
     ) {
         let size = outcome.as_ref().map_or(0, |v| v.data.len());
+        let on_disk = outcome
+            .as_ref()
+            .is_ok_and(|v| self.spill_new(slot.id, &v.data));
         let (waiters, rejected, _producer) = {
             let mut g = slot.inner.lock();
             // Dropped outside the lock, with the rest.
@@ -322,7 +337,7 @@ impl ObjectStore {
                 (Vec::new(), Some(outcome), producer)
             } else {
                 let new = match outcome {
-                    Ok(v) => self.ready_state(v, charge),
+                    Ok(v) => self.ready_state(v, charge, on_disk),
                     Err(e) => State::Failed(e),
                 };
                 match std::mem::replace(&mut g.state, new) {
@@ -333,9 +348,13 @@ impl ObjectStore {
         };
         if rejected.is_some() {
             drop(rejected);
+            if on_disk {
+                self.spilled.fetch_sub(1, Ordering::Relaxed);
+                let _ = std::fs::remove_file(self.spill_path(slot.id));
+            }
             return;
         }
-        if size > 0 {
+        if size > 0 && !on_disk {
             self.bytes_in_memory.fetch_add(size, Ordering::Relaxed);
             self.maybe_spill();
         }

@@ -169,6 +169,49 @@ async fn objects_over_the_cap_spill_to_disk_and_come_back_intact() {
     .await;
 }
 
+/// Writers faster than the spiller cannot push memory past the cap and its
+/// headroom: past them, a new object (put, or a result fulfilled) goes
+/// straight to disk, and reads back intact.
+#[tokio::test]
+async fn puts_faster_than_the_spiller_stay_within_the_cap_and_headroom() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = 4 << 20;
+    let s = store(cap, dir.path());
+    let limit = cap + s.headroom();
+    let mib = |i: u8| ObjectValue::from_bytes(vec![i; 1 << 20]);
+    // The spiller is busy (a slow disk): the writers must not wait on it.
+    s.spilling.store(true, std::sync::atomic::Ordering::Release);
+    let mut held = Vec::new();
+    for i in 0..40u8 {
+        if i % 2 == 0 {
+            held.push(s.put(mib(i)));
+        } else {
+            let (h, promise) = s.pending();
+            promise.fulfil(Ok(mib(i)));
+            held.push(h);
+        }
+        let now = s.stats().bytes_in_memory;
+        assert!(
+            now <= limit,
+            "{now} bytes in memory after {} MiB, past {limit}",
+            i + 1
+        );
+    }
+    assert!(s.stats().spilled_objects >= 20, "{:?}", s.stats());
+    for (i, h) in held.iter().enumerate() {
+        let v = h.get(None).await.unwrap();
+        assert!(
+            v.data.len() == 1 << 20 && v.data.iter().all(|b| *b == i as u8),
+            "object {i}"
+        );
+    }
+    drop(held);
+    until("spill files removed", || {
+        std::fs::read_dir(dir.path()).unwrap().count() == 0
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_readers_of_spilled_objects_all_get_them() {
     let dir = tempfile::tempdir().unwrap();
