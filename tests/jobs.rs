@@ -127,7 +127,8 @@ fn every_line_of_a_job_spread_over_three_nodes_arrives_once_live_and_afterwards(
         j["ended_ms"].as_u64().unwrap(),
     );
     assert!(from > 0 && to >= from, "{j}");
-    // Followed live by another reader, from the start, while it runs.
+    // Followed live by another reader (`wrun logs -f`), from the start,
+    // while it runs.
     let mut args = vec!["submit", "--no-wait", "--address", &c.address];
     let chatty = example("chatty");
     args.push(chatty.to_str().unwrap());
@@ -135,7 +136,7 @@ fn every_line_of_a_job_spread_over_three_nodes_arrives_once_live_and_afterwards(
     args.extend(spread);
     let live = ok(&c, &args).trim().to_string();
     assert_eq!(live.len(), 32, "--no-wait prints the id alone: {live}");
-    assert_all_lines("followed", &ok(&c, &["job", "logs", &live, "-f"]), 10, 100);
+    assert_all_lines("followed", &ok(&c, &["logs", &live, "-f"]), 10, 100);
     // A restarted head still has both jobs and their lines.
     assert!(wrun(c.state(), &["stop"]).0);
     ok(&c, &["start", "--head", "--port", "0", "--cpus", "1"]);

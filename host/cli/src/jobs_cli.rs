@@ -64,22 +64,7 @@ enum JobCommand {
         head: HeadArgs,
     },
     /// A job's lines, then how it ended; `-f` follows it while it runs.
-    Logs {
-        id: String,
-        /// Follow the job: print its lines as they come until it ends (^C
-        /// stops following, not the job).
-        #[arg(short, long)]
-        follow: bool,
-        /// The first line to print (0: from the start).
-        #[arg(long, default_value_t = 0)]
-        from: u64,
-        /// Only the lines of tasks, actor methods or the driver with this
-        /// name (`speak`, `Counter.add`, `main`) or label (`speak#5204ab9e98a3c081`).
-        #[arg(long)]
-        task: Option<String>,
-        #[command(flatten)]
-        head: HeadArgs,
-    },
+    Logs(LogsArgs),
     /// Stops a running job: its driver, tasks and actors on every node.
     Stop {
         id: String,
@@ -90,6 +75,26 @@ enum JobCommand {
         #[command(flatten)]
         head: HeadArgs,
     },
+}
+
+/// `wrun job logs` and `wrun logs`.
+#[derive(Args)]
+pub struct LogsArgs {
+    /// The job's id (as `wrun submit` printed it).
+    id: String,
+    /// Follow the job: print its lines as they come until it ends (^C
+    /// stops following, not the job).
+    #[arg(short, long)]
+    follow: bool,
+    /// The first line to print (0: from the start).
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// Only the lines of tasks, actor methods or the driver with this
+    /// name (`speak`, `Counter.add`, `main`) or label (`speak#5204ab9e98a3c081`).
+    #[arg(long)]
+    task: Option<String>,
+    #[command(flatten)]
+    head: HeadArgs,
 }
 
 #[derive(Args)]
@@ -106,13 +111,7 @@ pub fn job(a: JobArgs) -> anyhow::Result<ExitCode> {
     match a.command {
         JobCommand::List(l) => list(l),
         JobCommand::Status { id, json, head } => status(&id, json, &head),
-        JobCommand::Logs {
-            id,
-            follow,
-            from,
-            task,
-            head,
-        } => logs(&id, follow, from, task.as_deref(), &head),
+        JobCommand::Logs(a) => logs(a),
         JobCommand::Stop { id, no_wait, head } => stop(&id, no_wait, &head),
     }
 }
@@ -176,14 +175,10 @@ fn status(id: &str, json: bool, head: &HeadArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn logs(
-    id: &str,
-    follow: bool,
-    from: u64,
-    task: Option<&str>,
-    head: &HeadArgs,
-) -> anyhow::Result<ExitCode> {
-    let (address, creds, rt) = head.connect()?;
+/// `wrun job logs` and `wrun logs`.
+pub fn logs(a: LogsArgs) -> anyhow::Result<ExitCode> {
+    let (id, follow, from, task) = (a.id.as_str(), a.follow, a.from, a.task.as_deref());
+    let (address, creds, rt) = a.head.connect()?;
     rt.block_on(async {
         let mut events = cluster::client::follow(&address, &creds, id, from, follow).await?;
         let print = |l: &LogLine| {

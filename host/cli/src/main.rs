@@ -3,7 +3,8 @@
 //! Exit codes scripts can rely on:
 //! 0 the job succeeded · 1 the job failed (its error is printed) ·
 //! 2 bad usage · 3 the component was refused (malformed, wrong world) ·
-//! 4 wrun itself failed.
+//! 4 wrun itself failed · 130 ^C stopped following a cluster job (which
+//! goes on).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,8 @@ enum Command {
     Job(jobs_cli::JobArgs),
     /// The jobs a cluster's head keeps (`wrun job list`).
     Jobs(jobs_cli::ListArgs),
+    /// A cluster job's lines, `-f` to follow (`wrun job logs`).
+    Logs(jobs_cli::LogsArgs),
     /// A daemon's main loop (what `wrun start` runs in the background).
     #[command(name = "__serve", hide = true)]
     Serve(cluster_cli::ServeArgs),
@@ -158,6 +161,7 @@ fn main() -> ExitCode {
         Command::Status(a) => cluster_status::status(a),
         Command::Job(a) => jobs_cli::job(a),
         Command::Jobs(a) => jobs_cli::list(a),
+        Command::Logs(a) => jobs_cli::logs(a),
         Command::Serve(a) => cluster_cli::serve(a),
         Command::Credentials(a) => cluster_cli::credentials(a),
         Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
