@@ -265,4 +265,29 @@ fn the_head_keeps_the_newest_ended_jobs_it_was_told_to() {
     assert_eq!(kept, ids[1..], "the two newest, oldest first");
     let (done, _, err) = wrun(c.state(), &["job", "logs", &ids[0]]);
     assert!(!done && err.contains("wrun job list"), "{err}");
+    // `wrun list`: filtered, limited, as JSON.
+    let list = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["list"];
+        all.extend(args);
+        all.push("--json");
+        serde_json::from_str::<serde_json::Value>(&ok(&c, &all))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let one = list(&["jobs", "--filter", "state=succeeded", "--limit", "1"]);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["id"], ids[1].as_str(), "the oldest kept first");
+    assert!(list(&["jobs", "--filter", "state=failed"]).is_empty());
+    let nodes = list(&["nodes", "--filter", "state=alive"]);
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert!(list(&["placement-groups"]).is_empty());
+    let (done, _, err) = wrun(c.state(), &["list", "nodes", "--filter", "colour=red"]);
+    assert!(!done && err.contains("no field `colour`"), "{err}");
+    let (done, _, err) = wrun(c.state(), &["list", "tasks"]);
+    assert!(
+        !done && err.contains("invalid value 'tasks'"),
+        "not listed yet, and said so: {err}"
+    );
 }

@@ -127,7 +127,7 @@ fn resources_json(r: &Option<wrun_proto::pb::Resources>) -> serde_json::Value {
 /// `wrun status --json`: the head's view as one object. A node's fields are
 /// as of its last report; `reports` counts those reports, so a reader can
 /// wait for a report newer than something it did.
-fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> serde_json::Value {
+pub(crate) fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> serde_json::Value {
     let nodes: Vec<serde_json::Value> = s
         .nodes
         .iter()

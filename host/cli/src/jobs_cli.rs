@@ -34,7 +34,7 @@ pub struct HeadArgs {
 impl HeadArgs {
     /// The head's address and the credentials for it, and a runtime to
     /// call it from.
-    fn connect(
+    pub(crate) fn connect(
         &self,
     ) -> anyhow::Result<(String, cluster::auth::Credentials, tokio::runtime::Runtime)> {
         let address = head_address(self.address.clone(), &self.files.state_dir())?;
@@ -320,7 +320,7 @@ fn duration(j: &JobStatus) -> Option<Duration> {
 }
 
 /// A job as `--json` prints it.
-fn job_json(j: &JobStatus) -> serde_json::Value {
+pub(crate) fn job_json(j: &JobStatus) -> serde_json::Value {
     serde_json::json!({
         "id": j.job_id,
         "name": j.name,

@@ -22,6 +22,7 @@ use wrun_runtime::{JobSpec, Runtime, RuntimeConfig};
 mod cluster_cli;
 mod cluster_status;
 mod jobs_cli;
+mod list_cli;
 
 /// Tasks allocate on one worker thread and free on another; glibc's arenas
 /// contend on that, mimalloc's thread-local heaps do not.
@@ -60,6 +61,8 @@ enum Command {
     Jobs(jobs_cli::ListArgs),
     /// A cluster job's lines, `-f` to follow (`wrun job logs`).
     Logs(jobs_cli::LogsArgs),
+    /// A cluster's nodes, jobs or placement groups: --filter, --limit, --json.
+    List(list_cli::ListArgs),
     /// A daemon's main loop (what `wrun start` runs in the background).
     #[command(name = "__serve", hide = true)]
     Serve(cluster_cli::ServeArgs),
@@ -162,6 +165,7 @@ fn main() -> ExitCode {
         Command::Job(a) => jobs_cli::job(a),
         Command::Jobs(a) => jobs_cli::list(a),
         Command::Logs(a) => jobs_cli::logs(a),
+        Command::List(a) => list_cli::list(a),
         Command::Serve(a) => cluster_cli::serve(a),
         Command::Credentials(a) => cluster_cli::credentials(a),
         Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
