@@ -185,6 +185,22 @@ async fn metrics_are_served_over_tls_to_token_holders_and_count_what_ran() {
         !node.keys().any(|k| k.contains(r#"server="head""#)),
         "a node serves its own figures"
     );
+    // The instance pool and the component cache: the job's component was
+    // loaded on the node that ran it, compiled or from the cache.
+    for all in [&head, &node] {
+        assert_eq!(sample(all, r#"wrun_instances_max{server="node"}"#), 1000.0);
+        assert!(sample(all, r#"wrun_instances_in_use{server="node"}"#) <= 1000.0);
+    }
+    let loaded = |all: &HashMap<String, f64>| {
+        sample(
+            all,
+            r#"wrun_components_loaded_total{server="node",from="cache"}"#,
+        ) + sample(
+            all,
+            r#"wrun_components_loaded_total{server="node",from="compiled"}"#,
+        )
+    };
+    assert!(loaded(&head) + loaded(&node) >= 1.0);
     // The job's driver ran on one of the two nodes.
     let runs = |all: &HashMap<String, f64>| {
         all.get(r#"wrun_rpc_calls_total{server="node",rpc="RunJob",code="Ok"}"#)

@@ -229,6 +229,34 @@ impl Collector for NodeFigures {
             "Objects pulled from other nodes",
             s.fetches_total,
         )?;
+        let pool = self.rt.sandbox_figures();
+        gauge(
+            &mut e,
+            "wrun_instances_max",
+            "Guest instance slots of the pool",
+            pool.max_instances as f64,
+        )?;
+        gauge(
+            &mut e,
+            "wrun_instances_in_use",
+            "Slots taken: instances running and idle warm ones",
+            pool.instances_in_use as f64,
+        )?;
+        gauge(
+            &mut e,
+            "wrun_instances_warm_idle",
+            "Idle warm instances kept for the next task",
+            pool.warm_idle as f64,
+        )?;
+        let mut loads = e.encode_descriptor(
+            "wrun_components_loaded",
+            "Components loaded, found compiled in the cache or compiled now",
+            None,
+            MetricType::Counter,
+        )?;
+        for (from, n) in [("cache", pool.cache_hits), ("compiled", pool.compiled)] {
+            ConstCounter::new(n).encode(loads.encode_family(&[("from", from)])?)?;
+        }
         let (total, free) = self.rt.resources();
         gauges(
             &mut e,

@@ -379,6 +379,11 @@ impl Runtime {
         self.inner.objects.stats()
     }
 
+    /// The instance pool's use and the component cache's counts.
+    pub fn sandbox_figures(&self) -> wrun_sandbox::SandboxFigures {
+        self.inner.sandbox.figures()
+    }
+
     /// Tasks and actors waiting for resources on this node.
     pub fn queued(&self) -> usize {
         self.inner.scheduler.queued()

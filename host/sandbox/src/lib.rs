@@ -78,6 +78,23 @@ pub struct Sandbox {
     warm: warm::WarmPool,
     objects: Arc<ObjectStore>,
     options: SandboxOptions,
+    /// Components loaded compiled from the cache, and compiled now.
+    loads: [std::sync::atomic::AtomicU64; 2],
+}
+
+/// What the sandbox of a node holds and has done, for its metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SandboxFigures {
+    /// Instance slots of the pool.
+    pub max_instances: usize,
+    /// Slots taken: instances running, and idle warm ones.
+    pub instances_in_use: usize,
+    /// Idle warm instances among them.
+    pub warm_idle: usize,
+    /// Components found compiled in the cache.
+    pub cache_hits: u64,
+    /// Components compiled.
+    pub compiled: u64,
 }
 
 impl Sandbox {
@@ -101,6 +118,7 @@ impl Sandbox {
             engine,
             linker,
             warm: warm::WarmPool::default(),
+            loads: Default::default(),
             objects,
             options,
         })
@@ -111,6 +129,8 @@ impl Sandbox {
     /// Blocking: run it off the async workers where that matters.
     pub fn prepare(&self, bytes: &[u8], what: &str) -> Result<Prepared, LoadError> {
         let (component, cache, hash) = self.cache.load(&self.engine.engine, bytes, what)?;
+        let counted = &self.loads[usize::from(cache == CacheOutcome::Compiled)];
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let wrong_world = |reason: String| LoadError::WrongWorld {
             what: what.to_string(),
             reason,
@@ -146,6 +166,19 @@ impl Sandbox {
     /// Drops the idle instances of a job that ended.
     pub fn drop_job(&self, job: JobId) {
         self.warm.drop_job(job);
+    }
+
+    /// The pool's use and the component cache's counts.
+    pub fn figures(&self) -> SandboxFigures {
+        let max = self.options.engine.max_instances as usize;
+        let load = |i: usize| self.loads[i].load(std::sync::atomic::Ordering::Relaxed);
+        SandboxFigures {
+            max_instances: max,
+            instances_in_use: max.saturating_sub(self.slots.available_permits()),
+            warm_idle: self.warm.idle_count(),
+            cache_hits: load(0),
+            compiled: load(1),
+        }
     }
 
     /// Instance slots in the pool.

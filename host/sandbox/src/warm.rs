@@ -69,6 +69,11 @@ impl WarmPool {
     }
 
     /// Drops the idle instances of a job that ended.
+    /// Idle instances kept, of every kind.
+    pub(crate) fn idle_count(&self) -> usize {
+        self.idle.lock().values().map(Vec::len).sum()
+    }
+
     pub(crate) fn drop_job(&self, job: JobId) {
         let gone: Vec<Vec<WarmInstance>> = {
             let mut idle = self.idle.lock();
