@@ -68,6 +68,16 @@ def until_set(board):
         pass
 
 
+def noted(board):
+    """The board's notes once there are any: a cancelled task notes what it
+    saw after its result already reads cancelled (a bounded wait)."""
+    for _ in range(100_000):
+        seen = wrun.get(board.lines.remote())
+        if seen:
+            return seen
+    return seen
+
+
 def outcome(ref):
     try:
         return wrun.get(ref, timeout=60)
@@ -90,7 +100,7 @@ def main(args):
     until_set(board)
     wrun.cancel(w)
     out["blocked"] = outcome(w)
-    out["blocked_saw"] = wrun.get(board.lines.remote())
+    out["blocked_saw"] = noted(board)
     wrun.cancel(never, force=True)
 
     head = spin.remote(None)
