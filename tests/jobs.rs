@@ -290,4 +290,10 @@ fn the_head_keeps_the_newest_ended_jobs_it_was_told_to() {
         !done && err.contains("invalid value 'tasks'"),
         "not listed yet, and said so: {err}"
     );
+    // A value past what listings carry reaches its submitter only.
+    let (code, out, err) = c.submit(&example("chatty"), &["value", "100000"]);
+    assert_eq!((code, out.len()), (0, 100_000), "{err}");
+    let big = jobs(&c).last().unwrap().clone();
+    assert_eq!(big["state"], "succeeded", "{big}");
+    assert!(big["result"].is_null(), "{big}");
 }

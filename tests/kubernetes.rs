@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wrun_tests::{example, repo_root, wrun_bin};
+use wrun_tests::{example, free_port, repo_root, wrun_bin};
 
 /// The rendered manifests, one value per object.
 fn rendered() -> Vec<Value> {
@@ -210,14 +210,6 @@ impl Drop for Daemons {
             let _ = child.wait();
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {

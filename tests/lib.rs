@@ -184,3 +184,12 @@ pub fn field<'a>(v: &'a rmpv::Value, key: &str) -> &'a rmpv::Value {
         .map(|(_, v)| v)
         .unwrap_or_else(|| panic!("no `{key}` in {v}"))
 }
+
+/// A port free on loopback now (for a daemon's health or metrics port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -10,15 +10,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls;
 use wrun_tests::cluster_harness::*;
-use wrun_tests::example;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use wrun_tests::{example, free_port};
 
 /// GET /metrics at `port` over TLS pinned to `ca`, with `token` if given:
 /// (status code, body).

@@ -1,8 +1,10 @@
 //! `wrun status`: the cluster's nodes, jobs and placement groups as the head
-//! sees them, for people or (`--json`) for scripts and tests.
+//! sees them, for people or (`--json`) for scripts and tests; a job's
+//! record in JSON, which `wrun job` and `wrun list` print too.
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use wrun_cluster as cluster;
@@ -150,19 +152,7 @@ pub(crate) fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> ser
             })
         })
         .collect();
-    let jobs: Vec<serde_json::Value> = s
-        .jobs
-        .iter()
-        .map(|j| {
-            serde_json::json!({
-                "id": j.job_id,
-                "name": j.name,
-                "state": j.state,
-                "node": j.node_id,
-                "detail": j.detail,
-            })
-        })
-        .collect();
+    let jobs: Vec<serde_json::Value> = s.jobs.iter().map(job_json).collect();
     let groups: Vec<serde_json::Value> = s
         .groups
         .iter()
@@ -182,5 +172,36 @@ pub(crate) fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> ser
         "nodes": nodes,
         "jobs": jobs,
         "placement_groups": groups,
+    })
+}
+
+/// How long a job ran (so far, while it runs).
+pub(crate) fn duration(j: &wrun_proto::pb::JobStatus) -> Option<Duration> {
+    let end = match j.ended_ms {
+        0 => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_millis() as u64,
+        t => t,
+    };
+    (j.submitted_ms > 0).then(|| Duration::from_millis(end.saturating_sub(j.submitted_ms)))
+}
+
+/// A job as `--json` prints it.
+pub(crate) fn job_json(j: &wrun_proto::pb::JobStatus) -> serde_json::Value {
+    serde_json::json!({
+        "id": j.job_id,
+        "name": j.name,
+        "state": j.state,
+        "node": j.node_id,
+        "detail": j.detail,
+        "submitted_ms": j.submitted_ms,
+        "ended_ms": j.ended_ms,
+        "duration_ms": duration(j).map(|d| d.as_millis() as u64),
+        "args": j.args,
+        "components": j.components,
+        "env_hash": j.env_hash,
+        "log_lines": j.log_lines,
+        "result": (!j.result.is_empty()).then(|| crate::render_result(&j.result)),
     })
 }

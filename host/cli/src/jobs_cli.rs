@@ -10,10 +10,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use wrun_cluster as cluster;
 use wrun_cluster::client::{Outcome, Submitted};
-use wrun_proto::pb::{JobStatus, LogLine};
+use wrun_proto::pb::LogLine;
 
 use crate::cluster_cli::ClusterFiles;
-use crate::cluster_status::head_address;
+use crate::cluster_status::{duration, head_address, job_json};
 
 /// How long `wrun job stop` waits for the job to end.
 const STOP_WAIT: Duration = Duration::from_secs(60);
@@ -305,37 +305,6 @@ fn exit_of(outcome: Outcome, value: bool) -> ExitCode {
 fn written_by(label: &str, wanted: &str) -> bool {
     let name = label.split('#').next().unwrap_or(label);
     label == wanted || name == wanted || name.rsplit('/').next() == Some(wanted)
-}
-
-/// How long a job ran (so far, while it runs).
-fn duration(j: &JobStatus) -> Option<Duration> {
-    let end = match j.ended_ms {
-        0 => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_millis() as u64,
-        t => t,
-    };
-    (j.submitted_ms > 0).then(|| Duration::from_millis(end.saturating_sub(j.submitted_ms)))
-}
-
-/// A job as `--json` prints it.
-pub(crate) fn job_json(j: &JobStatus) -> serde_json::Value {
-    serde_json::json!({
-        "id": j.job_id,
-        "name": j.name,
-        "state": j.state,
-        "node": j.node_id,
-        "detail": j.detail,
-        "submitted_ms": j.submitted_ms,
-        "ended_ms": j.ended_ms,
-        "duration_ms": duration(j).map(|d| d.as_millis() as u64),
-        "args": j.args,
-        "components": j.components,
-        "env_hash": j.env_hash,
-        "log_lines": j.log_lines,
-        "result": (!j.result.is_empty()).then(|| crate::render_result(&j.result)),
-    })
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let (address, creds, rt) = a.head.connect()?;
     let s = rt.block_on(cluster::client::status(&address, &creds))?;
     let records: Vec<Value> = match a.kind {
-        Kind::Jobs => s.jobs.iter().map(crate::jobs_cli::job_json).collect(),
+        Kind::Jobs => s.jobs.iter().map(crate::cluster_status::job_json).collect(),
         Kind::Nodes | Kind::PlacementGroups => {
             let all = crate::cluster_status::status_json(&s, &address);
             let key = if a.kind == Kind::Nodes {

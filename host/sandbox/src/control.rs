@@ -163,15 +163,7 @@ impl TaskControl {
     /// Resolves once it is cancelled (a guest blocked in `get` or `wait`
     /// hears of it here).
     pub async fn cancelled(&self) {
-        loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if self.is_cancelled() {
-                return;
-            }
-            changed.await;
-        }
+        notified_until(&self.changed, || self.is_cancelled()).await;
     }
 
     /// Records a call it submitted (cancelled with it when `recursive`).
@@ -202,6 +194,21 @@ impl TaskControl {
     /// Where it runs, when on another node.
     pub fn peer(&self) -> Option<PeerRun> {
         *self.peer.lock()
+    }
+}
+
+/// Resolves once `done()` holds, checking it each time `told` is notified
+/// (`notify_waiters`); registered before each check, so a change between
+/// the check and the wait still wakes it.
+pub(crate) async fn notified_until(told: &Notify, done: impl Fn() -> bool) {
+    loop {
+        let changed = told.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if done() {
+            return;
+        }
+        changed.await;
     }
 }
 

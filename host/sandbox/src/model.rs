@@ -134,16 +134,7 @@ impl JobOnNode {
 
     /// Resolves once the job is stopped.
     pub async fn stopped(&self) {
-        loop {
-            let told = self.stop_told.notified();
-            tokio::pin!(told);
-            // Registered before the check, so a stop in between wakes it.
-            told.as_mut().enable();
-            if self.is_stopped() {
-                return;
-            }
-            told.await;
-        }
+        crate::control::notified_until(&self.stop_told, || self.is_stopped()).await;
     }
 }
 

@@ -6,6 +6,7 @@
 //!   `task K line I`. -> `{"nodes": {node: tasks}, "lines": total}`
 //! - `slow N MS`: the driver prints `tick I` N times, MS ms apart.
 //!   -> `"ticked N times"`
+//! - `value N`: returns a string of N bytes. -> `"xx..."`
 //! - `forever R...`: per R, an actor and a task that burns CPU, each needing
 //!   one R; the driver prints `tick I` every 100 ms and never returns.
 
@@ -102,6 +103,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
             }
             Ok(Outcome::Text(format!("ticked {n} times")))
         }
+        Some("value") => Ok(Outcome::Text("x".repeat(number(&args, 1)? as usize))),
         Some("forever") => {
             let mut held = Vec::new();
             for r in &args[1..] {

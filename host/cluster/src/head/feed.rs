@@ -190,7 +190,10 @@ pub(super) fn keep(
         // `wrun job stop` may have marked it since it was placed.
         let mut record = store.job(&id).ok().flatten().unwrap_or(record);
         (record.state, record.detail) = match &outcome {
-            Event::Result(_) => ("succeeded".into(), String::new()),
+            Event::Result(r) => {
+                record.value_bytes = r.value.len() as u64;
+                ("succeeded".into(), String::new())
+            }
             Event::Error(e) => {
                 let state = if record.stop_requested {
                     "stopped"

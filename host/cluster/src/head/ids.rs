@@ -2,26 +2,16 @@
 
 use tonic::Status;
 
-/// A placement group id from the wire, as the store keeps it (hex).
+/// An id from the wire (`what` it names, for the error), as the store
+/// keeps it (hex).
 #[allow(
     clippy::result_large_err,
     reason = "tonic's Status is what handlers return"
 )]
-pub(super) fn group_hex(bytes: &[u8]) -> Result<String, Status> {
+pub(super) fn id_hex(bytes: &[u8], what: &str) -> Result<String, Status> {
     wrun_core::Id::from_bytes(bytes)
         .map(|id| id.to_string())
-        .ok_or_else(|| Status::invalid_argument("a placement group id must be 16 bytes"))
-}
-
-/// An actor id from the wire, as the store keeps it (hex).
-#[allow(
-    clippy::result_large_err,
-    reason = "tonic's Status is what handlers return"
-)]
-pub(super) fn actor_hex(bytes: &[u8]) -> Result<String, Status> {
-    wrun_core::Id::from_bytes(bytes)
-        .map(|id| id.to_string())
-        .ok_or_else(|| Status::invalid_argument("an actor id must be 16 bytes"))
+        .ok_or_else(|| Status::invalid_argument(format!("{what} id must be 16 bytes")))
 }
 
 /// The node an actor lives on, from its recorded id (hex): its high half.

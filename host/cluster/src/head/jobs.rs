@@ -15,6 +15,7 @@ use wrun_proto::pb::{self as proto, job_event::Event};
 use wrun_proto::PROTOCOL_VERSION;
 
 use super::feed::{self, now_ms};
+use super::store::MAX_LISTED_VALUE;
 use super::{internal, EventStream, HeadService, JobRecord, LiveNode};
 
 /// How long the head waits for each node to stop a job's work there.
@@ -106,6 +107,7 @@ impl HeadService {
             env_hash: env_hash.clone(),
             stop_requested: false,
             log_lines: 0,
+            value_bytes: 0,
         };
         let Some(node) = self.place() else {
             record.state = "failed".into();
@@ -227,8 +229,10 @@ impl HeadService {
             .into_iter()
             .map(|j| {
                 let log_lines = self.feeds.lines(&j.job_id).unwrap_or(j.log_lines);
-                let result = match (j.state.as_str(), self.store.outcome(&j.job_id)) {
-                    ("succeeded", Ok(Some(bytes))) => {
+                let listed = j.value_bytes > 0 && j.value_bytes <= MAX_LISTED_VALUE;
+                let outcome = || self.store.outcome(&j.job_id);
+                let result = match listed.then(outcome) {
+                    Some(Ok(Some(bytes))) => {
                         use prost::Message;
                         match proto::JobEvent::decode(&bytes[..]) {
                             Ok(proto::JobEvent {

@@ -21,7 +21,7 @@ use wrun_proto::pb::{self as proto, node_client::NodeClient};
 
 use crate::auth::Token;
 use crate::tls::{Authority, Transport};
-use ids::{actor_hex, actor_node, group_hex};
+use ids::{actor_node, id_hex};
 
 mod feed;
 mod ids;
@@ -358,7 +358,7 @@ impl proto::head_server::Head for HeadService {
         let peer = req.remote_addr();
         let r = req.into_inner();
         check_protocol(r.protocol, "register actor", peer)?;
-        let id = actor_hex(&r.actor_id)?;
+        let id = id_hex(&r.actor_id, "an actor")?;
         if let Some(old) = self.store.actor(&r.namespace, &r.name).map_err(internal)? {
             if old.actor_id != id && self.node_alive(&actor_node(&old.actor_id)) {
                 return Err(Status::already_exists(format!(
@@ -409,7 +409,7 @@ impl proto::head_server::Head for HeadService {
         let peer = req.remote_addr();
         let r = req.into_inner();
         check_protocol(r.protocol, "unregister actor", peer)?;
-        let id = actor_hex(&r.actor_id)?;
+        let id = id_hex(&r.actor_id, "an actor")?;
         self.store
             .remove_actor(&r.namespace, &r.name, &id)
             .map_err(internal)?;
@@ -428,7 +428,7 @@ impl proto::head_server::Head for HeadService {
                 "a malformed placement group record",
             ));
         }
-        let id = group_hex(&r.group)?;
+        let id = id_hex(&r.group, "a placement group")?;
         self.store
             .put_group(&id, &r.encode_to_vec())
             .map_err(internal)?;
@@ -442,7 +442,7 @@ impl proto::head_server::Head for HeadService {
         let peer = req.remote_addr();
         let r = req.into_inner();
         check_protocol(r.protocol, "get placement group", peer)?;
-        let id = group_hex(&r.group)?;
+        let id = id_hex(&r.group, "a placement group")?;
         let group = match self.store.group(&id).map_err(internal)? {
             Some(bytes) => Some(proto::GroupRecord::decode(&bytes[..]).map_err(internal)?),
             None => None,
@@ -458,7 +458,7 @@ impl proto::head_server::Head for HeadService {
         let r = req.into_inner();
         check_protocol(r.protocol, "remove placement group", peer)?;
         self.store
-            .remove_group(&group_hex(&r.group)?)
+            .remove_group(&id_hex(&r.group, "a placement group")?)
             .map_err(internal)?;
         Ok(Response::new(proto::RegisterGroupReply {}))
     }

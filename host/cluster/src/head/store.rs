@@ -48,7 +48,16 @@ pub struct JobRecord {
     /// Lines its guests wrote (those kept: see `MAX_JOB_LINES`).
     #[serde(default)]
     pub log_lines: u64,
+    /// Bytes of the driver's value (0: none), so a listing reads back only
+    /// values up to `MAX_LISTED_VALUE`.
+    #[serde(default)]
+    pub value_bytes: u64,
 }
+
+/// The largest driver value a job listing carries; larger ones are kept
+/// for the job's followers only (a listing of 1,000 jobs must not read
+/// back 1,000 values of up to 64 MiB).
+pub const MAX_LISTED_VALUE: u64 = 64 << 10;
 
 impl JobRecord {
     /// Whether it has ended (or will never end: lost).
@@ -337,6 +346,7 @@ mod tests {
             env_hash: String::new(),
             stop_requested: false,
             log_lines: 0,
+            value_bytes: 0,
         };
         let actor = ActorRecord {
             namespace: "shared".into(),
@@ -382,6 +392,7 @@ mod tests {
             env_hash: String::new(),
             stop_requested: false,
             log_lines: 0,
+            value_bytes: 0,
         }
     }
 
