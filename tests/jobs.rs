@@ -285,11 +285,6 @@ fn the_head_keeps_the_newest_ended_jobs_it_was_told_to() {
     assert!(list(&["placement-groups"]).is_empty());
     let (done, _, err) = wrun(c.state(), &["list", "nodes", "--filter", "colour=red"]);
     assert!(!done && err.contains("no field `colour`"), "{err}");
-    let (done, _, err) = wrun(c.state(), &["list", "tasks"]);
-    assert!(
-        !done && err.contains("invalid value 'tasks'"),
-        "not listed yet, and said so: {err}"
-    );
     // A value past what listings carry reaches its submitter only.
     let (code, out, err) = c.submit(&example("chatty"), &["value", "100000"]);
     assert_eq!((code, out.len()), (0, 100_000), "{err}");

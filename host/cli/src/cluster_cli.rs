@@ -73,6 +73,10 @@ pub struct StartArgs {
     /// Serve /metrics to anyone who can reach the port, without the token.
     #[arg(long, requires = "metrics_port")]
     metrics_open: bool,
+    /// Ended tasks and actor calls this node remembers for `wrun list
+    /// tasks`, `summary` and `timeline` (the oldest go first).
+    #[arg(long, env = "WRUN_TASK_HISTORY", default_value_t = wrun_runtime::DEFAULT_TASK_HISTORY)]
+    task_history: usize,
     /// Ended jobs the head keeps (records, lines and results), the newest
     /// first; older ones are forgotten as new ones end.
     #[arg(long, env = "WRUN_KEEP_JOBS", default_value_t = cluster::KEEP_JOBS, requires = "head")]
@@ -181,6 +185,8 @@ pub struct ServeArgs {
     metrics_open: bool,
     #[arg(long, default_value_t = cluster::KEEP_JOBS)]
     keep_jobs: usize,
+    #[arg(long, default_value_t = wrun_runtime::DEFAULT_TASK_HISTORY)]
+    task_history: usize,
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
@@ -219,6 +225,7 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
     if a.metrics_open {
         args.push("--metrics-open".into());
     }
+    args.extend(["--task-history".into(), a.task_history.to_string()]);
     let token_file = a.files.token_file();
     args.extend(["--token-file".into(), token_file.display().to_string()]);
     if a.head {
@@ -321,6 +328,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         cfg.cpus = c;
     }
     cfg.custom = a.resources;
+    cfg.task_history = a.task_history;
     if let Some(m) = a.object_memory {
         cfg.object_memory_cap = m as usize;
     }

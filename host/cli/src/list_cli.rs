@@ -1,7 +1,7 @@
-//! `wrun list KIND`: a cluster's records of one kind as the head knows
-//! them — nodes, jobs, placement groups — filtered by field, limited, for
-//! people or (`--json`) for scripts. Tasks, actors and objects live on the
-//! nodes and are not listed yet; clap refuses those kinds.
+//! `wrun list KIND`: a cluster's records of one kind — nodes, jobs and
+//! placement groups as the head keeps them; tasks, actors and objects as
+//! every live node holds them (the head asks each and merges) — filtered
+//! by field, limited, for people or (`--json`) for scripts.
 
 use std::process::ExitCode;
 
@@ -9,13 +9,31 @@ use clap::{Args, ValueEnum};
 use serde_json::Value;
 use wrun_cluster as cluster;
 
+use wrun_proto::pb;
+
 use crate::jobs_cli::HeadArgs;
+use crate::records;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Kind {
+pub(crate) enum Kind {
     Nodes,
     Jobs,
     PlacementGroups,
+    Tasks,
+    Actors,
+    Objects,
+}
+
+impl Kind {
+    /// The kind of record the nodes hold, for those the head asks them for.
+    pub(crate) fn on_nodes(self) -> Option<pb::StateKind> {
+        match self {
+            Kind::Tasks => Some(pb::StateKind::StateTasks),
+            Kind::Actors => Some(pb::StateKind::StateActors),
+            Kind::Objects => Some(pb::StateKind::StateObjects),
+            Kind::Nodes | Kind::Jobs | Kind::PlacementGroups => None,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -30,6 +48,9 @@ pub struct ListArgs {
     /// At most this many records (the rest are counted on stderr).
     #[arg(long, default_value_t = 100)]
     limit: usize,
+    /// Every field of each record, one per line (the JSON has them all).
+    #[arg(long)]
+    detail: bool,
     /// A JSON array instead of text for people.
     #[arg(long)]
     json: bool,
@@ -87,36 +108,91 @@ fn select(
         .collect())
 }
 
+/// Records of a kind the nodes hold, filtered there: as JSON, with how
+/// many passed in all. Nodes that did not answer are named on stderr.
+pub(crate) fn from_nodes(
+    head: &HeadArgs,
+    kind: pb::StateKind,
+    filters: &[(String, String)],
+    limit: usize,
+) -> anyhow::Result<(Vec<Value>, usize)> {
+    let (address, creds, rt) = head.connect()?;
+    let req = pb::ListStateRequest {
+        kind: kind as i32,
+        filters: filters
+            .iter()
+            .map(|(key, value)| pb::StateFilter {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        limit: limit as u64,
+        ..Default::default()
+    };
+    let reply = rt.block_on(cluster::client::list_state(&address, &creds, req))?;
+    warn_unreachable(&reply.unreachable);
+    let records: Vec<Value> = match kind {
+        pb::StateKind::StateTasks => reply.tasks.iter().map(records::task_json).collect(),
+        pb::StateKind::StateActors => reply.actors.iter().map(records::actor_json).collect(),
+        pb::StateKind::StateObjects => reply.objects.iter().map(records::object_json).collect(),
+    };
+    Ok((records, reply.total as usize))
+}
+
+/// Names on stderr the nodes whose records a listing lacks.
+pub(crate) fn warn_unreachable(unreachable: &[String]) {
+    for why in unreachable {
+        eprintln!("wrun: records missing: {why}");
+    }
+}
+
 /// `wrun list KIND`.
 pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
-    let (address, creds, rt) = a.head.connect()?;
+    let (chosen, total) = match a.kind.on_nodes() {
+        Some(kind) => from_nodes(&a.head, kind, &a.filter, a.limit)?,
+        None => {
+            let chosen = select(a.kind, head_records(&a.head, a.kind)?, &a.filter)?;
+            let total = chosen.len();
+            (chosen.into_iter().take(a.limit).collect(), total)
+        }
+    };
+    if a.json {
+        println!("{}", Value::Array(chosen.clone()));
+    } else if a.detail {
+        for r in &chosen {
+            for (k, v) in r.as_object().into_iter().flatten() {
+                println!("{k}: {}", records::reads(v));
+            }
+            println!();
+        }
+    } else {
+        for r in &chosen {
+            println!("{}", line(a.kind, r));
+        }
+    }
+    let more = total.saturating_sub(chosen.len());
+    if more > 0 {
+        eprintln!("{more} more; --limit {} shows them", chosen.len() + more);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The head's records of `kind` (nodes, jobs, placement groups), as JSON.
+pub(crate) fn head_records(head: &HeadArgs, kind: Kind) -> anyhow::Result<Vec<Value>> {
+    let (address, creds, rt) = head.connect()?;
     let s = rt.block_on(cluster::client::status(&address, &creds))?;
-    let records: Vec<Value> = match a.kind {
+    Ok(match kind {
         Kind::Jobs => s.jobs.iter().map(crate::cluster_status::job_json).collect(),
-        Kind::Nodes | Kind::PlacementGroups => {
+        _ => {
             let all = crate::cluster_status::status_json(&s, &address);
-            let key = if a.kind == Kind::Nodes {
+            let key = if kind == Kind::Nodes {
                 "nodes"
             } else {
                 "placement_groups"
             };
             all[key].as_array().cloned().unwrap_or_default()
         }
-    };
-    let mut chosen = select(a.kind, records, &a.filter)?;
-    let more = chosen.len().saturating_sub(a.limit);
-    chosen.truncate(a.limit);
-    if a.json {
-        println!("{}", Value::Array(chosen));
-    } else {
-        for r in &chosen {
-            println!("{}", line(a.kind, r));
-        }
-    }
-    if more > 0 {
-        eprintln!("{more} more; --limit {} shows them", a.limit + more);
-    }
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// One record as people read it.
@@ -139,6 +215,45 @@ fn line(kind: Kind, r: &Value) -> String {
             f("node")
         ),
         Kind::PlacementGroups => format!("{} {:<13} {}", f("id"), f("strategy"), r["bundles"]),
+        Kind::Tasks => {
+            let ran = match &r["ran_ms"] {
+                Value::Number(ms) => format!(" {ms} ms"),
+                _ => String::new(),
+            };
+            let why = [&r["waiting_for"], &r["error"]]
+                .into_iter()
+                .find(|v| !v.is_null())
+                .map(|v| format!(" ({})", records::reads(v)))
+                .unwrap_or_default();
+            format!(
+                "{} {:<20} {:<21} on {}{ran}{why}",
+                f("id"),
+                f("name"),
+                f("state"),
+                f("node")
+            )
+        }
+        Kind::Actors => format!(
+            "{} {:<16} {:<5} on {} {}",
+            f("id"),
+            f("class"),
+            f("state"),
+            f("node"),
+            records::reads(&r["name"])
+        ),
+        Kind::Objects => format!(
+            "{} {:<9} {:>10} refs {} on {}{}",
+            f("id"),
+            f("state"),
+            records::size(r["size"].as_u64().unwrap_or(0)),
+            f("refs"),
+            f("node"),
+            if r["spilled"] == Value::Bool(true) {
+                " (spilled)"
+            } else {
+                ""
+            }
+        ),
     }
 }
 

@@ -7,13 +7,13 @@
 //! goes on).
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wrun_core::logs::{Level, LogLine, LogSink};
 use wrun_core::values;
@@ -23,6 +23,9 @@ mod cluster_cli;
 mod cluster_status;
 mod jobs_cli;
 mod list_cli;
+mod project_cli;
+mod records;
+mod state_cli;
 
 /// Tasks allocate on one worker thread and free on another; glibc's arenas
 /// contend on that, mimalloc's thread-local heaps do not.
@@ -61,8 +64,17 @@ enum Command {
     Jobs(jobs_cli::ListArgs),
     /// A cluster job's lines, `-f` to follow (`wrun job logs`).
     Logs(jobs_cli::LogsArgs),
-    /// A cluster's nodes, jobs or placement groups: --filter, --limit, --json.
+    /// A cluster's nodes, jobs, placement groups, tasks, actors or objects:
+    /// --filter, --limit, --detail, --json.
     List(list_cli::ListArgs),
+    /// One record of a cluster by kind and id.
+    Get(state_cli::GetArgs),
+    /// Counts of a cluster's tasks, actors or objects by name and state.
+    Summary(state_cli::SummaryArgs),
+    /// A cluster's object bytes by job and node: in memory, spilled.
+    Memory(state_cli::MemoryArgs),
+    /// A job's calls as a trace for Perfetto (Chrome trace event format).
+    Timeline(state_cli::TimelineArgs),
     /// A daemon's main loop (what `wrun start` runs in the background).
     #[command(name = "__serve", hide = true)]
     Serve(cluster_cli::ServeArgs),
@@ -166,10 +178,14 @@ fn main() -> ExitCode {
         Command::Jobs(a) => jobs_cli::list(a),
         Command::Logs(a) => jobs_cli::logs(a),
         Command::List(a) => list_cli::list(a),
+        Command::Get(a) => state_cli::get(a),
+        Command::Summary(a) => state_cli::summary(a),
+        Command::Memory(a) => state_cli::memory(a),
+        Command::Timeline(a) => state_cli::timeline(a),
         Command::Serve(a) => cluster_cli::serve(a),
         Command::Credentials(a) => cluster_cli::credentials(a),
-        Command::New { name, dir } => new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
-        Command::Build { dir } => build_job(&dir).map(|_| ExitCode::SUCCESS),
+        Command::New { name, dir } => project_cli::new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
+        Command::Build { dir } => project_cli::build_job(&dir).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -397,102 +413,4 @@ fn spawn_progress(
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     })
-}
-
-/// The template shipped with the Rust guest SDK.
-fn sdk_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-sdk/rust")
-}
-
-fn new_job(name: &str, parent: &Path) -> anyhow::Result<()> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        || name.starts_with(|c: char| c.is_ascii_digit())
-    {
-        bail!("`{name}` is not a valid crate name: use letters, digits, `-` and `_`, not starting with a digit");
-    }
-    let dest = parent.join(name);
-    if dest.exists() {
-        bail!(
-            "{} already exists; pick another name or directory",
-            dest.display()
-        );
-    }
-    let sdk = sdk_dir()
-        .canonicalize()
-        .context("locating the Rust guest SDK of this wrun build")?;
-    let template = sdk.join("template");
-    let manifest = std::fs::read_to_string(template.join("Cargo.toml.tmpl"))
-        .with_context(|| format!("reading the template in {}", template.display()))?;
-    let lib = std::fs::read_to_string(template.join("src/lib.rs"))?;
-    std::fs::create_dir_all(dest.join("src"))?;
-    std::fs::write(
-        dest.join("Cargo.toml"),
-        manifest
-            .replace("{{name}}", name)
-            .replace("{{sdk_path}}", &sdk.display().to_string()),
-    )?;
-    std::fs::write(dest.join("src/lib.rs"), lib)?;
-    println!(
-        "created {}\nnext: wrun build {} && wrun submit {}",
-        dest.display(),
-        dest.display(),
-        dest.join(format!(
-            "target/wasm32-wasip2/release/{}.wasm",
-            name.replace('-', "_")
-        ))
-        .display()
-    );
-    Ok(())
-}
-
-fn build_job(dir: &Path) -> anyhow::Result<()> {
-    let manifest = dir.join("Cargo.toml");
-    if !manifest.exists() {
-        bail!(
-            "{} has no Cargo.toml; run `wrun new NAME` first",
-            dir.display()
-        );
-    }
-    let status = std::process::Command::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .status()
-        .context("running cargo (is Rust installed? see README.md)")?;
-    if !status.success() {
-        bail!("cargo build failed (if the target is missing: rustup target add wasm32-wasip2)");
-    }
-    let text = std::fs::read_to_string(&manifest)?;
-    let name = text
-        .lines()
-        .find_map(|l| {
-            l.trim().strip_prefix("name").map(|r| {
-                r.trim_start_matches([' ', '='])
-                    .trim()
-                    .trim_matches('"')
-                    .to_string()
-            })
-        })
-        .unwrap_or_default()
-        .replace('-', "_");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
-    let out = target.join(format!("wasm32-wasip2/release/{name}.wasm"));
-    if !out.exists() {
-        bail!(
-            "cargo succeeded but {} is missing; is the crate a cdylib?",
-            out.display()
-        );
-    }
-    println!("{}", out.display());
-    Ok(())
 }

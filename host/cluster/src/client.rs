@@ -269,3 +269,22 @@ pub async fn status(address: &str, creds: &Credentials) -> anyhow::Result<proto:
         .map_err(|s| head_failed(address, &creds.transport, s))?
         .into_inner())
 }
+
+/// Tasks, actors or objects of every live node (or their counts), as
+/// `req` asks.
+pub async fn list_state(
+    address: &str,
+    creds: &Credentials,
+    req: proto::ListStateRequest,
+) -> anyhow::Result<proto::ListStateReply> {
+    let mut head = head_client(address, &creds.transport).await?;
+    let req = proto::ListStateRequest {
+        protocol: PROTOCOL_VERSION,
+        ..req
+    };
+    Ok(head
+        .list_state(creds.token.attach(Request::new(req))?)
+        .await
+        .map_err(|s| head_failed(address, &creds.transport, s))?
+        .into_inner())
+}

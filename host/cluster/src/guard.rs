@@ -289,6 +289,7 @@ mod tests {
             "FollowJob",
             "ReleaseBundles",
             "Certify",
+            "ListState",
         ];
         for line in proto.lines().map(str::trim) {
             let Some(rest) = line.strip_prefix("rpc ") else {

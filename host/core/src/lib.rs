@@ -1,7 +1,8 @@
 //! wrun's vocabulary, shared by every host crate: ids that stay unique
 //! across nodes, resources, the options of tasks and actors, the error that
 //! reaches a result's reader, job limits, guest log lines, values rendered
-//! for people, and the units people write.
+//! for people, the units people write, and the records of work a node
+//! reports for listings.
 //!
 //! **Architecture Invariant:** no I/O, no async runtime, no wasmtime and no
 //! network types here: everything is plain data and pure functions, so every
@@ -14,6 +15,7 @@ pub mod ids;
 pub mod logs;
 pub mod options;
 pub mod resources;
+pub mod state;
 pub mod units;
 pub mod values;
 

@@ -24,6 +24,7 @@
 mod blocking;
 mod borrow;
 mod copy;
+mod listing;
 mod quota;
 mod spill;
 mod store;

@@ -7,9 +7,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use wrun_core::JobId;
+
 /// One job's object bytes on one node, and their limit.
 #[derive(Debug)]
 pub struct ObjectQuota {
+    /// The job whose quota it is (for listings of who holds what).
+    job: Option<JobId>,
     used: AtomicUsize,
     limit: usize,
 }
@@ -34,12 +38,18 @@ pub struct OverQuota {
 }
 
 impl ObjectQuota {
-    /// A quota of `limit` bytes, none used.
-    pub fn new(limit: usize) -> Arc<ObjectQuota> {
+    /// A quota of `limit` bytes for `job`, none used.
+    pub fn new(job: Option<JobId>, limit: usize) -> Arc<ObjectQuota> {
         Arc::new(ObjectQuota {
+            job,
             used: AtomicUsize::new(0),
             limit,
         })
+    }
+
+    /// The job whose quota it is.
+    pub fn job(&self) -> Option<JobId> {
+        self.job
     }
 
     /// Bytes charged now.
@@ -75,6 +85,13 @@ impl ObjectQuota {
     }
 }
 
+impl Charge {
+    /// The job the bytes are charged to.
+    pub fn job(&self) -> Option<JobId> {
+        self.quota.job
+    }
+}
+
 impl Drop for Charge {
     fn drop(&mut self) {
         self.quota.used.fetch_sub(self.bytes, Ordering::Relaxed);
@@ -87,7 +104,7 @@ mod tests {
 
     #[test]
     fn charges_are_bounded_and_given_back_on_drop() {
-        let q = ObjectQuota::new(100);
+        let q = ObjectQuota::new(None, 100);
         let a = q.charge(60).unwrap();
         let refused = q.charge(41).unwrap_err();
         assert_eq!(

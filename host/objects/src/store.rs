@@ -90,8 +90,8 @@ pub(crate) struct Ready {
     /// object is freed: objects are immutable, so the file stays valid and a
     /// restored object is spilled again without rewriting it).
     pub(crate) on_disk: bool,
-    /// The job quota its bytes count against while it lives (spilled too).
-    #[allow(dead_code, reason = "held for its Drop, which gives the bytes back")]
+    /// The job quota its bytes count against while it lives (spilled too;
+    /// its Drop gives the bytes back).
     pub(crate) charge: Option<crate::Charge>,
 }
 

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use wrun_core::{ErrorKind, GroupId, GroupInfo, Id, NodeId, Resources, Strategy, TaskError};
 
 pub mod codec;
+pub mod state;
 
 /// The generated messages and services.
 #[allow(missing_docs, reason = "generated; documented in cluster.proto")]
@@ -30,7 +31,7 @@ pub mod pb {
 
 /// The version of the messages between wrun processes. Bump it with any
 /// change to cluster.proto that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// Refuses a peer that speaks another protocol version, logging who.
 #[allow(

@@ -327,7 +327,7 @@ impl GuestCalls for RuntimeInner {
         args: Vec<TaskArg>,
         options: TaskOptions,
     ) -> Result<Vec<Held>, TaskError> {
-        self.submit_task(caller, function, args, options)
+        self.submit_task(caller, function, args, options, None)
     }
 
     fn create_actor(

@@ -29,7 +29,13 @@ pub struct RuntimeConfig {
     pub job_limits: JobLimits,
     /// Where guest log lines go.
     pub log_sink: LogSink,
+    /// How many ended tasks and actor calls the node remembers for
+    /// listings and timelines (the oldest go first).
+    pub task_history: usize,
 }
+
+/// The default of [`RuntimeConfig::task_history`]: about 20 MB of records.
+pub const DEFAULT_TASK_HISTORY: usize = 100_000;
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
@@ -48,6 +54,7 @@ impl Default for RuntimeConfig {
             engine: EngineOptions::default(),
             job_limits: JobLimits::default(),
             log_sink: tracing_sink(),
+            task_history: DEFAULT_TASK_HISTORY,
         }
     }
 }

@@ -89,7 +89,14 @@ impl Runtime {
         options: TaskOptions,
         sender_task: TaskId,
     ) -> Result<Vec<Held>, TaskError> {
-        let held = self.submit(job, function, args, options)?;
+        // Recorded under the sender's id: this node reports it.
+        let held = self.inner.submit_task(
+            &Self::driver(job),
+            function.to_string(),
+            args,
+            options,
+            Some(sender_task),
+        )?;
         self.track_for_peer(&held, sender_task);
         Ok(held)
     }

@@ -65,6 +65,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) for_peers: crate::for_peers::ForPeers,
     /// The jobs loaded here, for their CPU time across the cluster.
     pub(crate) loaded: crate::job_on_node::LoadedJobs,
+    /// Every call's state, and the recent ended ones.
+    pub(crate) ledger: Arc<crate::ledger::Ledger>,
 }
 
 impl RuntimeInner {

@@ -177,7 +177,7 @@ pub(crate) fn load(
         components,
         load_time: start.elapsed(),
         namespace: job_namespace(id),
-        objects: wrun_objects::ObjectQuota::new(env.limits.object_bytes),
+        objects: wrun_objects::ObjectQuota::new(Some(id), env.limits.object_bytes),
         logs: Arc::new(wrun_sandbox::LogBudget::new(env.limits.log_rate)),
         env,
         log_sink: spec.log_sink,

@@ -27,7 +27,9 @@ mod groups;
 mod inner;
 mod job_on_node;
 mod jobs;
+mod ledger;
 mod life;
+mod listing;
 mod place;
 mod registry;
 mod removed_groups;
@@ -49,7 +51,7 @@ use wrun_sandbox::{Caller, Sandbox, SandboxOptions};
 use wrun_sched::{LocalBundles, Scheduler};
 
 pub use cluster::ClusterLinks;
-pub use config::RuntimeConfig;
+pub use config::{RuntimeConfig, DEFAULT_TASK_HISTORY};
 pub use inner::Counters;
 pub use jobs::{driver_name, JobSpec};
 pub use wrun_sandbox::{CacheOutcome, LoadError, LoadedJob};
@@ -110,6 +112,7 @@ impl Runtime {
         for (k, v) in &config.custom {
             total = total.with_custom(k, *v);
         }
+        let ledger = ledger::Ledger::new(setup.ids.node_id(), config.task_history);
         Ok(Runtime {
             inner: Arc::new(RuntimeInner {
                 ids: setup.ids,
@@ -129,6 +132,7 @@ impl Runtime {
                 removed_groups: Default::default(),
                 for_peers: Default::default(),
                 loaded: Default::default(),
+                ledger,
             }),
         })
     }
@@ -217,8 +221,13 @@ impl Runtime {
         args: Vec<TaskArg>,
         options: TaskOptions,
     ) -> Result<Vec<Held>, TaskError> {
-        self.inner
-            .submit_task(&Self::driver(job), function.to_string(), args, options)
+        self.inner.submit_task(
+            &Self::driver(job),
+            function.to_string(),
+            args,
+            options,
+            None,
+        )
     }
 
     /// Cancels the call of `job` that produces `target` (as

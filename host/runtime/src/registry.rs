@@ -7,7 +7,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use wrun_core::{is_private_namespace, ActorId, JobId, TaskError};
+use wrun_core::state::{ActorRecord, Fields, Filter};
+use wrun_core::{is_private_namespace, ActorId, JobId, NodeId, TaskError};
 
 use crate::actors::gate::{ActorCall, Gate};
 use crate::cluster::Directory;
@@ -78,8 +79,15 @@ const GRAVEYARD_SIZE: usize = 10_000;
 /// Why recent actors died and who may be told, oldest first in `order`.
 #[derive(Default)]
 struct Graveyard {
-    graves: HashMap<ActorId, (SeenBy, String)>,
+    graves: HashMap<ActorId, Grave>,
     order: std::collections::VecDeque<ActorId>,
+}
+
+/// A dead actor: who may be told, its class, why it died.
+struct Grave {
+    seen_by: SeenBy,
+    class: Arc<str>,
+    why: String,
 }
 
 impl ActorRegistry {
@@ -119,22 +127,31 @@ impl ActorRegistry {
     /// Why a dead actor died, if it died recently and `caller` may see it.
     pub(crate) fn death(&self, caller: Option<JobId>, id: ActorId) -> Option<String> {
         let graves = self.graveyard.lock();
-        let (seen_by, why) = graves.graves.get(&id)?;
-        seen_by.admits(caller).then(|| why.clone())
+        let grave = graves.graves.get(&id)?;
+        grave.seen_by.admits(caller).then(|| grave.why.clone())
     }
 
     /// Records why a live actor died (the first reason given stays).
     pub(crate) fn bury(&self, id: ActorId, why: &str) {
-        let Some(seen_by) = self.actors.lock().get(&id).map(|e| e.seen_by()) else {
+        let Some((seen_by, class)) = self
+            .actors
+            .lock()
+            .get(&id)
+            .map(|e| (e.seen_by(), e.class.clone()))
+        else {
             return;
         };
-        self.bury_as(id, seen_by, why);
+        self.bury_as(id, seen_by, class, why);
     }
 
-    fn bury_as(&self, id: ActorId, seen_by: SeenBy, why: &str) {
+    fn bury_as(&self, id: ActorId, seen_by: SeenBy, class: Arc<str>, why: &str) {
         let mut g = self.graveyard.lock();
         if let std::collections::hash_map::Entry::Vacant(grave) = g.graves.entry(id) {
-            grave.insert((seen_by, why.to_string()));
+            grave.insert(Grave {
+                seen_by,
+                class,
+                why: why.to_string(),
+            });
             g.order.push_back(id);
             if g.order.len() > GRAVEYARD_SIZE {
                 if let Some(old) = g.order.pop_front() {
@@ -172,7 +189,7 @@ impl ActorRegistry {
             .remove(id)
             .ok_or_else(|| TaskError::no_live_actor(id))?;
         entry.dead.lock().get_or_insert_with(|| why.to_string());
-        self.bury_as(id, entry.seen_by(), why);
+        self.bury_as(id, entry.seen_by(), entry.class.clone(), why);
         if let Some(h) = entry.runner.lock().take() {
             h.abort();
         }
@@ -200,6 +217,61 @@ impl ActorRegistry {
         entry.restart.notify_one();
         tracing::debug!(actor = %id, class = %entry.class, "actor instance killed to restart");
         Ok(())
+    }
+
+    /// The actors of this node (`node`) passing `filters`, live ones then
+    /// recently dead ones, at most `limit`; and how many passed in all.
+    pub(crate) fn records(
+        &self,
+        node: NodeId,
+        filters: &[Filter],
+        limit: usize,
+    ) -> (Vec<ActorRecord>, usize) {
+        let live: Vec<(ActorId, Arc<ActorEntry>)> = self
+            .actors
+            .lock()
+            .iter()
+            .map(|(id, e)| (*id, e.clone()))
+            .collect();
+        let mut records: Vec<ActorRecord> = live
+            .into_iter()
+            .map(|(id, e)| ActorRecord {
+                id,
+                job: e.job,
+                class: e.class.clone(),
+                name: e
+                    .name
+                    .as_ref()
+                    .map(|(ns, n)| format!("{ns}/{n}"))
+                    .unwrap_or_default(),
+                node,
+                state: "alive",
+                death: String::new(),
+            })
+            .collect();
+        // An actor dying now is buried before it leaves the live map.
+        let alive: std::collections::HashSet<ActorId> = records.iter().map(|r| r.id).collect();
+        let g = self.graveyard.lock();
+        records.extend(g.order.iter().rev().filter_map(|id| {
+            if alive.contains(id) {
+                return None;
+            }
+            let grave = g.graves.get(id)?;
+            Some(ActorRecord {
+                id: *id,
+                job: grave.seen_by.job,
+                class: grave.class.clone(),
+                name: String::new(),
+                node,
+                state: "dead",
+                death: grave.why.clone(),
+            })
+        }));
+        drop(g);
+        records.retain(|r| r.passes(filters));
+        let total = records.len();
+        records.truncate(limit);
+        (records, total)
     }
 
     /// Kills every actor a job created (the job ended or was stopped).

@@ -14,6 +14,8 @@ use wrun_objects::{
 };
 use wrun_sandbox::TaskControl;
 
+use crate::ledger::Tracked;
+
 /// The promises of one call's results.
 pub(crate) struct Returns {
     promises: Vec<Promise>,
@@ -27,6 +29,8 @@ pub(crate) struct Returns {
     stream: Option<(Arc<Stream>, Arc<ObjectStore>)>,
     /// The calling job's object quota, which the values are charged to.
     pub(crate) quota: Option<Arc<ObjectQuota>>,
+    /// The call's record in the node's ledger, ended with the results.
+    pub(crate) tracked: Option<Arc<Tracked>>,
 }
 
 impl Returns {
@@ -55,6 +59,7 @@ impl Returns {
             control,
             stream: None,
             quota: None,
+            tracked: None,
         };
         (held, returns)
     }
@@ -99,6 +104,9 @@ impl Returns {
     /// Fulfils every result with the call's outcome.
     pub(crate) fn complete(mut self, outcome: Result<Vec<ObjectValue>, TaskError>) {
         self.done = true;
+        if let Some(t) = self.tracked.take() {
+            t.end(outcome.as_ref().err());
+        }
         if self.stream.is_some() {
             // A generator's items are what it yielded. It returns nothing (a
             // C++ or Java function returning void returns nil); any other
@@ -201,6 +209,9 @@ impl Drop for Returns {
                 },
             )
         };
+        if let Some(t) = self.tracked.take() {
+            t.end(Some(&e));
+        }
         if self.end_stream(Some(e.clone())) {
             return;
         }

@@ -23,6 +23,7 @@ use wrun_sched::{Grant, Refused, Scheduler};
 use crate::args::{local_args_ready, resolve_args};
 use crate::cluster::{RemoteFailure, RemoteTask};
 use crate::inner::{resolve_environment, RuntimeInner};
+use crate::ledger::{NewCall, Tracked};
 use crate::place::Where;
 use crate::returns::Returns;
 
@@ -37,6 +38,8 @@ struct TaskSpec {
     resources: Resources,
     depth: u32,
     env: Arc<Environment>,
+    /// Its record in the node's ledger.
+    tracked: Arc<Tracked>,
 }
 
 /// Whether every by-reference argument is this node's and ready (a task
@@ -63,12 +66,15 @@ fn retriable(e: &TaskError, options: &TaskOptions, attempt: u32) -> bool {
 impl RuntimeInner {
     /// Submits `function` (`NAME` of the caller's component, or
     /// `COMPONENT/NAME`) on behalf of `caller`; its results at once.
+    /// `sent_as`: the id another node gave the task it sent here (the id
+    /// this node records it under).
     pub(crate) fn submit_task(
         self: &Arc<Self>,
         caller: &Caller,
         function: String,
         args: Vec<TaskArg>,
         mut options: TaskOptions,
+        sent_as: Option<TaskId>,
     ) -> Result<Vec<Held>, TaskError> {
         if function.is_empty() {
             return Err(TaskError::new(
@@ -133,6 +139,16 @@ impl RuntimeInner {
             ));
         }
         let id = TaskId(self.ids.next());
+        let tracked = self.ledger.track(NewCall {
+            id: sent_as.unwrap_or(id),
+            job: caller.job.id,
+            kind: wrun_core::state::TaskKind::Task,
+            // The function's own name, however the caller spelled it
+            // (`COMPONENT/NAME` from another component or node).
+            name: target.name.clone(),
+            actor: None,
+            waiting_for_args: !args_ready_here(&self.objects, &args),
+        });
         let label = Label::task(function, id);
         let control = TaskControl::new(caller.job.id, CallKind::Task);
         let (held, returns) = if options.streaming {
@@ -148,6 +164,8 @@ impl RuntimeInner {
             returns.quota = Some(caller.job.objects.clone());
             (held, returns)
         };
+        let mut returns = returns;
+        returns.tracked = Some(tracked.clone());
         if let Some(parent) = &caller.control {
             parent.adopt(&control);
         }
@@ -169,6 +187,7 @@ impl RuntimeInner {
             resources,
             depth: caller.depth + 1,
             env,
+            tracked,
         };
         let settle = Settle {
             rt: self.clone(),
@@ -196,6 +215,7 @@ impl RuntimeInner {
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         local_args_ready(&self.objects, &args).await;
+        spec.tracked.waiting_for(&spec.resources);
         let mut attempt = 0;
         let (mut grant, scheduler) = loop {
             let placed = self
@@ -224,7 +244,12 @@ impl RuntimeInner {
                 {
                     attempt += 1;
                     self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    spec.tracked.retrying(attempt);
                     tracing::warn!(task = %spec.label, %node, attempt, error = %e, "its node was lost; placing the task again");
+                }
+                Err(RemoteFailure::NodeLost(e)) => {
+                    spec.tracked.came_back();
+                    return Err(e);
                 }
                 outcome => return outcome.map_err(RemoteFailure::into_error),
             }
@@ -255,6 +280,7 @@ impl RuntimeInner {
                 Err(e) if retriable(&e, &spec.options, attempt) && !spec.control.is_cancelled() => {
                     attempt += 1;
                     self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    spec.tracked.retrying(attempt);
                     tracing::info!(task = %spec.label, attempt, error = %e, "retrying task");
                 }
                 Err(mut e) => {
@@ -317,6 +343,7 @@ impl RuntimeInner {
         // A cancel from now on is sent on to `node` (the task is started
         // there: an unforced cancel interrupts it, as here).
         spec.control.start();
+        spec.tracked.forwarded(node);
         spec.control.set_peer(Some(PeerRun {
             node,
             job: spec.job.id,
@@ -357,6 +384,7 @@ impl RuntimeInner {
                 })?,
         };
         spec.control.start();
+        spec.tracked.running();
         let instance = InstanceSpec {
             control: Some(spec.control.clone()),
             job: spec.job.clone(),

@@ -8,7 +8,8 @@
 //!   -> `"ticked N times"`
 //! - `value N`: returns a string of N bytes. -> `"xx..."`
 //! - `forever R...`: per R, an actor and a task that burns CPU, each needing
-//!   one R; the driver prints `tick I` every 100 ms and never returns.
+//!   one R; the driver keeps a 1 MiB object, prints `tick I` every 100 ms
+//!   and never returns.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -112,6 +113,7 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
                 held.push(h);
                 burn::options().resource(r, 1.0).remote()?;
             }
+            let _kept = wrun::put(&"x".repeat(1 << 20))?;
             tick_for_ever()
         }
         other => Err(Error::application(format!("unknown mode {other:?}"))),

@@ -186,13 +186,7 @@ impl HeadService {
         record.stop_requested = true;
         self.store.put_job(&record).map_err(internal)?;
         tracing::info!(job = %job_id, "stopping a job on every node");
-        let addresses: Vec<(String, String)> = self
-            .live
-            .lock()
-            .values()
-            .filter(|n| n.last_seen.elapsed() < super::NODE_TIMEOUT)
-            .map(|n| (n.record.node_id.clone(), n.record.address.clone()))
-            .collect();
+        let addresses = self.live_addresses();
         let mut telling = tokio::task::JoinSet::new();
         for (node, address) in addresses {
             let (transport, token) = (self.transport.clone(), self.token.clone());

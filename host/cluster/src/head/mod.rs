@@ -27,6 +27,7 @@ mod feed;
 mod ids;
 mod jobs;
 mod nodes;
+mod state;
 mod store;
 
 pub use store::{ActorRecord, HeadStore, JobRecord, NodeRecord, StoreError};
@@ -142,6 +143,16 @@ impl HeadService {
 
     async fn node_client(&self, address: &str) -> Result<NodeClient<Channel>, Status> {
         node_client(&self.transport, address).await
+    }
+
+    /// The nodes heard from lately: their ids and addresses.
+    fn live_addresses(&self) -> Vec<(String, String)> {
+        self.live
+            .lock()
+            .values()
+            .filter(|n| n.last_seen.elapsed() < NODE_TIMEOUT)
+            .map(|n| (n.record.node_id.clone(), n.record.address.clone()))
+            .collect()
     }
 }
 
@@ -281,6 +292,16 @@ impl proto::head_server::Head for HeadService {
             tracing::debug!(job = %r.job_id, lines = dropped, "lines of a job that is not running here");
         }
         Ok(Response::new(proto::JobLinesReply {}))
+    }
+
+    async fn list_state(
+        &self,
+        req: Request<proto::ListStateRequest>,
+    ) -> Result<Response<proto::ListStateReply>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "list state", peer)?;
+        self.list_state(r).await.map(Response::new)
     }
 
     async fn stop_job(

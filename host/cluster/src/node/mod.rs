@@ -9,6 +9,7 @@ mod jobs;
 mod join;
 mod lines;
 mod objects;
+mod state;
 
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -149,6 +150,16 @@ impl pb::node_server::Node for NodeService {
     ) -> Result<Response<pb::EndJobReply>, Status> {
         let peer = req.remote_addr();
         self.end_job_here(req.into_inner(), peer).map(Response::new)
+    }
+
+    async fn list_state(
+        &self,
+        req: Request<pb::ListStateRequest>,
+    ) -> Result<Response<pb::ListStateReply>, Status> {
+        let peer = req.remote_addr();
+        let r = req.into_inner();
+        check_protocol(r.protocol, "list state", peer)?;
+        state::list_state(&self.rt, &r).map(Response::new)
     }
 
     async fn stop_job(

@@ -29,6 +29,15 @@ pub(crate) struct ActorCall {
     pub(crate) control: Option<Arc<wrun_sandbox::TaskControl>>,
 }
 
+impl ActorCall {
+    /// Its arguments are ready: it waits for the actor's earlier calls.
+    fn queued(&self) {
+        if let Some(t) = &self.returns.tracked {
+            t.waiting_for("the actor's earlier calls");
+        }
+    }
+}
+
 /// Who made a call: the instance's task (`None`: the host API, or calls
 /// another node sends, which arrive in order already).
 pub(crate) type Submitter = Option<TaskId>;
@@ -45,7 +54,7 @@ pub(crate) struct Gate {
 }
 
 /// Whether every argument this node computes is ready.
-fn args_ready(store: &ObjectStore, args: &[TaskArg]) -> bool {
+pub(crate) fn args_ready(store: &ObjectStore, args: &[TaskArg]) -> bool {
     let here = store.node();
     args.iter().all(|a| match a {
         TaskArg::Ref(h) => h.owner() != here || h.is_ready(),
@@ -68,6 +77,7 @@ impl Gate {
         let queued_before =
             gate.waiting.load(Ordering::Acquire) > 0 && gate.tails.lock().contains_key(&submitter);
         if !queued_before && args_ready(store, &call.args) {
+            call.queued();
             return mailbox
                 .send(call)
                 .map_err(|e| e.0.returns.label().to_string());
@@ -96,6 +106,7 @@ impl Gate {
                 None => local_args_ready(&store, &call.args).await,
             }
             // Refused: the actor died; dropping the call fails it.
+            call.queued();
             let _ = mailbox.send(call);
             let _ = tx.send(());
             let mut tails = gate.tails.lock();

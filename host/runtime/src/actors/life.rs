@@ -203,6 +203,9 @@ async fn lifetime(
                 call.returns.complete(Err(cancelled()));
                 continue;
             }
+            if let Some(t) = &call.returns.tracked {
+                t.running();
+            }
             let outcome = tokio::select! {
                 outcome = inst.call(label.clone(), &call.method, &values, call.returns.stream().cloned()) => outcome,
                 () = entry.restart.notified() => {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use wrun_core::logs::Label;
+use wrun_core::state::TaskKind;
 use wrun_core::{ActorId, ErrorKind, JobId, Resources, Returning, Scheduling, TaskError, TaskId};
 use wrun_env::Environment;
 use wrun_objects::{Held, ObjectQuota, TaskArg};
@@ -19,6 +20,7 @@ use wrun_sandbox::{CallKind, LoadedJob, TaskControl};
 use wrun_sched::Scheduler;
 
 use crate::inner::{resolve_environment, RuntimeInner};
+use crate::ledger::NewCall;
 use crate::registry::ActorEntry;
 use crate::returns::Returns;
 use gate::{ActorCall, Gate};
@@ -100,8 +102,10 @@ pub(crate) fn create(
             "the class name is empty",
         ));
     }
-    let class: Arc<str> = Arc::from(spec.class.as_str());
-    let target = job.resolve(spec.caller_component, &class)?;
+    let target = job.resolve(spec.caller_component, &Arc::from(spec.class.as_str()))?;
+    // The class's own name, however the creator spelled it
+    // (`COMPONENT/NAME` from another component or node).
+    let class = target.name.clone();
     let counted = Counted::take(job, &class)?;
     let id = ActorId(rt.ids.next());
     if let Some(n) = &name {
@@ -211,6 +215,14 @@ pub(crate) fn call(
         }
     };
     returns.on_drop = ErrorKind::ActorDied;
+    returns.tracked = Some(rt.ledger.track(NewCall {
+        id: TaskId(rt.ids.next()),
+        job: caller.unwrap_or(entry.job),
+        kind: TaskKind::ActorCall,
+        name: format!("{}.{method}", entry.class).into(),
+        actor: Some(actor),
+        waiting_for_args: !gate::args_ready(&rt.objects, &args),
+    }));
     rt.counters.submitted.fetch_add(1, Ordering::Relaxed);
     let call = ActorCall {
         method,

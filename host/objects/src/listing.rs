@@ -1,0 +1,64 @@
+//! The store as `wrun list objects` and `wrun memory` see it: one record
+//! per object, with who owns it, whose quota its bytes count against, its
+//! size, its references here and whether it is spilled.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use wrun_core::state::{Fields, Filter, ObjectRecord};
+
+use crate::store::{Slot, State};
+use crate::ObjectStore;
+
+impl ObjectStore {
+    /// The objects passing `filters`, at most `limit`, and how many passed
+    /// in all. The map is locked only to copy its slots out; each slot is
+    /// read under its own lock, so writers wait for neither for long.
+    pub fn records(&self, filters: &[Filter], limit: usize) -> (Vec<ObjectRecord>, usize) {
+        let slots: Vec<Arc<Slot>> = self.entries.lock().values().cloned().collect();
+        let mut out = Vec::new();
+        let mut total = 0;
+        for slot in slots {
+            let Some(r) = self.record_of(&slot) else {
+                continue;
+            };
+            if r.passes(filters) {
+                total += 1;
+                if out.len() < limit {
+                    out.push(r);
+                }
+            }
+        }
+        (out, total)
+    }
+
+    fn record_of(&self, slot: &Slot) -> Option<ObjectRecord> {
+        let inner = slot.inner.lock();
+        let (state, size, spilled, job) = match &inner.state {
+            State::Freed => return None,
+            State::Remote => ("borrowed", 0, false, None),
+            State::Pending(_) => ("pending", 0, false, None),
+            State::Failed(_) => ("failed", 0, false, None),
+            State::Ready(r) => (
+                "ready",
+                r.size as u64,
+                r.data.is_none(),
+                r.charge.as_ref().and_then(|c| c.job()),
+            ),
+        };
+        let size = match &inner.borrow {
+            Some(b) if size == 0 => b.size_hint,
+            _ => size,
+        };
+        Some(ObjectRecord {
+            id: slot.id,
+            owner: slot.id.node(),
+            node: self.node(),
+            job,
+            state,
+            size,
+            refs: slot.refs.load(Ordering::Relaxed) as u64,
+            spilled,
+        })
+    }
+}

@@ -1,0 +1,285 @@
+//! The node's ledger of calls: every task and actor call from the moment it
+//! is made to its end, in the states a user thinks in (waiting for
+//! arguments, for resources, running, ended how), and a ring of the most
+//! recent ended ones (`RuntimeConfig::task_history`), so a node's memory
+//! for history is bounded however many calls it runs.
+//!
+//! A task sent to another node is that node's to report (it records it
+//! under the sender's id): the sender keeps its own record only to bring it
+//! back if that node is lost, and never lists it meanwhile, so no call is
+//! listed or counted twice.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use wrun_core::state::{Fields, Filter, TaskKind, TaskRecord, TaskState};
+use wrun_core::{ActorId, ErrorKind, JobId, NodeId, TaskError, TaskId};
+
+/// Microseconds since the Unix epoch (the unit of records and traces).
+pub(crate) fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// The calls of one node.
+pub(crate) struct Ledger {
+    node: NodeId,
+    live: Mutex<HashMap<TaskId, Arc<Tracked>>>,
+    ended: Mutex<VecDeque<TaskRecord>>,
+    capacity: usize,
+}
+
+/// One call's record while it lives; ended once, by its results.
+pub(crate) struct Tracked {
+    ledger: Arc<Ledger>,
+    inner: Mutex<Entry>,
+}
+
+struct Entry {
+    record: TaskRecord,
+    /// Sent to another node, which reports it.
+    forwarded: bool,
+    done: bool,
+}
+
+/// What a new record starts with.
+pub(crate) struct NewCall {
+    pub(crate) id: TaskId,
+    pub(crate) job: JobId,
+    pub(crate) kind: TaskKind,
+    pub(crate) name: Arc<str>,
+    pub(crate) actor: Option<ActorId>,
+    pub(crate) waiting_for_args: bool,
+}
+
+impl Ledger {
+    /// A ledger keeping the last `capacity` ended calls.
+    pub(crate) fn new(node: NodeId, capacity: usize) -> Arc<Ledger> {
+        Arc::new(Ledger {
+            node,
+            live: Mutex::default(),
+            ended: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            capacity,
+        })
+    }
+
+    /// Starts the record of a call made now.
+    pub(crate) fn track(self: &Arc<Self>, call: NewCall) -> Arc<Tracked> {
+        let state = if call.waiting_for_args {
+            TaskState::WaitingForArgs
+        } else {
+            TaskState::WaitingForResources
+        };
+        let tracked = Arc::new(Tracked {
+            ledger: self.clone(),
+            inner: Mutex::new(Entry {
+                record: TaskRecord {
+                    id: call.id,
+                    job: call.job,
+                    kind: call.kind,
+                    name: call.name,
+                    actor: call.actor,
+                    node: self.node,
+                    state,
+                    waiting_for: String::new(),
+                    submitted_us: now_us(),
+                    started_us: 0,
+                    ended_us: 0,
+                    attempt: 0,
+                    error: String::new(),
+                },
+                forwarded: false,
+                done: false,
+            }),
+        });
+        self.live.lock().insert(call.id, tracked.clone());
+        tracked
+    }
+
+    /// The records passing `filters`, live ones first then the most recent
+    /// ended ones, at most `limit`; and how many passed in all.
+    pub(crate) fn list(&self, filters: &[Filter], limit: usize) -> (Vec<TaskRecord>, usize) {
+        let live: Vec<Arc<Tracked>> = self.live.lock().values().cloned().collect();
+        let mut out = Vec::new();
+        let mut total = 0;
+        let mut take = |r: &TaskRecord| {
+            if r.passes(filters) {
+                total += 1;
+                if out.len() < limit {
+                    out.push(r.clone());
+                }
+            }
+        };
+        for t in live {
+            let e = t.inner.lock();
+            if !e.forwarded && !e.done {
+                take(&e.record);
+            }
+        }
+        for r in self.ended.lock().iter().rev() {
+            take(r);
+        }
+        (out, total)
+    }
+
+    /// Counts of the records passing `filters` by name and state.
+    pub(crate) fn summary(&self, filters: &[Filter]) -> HashMap<(Arc<str>, TaskState), u64> {
+        let mut counts = HashMap::new();
+        let (records, _) = self.list(filters, usize::MAX);
+        for r in records {
+            *counts.entry((r.name, r.state)).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn end(&self, id: TaskId, record: Option<TaskRecord>) {
+        self.live.lock().remove(&id);
+        let Some(record) = record else { return };
+        if self.capacity == 0 {
+            return;
+        }
+        let mut ended = self.ended.lock();
+        if ended.len() >= self.capacity {
+            ended.pop_front();
+        }
+        ended.push_back(record);
+    }
+}
+
+impl Tracked {
+    /// Its arguments are ready: it waits for `resources`.
+    pub(crate) fn waiting_for(&self, what: impl std::fmt::Display) {
+        let mut e = self.inner.lock();
+        e.record.state = TaskState::WaitingForResources;
+        e.record.waiting_for = what.to_string();
+    }
+
+    /// It runs here from now.
+    pub(crate) fn running(&self) {
+        let mut e = self.inner.lock();
+        e.record.state = TaskState::Running;
+        e.record.waiting_for.clear();
+        e.record.started_us = now_us();
+    }
+
+    /// It was sent to `node`, which reports it from now (an attempt after
+    /// that node is lost brings it back with [`Tracked::retrying`]).
+    pub(crate) fn forwarded(&self, node: NodeId) {
+        let mut e = self.inner.lock();
+        e.forwarded = true;
+        e.record.node = node;
+        e.record.state = TaskState::Running;
+        e.record.started_us = now_us();
+    }
+
+    /// It failed where it was sent (that node was lost, and no retry is
+    /// left): this node reports its end.
+    pub(crate) fn came_back(&self) {
+        self.inner.lock().forwarded = false;
+    }
+
+    /// Attempt `attempt` starts again from waiting for resources here.
+    pub(crate) fn retrying(&self, attempt: u32) {
+        let mut e = self.inner.lock();
+        e.forwarded = false;
+        e.record.node = self.ledger.node;
+        e.record.attempt = attempt;
+        e.record.state = TaskState::WaitingForResources;
+    }
+
+    /// The call ended with `error` (none: it finished). Once: a second end
+    /// changes nothing.
+    pub(crate) fn end(&self, error: Option<&TaskError>) {
+        let (id, record) = {
+            let mut e = self.inner.lock();
+            if e.done {
+                return;
+            }
+            e.done = true;
+            let r = &mut e.record;
+            r.state = match error {
+                None => TaskState::Finished,
+                Some(err) if err.kind == ErrorKind::TaskCancelled => TaskState::Cancelled,
+                Some(_) => TaskState::Failed,
+            };
+            r.ended_us = now_us();
+            r.waiting_for.clear();
+            if let Some(err) = error {
+                r.error = format!("{}: {}", err.kind.wit_name(), err.message);
+            }
+            // A forwarded call is its executor's to keep.
+            let keep = !e.forwarded;
+            (e.record.id, keep.then(|| e.record.clone()))
+        };
+        self.ledger.end(id, record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wrun_core::Id;
+
+    fn call(ledger: &Arc<Ledger>, lo: u64, name: &str) -> Arc<Tracked> {
+        ledger.track(NewCall {
+            id: TaskId(Id { hi: 9, lo }),
+            job: JobId(Id { hi: 9, lo: 0 }),
+            kind: TaskKind::Task,
+            name: name.into(),
+            actor: None,
+            waiting_for_args: lo.is_multiple_of(2),
+        })
+    }
+
+    fn state(f: &str) -> Vec<Filter> {
+        vec![Filter {
+            key: "state".into(),
+            value: f.into(),
+        }]
+    }
+
+    #[test]
+    fn a_call_moves_through_its_states_and_ends_once_into_a_bounded_ring() {
+        let ledger = Ledger::new(NodeId(9), 2);
+        let a = call(&ledger, 2, "a");
+        assert_eq!(ledger.list(&state("waiting-for-args"), 10).1, 1);
+        a.waiting_for("cpus=1 memory=0");
+        let (l, _) = ledger.list(&[], 10);
+        assert_eq!(l[0].state, TaskState::WaitingForResources);
+        assert_eq!(l[0].waiting_for, "cpus=1 memory=0");
+        a.running();
+        a.end(Some(&TaskError::new(ErrorKind::TaskCancelled, "a", "x")));
+        a.end(None);
+        let (l, total) = ledger.list(&[], 10);
+        assert_eq!((l[0].state, total), (TaskState::Cancelled, 1));
+        assert!(l[0].started_us > 0 && l[0].ended_us >= l[0].started_us);
+        for lo in 3..6 {
+            call(&ledger, lo, "b").end(None);
+        }
+        let (l, total) = ledger.list(&[], 10);
+        assert_eq!(total, 2, "the ring keeps the last two ended calls");
+        assert_eq!(l[0].id.0.lo, 5, "newest first");
+    }
+
+    #[test]
+    fn a_forwarded_call_is_not_listed_here_unless_it_comes_back() {
+        let ledger = Ledger::new(NodeId(9), 10);
+        let a = call(&ledger, 1, "a");
+        a.forwarded(NodeId(7));
+        assert_eq!(ledger.list(&[], 10).1, 0);
+        a.retrying(1);
+        let (l, _) = ledger.list(&[], 10);
+        assert_eq!((l[0].node, l[0].attempt), (NodeId(9), 1));
+        a.forwarded(NodeId(7));
+        a.end(None);
+        assert_eq!(ledger.list(&[], 10).1, 0, "its executor keeps it");
+        let b = call(&ledger, 3, "b");
+        b.end(Some(&TaskError::new(ErrorKind::Trap, "b", "boom")));
+        let counts = ledger.summary(&[]);
+        assert_eq!(counts[&(Arc::from("b"), TaskState::Failed)], 1);
+        assert_eq!(counts.len(), 1);
+    }
+}
