@@ -2,7 +2,8 @@
 # Installs what building and testing wrun needs, idempotently: a Rust
 # toolchain with the wasm32-wasip2 target, componentize-py (in a venv) for
 # Python guests, clang-19 with the wasm32 sysroot, wit-bindgen and wasm-tools
-# for C++ guests, and the Java guest toolchain once runtimes/java has one.
+# for C++ guests, the Java guest toolchain once runtimes/java has one, and
+# Debian's chromium for the dashboard's browser test.
 # Safe to run on every build.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -32,6 +33,13 @@ if ! command -v ip >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq iproute2 >&2
+fi
+# chromium: the dashboard's test drives a real headless browser (tests/cdp.rs).
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "setup: installing chromium (the dashboard's browser test)" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >&2
 fi
 mkdir -p "$CARGO_TARGET_DIR"
 "$WRUN_ROOT/runtimes/python/setup.sh" >/dev/null

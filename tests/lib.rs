@@ -8,6 +8,7 @@ use wrun_core::logs::LogLine;
 use wrun_objects::ObjectValue;
 use wrun_runtime::{Runtime, RuntimeConfig};
 
+pub mod cdp;
 pub mod cluster_harness;
 
 /// The cargo target directory the project scripts build into.

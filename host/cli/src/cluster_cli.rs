@@ -73,6 +73,11 @@ pub struct StartArgs {
     /// Serve /metrics to anyone who can reach the port, without the token.
     #[arg(long, requires = "metrics_port")]
     metrics_open: bool,
+    /// Serve the dashboard (a web UI behind the cluster token, over the
+    /// cluster's TLS) on this port of --host; 0: any free port (written to
+    /// STATE_DIR/dashboard.addr). Ray's is 8265.
+    #[arg(long, env = "WRUN_DASHBOARD_PORT", requires = "head")]
+    dashboard_port: Option<u16>,
     /// Ended tasks and actor calls this node remembers for `wrun list
     /// tasks`, `summary` and `timeline` (the oldest go first).
     #[arg(long, env = "WRUN_TASK_HISTORY", default_value_t = wrun_runtime::DEFAULT_TASK_HISTORY)]
@@ -187,6 +192,23 @@ pub struct ServeArgs {
     keep_jobs: usize,
     #[arg(long, default_value_t = wrun_runtime::DEFAULT_TASK_HISTORY)]
     task_history: usize,
+    #[arg(long)]
+    dashboard_port: Option<u16>,
+}
+
+/// The dashboard's address, once the head has written it (it starts just
+/// after the head's gRPC server).
+fn dashboard_address(state: &std::path::Path) -> Option<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Ok(a) = std::fs::read_to_string(state.join("dashboard.addr")) {
+            return Some(a.trim().to_string());
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
@@ -237,6 +259,9 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
         }
         args.extend(["--port".into(), a.port.to_string()]);
         args.extend(["--keep-jobs".into(), a.keep_jobs.to_string()]);
+        if let Some(p) = a.dashboard_port {
+            args.extend(["--dashboard-port".into(), p.to_string()]);
+        }
         if a.block {
             return Err(daemon::exec(&state, "head", &args));
         }
@@ -251,6 +276,22 @@ pub fn start(a: StartArgs) -> anyhow::Result<ExitCode> {
                 "cluster CA:    {} (copy it beside the token; nodes and clients pin it)",
                 a.files.ca_file().display()
             );
+        }
+        if a.dashboard_port.is_some() {
+            let scheme = if a.files.tls == Tls::On {
+                "https"
+            } else {
+                "http"
+            };
+            match dashboard_address(&state) {
+                Some(d) => {
+                    println!("dashboard:     {scheme}://{d} (log in with the cluster token)")
+                }
+                None => println!(
+                    "dashboard:     not serving yet; see the head's log in {}",
+                    state.join("logs").display()
+                ),
+            }
         }
         println!("join a node:   wrun start --address {address}");
         println!("submit a job:  wrun submit --address {address} JOB.wasm");
@@ -358,6 +399,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 let head = cluster::daemons::HeadOptions {
                     port: a.port,
                     keep_jobs: a.keep_jobs,
+                    dashboard: a.dashboard_port,
                 };
                 cluster::daemons::serve_head(cfg, a.state_dir, host, head, token, ca, ports).await
             }

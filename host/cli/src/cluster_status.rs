@@ -1,10 +1,9 @@
 //! `wrun status`: the cluster's nodes, jobs and placement groups as the head
-//! sees them, for people or (`--json`) for scripts and tests; a job's
-//! record in JSON, which `wrun job` and `wrun list` print too.
+//! sees them, for people or (`--json`, `wrun_cluster::views`) for scripts
+//! and tests; where the head is.
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use wrun_cluster as cluster;
@@ -45,7 +44,7 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
     let creds = a.files.credentials(&address)?;
     let s = rt.block_on(cluster::client::status(&address, &creds))?;
     if a.json {
-        println!("{}", status_json(&s, &address));
+        println!("{}", cluster::views::status_json(&s, &address));
         return Ok(ExitCode::SUCCESS);
     }
     println!("head {} at {address}", s.head_id);
@@ -114,94 +113,4 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn resources_json(r: &Option<wrun_proto::pb::Resources>) -> serde_json::Value {
-    let r = r.clone().unwrap_or_default();
-    let custom: serde_json::Map<String, serde_json::Value> = r
-        .custom
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::json!(v)))
-        .collect();
-    serde_json::json!({ "cpus": r.cpus, "memory": r.memory, "custom": custom })
-}
-
-/// `wrun status --json`: the head's view as one object. A node's fields are
-/// as of its last report; `reports` counts those reports, so a reader can
-/// wait for a report newer than something it did.
-pub(crate) fn status_json(s: &wrun_proto::pb::StatusReply, address: &str) -> serde_json::Value {
-    let nodes: Vec<serde_json::Value> = s
-        .nodes
-        .iter()
-        .map(|n| {
-            let o = n.objects.unwrap_or_default();
-            serde_json::json!({
-                "id": n.node_id,
-                "address": n.address,
-                "state": n.state,
-                "total": resources_json(&n.total),
-                "available": resources_json(&n.available),
-                "running_jobs": n.running_jobs,
-                "queued": n.queued,
-                "waiting": n.waiting,
-                "objects": o.objects,
-                "bytes_in_memory": o.bytes_in_memory,
-                "fetches": o.fetches,
-                "peers": n.peers,
-                "reports": n.reports,
-            })
-        })
-        .collect();
-    let jobs: Vec<serde_json::Value> = s.jobs.iter().map(job_json).collect();
-    let groups: Vec<serde_json::Value> = s
-        .groups
-        .iter()
-        .filter_map(wrun_proto::from_group)
-        .map(|g| {
-            let bundles: Vec<serde_json::Value> = g
-                .bundles
-                .iter()
-                .map(|(node, r)| serde_json::json!({ "node": node.to_string(), "resources": r.to_string() }))
-                .collect();
-            serde_json::json!({ "id": g.id.to_string(), "strategy": g.strategy.name(), "bundles": bundles })
-        })
-        .collect();
-    serde_json::json!({
-        "head": s.head_id,
-        "address": address,
-        "nodes": nodes,
-        "jobs": jobs,
-        "placement_groups": groups,
-    })
-}
-
-/// How long a job ran (so far, while it runs).
-pub(crate) fn duration(j: &wrun_proto::pb::JobStatus) -> Option<Duration> {
-    let end = match j.ended_ms {
-        0 => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_millis() as u64,
-        t => t,
-    };
-    (j.submitted_ms > 0).then(|| Duration::from_millis(end.saturating_sub(j.submitted_ms)))
-}
-
-/// A job as `--json` prints it.
-pub(crate) fn job_json(j: &wrun_proto::pb::JobStatus) -> serde_json::Value {
-    serde_json::json!({
-        "id": j.job_id,
-        "name": j.name,
-        "state": j.state,
-        "node": j.node_id,
-        "detail": j.detail,
-        "submitted_ms": j.submitted_ms,
-        "ended_ms": j.ended_ms,
-        "duration_ms": duration(j).map(|d| d.as_millis() as u64),
-        "args": j.args,
-        "components": j.components,
-        "env_hash": j.env_hash,
-        "log_lines": j.log_lines,
-        "result": (!j.result.is_empty()).then(|| crate::render_result(&j.result)),
-    })
 }

@@ -13,7 +13,8 @@ use wrun_cluster::client::{Outcome, Submitted};
 use wrun_proto::pb::LogLine;
 
 use crate::cluster_cli::ClusterFiles;
-use crate::cluster_status::{duration, head_address, job_json};
+use crate::cluster_status::head_address;
+use wrun_cluster::views::{duration, job_json};
 
 /// How long `wrun job stop` waits for the job to end.
 const STOP_WAIT: Duration = Duration::from_secs(60);
@@ -167,7 +168,10 @@ fn status(id: &str, json: bool, head: &HeadArgs) -> anyhow::Result<ExitCode> {
     }
     println!("  lines:      {}", j.log_lines);
     if !j.result.is_empty() {
-        println!("  result:     {}", crate::render_result(&j.result));
+        println!(
+            "  result:     {}",
+            wrun_core::values::render_text(&j.result)
+        );
     }
     if !j.detail.is_empty() {
         println!("  detail:     {}", j.detail);
@@ -287,7 +291,7 @@ fn exit_of(outcome: Outcome, value: bool) -> ExitCode {
     match outcome {
         Outcome::Value(v) => {
             if value {
-                println!("{}", crate::render_result(&v));
+                println!("{}", wrun_core::values::render_text(&v));
             }
             ExitCode::SUCCESS
         }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use wrun_cluster as cluster;
+use wrun_cluster::views;
 
 use wrun_proto::pb;
 
@@ -117,24 +118,13 @@ pub(crate) fn from_nodes(
     limit: usize,
 ) -> anyhow::Result<(Vec<Value>, usize)> {
     let (address, creds, rt) = head.connect()?;
-    let req = pb::ListStateRequest {
-        kind: kind as i32,
-        filters: filters
-            .iter()
-            .map(|(key, value)| pb::StateFilter {
-                key: key.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-        limit: limit as u64,
-        ..Default::default()
-    };
+    let req = cluster::client::state_request(kind, filters, limit as u64, false);
     let reply = rt.block_on(cluster::client::list_state(&address, &creds, req))?;
     warn_unreachable(&reply.unreachable);
     let records: Vec<Value> = match kind {
-        pb::StateKind::StateTasks => reply.tasks.iter().map(records::task_json).collect(),
-        pb::StateKind::StateActors => reply.actors.iter().map(records::actor_json).collect(),
-        pb::StateKind::StateObjects => reply.objects.iter().map(records::object_json).collect(),
+        pb::StateKind::StateTasks => reply.tasks.iter().map(views::task_json).collect(),
+        pb::StateKind::StateActors => reply.actors.iter().map(views::actor_json).collect(),
+        pb::StateKind::StateObjects => reply.objects.iter().map(views::object_json).collect(),
     };
     Ok((records, reply.total as usize))
 }
@@ -182,9 +172,9 @@ pub(crate) fn head_records(head: &HeadArgs, kind: Kind) -> anyhow::Result<Vec<Va
     let (address, creds, rt) = head.connect()?;
     let s = rt.block_on(cluster::client::status(&address, &creds))?;
     Ok(match kind {
-        Kind::Jobs => s.jobs.iter().map(crate::cluster_status::job_json).collect(),
+        Kind::Jobs => s.jobs.iter().map(views::job_json).collect(),
         _ => {
-            let all = crate::cluster_status::status_json(&s, &address);
+            let all = views::status_json(&s, &address);
             let key = if kind == Kind::Nodes {
                 "nodes"
             } else {

@@ -234,13 +234,6 @@ fn stderr_sink(min: Level, progress_active: Arc<std::sync::atomic::AtomicBool>) 
 
 /// The driver's result as the CLI prints it: a string as it is, anything
 /// else rendered from MessagePack.
-fn render_result(data: &[u8]) -> String {
-    match values::decode(data) {
-        Ok(rmpv::Value::String(s)) if s.as_str().is_some() => s.into_str().unwrap_or_default(),
-        _ => values::render(data),
-    }
-}
-
 fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     if let Some(address) = a.address.clone() {
         // The manifest is checked here, as for a local run, and travels
@@ -379,7 +372,7 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
         match outcome {
             Ok(v) => {
-                println!("{}", render_result(&v.data));
+                println!("{}", values::render_text(&v.data));
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

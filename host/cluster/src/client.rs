@@ -288,3 +288,26 @@ pub async fn list_state(
         .map_err(|s| head_failed(address, &creds.transport, s))?
         .into_inner())
 }
+
+/// A `ListState` request: records of `kind` passing `filters` (`KEY=VALUE`
+/// pairs), at most `limit`; with `counts`, their counts by name and state.
+pub fn state_request(
+    kind: proto::StateKind,
+    filters: &[(String, String)],
+    limit: u64,
+    counts: bool,
+) -> proto::ListStateRequest {
+    proto::ListStateRequest {
+        protocol: PROTOCOL_VERSION,
+        kind: kind as i32,
+        filters: filters
+            .iter()
+            .map(|(key, value)| proto::StateFilter {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        limit,
+        counts,
+    }
+}

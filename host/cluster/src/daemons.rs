@@ -148,6 +148,9 @@ pub struct HeadOptions {
     pub port: u16,
     /// Ended jobs kept (records, lines, results), the newest.
     pub keep_jobs: usize,
+    /// Serve the dashboard on this port (0: any free one; its address is
+    /// written to `STATE_DIR/dashboard.addr`).
+    pub dashboard: Option<u16>,
 }
 
 /// `wrun __serve head`: the head, and a node of its own. The token is read
@@ -159,7 +162,7 @@ pub async fn serve_head(
     cfg: RuntimeConfig,
     state_dir: PathBuf,
     host: String,
-    head: HeadOptions,
+    head_options: HeadOptions,
     token_file: PathBuf,
     ca_file: Option<PathBuf>,
     ports: Ports,
@@ -178,10 +181,10 @@ pub async fn serve_head(
     let head = start_head_keeping(
         state_dir.clone(),
         &host,
-        head.port,
+        head_options.port,
         token.clone(),
         authority,
-        head.keep_jobs,
+        head_options.keep_jobs,
     )
     .await?;
     let guard = PidGuard::register(&state_dir, "head", &head.address)?;
@@ -189,6 +192,21 @@ pub async fn serve_head(
     let creds = Credentials {
         token: token.clone(),
         transport,
+    };
+    let dashboard = match head_options.dashboard {
+        Some(port) => {
+            let web = crate::dashboard::serve_dashboard(
+                &host,
+                port,
+                head.key.as_ref(),
+                head.address.clone(),
+                creds.clone(),
+            )
+            .await?;
+            write_atomic(&state_dir.join("dashboard.addr"), &web.address)?;
+            Some(web)
+        }
+        None => None,
     };
     let node = start_node(cfg, state_dir.clone(), &host, &head.address, creds).await;
     let outcome = match node {
@@ -209,8 +227,12 @@ pub async fn serve_head(
         }
         Err(e) => Err(e.context("the head's node failed to start")),
     };
+    if let Some(d) = dashboard {
+        d.stop().await;
+    }
     head.stop().await?;
     let _ = std::fs::remove_file(state_dir.join("head.addr"));
+    let _ = std::fs::remove_file(state_dir.join("dashboard.addr"));
     drop(guard);
     outcome
 }

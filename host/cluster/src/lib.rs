@@ -25,6 +25,7 @@ pub mod client;
 pub mod connections;
 pub mod daemon;
 pub mod daemons;
+pub mod dashboard;
 mod directory;
 pub mod guard;
 pub mod harness;
@@ -38,6 +39,7 @@ mod remote;
 pub mod serve;
 pub mod tls;
 pub mod view;
+pub mod views;
 pub mod web;
 
 pub use head::KEEP_JOBS;

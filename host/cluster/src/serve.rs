@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 use tonic::transport::{Channel, Server};
 use wrun_core::IdGen;
 use wrun_proto::pb::head_client::HeadClient;
@@ -165,7 +166,7 @@ pub async fn start_head_keeping(
                 .max_encoding_message_size(MAX_MESSAGE),
             token.check(),
         ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+        .serve_with_incoming_shutdown(no_delay(listener), async move {
             let _ = stopped.changed().await;
         });
     tracing::info!(%address, head = %id, "head serving");
@@ -287,7 +288,7 @@ pub async fn start_node(
                 .max_encoding_message_size(MAX_MESSAGE),
             token.check(),
         ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+        .serve_with_incoming_shutdown(no_delay(listener), async move {
             let _ = stopped.changed().await;
         });
     tracing::info!(%address, head = %head_address, "node serving");
@@ -303,5 +304,21 @@ pub async fn start_node(
         stop,
         server: tokio::spawn(server),
         reporter,
+    })
+}
+
+/// The connections `listener` accepts, each with `TCP_NODELAY` (tonic sets
+/// it only on listeners it binds itself): without it a small reply waits
+/// for the peer's delayed ACK, 40 ms a call.
+fn no_delay(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|accepted| {
+        if let Ok(stream) = &accepted {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        }
+        accepted
     })
 }

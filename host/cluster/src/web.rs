@@ -1,8 +1,11 @@
-//! A daemon's web endpoints (axum on hyper, as tonic runs): `/metrics` in
-//! Prometheus' format. Over the cluster's TLS when the cluster has it (the
-//! same certificate as the daemon's gRPC server), and behind the cluster
-//! token (`Authorization: Bearer TOKEN`) unless the operator opened it;
-//! every refused call is logged with the caller's address.
+//! A daemon's web endpoints (axum on hyper, as tonic runs): `serve_router`
+//! serves any router over the cluster's TLS when the cluster has it (the
+//! same certificate as the daemon's gRPC server), telling handlers the
+//! caller's address ([`Peer`]); `serve_web` serves `/metrics` in
+//! Prometheus' format with it, behind the cluster token (`Authorization:
+//! Bearer TOKEN`) unless the operator opened it. Every refused call is
+//! logged with the caller's address. The dashboard (`crate::dashboard`) is
+//! served the same way.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,7 +42,7 @@ struct Shared {
 
 /// The caller's address, for the log of refusals.
 #[derive(Clone, Copy)]
-struct Peer(SocketAddr);
+pub(crate) struct Peer(pub(crate) SocketAddr);
 
 /// A running web server.
 pub struct WebHandle {
@@ -66,17 +69,29 @@ pub async fn serve_web(
     access: Access,
     registry: Registry,
 ) -> anyhow::Result<WebHandle> {
+    let router = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(Arc::new(Shared { registry, access }));
+    serve_router(host, port, key, router, "metrics").await
+}
+
+/// Serves `router` on `host:port` (0: any free port), with TLS when given
+/// the daemon's `key`; `what` names it in logs and errors.
+pub(crate) async fn serve_router(
+    host: &str,
+    port: u16,
+    key: Option<&ServerKey>,
+    router: Router,
+    what: &'static str,
+) -> anyhow::Result<WebHandle> {
     let listener = TcpListener::bind((host, port))
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {host}:{port} for metrics: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {host}:{port} for {what}: {e}"))?;
     let address = listener.local_addr()?.to_string();
     let tls = key
         .map(ServerKey::rustls)
         .transpose()?
         .map(TlsAcceptor::from);
-    let router = Router::new()
-        .route("/metrics", get(metrics))
-        .with_state(Arc::new(Shared { registry, access }));
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         loop {
@@ -84,12 +99,17 @@ pub async fn serve_web(
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        tracing::warn!(error = %e, "the metrics port could not accept a connection");
+                        tracing::warn!(error = %e, what, "a web port could not accept a connection");
                         continue;
                     }
                 },
                 _ = stopped.changed() => return,
             };
+            // Replies go out whole at once: with Nagle's algorithm a small
+            // reply waits for the client's delayed ACK (40 ms a call).
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(%peer, error = %e, "TCP_NODELAY not set");
+            }
             let service = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));
             let tls = tls.clone();
             tokio::spawn(async move {
@@ -98,19 +118,19 @@ pub async fn serve_web(
                     Some(tls) => match tls.accept(stream).await {
                         Ok(stream) => server.serve_connection(TokioIo::new(stream), service).await,
                         Err(e) => {
-                            tracing::warn!(%peer, error = %e, "refused a metrics connection without the cluster's TLS");
+                            tracing::warn!(%peer, error = %e, what, "refused a web connection without the cluster's TLS");
                             return;
                         }
                     },
                     None => server.serve_connection(TokioIo::new(stream), service).await,
                 };
                 if let Err(e) = served {
-                    tracing::debug!(%peer, error = %e, "a metrics connection ended");
+                    tracing::debug!(%peer, error = %e, what, "a web connection ended");
                 }
             });
         }
     });
-    tracing::info!(%address, tls = key.is_some(), "metrics serving");
+    tracing::info!(%address, tls = key.is_some(), what, "web serving");
     Ok(WebHandle {
         address,
         stop,

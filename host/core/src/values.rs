@@ -1,5 +1,14 @@
 //! Showing guest values (MessagePack) to people.
 
+/// A result as people read it: a string's text as it is, any other value
+/// rendered ([`render`]).
+pub fn render_text(data: &[u8]) -> String {
+    match decode(data) {
+        Ok(rmpv::Value::String(s)) if s.as_str().is_some() => s.into_str().unwrap_or_default(),
+        _ => render(data),
+    }
+}
+
 /// Renders a MessagePack value as JSON-like text; object references show as
 /// `ObjectRef(i)` and actor handles as `Actor(<id>)`.
 pub fn render(data: &[u8]) -> String {

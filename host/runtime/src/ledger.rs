@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
+use wrun_core::logs::Label;
 use wrun_core::state::{Fields, Filter, TaskKind, TaskRecord, TaskState};
 use wrun_core::{ActorId, ErrorKind, JobId, NodeId, TaskError, TaskId};
 
@@ -24,12 +26,52 @@ pub(crate) fn now_us() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
-/// The calls of one node.
+/// The calls of one node. Every call passes through here, so the hot path
+/// allocates no name (a call's label is rendered only when listed) and
+/// hashes its id with FxHash (ids are already spread by `IdGen`).
 pub(crate) struct Ledger {
     node: NodeId,
-    live: Mutex<HashMap<TaskId, Arc<Tracked>>>,
-    ended: Mutex<VecDeque<TaskRecord>>,
+    live: Mutex<FxHashMap<TaskId, Arc<Tracked>>>,
+    ended: Mutex<VecDeque<Call>>,
     capacity: usize,
+}
+
+/// A call as the ledger keeps it: a record whose name is its label.
+#[derive(Clone)]
+struct Call {
+    label: Label,
+    id: TaskId,
+    job: JobId,
+    kind: TaskKind,
+    actor: Option<ActorId>,
+    node: NodeId,
+    state: TaskState,
+    waiting_for: String,
+    submitted_us: u64,
+    started_us: u64,
+    ended_us: u64,
+    attempt: u32,
+    error: String,
+}
+
+impl Call {
+    fn record(&self) -> TaskRecord {
+        TaskRecord {
+            id: self.id,
+            job: self.job,
+            kind: self.kind,
+            name: self.label.to_string().into(),
+            actor: self.actor,
+            node: self.node,
+            state: self.state,
+            waiting_for: self.waiting_for.clone(),
+            submitted_us: self.submitted_us,
+            started_us: self.started_us,
+            ended_us: self.ended_us,
+            attempt: self.attempt,
+            error: self.error.clone(),
+        }
+    }
 }
 
 /// One call's record while it lives; ended once, by its results.
@@ -39,7 +81,7 @@ pub(crate) struct Tracked {
 }
 
 struct Entry {
-    record: TaskRecord,
+    record: Call,
     /// Sent to another node, which reports it.
     forwarded: bool,
     done: bool,
@@ -50,7 +92,9 @@ pub(crate) struct NewCall {
     pub(crate) id: TaskId,
     pub(crate) job: JobId,
     pub(crate) kind: TaskKind,
-    pub(crate) name: Arc<str>,
+    /// Its name: a task's function (`Label::named`), an actor call's
+    /// `Class.method` label.
+    pub(crate) label: Label,
     pub(crate) actor: Option<ActorId>,
     pub(crate) waiting_for_args: bool,
 }
@@ -76,11 +120,11 @@ impl Ledger {
         let tracked = Arc::new(Tracked {
             ledger: self.clone(),
             inner: Mutex::new(Entry {
-                record: TaskRecord {
+                record: Call {
+                    label: call.label,
                     id: call.id,
                     job: call.job,
                     kind: call.kind,
-                    name: call.name,
                     actor: call.actor,
                     node: self.node,
                     state,
@@ -105,22 +149,23 @@ impl Ledger {
         let live: Vec<Arc<Tracked>> = self.live.lock().values().cloned().collect();
         let mut out = Vec::new();
         let mut total = 0;
-        let mut take = |r: &TaskRecord| {
+        let mut take = |r: TaskRecord| {
             if r.passes(filters) {
                 total += 1;
                 if out.len() < limit {
-                    out.push(r.clone());
+                    out.push(r);
                 }
             }
         };
         for t in live {
             let e = t.inner.lock();
             if !e.forwarded && !e.done {
-                take(&e.record);
+                take(e.record.record());
             }
         }
-        for r in self.ended.lock().iter().rev() {
-            take(r);
+        let ended: Vec<Call> = self.ended.lock().iter().rev().cloned().collect();
+        for c in &ended {
+            take(c.record());
         }
         (out, total)
     }
@@ -135,7 +180,7 @@ impl Ledger {
         counts
     }
 
-    fn end(&self, id: TaskId, record: Option<TaskRecord>) {
+    fn end(&self, id: TaskId, record: Option<Call>) {
         self.live.lock().remove(&id);
         let Some(record) = record else { return };
         if self.capacity == 0 {
@@ -228,7 +273,7 @@ mod tests {
             id: TaskId(Id { hi: 9, lo }),
             job: JobId(Id { hi: 9, lo: 0 }),
             kind: TaskKind::Task,
-            name: name.into(),
+            label: Label::named(name),
             actor: None,
             waiting_for_args: lo.is_multiple_of(2),
         })

@@ -145,11 +145,13 @@ impl RuntimeInner {
             kind: wrun_core::state::TaskKind::Task,
             // The function's own name, however the caller spelled it
             // (`COMPONENT/NAME` from another component or node).
-            name: target.name.clone(),
+            label: Label::named(target.name.clone()),
             actor: None,
             waiting_for_args: !args_ready_here(&self.objects, &args),
         });
-        let label = Label::task(function, id);
+        // Named by the function alone, however the caller spelled it, so a
+        // task's lines and errors read the same on every node.
+        let label = Label::task(target.name.clone(), id);
         let control = TaskControl::new(caller.job.id, CallKind::Task);
         let (held, returns) = if options.streaming {
             let (held, returns) = Returns::streaming(&self.objects, label.clone(), control.clone());

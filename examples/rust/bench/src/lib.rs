@@ -1,7 +1,9 @@
 //! Micro-benchmarks timed inside the driver with the WASI monotonic clock.
 //!
 //! Modes (`args`): `tasks N` (default; N = 1000), `latency N`, `actors N`,
-//! `actor_create N`, `calls N`, `call_latency N`, `put MiB`. Each returns
+//! `actor_create N`, `calls N`, `call_latency N`, `put MiB`, and `crowd N A`
+//! (N no-op tasks, then A actors made, called once and killed one after
+//! another: a job with much to list, for bench/dashboard.sh). Each returns
 //! `{"mode", "ops", "seconds", "micros_per_op", "p50_micros", "p99_micros"}`;
 //! the percentiles are those of single operations in the latency modes (0
 //! elsewhere). `put` times the put and the get alone.
@@ -89,6 +91,22 @@ fn main(args: Vec<String>) -> wrun::Result<Figures> {
                 a.ping()?.get()?;
                 a.kill()
             })?
+        }
+        // Much to list: n tasks, then actors one after another.
+        "crowd" => {
+            let actors: u64 = match args.get(2) {
+                Some(a) => a.parse().map_err(|e| format!("count {a:?}: {e}"))?,
+                None => n / 10,
+            };
+            let refs = (0..n)
+                .map(|_| noop::remote())
+                .collect::<wrun::Result<Vec<_>>>()?;
+            wrun::get_all(&refs)?;
+            for _ in 0..actors {
+                let a = Nop::remote()?;
+                a.ping()?.get()?;
+                a.kill()?;
+            }
         }
         // Round trip of one method call at a time.
         "call_latency" => {

@@ -215,14 +215,20 @@ pub(crate) fn call(
         }
     };
     returns.on_drop = ErrorKind::ActorDied;
-    returns.tracked = Some(rt.ledger.track(NewCall {
-        id: TaskId(rt.ids.next()),
-        job: caller.unwrap_or(entry.job),
-        kind: TaskKind::ActorCall,
-        name: format!("{}.{method}", entry.class).into(),
-        actor: Some(actor),
-        waiting_for_args: !gate::args_ready(&rt.objects, &args),
-    }));
+    returns.tracked = Some(
+        rt.ledger.track(NewCall {
+            // Its first result's id, as Ray's object ids embed their call's:
+            // no id minted on the hot path.
+            id: held
+                .first()
+                .map_or_else(|| TaskId(rt.ids.next()), |h| TaskId(h.id().0)),
+            job: caller.unwrap_or(entry.job),
+            kind: TaskKind::ActorCall,
+            label: returns.label().clone(),
+            actor: Some(actor),
+            waiting_for_args: !gate::args_ready(&rt.objects, &args),
+        }),
+    );
     rt.counters.submitted.fetch_add(1, Ordering::Relaxed);
     let call = ActorCall {
         method,

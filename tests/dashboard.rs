@@ -1,0 +1,256 @@
+//! The dashboard in a real browser (headless chromium over the DevTools
+//! protocol), against a real two-node cluster with a finished and a running
+//! job: refused without the token, logged in with it, every page opened,
+//! its figures compared with what `wrun list|summary|memory --json` say,
+//! and a screenshot of each kept in `target/test-artifacts/dashboard/`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::Value;
+use wrun_tests::cdp::Browser;
+use wrun_tests::cluster_harness::*;
+use wrun_tests::{example, target_dir};
+
+/// `wrun ARGS --json` on the cluster; its JSON.
+fn json(c: &Cluster, args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let (done, out, err) = wrun(c.state(), &args);
+    assert!(done, "wrun {args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// The ids of records as `wrun list KIND --json` prints them.
+fn ids(records: &Value) -> BTreeSet<String> {
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn artifacts() -> PathBuf {
+    target_dir().join("test-artifacts").join("dashboard")
+}
+
+/// Opens page `hash` and waits until it has drawn itself.
+fn open(b: &mut Browser, hash: &str, page: &str) {
+    b.eval(&format!(
+        "document.getElementById('main').dataset.ready = 'false'; location.hash = '{hash}'; true"
+    ))
+    .unwrap();
+    b.wait_for(
+        &format!("page {page} drawn"),
+        &format!(
+            "(() => {{ const m = document.getElementById('main'); \
+              return m.dataset.page === '{page}' && m.dataset.ready === 'true'; }})()"
+        ),
+    )
+    .unwrap();
+}
+
+/// The `data-id`s of a table's rows.
+fn row_ids(b: &mut Browser, table: &str) -> BTreeSet<String> {
+    let v = b
+        .eval(&format!(
+            "[...document.querySelectorAll('[data-testid=\"{table}-row\"]')].map(r => r.dataset.id)"
+        ))
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The text of the element with `data-testid` `id`.
+fn text(b: &mut Browser, id: &str) -> String {
+    b.eval(&format!(
+        "document.querySelector('[data-testid=\"{id}\"]')?.textContent ?? null"
+    ))
+    .unwrap()
+    .as_str()
+    .unwrap_or_else(|| panic!("no element {id}"))
+    .to_string()
+}
+
+#[test]
+fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
+    let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=2", "--dashboard-port", "0"]);
+    c.add_node(&["--cpus", "2", "--resources", "b=2"]);
+    c.wait_nodes(2);
+    let site = format!(
+        "https://{}",
+        std::fs::read_to_string(c.state().join("dashboard.addr"))
+            .unwrap()
+            .trim()
+    );
+    let token = std::fs::read_to_string(c.state().join("cluster.token")).unwrap();
+    // A finished job whose tasks ran on both nodes, and one that runs on.
+    let (code, _, err) = c.submit(&example("chatty"), &["lines", "3", "a", "b", "a"]);
+    assert_eq!(code, 0, "{err}");
+    let finished = err
+        .lines()
+        .find_map(|l| l.strip_prefix("job ")?.split_once(" runs on node "))
+        .map(|(id, _)| id.to_string())
+        .unwrap();
+    let (done, out, err) = wrun(
+        c.state(),
+        &[
+            "submit",
+            "--no-wait",
+            "--address",
+            &c.address,
+            example("chatty").to_str().unwrap(),
+            "forever",
+            "a",
+            "b",
+        ],
+    );
+    assert!(done, "{err}");
+    let running = out.trim().to_string();
+    wait_for("the running job's actors", || {
+        let a = json(
+            &c,
+            &["list", "actors", "--filter", &format!("job={running}")],
+        );
+        if a.as_array().unwrap().len() == 2 {
+            Ok(())
+        } else {
+            Err(a)
+        }
+    });
+
+    let mut b = Browser::launch().unwrap();
+    // Without a session: the API refuses, the page sends one to log in.
+    b.goto(&format!("{site}/api/status")).unwrap();
+    let body = b.eval("document.body.innerText").unwrap();
+    assert!(body.as_str().unwrap().contains("log in first"), "{body}");
+    b.goto(&format!("{site}/")).unwrap();
+    b.wait_for("the login page", "location.pathname === '/login'")
+        .unwrap();
+    b.screenshot(&artifacts().join("login.png")).unwrap();
+    // A wrong token is refused, saying so.
+    b.eval(
+        "document.getElementById('token').value = 'not-the-token'; \
+         document.getElementById('login-button').click(); true",
+    )
+    .unwrap();
+    b.wait_for(
+        "the refusal",
+        "document.getElementById('error')?.textContent.includes('not the cluster token')",
+    )
+    .unwrap();
+    b.eval(&format!(
+        "document.getElementById('token').value = {}; document.getElementById('login-button').click(); true",
+        Value::from(token.trim())
+    ))
+    .unwrap();
+    b.wait_for(
+        "the dashboard",
+        "location.pathname === '/' && !!document.getElementById('main')",
+    )
+    .unwrap();
+
+    // Overview: nodes and jobs as the CLI lists them.
+    open(&mut b, "#/", "overview");
+    let alive = json(&c, &["list", "nodes", "--filter", "state=alive"]);
+    assert_eq!(
+        text(&mut b, "nodes-alive"),
+        alive.as_array().unwrap().len().to_string()
+    );
+    assert_eq!(row_ids(&mut b, "nodes"), ids(&alive));
+    b.screenshot(&artifacts().join("overview.png")).unwrap();
+
+    open(&mut b, "#/jobs", "jobs");
+    assert_eq!(row_ids(&mut b, "jobs"), ids(&json(&c, &["list", "jobs"])));
+    b.screenshot(&artifacts().join("jobs.png")).unwrap();
+
+    // A job: its state, its calls by name and state, its calls, its lines.
+    open(&mut b, &format!("#/jobs/{finished}"), "job");
+    assert_eq!(text(&mut b, "job-state"), "succeeded");
+    let summary = json(&c, &["summary", "tasks", "--job", &finished]);
+    assert_eq!(summary[0]["name"], "speak");
+    let shown_total = b
+        .eval(
+            "document.querySelector('[data-testid=\"job-summary-row\"][data-id=\"speak\"] [data-field=\"total\"]').textContent",
+        )
+        .unwrap();
+    assert_eq!(shown_total, Value::from(summary[0]["total"].to_string()));
+    let calls = json(
+        &c,
+        &["list", "tasks", "--filter", &format!("job={finished}")],
+    );
+    assert_eq!(row_ids(&mut b, "job-tasks"), ids(&calls));
+    let logs = text(&mut b, "job-logs");
+    assert!(logs.contains("task 2 line 2"), "{logs}");
+    b.screenshot(&artifacts().join("job.png")).unwrap();
+
+    open(&mut b, "#/nodes", "nodes");
+    assert_eq!(row_ids(&mut b, "nodes"), ids(&json(&c, &["list", "nodes"])));
+    let running_calls = json(&c, &["list", "tasks", "--filter", "state=running"]);
+    assert_eq!(row_ids(&mut b, "running"), ids(&running_calls));
+    b.screenshot(&artifacts().join("nodes.png")).unwrap();
+
+    open(&mut b, "#/actors", "actors");
+    assert_eq!(
+        row_ids(&mut b, "actors"),
+        ids(&json(&c, &["list", "actors"]))
+    );
+    b.screenshot(&artifacts().join("actors.png")).unwrap();
+
+    open(&mut b, "#/objects", "objects");
+    let memory = json(&c, &["memory"]);
+    let rows: BTreeSet<String> = memory
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}@{}",
+                r["job"].as_str().unwrap_or("null"),
+                r["node"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        rows.iter().any(|r| r.starts_with(&running)),
+        "the running job's object: {memory}"
+    );
+    assert_eq!(row_ids(&mut b, "memory"), rows);
+    assert_eq!(
+        row_ids(&mut b, "objects"),
+        ids(&json(&c, &["list", "objects"]))
+    );
+    b.screenshot(&artifacts().join("objects.png")).unwrap();
+
+    open(&mut b, "#/groups", "groups");
+    assert_eq!(text(&mut b, "groups-total"), "0");
+    assert!(json(&c, &["list", "placement-groups"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    b.screenshot(&artifacts().join("groups.png")).unwrap();
+
+    // Logs with a search: each of the three tasks' line 1.
+    open(
+        &mut b,
+        &format!("#/logs?job={finished}&search=line%201"),
+        "logs",
+    );
+    assert_eq!(text(&mut b, "log-count"), "3");
+    b.screenshot(&artifacts().join("logs.png")).unwrap();
+    for page in [
+        "login", "overview", "jobs", "job", "nodes", "actors", "objects", "groups", "logs",
+    ] {
+        let png = std::fs::read(artifacts().join(format!("{page}.png"))).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 1000,
+            "{page}.png"
+        );
+    }
+    let (done, _, err) = wrun(c.state(), &["job", "stop", &running]);
+    assert!(done, "{err}");
+}
