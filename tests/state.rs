@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use wrun_tests::cluster_harness::*;
-use wrun_tests::example;
+use wrun_tests::{example, wrun_bin};
 
 /// `wrun ARGS --json` on the cluster, which must succeed; its JSON.
 fn json(c: &Cluster, args: &[&str]) -> Value {
@@ -133,6 +133,23 @@ fn every_call_of_a_job_over_three_nodes_is_listed_once_and_traced() {
         !done && err.contains("tasks have no field `colour`; they have: id, job"),
         "{err}"
     );
+    // The user's mistakes exit 2 (bad usage or input), not 4 (wrun failed).
+    for args in [
+        &["list", "tasks", "--filter", "colour=red"][..],
+        &["get", "tasks", "00ff"],
+        &["job", "status", "00ff"],
+        &["job", "stop", "00ff"],
+    ] {
+        let code = std::process::Command::new(wrun_bin())
+            .args(args)
+            .env("WRUN_STATE_DIR", c.state())
+            .env_remove("WRUN_ADDRESS")
+            .output()
+            .unwrap()
+            .status
+            .code();
+        assert_eq!(code, Some(2), "wrun {args:?}");
+    }
 }
 
 /// A job that runs until stopped: its burning tasks are listed running on
@@ -177,6 +194,21 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
     let actors = list(&c, "actors", &id, &["state=alive"]);
     assert_eq!(actors.len(), 2, "{actors:#?}");
     assert!(actors.iter().all(|a| a["class"] == "Holder"));
+    // Each actor's line, by actor.
+    for a in &actors {
+        let want = format!("[Holder.node] holder on {}\n", a["node"].as_str().unwrap());
+        wait_for("the actor's line", || {
+            let (done, out, err) = wrun(
+                c.state(),
+                &["logs", &id, "--actor", a["id"].as_str().unwrap()],
+            );
+            if done && out == want {
+                Ok(())
+            } else {
+                Err(Value::from(format!("{out}{err}")))
+            }
+        });
+    }
     let calls = list(&c, "tasks", &id, &["kind=actor-call"]);
     assert_eq!(calls.len(), 2, "each actor's node() call: {calls:#?}");
     assert!(calls

@@ -138,12 +138,16 @@ impl ClusterFiles {
     }
     /// The token and transport for calls to `address`.
     pub fn credentials(&self, address: &str) -> anyhow::Result<cluster::auth::Credentials> {
+        // A missing or unreadable token or CA is the user's to fix.
+        fn user(e: impl std::fmt::Display) -> anyhow::Error {
+            crate::user_error(e.to_string())
+        }
         let transport = match self.tls {
-            Tls::On => cluster::tls::Transport::tls_from(&self.ca_file())?,
-            Tls::Off => cluster::tls::Transport::plain(&[address])?,
+            Tls::On => cluster::tls::Transport::tls_from(&self.ca_file()).map_err(user)?,
+            Tls::Off => cluster::tls::Transport::plain(&[address]).map_err(user)?,
         };
         Ok(cluster::auth::Credentials {
-            token: cluster::auth::Token::load(&self.token_file())?,
+            token: cluster::auth::Token::load(&self.token_file()).map_err(user)?,
             transport,
         })
     }

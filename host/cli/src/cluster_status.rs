@@ -30,8 +30,8 @@ pub(crate) fn head_address(given: Option<String>, state: &Path) -> anyhow::Resul
         None => std::fs::read_to_string(state.join("head.addr"))
             .map(|s| s.trim().to_string())
             .map_err(|_| {
-                anyhow::anyhow!(
-                    "no head address: pass --address HOST:PORT (or WRUN_ADDRESS), or start a head here with `wrun start --head`"
+                crate::user_error(
+                    "no head address: pass --address HOST:PORT (or WRUN_ADDRESS), or start a head here with `wrun start --head`",
                 )
             }),
     }
@@ -56,7 +56,7 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         custom.sort();
         let o = n.objects.unwrap_or_default();
         println!(
-            "  {} {:<8} {:<21} cpus {}/{} free, {} jobs running, {} tasks queued, {} objects ({} bytes in memory, {} pulled){}",
+            "  {} {:<8} {:<21} cpus {}/{} free, {} jobs running, {} tasks queued, {} objects ({} in memory, {} pulled){}",
             n.node_id,
             n.state,
             n.address,
@@ -65,7 +65,7 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
             n.running_jobs,
             n.queued,
             o.objects,
-            o.bytes_in_memory,
+            crate::records::size(o.bytes_in_memory),
             o.fetches,
             if custom.is_empty() {
                 String::new()

@@ -94,6 +94,10 @@ pub struct LogsArgs {
     /// name (`speak`, `Counter.add`, `main`) or label (`speak#5204ab9e98a3c081`).
     #[arg(long)]
     task: Option<String>,
+    /// Only the lines of this actor's methods (its id, as `wrun list
+    /// actors` prints it).
+    #[arg(long)]
+    actor: Option<String>,
     #[command(flatten)]
     head: HeadArgs,
 }
@@ -146,9 +150,9 @@ fn status(id: &str, json: bool, head: &HeadArgs) -> anyhow::Result<ExitCode> {
     let (address, creds, rt) = head.connect()?;
     let jobs = rt.block_on(cluster::client::status(&address, &creds))?.jobs;
     let Some(j) = jobs.iter().find(|j| j.job_id == id) else {
-        anyhow::bail!(
+        return Err(crate::user_error(format!(
             "no job {id} at the head at {address} (`wrun job list` lists those it keeps)"
-        );
+        )));
     };
     if json {
         println!("{}", job_json(j));
@@ -182,11 +186,12 @@ fn status(id: &str, json: bool, head: &HeadArgs) -> anyhow::Result<ExitCode> {
 /// `wrun job logs` and `wrun logs`.
 pub fn logs(a: LogsArgs) -> anyhow::Result<ExitCode> {
     let (id, follow, from, task) = (a.id.as_str(), a.follow, a.from, a.task.as_deref());
+    let actor = a.actor.as_deref();
     let (address, creds, rt) = a.head.connect()?;
     rt.block_on(async {
         let mut events = cluster::client::follow(&address, &creds, id, from, follow).await?;
         let print = |l: &LogLine| {
-            if task.is_none_or(|t| written_by(&l.task, t)) {
+            if task.is_none_or(|t| written_by(&l.task, t)) && actor.is_none_or(|a| l.actor == a) {
                 println!("[{}] {}", l.task, l.message);
             }
         };

@@ -94,10 +94,10 @@ fn select(
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        anyhow::bail!(
+        return Err(crate::user_error(format!(
             "{kind:?} records have no field `{key}`; they have: {}",
             fields.join(", ")
-        );
+        )));
     }
     Ok(records
         .into_iter()

@@ -2,9 +2,10 @@
 //!
 //! Exit codes scripts can rely on:
 //! 0 the job succeeded · 1 the job failed (its error is printed) ·
-//! 2 bad usage · 3 the component was refused (malformed, wrong world) ·
-//! 4 wrun itself failed · 130 ^C stopped following a cluster job (which
-//! goes on).
+//! 2 bad usage or input (an unknown id or field, a missing file, a request
+//! the head refused as wrong) · 3 the component was refused (malformed,
+//! wrong world) · 4 wrun itself failed, or could not reach the cluster ·
+//! 130 ^C stopped following a cluster job (which goes on).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -191,8 +192,41 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(4)
+            ExitCode::from(exit_code_of(&e))
         }
+    }
+}
+
+/// A mistake in what the user asked (a missing file, an unknown id or
+/// field): exit code 2, as bad usage. Other errors exit 4.
+#[derive(Debug)]
+pub(crate) struct UserError(pub(crate) String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// A user error as an `anyhow::Error`.
+pub(crate) fn user_error(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UserError(message.into()))
+}
+
+/// 2 for the user's mistakes (ours, or the head's refusal of the request),
+/// 4 when wrun failed (or could not reach the cluster).
+fn exit_code_of(e: &anyhow::Error) -> u8 {
+    let users = e.chain().any(|c| {
+        c.downcast_ref::<UserError>().is_some()
+            || c.downcast_ref::<wrun_cluster::client::HeadRefused>()
+                .is_some_and(|r| r.callers_fault())
+    });
+    if users {
+        2
+    } else {
+        4
     }
 }
 

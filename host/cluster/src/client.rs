@@ -27,7 +27,39 @@ fn head_failed(address: &str, transport: &Transport, s: tonic::Status) -> anyhow
             transport_hint(transport)
         )
     } else {
-        anyhow::anyhow!("the head refused: {}", s.message())
+        anyhow::Error::new(HeadRefused {
+            code: s.code(),
+            message: s.message().to_string(),
+        })
+    }
+}
+
+/// The head answered with a refusal (the caller can tell a request it got
+/// wrong from the head's own failure by [`HeadRefused::callers_fault`]).
+#[derive(Debug, thiserror::Error)]
+#[error("the head refused: {message}")]
+pub struct HeadRefused {
+    /// The gRPC status code.
+    pub code: tonic::Code,
+    /// What the head said.
+    pub message: String,
+}
+
+impl HeadRefused {
+    /// Whether the request was at fault (an unknown id, a bad filter, a job
+    /// that has ended), not the head.
+    pub fn callers_fault(&self) -> bool {
+        use tonic::Code::*;
+        matches!(
+            self.code,
+            InvalidArgument
+                | NotFound
+                | FailedPrecondition
+                | AlreadyExists
+                | OutOfRange
+                | Unauthenticated
+                | PermissionDenied
+        )
     }
 }
 

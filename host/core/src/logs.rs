@@ -87,6 +87,8 @@ pub struct LogLine {
     pub level: Level,
     /// The line, without its newline.
     pub message: String,
+    /// The actor whose instance wrote it (`wrun logs --actor`).
+    pub actor: Option<crate::ActorId>,
 }
 
 /// Receives every guest log line (the CLI prints them; tests collect them).

@@ -123,6 +123,7 @@ impl LineWriter {
             t.push(text);
         }
         (self.out.sink)(LogLine {
+            actor: None,
             task: self.out.label.get(),
             level: self.out.level,
             message: text.to_string(),

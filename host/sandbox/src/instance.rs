@@ -93,6 +93,14 @@ impl Sandbox {
             .unwrap_or_else(|| self.options.log_sink.clone());
         let sink =
             crate::log_budget::bounded(sink, spec.job.logs.clone(), spec.job.env.limits.log_rate);
+        // An actor's lines say whose they are.
+        let sink: wrun_core::logs::LogSink = match spec.actor {
+            Some(actor) => Arc::new(move |mut line: wrun_core::logs::LogLine| {
+                line.actor = Some(actor);
+                sink(line)
+            }),
+            None => sink,
+        };
         wasi.stdout(GuestOutput::stdout(sink.clone(), label_cell.clone()))
             .stderr(GuestOutput::stderr(
                 sink.clone(),

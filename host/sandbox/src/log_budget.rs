@@ -76,6 +76,7 @@ impl LogBudget {
 pub(crate) fn bounded(sink: LogSink, budget: Arc<LogBudget>, rate: usize) -> LogSink {
     Arc::new(move |line: LogLine| {
         let notice = |message: String| LogLine {
+            actor: line.actor,
             task: line.task.clone(),
             level: Level::Warn,
             message,
@@ -125,6 +126,7 @@ mod tests {
         let bounded = bounded(sink, Arc::new(LogBudget::new(10)), 10);
         for i in 0..10 {
             bounded(LogLine {
+                actor: None,
                 task: wrun_core::logs::Label::named("job"),
                 level: Level::Info,
                 message: format!("line {i:04}"),

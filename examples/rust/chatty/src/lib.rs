@@ -49,8 +49,9 @@ impl Holder {
         Holder { node: here() }
     }
 
-    /// The node it lives on.
+    /// The node it lives on (and a line saying so).
     pub fn node(&self) -> String {
+        println!("holder on {}", self.node);
         self.node.clone()
     }
 }

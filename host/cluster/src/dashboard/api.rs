@@ -131,7 +131,7 @@ async fn logs(
             let Event::Log(l) = e else { continue };
             if search.is_empty() || l.message.contains(&search) || l.task.contains(&search) {
                 lines.push(
-                    json!({"n": n, "task": l.task, "message": l.message, "stderr": l.stderr}),
+                    json!({"n": n, "task": l.task, "actor": l.actor, "message": l.message, "stderr": l.stderr}),
                 );
             }
             n += 1;

@@ -67,6 +67,7 @@ impl JobFeed {
                     "{dropped} more lines were not kept: the head keeps {MAX_JOB_LINES} per job"
                 ),
                 stderr: true,
+                actor: String::new(),
             };
             if store.put_line(job_id, *kept, &note.encode_to_vec()).is_ok() {
                 *kept += 1;

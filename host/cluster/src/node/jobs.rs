@@ -237,6 +237,7 @@ impl NodeService {
                 task: l.task.to_string(),
                 message: l.message,
                 stderr: l.level >= Level::Warn,
+                actor: l.actor.map(|a| a.to_string()).unwrap_or_default(),
             })));
         });
         let loaded = match self.environment(&r.env_hash).await {

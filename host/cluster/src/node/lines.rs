@@ -58,6 +58,7 @@ impl LineForwarder {
                 task: l.task.to_string(),
                 message: l.message,
                 stderr: l.level >= Level::Warn,
+                actor: l.actor.map(|a| a.to_string()).unwrap_or_default(),
             };
             unsent.fetch_add(1, Ordering::AcqRel);
             if tx.send(Forward::Line(job, line)).is_err() {

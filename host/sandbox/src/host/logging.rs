@@ -15,6 +15,7 @@ impl logging::Host for HostState {
             logging::Level::Error => Level::Error,
         };
         self.write_line(LogLine {
+            actor: None,
             task: self.label.clone(),
             level,
             message,
