@@ -27,13 +27,19 @@ pub(crate) fn now_us() -> u64 {
 }
 
 /// The calls of one node. Every call passes through here, so the hot path
-/// allocates no name (a call's label is rendered only when listed) and
-/// hashes its id with FxHash (ids are already spread by `IdGen`).
+/// allocates no name (a call's label is rendered only when listed), hashes
+/// its id with FxHash (ids are already spread by `IdGen`), and takes the
+/// ledger's one lock once when the call is made and once when it ends.
 pub(crate) struct Ledger {
     node: NodeId,
-    live: Mutex<FxHashMap<TaskId, Arc<Tracked>>>,
-    ended: Mutex<VecDeque<Call>>,
+    calls: Mutex<Calls>,
     capacity: usize,
+}
+
+#[derive(Default)]
+struct Calls {
+    live: FxHashMap<TaskId, Arc<Tracked>>,
+    ended: VecDeque<Call>,
 }
 
 /// A call as the ledger keeps it: a record whose name is its label.
@@ -46,7 +52,7 @@ struct Call {
     actor: Option<ActorId>,
     node: NodeId,
     state: TaskState,
-    waiting_for: String,
+    waiting_for: Waiting,
     submitted_us: u64,
     started_us: u64,
     ended_us: u64,
@@ -64,7 +70,11 @@ impl Call {
             actor: self.actor,
             node: self.node,
             state: self.state,
-            waiting_for: self.waiting_for.clone(),
+            waiting_for: match &self.waiting_for {
+                Waiting::Nothing => String::new(),
+                Waiting::Resources(r) => r.to_string(),
+                Waiting::ActorQueue => "the actor's earlier calls".into(),
+            },
             submitted_us: self.submitted_us,
             started_us: self.started_us,
             ended_us: self.ended_us,
@@ -87,6 +97,17 @@ struct Entry {
     done: bool,
 }
 
+/// What a call that has its arguments waits for; rendered only when
+/// listed (every call passes here: no formatting on the hot path).
+#[derive(Clone)]
+pub(crate) enum Waiting {
+    Nothing,
+    /// Resources from the node's scheduler or a bundle's.
+    Resources(wrun_core::Resources),
+    /// An actor call: the actor's earlier calls.
+    ActorQueue,
+}
+
 /// What a new record starts with.
 pub(crate) struct NewCall {
     pub(crate) id: TaskId,
@@ -96,7 +117,8 @@ pub(crate) struct NewCall {
     /// `Class.method` label.
     pub(crate) label: Label,
     pub(crate) actor: Option<ActorId>,
-    pub(crate) waiting_for_args: bool,
+    /// `None`: it waits for its arguments first.
+    pub(crate) waiting: Option<Waiting>,
 }
 
 impl Ledger {
@@ -104,18 +126,19 @@ impl Ledger {
     pub(crate) fn new(node: NodeId, capacity: usize) -> Arc<Ledger> {
         Arc::new(Ledger {
             node,
-            live: Mutex::default(),
-            ended: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            calls: Mutex::new(Calls {
+                live: FxHashMap::default(),
+                ended: VecDeque::with_capacity(capacity.min(4096)),
+            }),
             capacity,
         })
     }
 
     /// Starts the record of a call made now.
     pub(crate) fn track(self: &Arc<Self>, call: NewCall) -> Arc<Tracked> {
-        let state = if call.waiting_for_args {
-            TaskState::WaitingForArgs
-        } else {
-            TaskState::WaitingForResources
+        let (state, waiting) = match call.waiting {
+            None => (TaskState::WaitingForArgs, Waiting::Nothing),
+            Some(w) => (TaskState::WaitingForResources, w),
         };
         let tracked = Arc::new(Tracked {
             ledger: self.clone(),
@@ -128,7 +151,7 @@ impl Ledger {
                     actor: call.actor,
                     node: self.node,
                     state,
-                    waiting_for: String::new(),
+                    waiting_for: waiting,
                     submitted_us: now_us(),
                     started_us: 0,
                     ended_us: 0,
@@ -139,14 +162,21 @@ impl Ledger {
                 done: false,
             }),
         });
-        self.live.lock().insert(call.id, tracked.clone());
+        self.calls.lock().live.insert(call.id, tracked.clone());
         tracked
     }
 
     /// The records passing `filters`, live ones first then the most recent
     /// ended ones, at most `limit`; and how many passed in all.
     pub(crate) fn list(&self, filters: &[Filter], limit: usize) -> (Vec<TaskRecord>, usize) {
-        let live: Vec<Arc<Tracked>> = self.live.lock().values().cloned().collect();
+        // Copied out under the lock, read after it: calls never wait long.
+        let (live, ended): (Vec<Arc<Tracked>>, Vec<Call>) = {
+            let calls = self.calls.lock();
+            (
+                calls.live.values().cloned().collect(),
+                calls.ended.iter().rev().cloned().collect(),
+            )
+        };
         let mut out = Vec::new();
         let mut total = 0;
         let mut take = |r: TaskRecord| {
@@ -163,7 +193,6 @@ impl Ledger {
                 take(e.record.record());
             }
         }
-        let ended: Vec<Call> = self.ended.lock().iter().rev().cloned().collect();
         for c in &ended {
             take(c.record());
         }
@@ -181,32 +210,32 @@ impl Ledger {
     }
 
     fn end(&self, id: TaskId, record: Option<Call>) {
-        self.live.lock().remove(&id);
+        let mut calls = self.calls.lock();
+        calls.live.remove(&id);
         let Some(record) = record else { return };
         if self.capacity == 0 {
             return;
         }
-        let mut ended = self.ended.lock();
-        if ended.len() >= self.capacity {
-            ended.pop_front();
+        if calls.ended.len() >= self.capacity {
+            calls.ended.pop_front();
         }
-        ended.push_back(record);
+        calls.ended.push_back(record);
     }
 }
 
 impl Tracked {
     /// Its arguments are ready: it waits for `resources`.
-    pub(crate) fn waiting_for(&self, what: impl std::fmt::Display) {
+    pub(crate) fn waiting_for(&self, what: Waiting) {
         let mut e = self.inner.lock();
         e.record.state = TaskState::WaitingForResources;
-        e.record.waiting_for = what.to_string();
+        e.record.waiting_for = what;
     }
 
     /// It runs here from now.
     pub(crate) fn running(&self) {
         let mut e = self.inner.lock();
         e.record.state = TaskState::Running;
-        e.record.waiting_for.clear();
+        e.record.waiting_for = Waiting::Nothing;
         e.record.started_us = now_us();
     }
 
@@ -251,7 +280,7 @@ impl Tracked {
                 Some(_) => TaskState::Failed,
             };
             r.ended_us = now_us();
-            r.waiting_for.clear();
+            r.waiting_for = Waiting::Nothing;
             if let Some(err) = error {
                 r.error = format!("{}: {}", err.kind.wit_name(), err.message);
             }
@@ -275,7 +304,7 @@ mod tests {
             kind: TaskKind::Task,
             label: Label::named(name),
             actor: None,
-            waiting_for_args: lo.is_multiple_of(2),
+            waiting: (!lo.is_multiple_of(2)).then_some(Waiting::Nothing),
         })
     }
 
@@ -291,10 +320,15 @@ mod tests {
         let ledger = Ledger::new(NodeId(9), 2);
         let a = call(&ledger, 2, "a");
         assert_eq!(ledger.list(&state("waiting-for-args"), 10).1, 1);
-        a.waiting_for("cpus=1 memory=0");
+        a.waiting_for(Waiting::Resources(wrun_core::Resources::new(1.0, 0)));
         let (l, _) = ledger.list(&[], 10);
         assert_eq!(l[0].state, TaskState::WaitingForResources);
         assert_eq!(l[0].waiting_for, "cpus=1 memory=0");
+        a.waiting_for(Waiting::ActorQueue);
+        assert_eq!(
+            ledger.list(&[], 1).0[0].waiting_for,
+            "the actor's earlier calls"
+        );
         a.running();
         a.end(Some(&TaskError::new(ErrorKind::TaskCancelled, "a", "x")));
         a.end(None);

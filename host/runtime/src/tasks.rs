@@ -23,7 +23,7 @@ use wrun_sched::{Grant, Refused, Scheduler};
 use crate::args::{local_args_ready, resolve_args};
 use crate::cluster::{RemoteFailure, RemoteTask};
 use crate::inner::{resolve_environment, RuntimeInner};
-use crate::ledger::{NewCall, Tracked};
+use crate::ledger::{NewCall, Tracked, Waiting};
 use crate::place::Where;
 use crate::returns::Returns;
 
@@ -40,6 +40,8 @@ struct TaskSpec {
     env: Arc<Environment>,
     /// Its record in the node's ledger.
     tracked: Arc<Tracked>,
+    /// It waited for arguments of this node's when it was made.
+    args_pending: bool,
 }
 
 /// Whether every by-reference argument is this node's and ready (a task
@@ -139,6 +141,15 @@ impl RuntimeInner {
             ));
         }
         let id = TaskId(self.ids.next());
+        let resources = match &options.resources {
+            Some(r) => r.clone(),
+            None => env
+                .task_resources
+                .clone()
+                .unwrap_or_else(|| Resources::new(1.0, 0)),
+        };
+        // Its arguments pending here: it waits for them first.
+        let args_pending = !args_ready_here(&self.objects, &args);
         let tracked = self.ledger.track(NewCall {
             id: sent_as.unwrap_or(id),
             job: caller.job.id,
@@ -147,7 +158,7 @@ impl RuntimeInner {
             // (`COMPONENT/NAME` from another component or node).
             label: Label::named(target.name.clone()),
             actor: None,
-            waiting_for_args: !args_ready_here(&self.objects, &args),
+            waiting: (!args_pending).then(|| Waiting::Resources(resources.clone())),
         });
         // Named by the function alone, however the caller spelled it, so a
         // task's lines and errors read the same on every node.
@@ -172,13 +183,6 @@ impl RuntimeInner {
             parent.adopt(&control);
         }
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-        let resources = match &options.resources {
-            Some(r) => r.clone(),
-            None => env
-                .task_resources
-                .clone()
-                .unwrap_or_else(|| Resources::new(1.0, 0)),
-        };
         let spec = TaskSpec {
             id,
             control: control.clone(),
@@ -190,6 +194,7 @@ impl RuntimeInner {
             depth: caller.depth + 1,
             env,
             tracked,
+            args_pending,
         };
         let settle = Settle {
             rt: self.clone(),
@@ -217,7 +222,10 @@ impl RuntimeInner {
         args: Vec<TaskArg>,
     ) -> Result<Vec<ObjectValue>, TaskError> {
         local_args_ready(&self.objects, &args).await;
-        spec.tracked.waiting_for(&spec.resources);
+        if spec.args_pending {
+            spec.tracked
+                .waiting_for(Waiting::Resources(spec.resources.clone()));
+        }
         let mut attempt = 0;
         let (mut grant, scheduler) = loop {
             let placed = self

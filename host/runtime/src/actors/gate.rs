@@ -33,7 +33,7 @@ impl ActorCall {
     /// Its arguments are ready: it waits for the actor's earlier calls.
     fn queued(&self) {
         if let Some(t) = &self.returns.tracked {
-            t.waiting_for("the actor's earlier calls");
+            t.waiting_for(crate::ledger::Waiting::ActorQueue);
         }
     }
 }
@@ -77,7 +77,6 @@ impl Gate {
         let queued_before =
             gate.waiting.load(Ordering::Acquire) > 0 && gate.tails.lock().contains_key(&submitter);
         if !queued_before && args_ready(store, &call.args) {
-            call.queued();
             return mailbox
                 .send(call)
                 .map_err(|e| e.0.returns.label().to_string());

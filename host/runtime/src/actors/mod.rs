@@ -20,7 +20,7 @@ use wrun_sandbox::{CallKind, LoadedJob, TaskControl};
 use wrun_sched::Scheduler;
 
 use crate::inner::{resolve_environment, RuntimeInner};
-use crate::ledger::NewCall;
+use crate::ledger::{NewCall, Waiting};
 use crate::registry::ActorEntry;
 use crate::returns::Returns;
 use gate::{ActorCall, Gate};
@@ -226,7 +226,7 @@ pub(crate) fn call(
             kind: TaskKind::ActorCall,
             label: returns.label().clone(),
             actor: Some(actor),
-            waiting_for_args: !gate::args_ready(&rt.objects, &args),
+            waiting: gate::args_ready(&rt.objects, &args).then_some(Waiting::ActorQueue),
         }),
     );
     rt.counters.submitted.fetch_add(1, Ordering::Relaxed);
