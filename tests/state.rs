@@ -194,7 +194,7 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
     let actors = list(&c, "actors", &id, &["state=alive"]);
     assert_eq!(actors.len(), 2, "{actors:#?}");
     assert!(actors.iter().all(|a| a["class"] == "Holder"));
-    // Each actor's line, by actor.
+    // Each actor's line, by actor; then all lines as JSON.
     for a in &actors {
         let want = format!("[Holder.node] holder on {}\n", a["node"].as_str().unwrap());
         wait_for("the actor's line", || {
@@ -209,6 +209,22 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
             }
         });
     }
+    let (done, out, err) = wrun(c.state(), &["logs", &id, "--json"]);
+    assert!(done, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["n"], i as u64, "numbered from 0: {l}");
+    }
+    let by_actor: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["task"] == "Holder.node")
+        .map(|l| l["actor"].as_str().unwrap())
+        .collect();
+    let actor_ids: BTreeSet<&str> = actors.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(by_actor, actor_ids, "each actor's line says whose: {out}");
     let calls = list(&c, "tasks", &id, &["kind=actor-call"]);
     assert_eq!(calls.len(), 2, "each actor's node() call: {calls:#?}");
     assert!(calls

@@ -98,6 +98,10 @@ pub struct LogsArgs {
     /// actors` prints it).
     #[arg(long)]
     actor: Option<String>,
+    /// One JSON object per line (`n`, `task`, `actor`, `message`,
+    /// `stderr`) instead of text for people.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     head: HeadArgs,
 }
@@ -186,14 +190,24 @@ fn status(id: &str, json: bool, head: &HeadArgs) -> anyhow::Result<ExitCode> {
 /// `wrun job logs` and `wrun logs`.
 pub fn logs(a: LogsArgs) -> anyhow::Result<ExitCode> {
     let (id, follow, from, task) = (a.id.as_str(), a.follow, a.from, a.task.as_deref());
-    let actor = a.actor.as_deref();
+    let (actor, json) = (a.actor.as_deref(), a.json);
     let (address, creds, rt) = a.head.connect()?;
     rt.block_on(async {
         let mut events = cluster::client::follow(&address, &creds, id, from, follow).await?;
+        // Lines are numbered as the head keeps them, filtered or not.
+        let mut n = from;
         let print = |l: &LogLine| {
-            if task.is_none_or(|t| written_by(&l.task, t)) && actor.is_none_or(|a| l.actor == a) {
+            let shown =
+                task.is_none_or(|t| written_by(&l.task, t)) && actor.is_none_or(|a| l.actor == a);
+            if shown && json {
+                let actor = (!l.actor.is_empty()).then_some(&l.actor);
+                let line = serde_json::json!({"n": n, "task": l.task, "actor": actor,
+                    "message": l.message, "stderr": l.stderr});
+                println!("{line}");
+            } else if shown {
                 println!("[{}] {}", l.task, l.message);
             }
+            n += 1;
         };
         let outcome = cluster::client::outcome(&mut events, print);
         if !follow {
