@@ -195,7 +195,19 @@ async fn list(
     let req = client::state_request(k, &filters, limit, false);
     let reply = match client::list_state(&d.head, &d.creds, req).await {
         Ok(r) => r,
-        Err(e) => return failed(StatusCode::BAD_REQUEST, format!("{e:#}")),
+        // A refused request (a bad filter) is the caller's; anything else
+        // is the head's side.
+        Err(e) => {
+            let callers = e
+                .downcast_ref::<client::HeadRefused>()
+                .is_some_and(client::HeadRefused::callers_fault);
+            let code = if callers {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            return failed(code, format!("{e:#}"));
+        }
     };
     let records: Vec<Value> = match k {
         pb::StateKind::StateTasks => reply.tasks.iter().map(views::task_json).collect(),

@@ -159,7 +159,13 @@ impl pb::node_server::Node for NodeService {
         let peer = req.remote_addr();
         let r = req.into_inner();
         check_protocol(r.protocol, "list state", peer)?;
-        state::list_state(&self.rt, &r).map(Response::new)
+        // Copying out 100,000 records takes milliseconds: off the workers
+        // that run the node's calls.
+        let rt = self.rt.clone();
+        tokio::task::spawn_blocking(move || state::list_state(&rt, &r))
+            .await
+            .map_err(|e| Status::internal(format!("listing failed: {e}")))?
+            .map(Response::new)
     }
 
     async fn stop_job(
