@@ -123,6 +123,16 @@ impl Cluster {
         submit_to(&self.address, self.state(), None, component, args)
     }
 
+    /// `wrun submit --no-wait`: the job's id, once the head placed it.
+    pub fn submit_no_wait(&self, component: &Path, args: &[&str]) -> String {
+        let mut all = vec!["submit", "--no-wait", "--address", &self.address];
+        all.push(component.to_str().unwrap());
+        all.extend_from_slice(args);
+        let (done, out, err) = wrun(self.state(), &all);
+        assert!(done, "{err}");
+        out.trim().to_string()
+    }
+
     /// Submits until the driver runs on `node` (the head takes turns).
     pub fn submit_on(&self, node: &str, component: &Path, args: &[&str]) -> serde_json::Value {
         for _ in 0..6 {
@@ -251,6 +261,15 @@ pub fn submit_to(
         String::from_utf8_lossy(&out.stdout).trim().to_string(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The job id an attached `wrun submit` printed first on stderr.
+pub fn job_id_in(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("job ")?.split_once(" runs on node "))
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_else(|| panic!("the job's id first: {stderr}"))
 }
 
 /// Runs `wrun ARGS` with the state directory; (success, stdout, stderr).

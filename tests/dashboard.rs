@@ -91,26 +91,8 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     // A finished job whose tasks ran on both nodes, and one that runs on.
     let (code, _, err) = c.submit(&example("chatty"), &["lines", "3", "a", "b", "a"]);
     assert_eq!(code, 0, "{err}");
-    let finished = err
-        .lines()
-        .find_map(|l| l.strip_prefix("job ")?.split_once(" runs on node "))
-        .map(|(id, _)| id.to_string())
-        .unwrap();
-    let (done, out, err) = wrun(
-        c.state(),
-        &[
-            "submit",
-            "--no-wait",
-            "--address",
-            &c.address,
-            example("chatty").to_str().unwrap(),
-            "forever",
-            "a",
-            "b",
-        ],
-    );
-    assert!(done, "{err}");
-    let running = out.trim().to_string();
+    let finished = job_id_in(&err);
+    let running = c.submit_no_wait(&example("chatty"), &["forever", "a", "b"]);
     wait_for("the running job's actors", || {
         let a = json(
             &c,

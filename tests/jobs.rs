@@ -100,11 +100,7 @@ fn every_line_of_a_job_spread_over_three_nodes_arrives_once_live_and_afterwards(
     let result: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(result["nodes"].as_object().unwrap().len(), 3, "{out}");
     assert_all_lines("the submitter's", &err, 10, 100);
-    let id = err
-        .lines()
-        .find_map(|l| l.strip_prefix("job ")?.split_once(" runs on node "))
-        .map(|(id, _)| id.to_string())
-        .unwrap_or_else(|| panic!("the job's id first: {err}"));
+    let id = job_id_in(&err);
     // Afterwards, from the head; by task name too.
     assert_all_lines("afterwards", &ok(&c, &["job", "logs", &id]), 10, 100);
     let speak = ok(&c, &["job", "logs", &id, "--task", "speak"]);

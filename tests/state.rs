@@ -30,14 +30,6 @@ fn list(c: &Cluster, kind: &str, job: &str, filters: &[&str]) -> Vec<Value> {
     json(c, &args).as_array().unwrap().clone()
 }
 
-/// The job id `wrun submit` printed first on stderr.
-fn job_id(err: &str) -> String {
-    err.lines()
-        .find_map(|l| l.strip_prefix("job ")?.split_once(" runs on node "))
-        .map(|(id, _)| id.to_string())
-        .unwrap_or_else(|| panic!("the job's id first: {err}"))
-}
-
 /// Ten tasks over three nodes: each listed once, finished, on the node that
 /// ran it, with its times; `get` finds one by id; `summary` counts them;
 /// the timeline has one span each, one process per node.
@@ -53,7 +45,7 @@ fn every_call_of_a_job_over_three_nodes_is_listed_once_and_traced() {
     let (code, out, err) = c.submit(&example("chatty"), &args);
     assert_eq!(code, 0, "{err}");
     let ran_on: Value = serde_json::from_str(&out).unwrap();
-    let id = job_id(&err);
+    let id = job_id_in(&err);
 
     let tasks = list(&c, "tasks", &id, &[]);
     assert_eq!(tasks.len(), 10, "each task once: {tasks:#?}");
@@ -161,21 +153,7 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
     let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=2"]);
     c.add_node(&["--cpus", "2", "--resources", "b=2"]);
     c.wait_nodes(2);
-    let (done, out, err) = wrun(
-        c.state(),
-        &[
-            "submit",
-            "--no-wait",
-            "--address",
-            &c.address,
-            example("chatty").to_str().unwrap(),
-            "forever",
-            "a",
-            "b",
-        ],
-    );
-    assert!(done, "{err}");
-    let id = out.trim().to_string();
+    let id = c.submit_no_wait(&example("chatty"), &["forever", "a", "b"]);
 
     let running = wait_for("both burning tasks running", || {
         let r = list(&c, "tasks", &id, &["state=running", "name=burn"]);
@@ -295,7 +273,7 @@ fn a_node_remembers_only_as_many_ended_calls_as_it_was_told() {
         &["lines", "1", "a", "a", "a", "a", "a", "a", "a", "a"],
     );
     assert_eq!(code, 0, "{err}");
-    let id = job_id(&err);
+    let id = job_id_in(&err);
     let kept = list(&c, "tasks", &id, &[]);
     assert_eq!(kept.len(), 4, "{kept:#?}");
     assert!(kept.iter().all(|t| t["state"] == "finished"));
