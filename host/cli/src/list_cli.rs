@@ -121,12 +121,7 @@ pub(crate) fn from_nodes(
     let req = cluster::client::state_request(kind, filters, limit as u64, false);
     let reply = rt.block_on(cluster::client::list_state(&address, &creds, req))?;
     warn_unreachable(&reply.unreachable);
-    let records: Vec<Value> = match kind {
-        pb::StateKind::StateTasks => reply.tasks.iter().map(views::task_json).collect(),
-        pb::StateKind::StateActors => reply.actors.iter().map(views::actor_json).collect(),
-        pb::StateKind::StateObjects => reply.objects.iter().map(views::object_json).collect(),
-    };
-    Ok((records, reply.total as usize))
+    Ok((views::records_json(kind, &reply), reply.total as usize))
 }
 
 /// Names on stderr the nodes whose records a listing lacks.

@@ -98,9 +98,12 @@ fn counts(
     job: &Option<String>,
 ) -> anyhow::Result<Vec<pb::StateCount>> {
     let (address, creds, rt) = head.connect()?;
-    let filters: Vec<(String, String)> = job.iter().map(|j| ("job".into(), j.clone())).collect();
-    let req = cluster::client::state_request(kind, &filters, 0, true);
-    let reply = rt.block_on(cluster::client::list_state(&address, &creds, req))?;
+    let reply = rt.block_on(cluster::client::counts(
+        &address,
+        &creds,
+        kind,
+        job.as_deref(),
+    ))?;
     warn_unreachable(&reply.unreachable);
     Ok(reply.counts)
 }

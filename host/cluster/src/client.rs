@@ -343,3 +343,18 @@ pub fn state_request(
         counts,
     }
 }
+
+/// Counts of `kind` by name and state on every live node, of job `job`
+/// when given (`wrun summary`, `wrun memory`, the dashboard's).
+pub async fn counts(
+    address: &str,
+    creds: &Credentials,
+    kind: proto::StateKind,
+    job: Option<&str>,
+) -> anyhow::Result<proto::ListStateReply> {
+    let filters: Vec<(String, String)> = job
+        .map(|j| ("job".to_string(), j.to_string()))
+        .into_iter()
+        .collect();
+    list_state(address, creds, state_request(kind, &filters, 0, true)).await
+}

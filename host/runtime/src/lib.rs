@@ -33,6 +33,7 @@ mod listing;
 mod place;
 mod registry;
 mod removed_groups;
+mod retry;
 mod returns;
 mod tasks;
 

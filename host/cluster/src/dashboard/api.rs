@@ -66,12 +66,23 @@ fn failed(code: StatusCode, why: impl std::fmt::Display) -> Response {
     (code, axum::Json(json!({"error": why.to_string()}))).into_response()
 }
 
-/// The head's answer, or a 502 saying why there was none.
+/// Why the head gave no answer: 400 when it refused the request as the
+/// caller's mistake (a bad filter), else 502.
+fn head_failed(e: anyhow::Error) -> Response {
+    let callers = e
+        .downcast_ref::<client::HeadRefused>()
+        .is_some_and(client::HeadRefused::callers_fault);
+    let code = if callers {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    failed(code, format!("{e:#}"))
+}
+
+/// The head's answer, or why there was none.
 fn answered(v: anyhow::Result<Value>) -> Response {
-    match v {
-        Ok(v) => axum::Json(v).into_response(),
-        Err(e) => failed(StatusCode::BAD_GATEWAY, format!("{e:#}")),
-    }
+    v.map_or_else(head_failed, |v| axum::Json(v).into_response())
 }
 
 fn param<'a>(p: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -108,7 +119,7 @@ async fn job(State(d): State<Arc<Dashboard>>, Path(id): Path<String>) -> Respons
             Some(j) => axum::Json(views::job_json(j)).into_response(),
             None => failed(StatusCode::NOT_FOUND, format!("no job {id} at this head")),
         },
-        Err(e) => failed(StatusCode::BAD_GATEWAY, format!("{e:#}")),
+        Err(e) => head_failed(e),
     }
 }
 
@@ -161,7 +172,7 @@ async fn timeline(State(d): State<Arc<Dashboard>>, Path(id): Path<String>) -> Re
             )
                 .into_response()
         }
-        Err(e) => failed(StatusCode::BAD_GATEWAY, format!("{e:#}")),
+        Err(e) => head_failed(e),
     }
 }
 
@@ -195,43 +206,14 @@ async fn list(
     let req = client::state_request(k, &filters, limit, false);
     let reply = match client::list_state(&d.head, &d.creds, req).await {
         Ok(r) => r,
-        // A refused request (a bad filter) is the caller's; anything else
-        // is the head's side.
-        Err(e) => {
-            let callers = e
-                .downcast_ref::<client::HeadRefused>()
-                .is_some_and(client::HeadRefused::callers_fault);
-            let code = if callers {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
-            return failed(code, format!("{e:#}"));
-        }
-    };
-    let records: Vec<Value> = match k {
-        pb::StateKind::StateTasks => reply.tasks.iter().map(views::task_json).collect(),
-        pb::StateKind::StateActors => reply.actors.iter().map(views::actor_json).collect(),
-        pb::StateKind::StateObjects => reply.objects.iter().map(views::object_json).collect(),
+        Err(e) => return head_failed(e),
     };
     axum::Json(json!({
-        "records": records,
+        "records": views::records_json(k, &reply),
         "total": reply.total,
         "unreachable": reply.unreachable,
     }))
     .into_response()
-}
-
-/// Counts of `kind` (of job `job`, when given) from every node.
-async fn counts(
-    d: &Dashboard,
-    kind: pb::StateKind,
-    job: Option<&str>,
-) -> anyhow::Result<Vec<pb::StateCount>> {
-    let filters: Vec<(String, String)> =
-        job.map(|j| ("job".into(), j.into())).into_iter().collect();
-    let req = client::state_request(kind, &filters, 0, true);
-    Ok(client::list_state(&d.head, &d.creds, req).await?.counts)
 }
 
 async fn summary(
@@ -243,16 +225,21 @@ async fn summary(
         return no_kind(&kind);
     };
     answered(
-        counts(&d, k, param(&p, "job"))
+        client::counts(&d.head, &d.creds, k, param(&p, "job"))
             .await
-            .map(|rows| views::summary_json(k, rows)),
+            .map(|r| views::summary_json(k, r.counts)),
     )
 }
 
 async fn memory(State(d): State<Arc<Dashboard>>, Query(p): Params) -> Response {
     answered(
-        counts(&d, pb::StateKind::StateObjects, param(&p, "job"))
-            .await
-            .map(views::memory_json),
+        client::counts(
+            &d.head,
+            &d.creds,
+            pb::StateKind::StateObjects,
+            param(&p, "job"),
+        )
+        .await
+        .map(|r| views::memory_json(r.counts)),
     )
 }

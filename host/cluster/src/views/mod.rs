@@ -11,6 +11,15 @@ mod state;
 
 pub use state::{memory_json, summary_json, trace_json};
 
+/// The records of a `ListState` reply of `kind`, as JSON.
+pub fn records_json(kind: pb::StateKind, reply: &pb::ListStateReply) -> Vec<Value> {
+    match kind {
+        pb::StateKind::StateTasks => reply.tasks.iter().map(task_json).collect(),
+        pb::StateKind::StateActors => reply.actors.iter().map(actor_json).collect(),
+        pb::StateKind::StateObjects => reply.objects.iter().map(object_json).collect(),
+    }
+}
+
 /// Microseconds since the Unix epoch (where a running call's span ends).
 pub fn now_us() -> u64 {
     std::time::SystemTime::now()
