@@ -166,6 +166,17 @@ impl TaskControl {
         notified_until(&self.changed, || self.is_cancelled()).await;
     }
 
+    /// Resolves once a guest blocked in a host call is to hear of a cancel:
+    /// an unforced one. A forced cancel aborts the call's task, which drops
+    /// this wait; until the abort lands the wait stays pending, so the
+    /// guest never runs on to see it (it could before, on a busy machine).
+    pub async fn cancelled_for_guest(&self) {
+        self.cancelled().await;
+        if self.state.load(Ordering::Acquire) == FORCED && self.abort.get().is_some() {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// Records a call it submitted (cancelled with it when `recursive`).
     pub fn adopt(&self, child: &Arc<TaskControl>) {
         let mut children = self.children.lock();
@@ -273,6 +284,32 @@ mod tests {
             e.unwrap_err().is_cancelled(),
             "a forced cancel aborts a running call"
         );
+    }
+
+    #[tokio::test]
+    async fn a_guest_hears_of_an_unforced_cancel_only() {
+        let (unforced, _task) = parked();
+        unforced.start();
+        unforced.cancel(false, false);
+        tokio::time::timeout(Duration::from_secs(5), unforced.cancelled_for_guest())
+            .await
+            .expect("an unforced cancel reaches the guest");
+        let (forced, _task) = parked();
+        forced.start();
+        forced.cancel(true, false);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), forced.cancelled_for_guest())
+                .await
+                .is_err(),
+            "a forced cancel is the abort's to end, never the guest's to hear"
+        );
+        // Without a task to abort (no handle), a forced cancel is heard.
+        let bare = control();
+        bare.start();
+        bare.cancel(true, false);
+        tokio::time::timeout(Duration::from_secs(5), bare.cancelled_for_guest())
+            .await
+            .expect("nothing else would end the wait");
     }
 
     #[tokio::test]

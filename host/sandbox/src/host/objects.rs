@@ -143,7 +143,7 @@ impl HostState {
         let outcome = match self.caller.control.clone().filter(|_| blocking) {
             Some(control) => tokio::select! {
                 outcome = fetch => outcome,
-                () = control.cancelled() => {
+                () = control.cancelled_for_guest() => {
                     self.cancel_delivered = true;
                     Err(cancelled_error(&self.label.to_string()))
                 }
@@ -212,7 +212,7 @@ impl objects::Host for HostState {
         let ready = match self.caller.control.clone() {
             Some(control) => tokio::select! {
                 ready = waiting => ready,
-                () = control.cancelled() => held.iter().map(Held::is_ready).collect(),
+                () = control.cancelled_for_guest() => held.iter().map(Held::is_ready).collect(),
             },
             None => waiting.await,
         };

@@ -149,7 +149,7 @@ impl tasks::Host for HostState {
         let outcome = match self.caller.control.clone().filter(|_| blocking) {
             Some(control) => tokio::select! {
                 outcome = read => outcome,
-                () = control.cancelled() => {
+                () = control.cancelled_for_guest() => {
                     self.cancel_delivered = true;
                     Err(cancelled_error(&self.label.to_string()))
                 }
