@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use wrun_tests::cluster_harness::*;
-use wrun_tests::{example, shared_cache_dir, wrun_bin};
+use wrun_tests::scrape::{sample, samples, scrape};
+use wrun_tests::{example, free_port, shared_cache_dir, wrun_bin};
 
 /// `wrun ARGS` on the cluster, which must succeed; its stdout.
 fn ok(c: &Cluster, args: &[&str]) -> String {
@@ -138,6 +139,70 @@ fn every_line_of_a_job_spread_over_three_nodes_arrives_once_live_and_afterwards(
     ok(&c, &["start", "--head", "--port", "0", "--cpus", "1"]);
     assert_all_lines("after a restart", &ok(&c, &["job", "logs", &id]), 10, 100);
     assert_eq!(job(&c, &live)["log_lines"], 1000);
+}
+
+/// As in Ray, a driver's end ends its job's work: the tasks it left running
+/// on three nodes are cancelled there, every line they wrote reaches the
+/// submitter exactly once and in order, and so does a later reader; none
+/// reaches the head after the job's outcome (the head counts such lines);
+/// they list as cancelled because the driver ended; their resources come
+/// back.
+#[test]
+fn a_drivers_end_ends_the_work_it_left_running_and_keeps_every_line() {
+    let port = free_port();
+    let p = port.to_string();
+    let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=1", "--metrics-port", &p]);
+    c.add_node(&["--cpus", "2", "--resources", "b=1"]);
+    c.add_node(&["--cpus", "2", "--resources", "c=1"]);
+    c.wait_nodes(3);
+    let (code, out, err) = c.submit(&example("chatty"), &["leave", "1500", "a", "b", "c"]);
+    assert_eq!((code, out.as_str()), (0, "left 3 tasks"), "{err}");
+    let live = task_lines(&err);
+    assert_eq!(live.len(), 3, "lines of every task in {err}");
+    for (k, lines) in &live {
+        let n = lines.len() as u64;
+        assert!(n >= 10, "task {k} ran a while: {lines:?}");
+        assert_eq!(*lines, (0..n).collect::<Vec<_>>(), "task {k}'s lines");
+    }
+    let id = job_id_in(&err);
+    let after = ok(&c, &["job", "logs", &id]);
+    assert_eq!(task_lines(&after), live, "afterwards: {after}");
+    assert_eq!(job(&c, &id)["state"], "succeeded");
+    wait_for("every resource back on every node", || {
+        let s = c.status_json();
+        let free = alive_nodes(&s).iter().all(|n| n["available"] == n["total"]);
+        free.then_some(()).ok_or(s)
+    });
+    let listed = ok(
+        &c,
+        &[
+            "list",
+            "tasks",
+            "--filter",
+            &format!("job={id}"),
+            "--filter",
+            "name=chatter",
+            "--json",
+        ],
+    );
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    for t in &listed {
+        assert_eq!(t["state"], "cancelled", "{t}");
+        assert!(t["error"].as_str().unwrap().contains("driver ended"), "{t}");
+    }
+    let token = std::fs::read_to_string(c.state().join("cluster.token")).unwrap();
+    let ca = c.state().join(wrun_cluster::tls::CA_CERT);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (status, text) = rt.block_on(scrape(port, &ca, Some(token.trim())));
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        sample(
+            &samples(&text),
+            "wrun_job_lines_late_total{server=\"head\"}"
+        ),
+        0.0
+    );
 }
 
 /// ^C on an attached submit stops following, says how to follow again, and

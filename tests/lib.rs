@@ -10,6 +10,7 @@ use wrun_runtime::{Runtime, RuntimeConfig};
 
 pub mod cdp;
 pub mod cluster_harness;
+pub mod scrape;
 
 /// The cargo target directory the project scripts build into.
 pub fn target_dir() -> PathBuf {

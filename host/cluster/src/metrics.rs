@@ -282,6 +282,8 @@ pub trait HeadCounts: Send + Sync + 'static {
     fn jobs_by_state(&self) -> Vec<(String, f64)>;
     /// Nodes the head knows, by state.
     fn nodes_by_state(&self) -> Vec<(String, f64)>;
+    /// Guest lines that came after their job ended (not kept).
+    fn late_lines(&self) -> u64;
 }
 
 /// The head's figures, read at each scrape.
@@ -308,6 +310,12 @@ impl Collector for HeadFigures {
             "Nodes the head knows, by state",
             "state",
             self.0.nodes_by_state(),
+        )?;
+        counter(
+            &mut e,
+            "wrun_job_lines_late",
+            "Guest lines that reached the head after their job ended, not kept",
+            self.0.late_lines(),
         )?;
         Ok(())
     }

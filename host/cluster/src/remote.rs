@@ -17,6 +17,10 @@ use wrun_runtime::cluster::{
 };
 
 use crate::connections::Connections;
+
+/// How long a driver's node waits for another node to end the job's work
+/// there (that node waits up to `wrun_runtime::END_WAIT` for it to stop).
+const END_JOB_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 use crate::objects::Wire;
 use crate::view::PeerView;
 
@@ -374,25 +378,36 @@ impl Remote for ClusterRemote {
         crate::cancel::send(self.conns.clone(), node, job, target, force, recursive);
     }
 
-    fn end_job(&self, job: JobId) {
+    fn end_job(&self, job: JobId) -> BoxFuture<'static, ()> {
         self.forget_job(job);
         let nodes = self.view.nodes();
         let conns = self.conns.clone();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                for node in nodes {
-                    let Ok(mut client) = conns.client(node).await else {
-                        continue;
-                    };
-                    if let Ok(req) = conns.request(pb::EndJobRequest {
-                        protocol: PROTOCOL_VERSION,
-                        job_id: job.to_string(),
-                    }) {
-                        let _ = client.end_job(req).await;
-                    }
+        let mut asked = tokio::task::JoinSet::new();
+        for node in nodes {
+            let conns = conns.clone();
+            asked.spawn(async move {
+                let answered = tokio::time::timeout(END_JOB_WAIT, async {
+                    let mut client = conns.client(node).await.map_err(|e| e.to_string())?;
+                    let req = conns
+                        .request(pb::EndJobRequest {
+                            protocol: PROTOCOL_VERSION,
+                            job_id: job.to_string(),
+                        })
+                        .map_err(|e| e.to_string())?;
+                    client
+                        .end_job(req)
+                        .await
+                        .map_err(|s| s.message().to_string())
+                })
+                .await;
+                match answered {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(%job, %node, error = %e, "a node did not end a job"),
+                    Err(_) => tracing::warn!(%job, %node, "a node did not answer the end of a job in time"),
                 }
             });
         }
+        Box::pin(async move { while asked.join_next().await.is_some() {} })
     }
 
     fn reserve_bundles(

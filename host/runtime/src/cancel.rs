@@ -12,7 +12,7 @@ use crate::for_peers::CancelAsked;
 use std::sync::Arc;
 
 use wrun_core::{ErrorKind, JobId, NodeId, ObjectId, TaskError, TaskId};
-use wrun_sandbox::{CallKind, TaskControl};
+use wrun_sandbox::{CallKind, CancelCause, TaskControl};
 
 use crate::cluster::CancelTarget;
 use crate::inner::RuntimeInner;
@@ -77,10 +77,23 @@ impl RuntimeInner {
     /// Cancels a call and, when `recursive`, what it submitted; a task sent
     /// to another node is cancelled there too.
     pub(crate) fn cancel_control(&self, control: &Arc<TaskControl>, force: bool, recursive: bool) {
+        self.cancel_because(control, force, recursive, CancelCause::Asked);
+    }
+
+    /// As [`Self::cancel_control`], saying why.
+    pub(crate) fn cancel_because(
+        &self,
+        control: &Arc<TaskControl>,
+        force: bool,
+        recursive: bool,
+        cause: CancelCause,
+    ) {
         let mut stack = vec![control.clone()];
         while let Some(c) = stack.pop() {
-            c.cancel(force, recursive);
-            if let Some(run) = c.peer() {
+            c.cancel_because(force, recursive, cause);
+            // A driver's end reaches every node by itself (`Remote::end_job`).
+            let peer = c.peer().filter(|_| cause == CancelCause::Asked);
+            if let Some(run) = peer {
                 // The node it runs on finds it by this node's id of it,
                 // which it was sent with.
                 self.remote.cancel(

@@ -138,8 +138,10 @@ pub trait Remote: Send + Sync + 'static {
         actor: ActorId,
         restart: bool,
     ) -> BoxFuture<'static, Result<(), TaskError>>;
-    /// A job's driver finished here: its actors on other nodes die.
-    fn end_job(&self, job: JobId);
+    /// A job's driver finished here: its work on other nodes ends (see
+    /// [`crate::Runtime::end_job`]). Resolves once every node has answered
+    /// that its work there stopped and its lines are sent on, or given up.
+    fn end_job(&self, job: JobId) -> BoxFuture<'static, ()>;
     /// Reserves bundles of a group on `node`, all or none there.
     fn reserve_bundles(
         &self,
@@ -259,7 +261,9 @@ impl Remote for Alone {
 
     fn cancel(&self, _: NodeId, _: JobId, _: CancelTarget, _: bool, _: bool) {}
 
-    fn end_job(&self, _job: JobId) {}
+    fn end_job(&self, _job: JobId) -> BoxFuture<'static, ()> {
+        Box::pin(std::future::ready(()))
+    }
 
     fn reserve_bundles(
         &self,

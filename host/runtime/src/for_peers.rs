@@ -55,6 +55,17 @@ impl ForPeers {
         self.0.lock().running.remove(&task);
     }
 
+    /// The controls of the calls of `job` run here for other nodes.
+    pub(crate) fn of_job(&self, job: JobId) -> Vec<Arc<TaskControl>> {
+        let inner = self.0.lock();
+        inner
+            .running
+            .values()
+            .filter(|c| c.job == job)
+            .cloned()
+            .collect()
+    }
+
     /// The control of a task run here for another node, when it is of the
     /// asking job (another job's is as unknown as a finished one); when it
     /// has not arrived, the cancel is kept for it and `None` returned.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use wrun_core::logs::Label;
 use wrun_core::state::{Fields, Filter, TaskKind, TaskRecord, TaskState};
 use wrun_core::{ActorId, ErrorKind, JobId, NodeId, TaskError, TaskId};
@@ -209,6 +209,23 @@ impl Ledger {
         counts
     }
 
+    /// How many calls run or wait here that are tasks of `job` or calls of
+    /// one of `actors` (those sent to another node are its to count).
+    pub(crate) fn unended(&self, job: JobId, actors: &FxHashSet<ActorId>) -> usize {
+        let live: Vec<Arc<Tracked>> = self.calls.lock().live.values().cloned().collect();
+        live.iter()
+            .filter(|t| {
+                let e = t.inner.lock();
+                let r = &e.record;
+                let ours = match r.actor {
+                    Some(a) => actors.contains(&a),
+                    None => r.job == job,
+                };
+                ours && !e.forwarded && !e.done
+            })
+            .count()
+    }
+
     fn end(&self, id: TaskId, record: Option<Call>) {
         let mut calls = self.calls.lock();
         calls.live.remove(&id);
@@ -360,5 +377,35 @@ mod tests {
         let counts = ledger.summary(&[]);
         assert_eq!(counts[&(Arc::from("b"), TaskState::Failed)], 1);
         assert_eq!(counts.len(), 1);
+    }
+
+    #[test]
+    fn a_jobs_unended_calls_are_its_tasks_here_and_its_actors_calls() {
+        let ledger = Ledger::new(NodeId(1), 10);
+        let job = JobId(Id { hi: 9, lo: 0 });
+        let none = FxHashSet::default();
+        let (a, b) = (call(&ledger, 1, "a"), call(&ledger, 2, "b"));
+        assert_eq!(ledger.unended(job, &none), 2);
+        assert_eq!(ledger.unended(JobId(Id { hi: 8, lo: 0 }), &none), 0);
+        b.forwarded(NodeId(7));
+        assert_eq!(ledger.unended(job, &none), 1, "another node's to count");
+        let actor = ActorId(Id { hi: 9, lo: 5 });
+        let method = ledger.track(NewCall {
+            id: TaskId(Id { hi: 9, lo: 3 }),
+            job: JobId(Id { hi: 8, lo: 0 }),
+            kind: TaskKind::ActorCall,
+            label: Label::named("m"),
+            actor: Some(actor),
+            waiting: Some(Waiting::ActorQueue),
+        });
+        let actors: FxHashSet<ActorId> = [actor].into_iter().collect();
+        assert_eq!(
+            ledger.unended(job, &actors),
+            2,
+            "a call of its actor, by any job"
+        );
+        a.end(None);
+        method.end(None);
+        assert_eq!(ledger.unended(job, &actors), 0);
     }
 }

@@ -55,6 +55,7 @@ pub use cluster::ClusterLinks;
 pub use config::{RuntimeConfig, DEFAULT_TASK_HISTORY};
 pub use inner::Counters;
 pub use jobs::{driver_name, JobSpec};
+pub use life::END_WAIT;
 pub use wrun_sandbox::{CacheOutcome, LoadError, LoadedJob};
 
 use inner::RuntimeInner;

@@ -275,7 +275,7 @@ impl ActorRegistry {
     }
 
     /// Kills every actor a job created (the job ended or was stopped).
-    pub(crate) fn kill_job(&self, job: JobId, why: &str) {
+    pub(crate) fn kill_job(&self, job: JobId, why: &str) -> Vec<ActorId> {
         let ids: Vec<ActorId> = self
             .actors
             .lock()
@@ -283,8 +283,9 @@ impl ActorRegistry {
             .filter(|(_, e)| e.job == job)
             .map(|(id, _)| *id)
             .collect();
-        for id in ids {
-            let _ = self.kill(None, id, why);
+        for id in &ids {
+            let _ = self.kill(None, *id, why);
         }
+        ids
     }
 }

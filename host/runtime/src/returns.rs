@@ -192,12 +192,12 @@ impl Drop for Returns {
             return;
         }
         // A cancelled call's task is aborted where it is: this says why.
-        let cancelled = self.control.as_ref().is_some_and(|c| c.is_cancelled());
-        let e = if cancelled {
+        let cancelled = self.control.as_ref().filter(|c| c.is_cancelled());
+        let e = if let Some(c) = cancelled {
             TaskError::new(
                 ErrorKind::TaskCancelled,
                 self.label.to_string(),
-                "the call was cancelled (tasks.cancel)",
+                c.cause().reason(),
             )
         } else {
             TaskError::new(

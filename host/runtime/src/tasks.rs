@@ -449,7 +449,7 @@ fn cancelled(spec: &TaskSpec) -> TaskError {
     TaskError::new(
         ErrorKind::TaskCancelled,
         spec.label.to_string(),
-        "the task was cancelled (tasks.cancel)",
+        spec.control.cause().reason(),
     )
 }
 

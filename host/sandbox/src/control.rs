@@ -40,6 +40,28 @@ pub enum CallKind {
     RemoteActorMethod,
 }
 
+/// Why a call was cancelled (what its error says).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelCause {
+    /// Someone asked (`tasks.cancel`, or a cancel of what submitted it).
+    Asked,
+    /// Its job's driver ended: as in Ray, what the driver submitted and
+    /// still runs goes with it.
+    DriverEnded,
+}
+
+impl CancelCause {
+    /// What the error of a call cancelled so says.
+    pub fn reason(self) -> &'static str {
+        match self {
+            CancelCause::Asked => "the call was cancelled (tasks.cancel)",
+            CancelCause::DriverEnded => {
+                "its job's driver ended: what a driver leaves running ends with it, as in Ray"
+            }
+        }
+    }
+}
+
 /// The cancellation state of one call.
 pub struct TaskControl {
     /// The job that made the call (another job's cancel finds nothing).
@@ -47,6 +69,8 @@ pub struct TaskControl {
     /// What kind of call it is.
     pub kind: CallKind,
     state: AtomicU8,
+    /// Why, once cancelled (`true`: its driver ended).
+    driver_ended: AtomicBool,
     /// Aborts the runtime's task of the call (set once it is spawned).
     abort: OnceLock<AbortHandle>,
     /// Whether an instance of it has started (past this, an unforced cancel
@@ -83,6 +107,7 @@ impl TaskControl {
             job,
             kind,
             state: AtomicU8::new(LIVE),
+            driver_ended: AtomicBool::new(false),
             abort: OnceLock::new(),
             started: AtomicBool::new(false),
             recursive: AtomicBool::new(false),
@@ -108,7 +133,15 @@ impl TaskControl {
     /// running one is told. Whether this changed anything (a second, weaker
     /// cancel does not).
     pub fn cancel(&self, force: bool, recursive: bool) -> bool {
+        self.cancel_because(force, recursive, CancelCause::Asked)
+    }
+
+    /// As [`Self::cancel`], saying why (the first cause given is kept).
+    pub fn cancel_because(&self, force: bool, recursive: bool, cause: CancelCause) -> bool {
         let to = if force { FORCED } else { CANCELLED };
+        if cause == CancelCause::DriverEnded && !self.is_cancelled() {
+            self.driver_ended.store(true, Ordering::Relaxed);
+        }
         if recursive {
             self.recursive.store(true, Ordering::Relaxed);
         }
@@ -137,6 +170,15 @@ impl TaskControl {
     /// Whether it was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.state.load(Ordering::Acquire) != LIVE
+    }
+
+    /// Why it was cancelled (meaningful once it is).
+    pub fn cause(&self) -> CancelCause {
+        if self.driver_ended.load(Ordering::Relaxed) {
+            CancelCause::DriverEnded
+        } else {
+            CancelCause::Asked
+        }
     }
 
     /// Whether the cancel asked for its tasks too.
@@ -322,6 +364,19 @@ mod tests {
             .await
             .unwrap();
         assert!(e.unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn a_cancel_keeps_its_first_cause() {
+        let ended = control();
+        ended.cancel_because(true, true, CancelCause::DriverEnded);
+        ended.cancel(true, true);
+        assert_eq!(ended.cause(), CancelCause::DriverEnded);
+        assert!(ended.cause().reason().contains("driver ended"));
+        let asked = control();
+        asked.cancel(false, false);
+        asked.cancel_because(true, true, CancelCause::DriverEnded);
+        assert_eq!(asked.cause(), CancelCause::Asked, "asked first");
     }
 
     #[test]

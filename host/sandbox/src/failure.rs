@@ -23,7 +23,7 @@ pub(crate) fn cancelled_error(label: &str) -> TaskError {
     TaskError::new(
         ErrorKind::TaskCancelled,
         label,
-        "the call was cancelled (tasks.cancel)",
+        crate::CancelCause::Asked.reason(),
     )
 }
 

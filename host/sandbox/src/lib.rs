@@ -41,7 +41,7 @@ use wrun_core::JobId;
 use wrun_objects::ObjectStore;
 
 pub use cache::{CacheOutcome, ComponentCache, LoadError};
-pub use control::{CallKind, PeerRun, TaskControl};
+pub use control::{CallKind, CancelCause, PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
 pub use log_budget::LogBudget;

@@ -10,6 +10,9 @@
 //! - `forever R...`: per R, an actor and a task that burns CPU, each needing
 //!   one R; the driver keeps a 1 MiB object, prints `tick I` every 100 ms
 //!   and never returns.
+//! - `leave MS R...`: per R, a task needing one R that prints `task K line I`
+//!   every 10 ms for ever; the driver returns after MS ms without waiting
+//!   for them (its end ends them). -> `"left N tasks"`
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,6 +30,16 @@ fn speak(k: u64, n: u64) -> String {
         println!("task {k} line {i}");
     }
     here()
+}
+
+/// Prints numbered lines as task `k`, one every 10 ms, for ever (until its
+/// job ends).
+#[wrun::task]
+fn chatter(k: u64) {
+    for i in 0.. {
+        println!("task {k} line {i}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Burns CPU for ever (until its job is stopped).
@@ -117,8 +130,16 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
             let _kept = wrun::put(&"x".repeat(1 << 20))?;
             tick_for_ever()
         }
+        Some("leave") => {
+            let ms = number(&args, 1)?;
+            for (k, r) in args[2..].iter().enumerate() {
+                chatter::options().resource(r, 1.0).remote(k as u64)?;
+            }
+            std::thread::sleep(Duration::from_millis(ms));
+            Ok(Outcome::Text(format!("left {} tasks", args.len() - 2)))
+        }
         other => Err(Error::application(format!("unknown mode {other:?}"))),
     }
 }
 
-wrun::export_job!(main = main, tasks = [speak, burn], actors = [Holder]);
+wrun::export_job!(main = main, tasks = [speak, chatter, burn], actors = [Holder]);

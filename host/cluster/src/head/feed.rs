@@ -82,6 +82,10 @@ impl JobFeed {
 #[derive(Default)]
 pub(super) struct JobFeeds {
     feeds: Mutex<HashMap<String, Arc<JobFeed>>>,
+    /// Lines that came for a job not running here (after its end), not
+    /// kept: a job's end waits for its work everywhere to stop and its
+    /// lines to arrive, so this stays 0 unless a node failed to.
+    late: std::sync::atomic::AtomicU64,
 }
 
 impl JobFeeds {
@@ -120,12 +124,19 @@ impl JobFeeds {
         lines: &[proto::LogLine],
     ) -> usize {
         let Some(feed) = self.feeds.lock().get(job_id).cloned() else {
+            self.late
+                .fetch_add(lines.len() as u64, std::sync::atomic::Ordering::Relaxed);
             return lines.len();
         };
         for line in lines {
             feed.append(store, job_id, line);
         }
         0
+    }
+
+    /// Lines that came for jobs not running here, since the head started.
+    pub(super) fn late_lines(&self) -> u64 {
+        self.late.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Closes a job's feed (it ended, or never started).

@@ -289,7 +289,7 @@ impl proto::head_server::Head for HeadService {
         check_protocol(r.protocol, "job lines", peer)?;
         let dropped = self.feeds.append(&self.store, &r.job_id, &r.lines);
         if dropped > 0 {
-            tracing::debug!(job = %r.job_id, lines = dropped, "lines of a job that is not running here");
+            tracing::warn!(job = %r.job_id, lines = dropped, "lines of a job that is not running here were not kept");
         }
         Ok(Response::new(proto::JobLinesReply {}))
     }

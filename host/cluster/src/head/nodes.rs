@@ -97,6 +97,10 @@ impl crate::metrics::HeadCounts for HeadService {
         by_state
     }
 
+    fn late_lines(&self) -> u64 {
+        self.feeds.late_lines()
+    }
+
     fn nodes_by_state(&self) -> Vec<(String, f64)> {
         let mut by_state: Vec<(String, f64)> = ["alive", "lost", "unknown"]
             .map(|s| (s.to_string(), 0.0))

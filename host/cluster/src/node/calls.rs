@@ -234,7 +234,7 @@ impl NodeService {
         clippy::result_large_err,
         reason = "tonic's Status is what handlers return"
     )]
-    pub(super) fn end_job_here(
+    pub(super) async fn end_job_here(
         &self,
         r: pb::EndJobRequest,
         peer: Option<SocketAddr>,
@@ -245,7 +245,10 @@ impl NodeService {
             tracing::debug!(job = %r.job_id, "job ended on its driver's node");
             self.remote.forget_job(id);
         }
-        self.rt.end_job(id);
+        // Answered once its work here stopped and its lines are at the
+        // head: the driver's node reports the job's outcome after this.
+        self.rt.end_job(id).await;
+        self.lines.flush().await;
         Ok(pb::EndJobReply {})
     }
 

@@ -149,7 +149,9 @@ impl pb::node_server::Node for NodeService {
         req: Request<pb::EndJobRequest>,
     ) -> Result<Response<pb::EndJobReply>, Status> {
         let peer = req.remote_addr();
-        self.end_job_here(req.into_inner(), peer).map(Response::new)
+        self.end_job_here(req.into_inner(), peer)
+            .await
+            .map(Response::new)
     }
 
     async fn list_state(
