@@ -233,6 +233,14 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
         .unwrap_or_else(|| panic!("{memory}"));
     assert!(row["in_memory_bytes"].as_u64() > Some(1 << 20), "{memory}");
     assert_eq!(row["spilled_bytes"], 0);
+    // A burning task's result, pending (the one the node running it
+    // holds while it runs), is the job's too.
+    let pending = list(&c, "objects", &id, &["state=pending"]);
+    assert!(!pending.is_empty(), "a burn's result");
+    assert!(
+        pending.iter().all(|o| o["job"] == id.as_str()),
+        "{pending:#?}"
+    );
 
     let (done, _, err) = wrun(c.state(), &["job", "stop", &id]);
     assert!(done, "{err}");

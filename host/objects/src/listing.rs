@@ -7,19 +7,28 @@ use std::sync::Arc;
 
 use wrun_core::state::{Fields, Filter, ObjectRecord};
 
-use crate::store::{Slot, State};
+use wrun_core::JobId;
+
+use crate::store::{Producer, Slot, State};
 use crate::ObjectStore;
 
 impl ObjectStore {
     /// The objects passing `filters`, at most `limit`, and how many passed
-    /// in all. The map is locked only to copy its slots out; each slot is
-    /// read under its own lock, so writers wait for neither for long.
-    pub fn records(&self, filters: &[Filter], limit: usize) -> (Vec<ObjectRecord>, usize) {
+    /// in all; a pending object's job is its producer's, as `job_of` reads
+    /// it (producers are the runtime's). The map is locked only to copy its
+    /// slots out; each slot is read under its own lock, so writers wait for
+    /// neither for long.
+    pub fn records(
+        &self,
+        filters: &[Filter],
+        limit: usize,
+        job_of: impl Fn(&Producer) -> Option<JobId>,
+    ) -> (Vec<ObjectRecord>, usize) {
         let slots: Vec<Arc<Slot>> = self.entries.lock().values().cloned().collect();
         let mut out = Vec::new();
         let mut total = 0;
         for slot in slots {
-            let Some(r) = self.record_of(&slot) else {
+            let Some(r) = self.record_of(&slot, &job_of) else {
                 continue;
             };
             if r.passes(filters) {
@@ -32,12 +41,21 @@ impl ObjectStore {
         (out, total)
     }
 
-    fn record_of(&self, slot: &Slot) -> Option<ObjectRecord> {
+    fn record_of(
+        &self,
+        slot: &Slot,
+        job_of: &impl Fn(&Producer) -> Option<JobId>,
+    ) -> Option<ObjectRecord> {
         let inner = slot.inner.lock();
         let (state, size, spilled, job) = match &inner.state {
             State::Freed => return None,
             State::Remote => ("borrowed", 0, false, None),
-            State::Pending(_) => ("pending", 0, false, None),
+            State::Pending(_) => (
+                "pending",
+                0,
+                false,
+                inner.producer.as_ref().and_then(job_of),
+            ),
             State::Failed(_) => ("failed", 0, false, None),
             State::Ready(r) => (
                 "ready",

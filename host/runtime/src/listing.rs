@@ -35,8 +35,12 @@ impl Runtime {
     }
 
     /// The objects in this node's store passing `filters`, at most `limit`,
-    /// and how many passed.
+    /// and how many passed. A pending result is its call's job's.
     pub fn objects(&self, filters: &[Filter], limit: usize) -> (Vec<ObjectRecord>, usize) {
-        self.inner.objects.records(filters, limit)
+        self.inner.objects.records(filters, limit, |producer| {
+            producer
+                .downcast_ref::<wrun_sandbox::TaskControl>()
+                .map(|c| c.job)
+        })
     }
 }
