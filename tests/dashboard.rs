@@ -92,6 +92,12 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     let (code, _, err) = c.submit(&example("chatty"), &["lines", "3", "a", "b", "a"]);
     assert_eq!(code, 0, "{err}");
     let finished = job_id_in(&err);
+    // One with more calls than a page holds.
+    let mut args = vec!["lines", "1"];
+    args.extend(std::iter::repeat_n("a", 120));
+    let (code, _, err) = c.submit(&example("chatty"), &args);
+    assert_eq!(code, 0, "{err}");
+    let many = job_id_in(&err);
     let running = c.submit_no_wait(&example("chatty"), &["forever", "a", "b"]);
     wait_for("the running job's actors", || {
         let a = json(
@@ -144,6 +150,16 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
         alive.as_array().unwrap().len().to_string()
     );
     assert_eq!(row_ids(&mut b, "nodes"), ids(&alive));
+    // A chart per resource: CPUs, and the custom `a` and `b` in use by the
+    // running job's actors and tasks (one of each on each node).
+    for chart in ["cpus", "a", "b", "object store"] {
+        b.wait_for(
+            &format!("the {chart} chart"),
+            &format!("document.querySelector('[data-testid=\"chart-{chart}\"]')?.textContent"),
+        )
+        .unwrap();
+    }
+    assert_eq!(text(&mut b, "chart-a"), "2 of 2");
     b.screenshot(&artifacts().join("overview.png")).unwrap();
 
     open(&mut b, "#/jobs", "jobs");
@@ -169,6 +185,34 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     let logs = text(&mut b, "job-logs");
     assert!(logs.contains("task 2 line 2"), "{logs}");
     b.screenshot(&artifacts().join("job.png")).unwrap();
+
+    // 120 calls: a page of 100, then the next page of 20; together, each
+    // call the CLI lists, once.
+    open(&mut b, &format!("#/jobs/{many}"), "job");
+    let first = row_ids(&mut b, "job-tasks");
+    assert_eq!(first.len(), 100);
+    b.eval("document.querySelector('[data-next=\"job-tasks\"]').click(); true")
+        .unwrap();
+    b.wait_for(
+        "the next page of calls",
+        "document.querySelectorAll('[data-testid=\"job-tasks-row\"]').length === 20",
+    )
+    .unwrap();
+    let second = row_ids(&mut b, "job-tasks");
+    assert!(first.is_disjoint(&second), "no call on both pages");
+    let all = json(
+        &c,
+        &[
+            "list",
+            "tasks",
+            "--filter",
+            &format!("job={many}"),
+            "--limit",
+            "1000",
+        ],
+    );
+    assert_eq!(&first | &second, ids(&all));
+    b.screenshot(&artifacts().join("job-page-2.png")).unwrap();
 
     open(&mut b, "#/nodes", "nodes");
     assert_eq!(row_ids(&mut b, "nodes"), ids(&json(&c, &["list", "nodes"])));
@@ -224,6 +268,25 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     );
     assert_eq!(text(&mut b, "log-count"), "3");
     b.screenshot(&artifacts().join("logs.png")).unwrap();
+    // Followed, the running job's lines (a tick every 100 ms) keep coming
+    // without the page being opened again, each once and in order.
+    open(&mut b, &format!("#/logs?job={running}&follow=1"), "logs");
+    let before: u64 = text(&mut b, "log-count").parse().unwrap();
+    b.wait_for(
+        "more lines, followed",
+        &format!(
+            "Number(document.querySelector('[data-testid=\"log-count\"]').textContent) >= {}",
+            before + 10
+        ),
+    )
+    .unwrap();
+    let numbers: Vec<u64> = text(&mut b, "logs")
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "{numbers:?}");
+    b.screenshot(&artifacts().join("logs-followed.png"))
+        .unwrap();
     for page in [
         "login", "overview", "jobs", "job", "nodes", "actors", "objects", "groups", "logs",
     ] {

@@ -287,7 +287,53 @@ fn a_node_remembers_only_as_many_ended_calls_as_it_was_told() {
     assert!(kept.iter().all(|t| t["state"] == "finished"));
     let (done, _, err) = wrun(c.state(), &["list", "tasks", "--limit", "1"]);
     assert!(
-        done && err.contains("3 more; --limit 4 shows them"),
+        done && err.contains("3 more; --after ") && err.contains("--limit 4 lists them all"),
+        "{err}"
+    );
+}
+
+/// `--after` pages a listing of 120 calls by 50: the pages, newest first,
+/// hold every call exactly once; each full page's place (its last call's
+/// `SUBMITTED_US:ID`) is what stderr offers for the next; a malformed place
+/// and paging what the head lists at once are refused, saying why.
+#[test]
+fn pages_of_a_listing_hold_every_record_once() {
+    let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=2"]);
+    c.wait_nodes(1);
+    let mut args = vec!["lines", "1"];
+    args.extend(std::iter::repeat_n("a", 120));
+    let (code, _, err) = c.submit(&example("chatty"), &args);
+    assert_eq!(code, 0, "{err}");
+    let job = format!("job={}", job_id_in(&err));
+    let (mut seen, mut after) = (Vec::<Value>::new(), None::<String>);
+    for want in [50, 50, 20] {
+        let mut args = vec!["list", "tasks", "--filter", &job, "--limit", "50", "--json"];
+        if let Some(place) = &after {
+            args.extend(["--after", place]);
+        }
+        let (done, out, err) = wrun(c.state(), &args);
+        assert!(done, "{err}");
+        let page: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(page.len(), want, "{args:?}");
+        let last = page.last().unwrap();
+        let place = format!("{}:{}", last["submitted_us"], last["id"].as_str().unwrap());
+        let offered = err.contains(&format!("--after {place} lists the next page"));
+        assert_eq!(offered, want == 50, "{err}");
+        seen.extend(page);
+        after = Some(place);
+    }
+    let ids: BTreeSet<&str> = seen.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!((seen.len(), ids.len()), (120, 120), "each call once");
+    let times: Vec<u64> = seen
+        .iter()
+        .map(|t| t["submitted_us"].as_u64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let (done, _, err) = wrun(c.state(), &["list", "tasks", "--after", "00ff"]);
+    assert!(!done && err.contains("give SUBMITTED_US:ID"), "{err}");
+    let (done, _, err) = wrun(c.state(), &["list", "jobs", "--after", "00ff"]);
+    assert!(
+        !done && err.contains("--after pages tasks, actors and objects"),
         "{err}"
     );
 }

@@ -49,6 +49,11 @@ pub struct ListArgs {
     /// At most this many records (the rest are counted on stderr).
     #[arg(long, default_value_t = 100)]
     limit: usize,
+    /// The next page: records after this place in the listing's order
+    /// (tasks newest first, actors and objects by id descending), as the last page's
+    /// stderr gave it (`SUBMITTED_US:ID` of a task, `ID` of the rest).
+    #[arg(long, value_name = "PLACE")]
+    after: Option<String>,
     /// Every field of each record, one per line (the JSON has them all).
     #[arg(long)]
     detail: bool,
@@ -117,11 +122,27 @@ pub(crate) fn from_nodes(
     filters: &[(String, String)],
     limit: usize,
 ) -> anyhow::Result<(Vec<Value>, usize)> {
+    let (records, total, _) = page_from_nodes(head, kind, filters, None, limit)?;
+    Ok((records, total))
+}
+
+/// A page of the live nodes' records of `kind` after `after`: the records,
+/// how many passed after `after`, and where the next page starts (empty:
+/// no more).
+fn page_from_nodes(
+    head: &HeadArgs,
+    kind: pb::StateKind,
+    filters: &[(String, String)],
+    after: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<(Vec<Value>, usize, String)> {
     let (address, creds, rt) = head.connect()?;
-    let req = cluster::client::state_request(kind, filters, limit as u64, false);
+    let mut req = cluster::client::state_request(kind, filters, limit as u64, false);
+    req.after = after.unwrap_or_default().to_string();
     let reply = rt.block_on(cluster::client::list_state(&address, &creds, req))?;
     warn_unreachable(&reply.unreachable);
-    Ok((views::records_json(kind, &reply), reply.total as usize))
+    let records = views::records_json(kind, &reply);
+    Ok((records, reply.total as usize, reply.next))
 }
 
 /// Names on stderr the nodes whose records a listing lacks.
@@ -133,12 +154,18 @@ pub(crate) fn warn_unreachable(unreachable: &[String]) {
 
 /// `wrun list KIND`.
 pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
-    let (chosen, total) = match a.kind.on_nodes() {
-        Some(kind) => from_nodes(&a.head, kind, &a.filter, a.limit)?,
+    let (chosen, total, next) = match a.kind.on_nodes() {
+        Some(kind) => page_from_nodes(&a.head, kind, &a.filter, a.after.as_deref(), a.limit)?,
+        None if a.after.is_some() => {
+            return Err(crate::user_error(format!(
+                "--after pages tasks, actors and objects; the head lists all its {} at once (use --limit and --filter)",
+                a.kind.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
+            )))
+        }
         None => {
             let chosen = select(a.kind, head_records(&a.head, a.kind)?, &a.filter)?;
             let total = chosen.len();
-            (chosen.into_iter().take(a.limit).collect(), total)
+            (chosen.into_iter().take(a.limit).collect(), total, String::new())
         }
     };
     if a.json {
@@ -156,7 +183,12 @@ pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let more = total.saturating_sub(chosen.len());
-    if more > 0 {
+    if more > 0 && !next.is_empty() {
+        eprintln!(
+            "{more} more; --after {next} lists the next page, --limit {} lists them all",
+            chosen.len() + more
+        );
+    } else if more > 0 {
         eprintln!("{more} more; --limit {} shows them", chosen.len() + more);
     }
     Ok(ExitCode::SUCCESS)

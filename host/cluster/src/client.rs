@@ -341,6 +341,8 @@ pub fn state_request(
             .collect(),
         limit,
         counts,
+        // From the start; a caller paging sets it.
+        after: String::new(),
     }
 }
 

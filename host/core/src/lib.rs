@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod logs;
 pub mod options;
+pub mod page;
 pub mod resources;
 pub mod state;
 pub mod units;

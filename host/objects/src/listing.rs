@@ -5,7 +5,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use wrun_core::state::{Fields, Filter, ObjectRecord};
+use wrun_core::page::{page, Place};
+use wrun_core::state::{Filter, ObjectRecord};
 
 use wrun_core::JobId;
 
@@ -13,32 +14,23 @@ use crate::store::{Producer, Slot, State};
 use crate::ObjectStore;
 
 impl ObjectStore {
-    /// The objects passing `filters`, at most `limit`, and how many passed
-    /// in all; a pending object's job is its producer's, as `job_of` reads
-    /// it (producers are the runtime's). The map is locked only to copy its
-    /// slots out; each slot is read under its own lock, so writers wait for
-    /// neither for long.
+    /// The page of objects passing `filters` after `after` (by id), at
+    /// most `limit`, and how many passed after `after` in all; a pending
+    /// object's job is its producer's, as `job_of` reads it (producers are
+    /// the runtime's). The map is locked only to copy its slots out; each
+    /// slot is read under its own lock, so writers wait for neither for long.
     pub fn records(
         &self,
         filters: &[Filter],
+        after: Option<Place>,
         limit: usize,
         job_of: impl Fn(&Producer) -> Option<JobId>,
     ) -> (Vec<ObjectRecord>, usize) {
         let slots: Vec<Arc<Slot>> = self.entries.lock().values().cloned().collect();
-        let mut out = Vec::new();
-        let mut total = 0;
-        for slot in slots {
-            let Some(r) = self.record_of(&slot, &job_of) else {
-                continue;
-            };
-            if r.passes(filters) {
-                total += 1;
-                if out.len() < limit {
-                    out.push(r);
-                }
-            }
-        }
-        (out, total)
+        let records = slots
+            .iter()
+            .filter_map(|slot| self.record_of(slot, &job_of));
+        page(records, filters, after, limit)
     }
 
     fn record_of(

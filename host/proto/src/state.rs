@@ -1,6 +1,9 @@
 //! Records of tasks, actors and objects as the wire carries them (ids in
 //! hex, states by name): what a node reports to the head for listings.
 
+use std::cmp::Reverse;
+
+use wrun_core::page::Place;
 use wrun_core::state::{ActorRecord, Filter, ObjectRecord, TaskRecord};
 
 use crate::pb;
@@ -65,9 +68,9 @@ pub fn from_filters(f: &[pb::StateFilter]) -> Vec<Filter> {
 /// keeps 100,000 ended calls by default: a whole history fits).
 pub const MAX_LISTED: u64 = 200_000;
 
-/// What a ListState request asks for, checked: its kind, and its filters,
-/// each naming a field records of that kind have.
-pub fn check_request(r: &pb::ListStateRequest) -> Result<(pb::StateKind, Vec<Filter>), String> {
+/// What a ListState request asks for, checked: its kind, its filters, each
+/// naming a field records of that kind have, and where its page starts.
+pub fn check_request(r: &pb::ListStateRequest) -> Result<Checked, String> {
     use wrun_core::state::check_filters;
     let kind = pb::StateKind::try_from(r.kind)
         .map_err(|_| format!("unknown kind of record {}", r.kind))?;
@@ -77,5 +80,34 @@ pub fn check_request(r: &pb::ListStateRequest) -> Result<(pb::StateKind, Vec<Fil
         pb::StateKind::StateActors => check_filters::<ActorRecord>("actors", &filters)?,
         pb::StateKind::StateObjects => check_filters::<ObjectRecord>("objects", &filters)?,
     }
-    Ok((kind, filters))
+    let after = match r.after.as_str() {
+        "" => None,
+        place => Some(Place::parse(place, kind == pb::StateKind::StateTasks)?),
+    };
+    Ok(Checked {
+        kind,
+        filters,
+        after,
+    })
+}
+
+/// A ListState request, checked.
+pub struct Checked {
+    /// What it lists.
+    pub kind: pb::StateKind,
+    /// Each naming a field of that kind.
+    pub filters: Vec<Filter>,
+    /// Where the page starts.
+    pub after: Option<Place>,
+}
+
+/// A task record's place in listings: sorting by it is sorting by
+/// [`Place`] (ids are fixed-width hex).
+pub fn task_place(r: &pb::TaskRecord) -> (Reverse<u64>, Reverse<&str>) {
+    (Reverse(r.submitted_us), Reverse(r.id.as_str()))
+}
+
+/// An actor's or object's place in listings (its id's, descending).
+pub fn id_place(id: &str) -> Reverse<&str> {
+    Reverse(id)
 }

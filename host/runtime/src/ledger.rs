@@ -16,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use wrun_core::logs::Label;
+use wrun_core::page::{page, Place};
 use wrun_core::state::{Fields, Filter, TaskKind, TaskRecord, TaskState};
 use wrun_core::{ActorId, ErrorKind, JobId, NodeId, TaskError, TaskId};
 
@@ -166,44 +167,38 @@ impl Ledger {
         tracked
     }
 
-    /// The records passing `filters`, live ones first then the most recent
-    /// ended ones, at most `limit`; and how many passed in all.
-    pub(crate) fn list(&self, filters: &[Filter], limit: usize) -> (Vec<TaskRecord>, usize) {
-        // Copied out under the lock, read after it: calls never wait long.
+    /// The page of records passing `filters` after `after`, newest first,
+    /// at most `limit`; and how many passed after `after` in all.
+    pub(crate) fn list(
+        &self,
+        filters: &[Filter],
+        after: Option<Place>,
+        limit: usize,
+    ) -> (Vec<TaskRecord>, usize) {
+        page(self.records(), filters, after, limit)
+    }
+
+    /// Every record: the live calls this node reports, then the ended ones.
+    /// Copied out under the lock, read after it: calls never wait long.
+    fn records(&self) -> Vec<TaskRecord> {
         let (live, ended): (Vec<Arc<Tracked>>, Vec<Call>) = {
             let calls = self.calls.lock();
             (
                 calls.live.values().cloned().collect(),
-                calls.ended.iter().rev().cloned().collect(),
+                calls.ended.iter().cloned().collect(),
             )
         };
-        let mut out = Vec::new();
-        let mut total = 0;
-        let mut take = |r: TaskRecord| {
-            if r.passes(filters) {
-                total += 1;
-                if out.len() < limit {
-                    out.push(r);
-                }
-            }
-        };
-        for t in live {
+        let live = live.iter().filter_map(|t| {
             let e = t.inner.lock();
-            if !e.forwarded && !e.done {
-                take(e.record.record());
-            }
-        }
-        for c in &ended {
-            take(c.record());
-        }
-        (out, total)
+            (!e.forwarded && !e.done).then(|| e.record.record())
+        });
+        live.chain(ended.iter().map(Call::record)).collect()
     }
 
     /// Counts of the records passing `filters` by name and state.
     pub(crate) fn summary(&self, filters: &[Filter]) -> HashMap<(Arc<str>, TaskState), u64> {
         let mut counts = HashMap::new();
-        let (records, _) = self.list(filters, usize::MAX);
-        for r in records {
+        for r in self.records().into_iter().filter(|r| r.passes(filters)) {
             *counts.entry((r.name, r.state)).or_insert(0) += 1;
         }
         counts
@@ -336,26 +331,26 @@ mod tests {
     fn a_call_moves_through_its_states_and_ends_once_into_a_bounded_ring() {
         let ledger = Ledger::new(NodeId(9), 2);
         let a = call(&ledger, 2, "a");
-        assert_eq!(ledger.list(&state("waiting-for-args"), 10).1, 1);
+        assert_eq!(ledger.list(&state("waiting-for-args"), None, 10).1, 1);
         a.waiting_for(Waiting::Resources(wrun_core::Resources::new(1.0, 0)));
-        let (l, _) = ledger.list(&[], 10);
+        let (l, _) = ledger.list(&[], None, 10);
         assert_eq!(l[0].state, TaskState::WaitingForResources);
         assert_eq!(l[0].waiting_for, "cpus=1 memory=0");
         a.waiting_for(Waiting::ActorQueue);
         assert_eq!(
-            ledger.list(&[], 1).0[0].waiting_for,
+            ledger.list(&[], None, 1).0[0].waiting_for,
             "the actor's earlier calls"
         );
         a.running();
         a.end(Some(&TaskError::new(ErrorKind::TaskCancelled, "a", "x")));
         a.end(None);
-        let (l, total) = ledger.list(&[], 10);
+        let (l, total) = ledger.list(&[], None, 10);
         assert_eq!((l[0].state, total), (TaskState::Cancelled, 1));
         assert!(l[0].started_us > 0 && l[0].ended_us >= l[0].started_us);
         for lo in 3..6 {
             call(&ledger, lo, "b").end(None);
         }
-        let (l, total) = ledger.list(&[], 10);
+        let (l, total) = ledger.list(&[], None, 10);
         assert_eq!(total, 2, "the ring keeps the last two ended calls");
         assert_eq!(l[0].id.0.lo, 5, "newest first");
     }
@@ -365,13 +360,13 @@ mod tests {
         let ledger = Ledger::new(NodeId(9), 10);
         let a = call(&ledger, 1, "a");
         a.forwarded(NodeId(7));
-        assert_eq!(ledger.list(&[], 10).1, 0);
+        assert_eq!(ledger.list(&[], None, 10).1, 0);
         a.retrying(1);
-        let (l, _) = ledger.list(&[], 10);
+        let (l, _) = ledger.list(&[], None, 10);
         assert_eq!((l[0].node, l[0].attempt), (NodeId(9), 1));
         a.forwarded(NodeId(7));
         a.end(None);
-        assert_eq!(ledger.list(&[], 10).1, 0, "its executor keeps it");
+        assert_eq!(ledger.list(&[], None, 10).1, 0, "its executor keeps it");
         let b = call(&ledger, 3, "b");
         b.end(Some(&TaskError::new(ErrorKind::Trap, "b", "boom")));
         let counts = ledger.summary(&[]);

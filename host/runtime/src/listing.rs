@@ -3,15 +3,22 @@
 
 use std::sync::Arc;
 
+use wrun_core::page::Place;
 use wrun_core::state::{ActorRecord, Filter, ObjectRecord, TaskRecord, TaskState};
 
 use crate::Runtime;
 
 impl Runtime {
-    /// This node's tasks and actor calls passing `filters` (live ones, then
-    /// the most recent ended ones), at most `limit`, and how many passed.
-    pub fn tasks(&self, filters: &[Filter], limit: usize) -> (Vec<TaskRecord>, usize) {
-        self.inner.ledger.list(filters, limit)
+    /// A page of this node's tasks and actor calls (live, and the most
+    /// recent ended ones) passing `filters`: newest first after `after`, at
+    /// most `limit`; and how many passed after `after`.
+    pub fn tasks(
+        &self,
+        filters: &[Filter],
+        after: Option<Place>,
+        limit: usize,
+    ) -> (Vec<TaskRecord>, usize) {
+        self.inner.ledger.list(filters, after, limit)
     }
 
     /// How many of this node's calls passing `filters` are in each state,
@@ -28,19 +35,35 @@ impl Runtime {
         rows
     }
 
-    /// This node's actors passing `filters` (live, then recently dead), at
-    /// most `limit`, and how many passed.
-    pub fn actors(&self, filters: &[Filter], limit: usize) -> (Vec<ActorRecord>, usize) {
-        self.inner.actors.records(self.node_id(), filters, limit)
+    /// A page of this node's actors (live, and recently dead) passing
+    /// `filters`: by id after `after`, at most `limit`; and how many passed
+    /// after `after`.
+    pub fn actors(
+        &self,
+        filters: &[Filter],
+        after: Option<Place>,
+        limit: usize,
+    ) -> (Vec<ActorRecord>, usize) {
+        self.inner
+            .actors
+            .records(self.node_id(), filters, after, limit)
     }
 
-    /// The objects in this node's store passing `filters`, at most `limit`,
-    /// and how many passed. A pending result is its call's job's.
-    pub fn objects(&self, filters: &[Filter], limit: usize) -> (Vec<ObjectRecord>, usize) {
-        self.inner.objects.records(filters, limit, |producer| {
-            producer
-                .downcast_ref::<wrun_sandbox::TaskControl>()
-                .map(|c| c.job)
-        })
+    /// A page of the objects in this node's store passing `filters`: by id
+    /// after `after`, at most `limit`; and how many passed after `after`. A
+    /// pending result is its call's job's.
+    pub fn objects(
+        &self,
+        filters: &[Filter],
+        after: Option<Place>,
+        limit: usize,
+    ) -> (Vec<ObjectRecord>, usize) {
+        self.inner
+            .objects
+            .records(filters, after, limit, |producer| {
+                producer
+                    .downcast_ref::<wrun_sandbox::TaskControl>()
+                    .map(|c| c.job)
+            })
     }
 }

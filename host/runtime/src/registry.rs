@@ -7,7 +7,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use wrun_core::state::{ActorRecord, Fields, Filter};
+use wrun_core::page::{page, Place};
+use wrun_core::state::{ActorRecord, Filter};
 use wrun_core::{is_private_namespace, ActorId, JobId, NodeId, TaskError};
 
 use crate::actors::gate::{ActorCall, Gate};
@@ -219,12 +220,14 @@ impl ActorRegistry {
         Ok(())
     }
 
-    /// The actors of this node (`node`) passing `filters`, live ones then
-    /// recently dead ones, at most `limit`; and how many passed in all.
+    /// The page of this node's (`node`) actors, live and recently dead,
+    /// passing `filters` after `after` (by id), at most `limit`; and how
+    /// many passed after `after` in all.
     pub(crate) fn records(
         &self,
         node: NodeId,
         filters: &[Filter],
+        after: Option<Place>,
         limit: usize,
     ) -> (Vec<ActorRecord>, usize) {
         let live: Vec<(ActorId, Arc<ActorEntry>)> = self
@@ -268,10 +271,7 @@ impl ActorRegistry {
             })
         }));
         drop(g);
-        records.retain(|r| r.passes(filters));
-        let total = records.len();
-        records.truncate(limit);
-        (records, total)
+        page(records, filters, after, limit)
     }
 
     /// Kills every actor a job created (the job ended or was stopped).

@@ -5,8 +5,9 @@
 //! - `GET /api/status`: nodes, jobs, placement groups (`wrun status --json`)
 //! - `GET /api/jobs/ID`: one job; `/api/jobs/ID/logs?from=N&limit=M&search=S`
 //!   its lines; `/api/jobs/ID/timeline`: its trace (`wrun timeline`)
-//! - `GET /api/list/tasks|actors|objects?filter=K=V&limit=N`: records,
-//!   how many passed, nodes that did not answer (`wrun list`)
+//! - `GET /api/list/tasks|actors|objects?filter=K=V&limit=N&after=PLACE`:
+//!   a page of records, how many passed after PLACE, where the next page
+//!   starts, nodes that did not answer (`wrun list --after`)
 //! - `GET /api/summary/tasks|actors|objects?job=ID` (`wrun summary`),
 //!   `GET /api/memory?job=ID` (`wrun memory`)
 
@@ -203,7 +204,8 @@ async fn list(
             }
         }
     }
-    let req = client::state_request(k, &filters, limit, false);
+    let mut req = client::state_request(k, &filters, limit, false);
+    req.after = param(&p, "after").unwrap_or_default().to_string();
     let reply = match client::list_state(&d.head, &d.creds, req).await {
         Ok(r) => r,
         Err(e) => return head_failed(e),
@@ -211,6 +213,7 @@ async fn list(
     axum::Json(json!({
         "records": views::records_json(k, &reply),
         "total": reply.total,
+        "next": reply.next,
         "unreachable": reply.unreachable,
     }))
     .into_response()

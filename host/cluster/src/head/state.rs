@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tonic::{Request, Status};
 use wrun_proto::pb as proto;
-use wrun_proto::state::{check_request, MAX_LISTED};
+use wrun_proto::state::{check_request, id_place, task_place, MAX_LISTED};
 use wrun_proto::PROTOCOL_VERSION;
 
 use super::HeadService;
@@ -64,15 +64,35 @@ impl HeadService {
                 }
             }
         }
-        // Newest calls first; actors and objects by id, so pages are stable.
+        // Each node sent its first `limit` after `after` in the listing's
+        // order (calls newest first, actors and objects by id, descending):
+        // the page is the first `limit` of them all.
         merged
             .tasks
-            .sort_by(|a, b| b.submitted_us.cmp(&a.submitted_us).then(a.id.cmp(&b.id)));
-        merged.actors.sort_by(|a, b| a.id.cmp(&b.id));
-        merged.objects.sort_by(|a, b| a.id.cmp(&b.id));
-        merged.tasks.truncate(limit as usize);
-        merged.actors.truncate(limit as usize);
-        merged.objects.truncate(limit as usize);
+            .sort_by(|a, b| task_place(a).cmp(&task_place(b)));
+        merged
+            .actors
+            .sort_by(|a, b| id_place(&a.id).cmp(&id_place(&b.id)));
+        merged
+            .objects
+            .sort_by(|a, b| id_place(&a.id).cmp(&id_place(&b.id)));
+        let limit = limit as usize;
+        merged.tasks.truncate(limit);
+        merged.actors.truncate(limit);
+        merged.objects.truncate(limit);
+        let listed = merged.tasks.len() + merged.actors.len() + merged.objects.len();
+        if merged.total > listed as u64 && !r.counts {
+            merged.next = match (
+                merged.tasks.last(),
+                merged.actors.last(),
+                merged.objects.last(),
+            ) {
+                (Some(t), _, _) => format!("{}:{}", t.submitted_us, t.id),
+                (_, Some(a), _) => a.id.clone(),
+                (_, _, Some(o)) => o.id.clone(),
+                _ => String::new(),
+            };
+        }
         merged.unreachable.sort();
         Ok(merged)
     }

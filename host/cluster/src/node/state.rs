@@ -13,7 +13,8 @@ pub(crate) fn list_state(
     rt: &Runtime,
     r: &pb::ListStateRequest,
 ) -> Result<pb::ListStateReply, Status> {
-    let (kind, filters) = check_request(r).map_err(Status::invalid_argument)?;
+    let asked = check_request(r).map_err(Status::invalid_argument)?;
+    let (kind, filters, after) = (asked.kind, asked.filters, asked.after);
     let limit = r.limit.min(MAX_LISTED) as usize;
     let node = rt.node_id().to_string();
     let mut reply = pb::ListStateReply::default();
@@ -26,12 +27,13 @@ pub(crate) fn list_state(
             }
         }
         pb::StateKind::StateTasks => {
-            let (records, total) = rt.tasks(&filters, limit);
+            let (records, total) = rt.tasks(&filters, after, limit);
             reply.tasks = records.iter().map(to_task).collect();
             reply.total = total as u64;
         }
         pb::StateKind::StateActors => {
-            let (records, total) = rt.actors(&filters, if r.counts { usize::MAX } else { limit });
+            let (records, total) =
+                rt.actors(&filters, after, if r.counts { usize::MAX } else { limit });
             if r.counts {
                 for a in &records {
                     counts
@@ -45,7 +47,8 @@ pub(crate) fn list_state(
             }
         }
         pb::StateKind::StateObjects => {
-            let (records, total) = rt.objects(&filters, if r.counts { usize::MAX } else { limit });
+            let (records, total) =
+                rt.objects(&filters, after, if r.counts { usize::MAX } else { limit });
             if r.counts {
                 // Memory by job: where the bytes are.
                 for o in &records {

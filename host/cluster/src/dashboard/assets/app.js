@@ -5,7 +5,15 @@
 
 const PAGE = 100; // rows a table shows, "Show more" adds as many
 const limits = {}; // per table: how many rows it shows now
-const cpuHistory = []; // [used, total] of the cluster, newest last
+// Per paged table (tasks, actors, objects): the places its pages start
+// after, the page shown last; a place comes from the head ("next"), so a
+// page neither repeats nor skips rows however many come and go.
+const places = {};
+// The cluster's resources over the last two minutes, by name (cpus,
+// memory, each custom resource, object store bytes): [used, total] pairs,
+// newest last, sampled at each redraw of the overview.
+const history = {};
+const HISTORY = 60;
 let timer = null;
 
 const esc = (s) =>
@@ -26,14 +34,25 @@ async function api(path) {
   return r.json();
 }
 
-function table(id, cols, rows, total) {
+// A table of a page of records (`listed`), with buttons to the next page
+// and back to the first.
+function paged(id, cols, page) {
+  const shown = places[id] || [];
+  const nav = (shown.length ? `<button data-first="${id}">First page</button> ` : "") +
+    (page.next ? `<button data-next="${id}" data-place="${esc(page.next)}">Next page</button>` : "");
+  return table(id, cols, page.records, page.total, nav);
+}
+
+function table(id, cols, rows, total, nav) {
   const head = cols.map((c) => `<th class="${c.num ? "num" : ""}">${esc(c.title)}</th>`).join("");
   const body = rows
     .map((r) => `<tr data-testid="${id}-row" data-id="${esc(r.id ?? "")}">` +
       cols.map((c) => `<td class="${c.num ? "num" : ""}" data-field="${c.key}">${c.show ? c.show(r) : esc(r[c.key])}</td>`).join("") +
       "</tr>")
     .join("");
-  const more = total > rows.length
+  const more = nav !== undefined
+    ? `<div class="pager">showing <span data-testid="${id}-shown">${rows.length}</span> of <span data-testid="${id}-total">${total}</span>${(places[id] || []).length ? " from here" : ""} ${nav}</div>`
+    : total > rows.length
     ? `<div class="pager">showing <span data-testid="${id}-shown">${rows.length}</span> of <span data-testid="${id}-total">${total}</span> <button data-more="${id}">Show more</button></div>`
     : `<div class="pager muted"><span data-testid="${id}-total">${total}</span> in all</div>`;
   return `<table data-testid="${id}"><tr>${head}</tr>${body}</table>${more}`;
@@ -42,7 +61,9 @@ function table(id, cols, rows, total) {
 const limit = (id) => limits[id] || PAGE;
 const query = (params) => new URLSearchParams(params).toString();
 async function listed(kind, filters, id) {
-  const q = [["limit", limit(id)], ...filters.map((f) => ["filter", f])];
+  const q = [["limit", PAGE], ...filters.map((f) => ["filter", f])];
+  const after = (places[id] || []).at(-1);
+  if (after) q.push(["after", after]);
   return api(`/api/list/${kind}?${new URLSearchParams(q)}`);
 }
 
@@ -111,19 +132,56 @@ function summaryTable(id, rows) {
   return table(id, cols, rows.map((r) => ({ ...r, id: r.name })), rows.length);
 }
 
-function drawCpu() {
-  const c = document.getElementById("cpu-chart");
-  if (!c) return;
-  const g = c.getContext("2d");
-  g.clearRect(0, 0, c.width, c.height);
-  const max = Math.max(1, ...cpuHistory.map((p) => p[1]));
-  g.strokeStyle = "#3056d3";
-  g.beginPath();
-  cpuHistory.forEach(([used], i) => {
-    const x = (i / 59) * c.width, y = c.height - (used / max) * (c.height - 4) - 2;
-    i ? g.lineTo(x, y) : g.moveTo(x, y);
-  });
-  g.stroke();
+// Samples what the nodes alive use of each resource now.
+function sample(alive) {
+  const sums = {};
+  const add = (k, used, total) => {
+    const p = (sums[k] ||= [0, 0]);
+    p[0] += used; p[1] += total;
+  };
+  for (const n of alive) {
+    add("cpus", n.total.cpus - n.available.cpus, n.total.cpus);
+    if (n.total.memory) add("memory", n.total.memory - n.available.memory, n.total.memory);
+    for (const [k, t] of Object.entries(n.total.custom || {})) add(k, t - ((n.available.custom || {})[k] ?? 0), t);
+    add("object store", n.bytes_in_memory || 0, 0);
+  }
+  for (const [k, p] of Object.entries(sums)) {
+    const h = (history[k] ||= []);
+    h.push(p);
+    if (h.length > HISTORY) h.shift();
+  }
+}
+
+const bytesLike = (k) => k === "memory" || k === "object store";
+// CPUs, memory and the object store first, then custom resources by name.
+const FIRST = ["cpus", "memory", "object store"];
+const chartOrder = (a, b) => {
+  const [i, j] = [FIRST.indexOf(a[0]), FIRST.indexOf(b[0])];
+  return (i < 0 ? FIRST.length : i) - (j < 0 ? FIRST.length : j) || a[0].localeCompare(b[0]);
+};
+function charts() {
+  return `<div class="charts">${Object.entries(history).sort(chartOrder).map(([k, h]) => {
+    const [used, total] = h[h.length - 1];
+    const now = bytesLike(k) ? size(used) + (total ? ` of ${size(total)}` : "") : `${+used.toFixed(2)} of ${total}`;
+    return `<figure><figcaption>${esc(k)}: <span data-testid="chart-${esc(k)}">${esc(now)}</span></figcaption>` +
+      `<canvas class="chart" data-resource="${esc(k)}" width="280" height="70"></canvas></figure>`;
+  }).join("")}</div>`;
+}
+
+function drawCharts() {
+  for (const c of document.querySelectorAll("canvas.chart")) {
+    const h = history[c.dataset.resource] || [];
+    const g = c.getContext("2d");
+    g.clearRect(0, 0, c.width, c.height);
+    const max = Math.max(1, ...h.map(([u, t]) => Math.max(u, t)));
+    g.strokeStyle = "#3056d3";
+    g.beginPath();
+    h.forEach(([used], i) => {
+      const x = (i / (HISTORY - 1)) * c.width, y = c.height - (used / max) * (c.height - 4) - 2;
+      i ? g.lineTo(x, y) : g.moveTo(x, y);
+    });
+    g.stroke();
+  }
 }
 
 const pages = {
@@ -132,8 +190,7 @@ const pages = {
     const alive = s.nodes.filter((n) => n.state === "alive");
     const total = alive.reduce((a, n) => a + (n.total.cpus || 0), 0);
     const free = alive.reduce((a, n) => a + (n.available.cpus || 0), 0);
-    cpuHistory.push([total - free, total]);
-    if (cpuHistory.length > 60) cpuHistory.shift();
+    sample(alive);
     const running = s.jobs.filter((j) => j.state === "running").length;
     const tasks = await api("/api/summary/tasks");
     const runningTasks = tasks.reduce((a, r) => a + (r.states.running ?? 0), 0);
@@ -141,7 +198,7 @@ const pages = {
     return `<div class="cards">${card("nodes-alive", alive.length, "nodes alive")}${card("cpus-used", `${total - free}/${total}`, "CPUs in use")}` +
       `${card("jobs-running", running, "jobs running")}${card("tasks-running", runningTasks, "calls running")}` +
       `${card("jobs-kept", s.jobs.length, "jobs kept")}</div>` +
-      `<h2>CPUs in use (last two minutes)</h2><canvas id="cpu-chart" width="600" height="90"></canvas>` +
+      `<h2>Resources in use (last two minutes)</h2>${charts()}` +
       `<h2>Nodes</h2>${table("nodes", nodeCols, s.nodes, s.nodes.length)}` +
       `<h2>Recent jobs</h2>${table("recent-jobs", jobCols, s.jobs.slice(-10).reverse(), Math.min(10, s.jobs.length))}`;
   },
@@ -161,26 +218,26 @@ const pages = {
       ` · <a href="/api/jobs/${esc(id)}/timeline" download="timeline-${esc(id)}.json">timeline (Perfetto)</a></p>` +
       (j.detail ? `<p class="state-failed">${esc(j.detail)}</p>` : "") +
       `<h2>Calls by name and state</h2>${summaryTable("job-summary", summary)}` +
-      `<h2>Calls, newest first</h2>${table("job-tasks", taskCols, tasks.records, tasks.total)}` +
-      `<h2>Actors</h2>${table("job-actors", actorCols, actors.records, actors.total)}` +
+      `<h2>Calls, newest first</h2>${paged("job-tasks", taskCols, tasks)}` +
+      `<h2>Actors</h2>${paged("job-actors", actorCols, actors)}` +
       `<h2>Logs (first ${logs.lines.length} lines)</h2><pre class="logs" data-testid="job-logs">${logs.lines.map((l) => esc(`[${l.task}] ${l.message}`)).join("\n")}</pre>`;
   },
   async nodes() {
     const s = await api("/api/status");
     const running = await listed("tasks", ["state=running"], "running");
     return `<h2>Nodes</h2>${table("nodes", nodeCols, s.nodes, s.nodes.length)}` +
-      `<h2>Running now</h2>${table("running", taskCols, running.records, running.total)}`;
+      `<h2>Running now</h2>${paged("running", taskCols, running)}`;
   },
   async actors() {
     const a = await listed("actors", [], "actors");
     const summary = await api("/api/summary/actors");
     return `<h2>Actors by class and state</h2>${summaryTable("actor-summary", summary)}` +
-      `<h2>Actors</h2>${table("actors", actorCols, a.records, a.total)}`;
+      `<h2>Actors</h2>${paged("actors", actorCols, a)}`;
   },
   async objects() {
     const [m, o] = await Promise.all([api("/api/memory"), listed("objects", [], "objects")]);
     return `<h2>Memory by job and node</h2>${table("memory", memoryCols, m.map((r) => ({ ...r, id: `${r.job}@${r.node}` })), m.length)}` +
-      `<h2>Objects</h2>${table("objects", objectCols, o.records, o.total)}`;
+      `<h2>Objects</h2>${paged("objects", objectCols, o)}`;
   },
   async groups() {
     const s = await api("/api/status");
@@ -193,15 +250,51 @@ const pages = {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
     const job = params.get("job") || (s.jobs.length ? s.jobs[s.jobs.length - 1].id : "");
     const search = params.get("search") || "";
+    const follow = params.get("follow") === "1";
+    const key = `${job}\n${search}`;
+    if (logView.key !== key) Object.assign(logView, { key, job, search, lines: [], next: 0, full: false, dropped: 0 });
+    if (job && logView.next === 0) await readLines();
     const options = s.jobs.slice().reverse().map((j) => `<option value="${esc(j.id)}" ${j.id === job ? "selected" : ""}>${esc(j.id)} ${esc(j.name)}</option>`).join("");
-    let lines = [];
-    if (job) lines = (await api(`/api/jobs/${job}/logs?${query({ from: 0, limit: 2000, search })}`)).lines;
     return `<h2>Logs</h2><form id="log-form">job <select name="job">${options}</select> ` +
-      `search <input name="search" value="${esc(search)}" data-testid="log-search"> <button>Show</button></form>` +
-      `<p class="muted"><span data-testid="log-count">${lines.length}</span> lines</p>` +
-      `<pre class="logs" data-testid="logs">${lines.map((l) => esc(`${l.n} [${l.task}] ${l.message}`)).join("\n")}</pre>`;
+      `search <input name="search" value="${esc(search)}" data-testid="log-search"> ` +
+      `<label><input type="checkbox" name="follow" value="1" data-testid="log-follow" ${follow ? "checked" : ""}> follow</label> <button>Show</button></form>` +
+      `<p class="muted"><span data-testid="log-count">${logView.lines.length}</span> lines` +
+      (logView.dropped ? `, the first ${logView.dropped} no longer shown` : "") +
+      (logView.full && !follow ? ` <button data-more-lines="1">More lines</button>` : "") + `</p>` +
+      `<pre class="logs" data-testid="logs">${logView.lines.map(lineText).join("\n")}</pre>`;
   },
 };
+
+// The logs page's lines: read from the head by line number, a page at a
+// time, and, while "follow" is on, every second from where the last read
+// stopped, so no line is shown twice or skipped.
+const LOG_PAGE = 2000;
+const LOG_KEPT = 20000; // lines a followed view keeps (the oldest go)
+const logView = { key: "", job: "", search: "", lines: [], next: 0, full: false, dropped: 0 };
+const lineText = (l) => esc(`${l.n} [${l.task}] ${l.message}`);
+
+async function readLines() {
+  const r = await api(`/api/jobs/${logView.job}/logs?${query({ from: logView.next, limit: LOG_PAGE, search: logView.search })}`);
+  logView.lines.push(...r.lines);
+  logView.next = r.next;
+  logView.full = r.lines.length === LOG_PAGE;
+  const over = logView.lines.length - LOG_KEPT;
+  if (over > 0) { logView.lines.splice(0, over); logView.dropped += over; }
+  return r.lines;
+}
+
+// Appends the lines written since the last read, without redrawing the
+// page (the form keeps what one types).
+async function followLogs() {
+  const pre = document.querySelector('[data-testid="logs"]');
+  if (!pre || !logView.job) return;
+  const added = await readLines();
+  if (!added.length) return;
+  const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.insertAdjacentHTML("beforeend", (pre.textContent ? "\n" : "") + added.map(lineText).join("\n"));
+  document.querySelector('[data-testid="log-count"]').textContent = logView.lines.length;
+  if (atEnd) pre.scrollTop = pre.scrollHeight;
+}
 
 async function render() {
   const hash = location.hash.replace(/^#\/?/, "");
@@ -216,7 +309,7 @@ async function render() {
     main.innerHTML = html;
     main.dataset.page = name;
     main.dataset.ready = "true";
-    drawCpu();
+    drawCharts();
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
     main.dataset.ready = "error";
@@ -227,18 +320,33 @@ async function render() {
 }
 
 document.addEventListener("click", (e) => {
-  const id = e.target.dataset && e.target.dataset.more;
-  if (id) { limits[id] = limit(id) + PAGE; render(); }
+  const d = e.target.dataset || {};
+  if (d.more) { limits[d.more] = limit(d.more) + PAGE; render(); }
+  if (d.next) { places[d.next] = [...(places[d.next] || []), d.place]; render(); }
+  if (d.first) { delete places[d.first]; render(); }
+  if (d.moreLines) readLines().then(render);
+});
+document.addEventListener("change", (e) => {
+  if (e.target.name === "follow") e.target.form.requestSubmit();
 });
 document.addEventListener("submit", (e) => {
   if (e.target.id !== "log-form") return;
   e.preventDefault();
   const f = new FormData(e.target);
-  location.hash = `#/logs?${query({ job: f.get("job"), search: f.get("search") })}`;
+  location.hash = `#/logs?${query({ job: f.get("job"), search: f.get("search"), follow: f.get("follow") || "0" })}`;
 });
-window.addEventListener("hashchange", () => { document.getElementById("main").dataset.ready = "false"; render(); });
+window.addEventListener("hashchange", () => {
+  for (const id of Object.keys(places)) delete places[id];
+  document.getElementById("main").dataset.ready = "false";
+  render();
+});
 render();
-// Live: every page but the logs (whose form one types in) redraws itself.
+// Live: every page but the logs (whose form one types in) redraws itself;
+// followed logs grow every second.
 timer = setInterval(() => {
   if (document.getElementById("main").dataset.page !== "logs") render();
 }, 2000);
+setInterval(() => {
+  const following = document.querySelector('[data-testid="log-follow"]')?.checked;
+  if (document.getElementById("main").dataset.page === "logs" && following) followLogs().catch(() => {});
+}, 1000);
