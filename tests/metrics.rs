@@ -10,6 +10,9 @@ use wrun_tests::cluster_harness::*;
 use wrun_tests::scrape::{sample, samples, scrape};
 use wrun_tests::{example, free_port};
 
+/// A sample of the node by metric name and `state` label.
+type Reading<'a> = dyn Fn(&str, &str) -> f64 + 'a;
+
 /// The `wrun_*` metric names the Grafana dashboard's queries use.
 fn dashboard_metrics() -> Vec<String> {
     let path = wrun_tests::repo_root().join("deploy/grafana/wrun.json");
@@ -130,6 +133,40 @@ async fn metrics_are_served_over_tls_to_token_holders_and_count_what_ran() {
             .unwrap_or(0.0)
     };
     assert_eq!(runs(&head) + runs(&node), 1.0);
+
+    // Calls and actors by state, as the node holding them reports them: a
+    // job whose actor and CPU-burning task need the node's `license`.
+    let job = c.submit_no_wait(&example("chatty"), &["forever", "license"]);
+    let by_state = |all: &HashMap<String, f64>, name: &str, state: &str| {
+        sample(all, &format!(r#"{name}{{server="node",state="{state}"}}"#))
+    };
+    let node_until = |what: &'static str, holds: fn(&Reading) -> bool| {
+        let (ca, token) = (ca.clone(), token.trim().to_string());
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let node = samples(&scrape(node_port, &ca, Some(&token)).await.1);
+                if holds(&|name, state| by_state(&node, name, state)) {
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "{what}: {node:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    node_until("the burning task running and the actor alive", |n| {
+        n("wrun_calls_live", "running") == 1.0
+            && n("wrun_actors", "alive") == 1.0
+            && n("wrun_calls_live", "waiting-for-args") == 0.0
+    })
+    .await;
+    assert!(wrun(c.state(), &["job", "stop", &job]).0);
+    node_until("nothing running, the actor dead", |n| {
+        n("wrun_calls_live", "running") == 0.0
+            && n("wrun_actors", "alive") == 0.0
+            && n("wrun_actors", "dead") == 1.0
+    })
+    .await;
 
     // Every metric the Grafana dashboard queries is one the daemons serve.
     let served: std::collections::HashSet<&str> = head

@@ -180,11 +180,29 @@ impl Collector for NodeFigures {
             "Calls waiting for resources",
             self.rt.queued() as f64,
         )?;
+        gauges(
+            &mut e,
+            "wrun_calls_live",
+            "Calls this node reports that live now, by state",
+            "state",
+            self.rt
+                .live_calls_by_state()
+                .map(|(s, n)| (s.as_str().to_string(), n as f64)),
+        )?;
         gauge(
             &mut e,
             "wrun_actors_alive",
             "Actors alive on this node",
             self.rt.actor_count() as f64,
+        )?;
+        gauges(
+            &mut e,
+            "wrun_actors",
+            "Actors by state: alive, and dead ones this node remembers",
+            "state",
+            self.rt
+                .actors_by_state()
+                .map(|(s, n)| (s.to_string(), n as f64)),
         )?;
         gauge(
             &mut e,

@@ -204,6 +204,27 @@ impl Ledger {
         counts
     }
 
+    /// How many calls this node reports are in each state they can be in
+    /// while they live (waiting for arguments, for resources, running).
+    pub(crate) fn live_by_state(&self) -> [(TaskState, u64); 3] {
+        let live: Vec<Arc<Tracked>> = self.calls.lock().live.values().cloned().collect();
+        let mut counts = [
+            (TaskState::WaitingForArgs, 0),
+            (TaskState::WaitingForResources, 0),
+            (TaskState::Running, 0),
+        ];
+        for t in live {
+            let e = t.inner.lock();
+            if e.forwarded || e.done {
+                continue;
+            }
+            if let Some((_, n)) = counts.iter_mut().find(|(s, _)| *s == e.record.state) {
+                *n += 1;
+            }
+        }
+        counts
+    }
+
     /// How many calls run or wait here that are tasks of `job` or calls of
     /// one of `actors` (those sent to another node are its to count).
     pub(crate) fn unended(&self, job: JobId, actors: &FxHashSet<ActorId>) -> usize {
@@ -342,6 +363,11 @@ mod tests {
             "the actor's earlier calls"
         );
         a.running();
+        assert_eq!(
+            ledger.live_by_state().map(|(_, n)| n),
+            [0, 0, 1],
+            "one running"
+        );
         a.end(Some(&TaskError::new(ErrorKind::TaskCancelled, "a", "x")));
         a.end(None);
         let (l, total) = ledger.list(&[], None, 10);

@@ -438,6 +438,20 @@ impl Runtime {
         self.inner.actors.live()
     }
 
+    /// Actors by state: alive here, and dead ones this node remembers.
+    pub fn actors_by_state(&self) -> [(&'static str, u64); 2] {
+        [
+            ("alive", self.inner.actors.live() as u64),
+            ("dead", self.inner.actors.remembered_dead() as u64),
+        ]
+    }
+
+    /// The calls this node reports that live now, by state (waiting for
+    /// arguments, for resources, running).
+    pub fn live_calls_by_state(&self) -> [(wrun_core::state::TaskState, u64); 3] {
+        self.inner.ledger.live_by_state()
+    }
+
     /// Placement groups this node created or looked up, by id.
     pub fn groups(&self) -> HashMap<GroupId, wrun_core::GroupInfo> {
         self.inner

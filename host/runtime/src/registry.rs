@@ -113,6 +113,11 @@ impl ActorRegistry {
         self.actors.lock().len()
     }
 
+    /// Dead actors this node still remembers (its graveyard is bounded).
+    pub(crate) fn remembered_dead(&self) -> usize {
+        self.graveyard.lock().graves.len()
+    }
+
     /// Whether `caller` may see actor `id` (`None` is the host: trusted).
     /// An actor no job may see unless it is its own or named in a shared
     /// namespace; to every other job it reads exactly as an id nobody
