@@ -73,6 +73,32 @@ fn every_call_of_a_job_over_three_nodes_is_listed_once_and_traced() {
             .entry(t["node"].as_str().unwrap().into())
             .or_default() += 1;
     }
+    // Each task's lines, found by the id it is listed under (a task sent to
+    // another node too): its three, all of one task; together, all 30.
+    let mut every = BTreeSet::new();
+    for t in &tasks {
+        let (done, out, err) = wrun(
+            c.state(),
+            &["job", "logs", &id, "--task", t["id"].as_str().unwrap()],
+        );
+        assert!(done, "{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{t}: {out}");
+        let speaker: BTreeSet<&str> = lines
+            .iter()
+            .map(|l| {
+                l.split(" line ")
+                    .next()
+                    .unwrap()
+                    .rsplit("] ")
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(speaker.len(), 1, "one task's lines: {out}");
+        every.extend(lines.into_iter().map(String::from));
+    }
+    assert_eq!(every.len(), 30);
     // The nodes the tasks said they ran on, with as many tasks each.
     let said: BTreeMap<String, u64> = ran_on["nodes"]
         .as_object()

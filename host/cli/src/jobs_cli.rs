@@ -91,7 +91,8 @@ pub struct LogsArgs {
     #[arg(long, default_value_t = 0)]
     from: u64,
     /// Only the lines of tasks, actor methods or the driver with this
-    /// name (`speak`, `Counter.add`, `main`) or label (`speak#5204ab9e98a3c081`).
+    /// name (`speak`, `Counter.add`, `main`) or label (`speak#5204ab9e98a3c081`),
+    /// or the one task with this id, as `wrun list tasks` prints it.
     #[arg(long)]
     task: Option<String>,
     /// Only the lines of this actor's methods (its id, as `wrun list
@@ -323,11 +324,16 @@ fn exit_of(outcome: Outcome, value: bool) -> ExitCode {
 
 /// Whether a line's label (`speak#5204ab9e98a3c081`, on another node
 /// `chatty/speak#5204ab9e98a3c081`, `Counter.add`, `main`) is that of the
-/// task `wanted` names: its name (with or without its component), or the
-/// whole label.
+/// task `wanted` names: its name (with or without its component), the
+/// whole label, or its id as `wrun list tasks` gives it (a label carries
+/// the id's lower half).
 fn written_by(label: &str, wanted: &str) -> bool {
-    let name = label.split('#').next().unwrap_or(label);
-    label == wanted || name == wanted || name.rsplit('/').next() == Some(wanted)
+    let (name, call) = label.split_once('#').unwrap_or((label, ""));
+    let by_id = wanted.len() == 32
+        && wanted
+            .parse::<wrun_core::Id>()
+            .is_ok_and(|id| !call.is_empty() && call == format!("{:x}", id.lo));
+    by_id || label == wanted || name == wanted || name.rsplit('/').next() == Some(wanted)
 }
 
 #[cfg(test)]
@@ -346,5 +352,9 @@ mod tests {
         assert!(written_by("Counter.add", "Counter.add"));
         assert!(!written_by("speaker#5204ab9e98a3c081", "speak"));
         assert!(!written_by("main", "speak"));
+        let id = "0123456789abcdef00000000000002a9";
+        assert!(written_by("speak#2a9", id), "by the id `wrun list` gives");
+        assert!(!written_by("speak#2a8", id));
+        assert!(!written_by("main", id));
     }
 }

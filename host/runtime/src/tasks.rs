@@ -150,9 +150,11 @@ impl RuntimeInner {
             actor: None,
             waiting: (!args_pending).then(|| Waiting::Resources(resources.clone())),
         });
-        // Named by the function alone, however the caller spelled it, so a
-        // task's lines and errors read the same on every node.
-        let label = Label::task(target.name.clone(), id);
+        // Named by the function alone, however the caller spelled it, and
+        // the id it is listed under (its sender's, when sent here), so a
+        // task's lines and errors read the same on every node and name the
+        // call `wrun list tasks` shows.
+        let label = Label::task(target.name.clone(), sent_as.unwrap_or(id));
         let control = TaskControl::new(caller.job.id, CallKind::Task);
         let (held, returns) = if options.streaming {
             let (held, returns) = Returns::streaming(&self.objects, label.clone(), control.clone());
