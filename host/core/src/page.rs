@@ -7,6 +7,7 @@
 //! between the two requests, and every node cuts its share of a page alone.
 
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 
 use crate::state::{ActorRecord, Fields, Filter, ObjectRecord, TaskRecord};
@@ -86,24 +87,55 @@ impl Listed for ObjectRecord {
 }
 
 /// The page of `records` that pass `filters` and come after `after`: the
-/// first `limit` of them in order, and how many there are in all.
+/// first `limit` of them in order, and how many there are in all. Records
+/// stream through a heap of the `limit` first so far: a node may hold
+/// 100,000, and only the page's are kept.
 pub fn page<R: Listed>(
     records: impl IntoIterator<Item = R>,
     filters: &[Filter],
     after: Option<Place>,
     limit: usize,
 ) -> (Vec<R>, usize) {
-    let mut passed: Vec<R> = records
-        .into_iter()
-        .filter(|r| r.passes(filters) && after.is_none_or(|a| r.place() > a))
-        .collect();
-    let total = passed.len();
-    if passed.len() > limit && limit > 0 {
-        passed.select_nth_unstable_by_key(limit - 1, Listed::place);
+    let mut first: BinaryHeap<ByPlace<R>> = BinaryHeap::new();
+    let mut total = 0;
+    for r in records {
+        let place = r.place();
+        if !r.passes(filters) || after.is_some_and(|a| place <= a) {
+            continue;
+        }
+        total += 1;
+        if first.len() < limit {
+            first.push(ByPlace(place, r));
+        } else if first.peek().is_some_and(|last| place < last.0) {
+            first.pop();
+            first.push(ByPlace(place, r));
+        }
     }
-    passed.truncate(limit);
-    passed.sort_unstable_by_key(Listed::place);
-    (passed, total)
+    let page = first.into_sorted_vec().into_iter().map(|b| b.1).collect();
+    (page, total)
+}
+
+/// A record ordered by its place alone (the heap's last is the page's).
+struct ByPlace<R>(Place, R);
+
+impl<R> PartialEq for ByPlace<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<R> Eq for ByPlace<R> {}
+
+impl<R> PartialOrd for ByPlace<R> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<R> Ord for ByPlace<R> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
 }
 
 #[cfg(test)]

@@ -175,30 +175,38 @@ impl Ledger {
         after: Option<Place>,
         limit: usize,
     ) -> (Vec<TaskRecord>, usize) {
-        page(self.records(), filters, after, limit)
+        let (live, ended) = self.copied();
+        page(Self::records(&live, &ended), filters, after, limit)
     }
 
-    /// Every record: the live calls this node reports, then the ended ones.
-    /// Copied out under the lock, read after it: calls never wait long.
-    fn records(&self) -> Vec<TaskRecord> {
-        let (live, ended): (Vec<Arc<Tracked>>, Vec<Call>) = {
-            let calls = self.calls.lock();
-            (
-                calls.live.values().cloned().collect(),
-                calls.ended.iter().cloned().collect(),
-            )
-        };
+    /// The live calls and the ended ones, copied out under the lock and
+    /// read after it: calls never wait long.
+    fn copied(&self) -> (Vec<Arc<Tracked>>, Vec<Call>) {
+        let calls = self.calls.lock();
+        (
+            calls.live.values().cloned().collect(),
+            calls.ended.iter().cloned().collect(),
+        )
+    }
+
+    /// Every record, made one at a time: the live calls this node reports,
+    /// then the ended ones.
+    fn records<'a>(
+        live: &'a [Arc<Tracked>],
+        ended: &'a [Call],
+    ) -> impl Iterator<Item = TaskRecord> + 'a {
         let live = live.iter().filter_map(|t| {
             let e = t.inner.lock();
             (!e.forwarded && !e.done).then(|| e.record.record())
         });
-        live.chain(ended.iter().map(Call::record)).collect()
+        live.chain(ended.iter().map(Call::record))
     }
 
     /// Counts of the records passing `filters` by name and state.
     pub(crate) fn summary(&self, filters: &[Filter]) -> HashMap<(Arc<str>, TaskState), u64> {
         let mut counts = HashMap::new();
-        for r in self.records().into_iter().filter(|r| r.passes(filters)) {
+        let (live, ended) = self.copied();
+        for r in Self::records(&live, &ended).filter(|r| r.passes(filters)) {
             *counts.entry((r.name, r.state)).or_insert(0) += 1;
         }
         counts
