@@ -74,29 +74,45 @@ fn every_call_of_a_job_over_three_nodes_is_listed_once_and_traced() {
             .or_default() += 1;
     }
     // Each task's lines, found by the id it is listed under (a task sent to
-    // another node too): its three, all of one task; together, all 30.
+    // another node too): its three, all of one task, each naming the node
+    // the task ran on; together, all 30.
     let mut every = BTreeSet::new();
     for t in &tasks {
         let (done, out, err) = wrun(
             c.state(),
-            &["job", "logs", &id, "--task", t["id"].as_str().unwrap()],
+            &[
+                "job",
+                "logs",
+                &id,
+                "--task",
+                t["id"].as_str().unwrap(),
+                "--json",
+            ],
         );
         assert!(done, "{err}");
-        let lines: Vec<&str> = out.lines().collect();
+        let lines: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 3, "{t}: {out}");
         let speaker: BTreeSet<&str> = lines
             .iter()
             .map(|l| {
-                l.split(" line ")
-                    .next()
+                l["message"]
+                    .as_str()
                     .unwrap()
-                    .rsplit("] ")
+                    .split(" line ")
                     .next()
                     .unwrap()
             })
             .collect();
         assert_eq!(speaker.len(), 1, "one task's lines: {out}");
-        every.extend(lines.into_iter().map(String::from));
+        assert!(lines.iter().all(|l| l["node"] == t["node"]), "{t}: {out}");
+        every.extend(
+            lines
+                .iter()
+                .map(|l| l["message"].as_str().unwrap().to_string()),
+        );
     }
     assert_eq!(every.len(), 30);
     // The nodes the tasks said they ran on, with as many tasks each.

@@ -201,10 +201,7 @@ pub fn logs(a: LogsArgs) -> anyhow::Result<ExitCode> {
             let shown =
                 task.is_none_or(|t| written_by(&l.task, t)) && actor.is_none_or(|a| l.actor == a);
             if shown && json {
-                let actor = (!l.actor.is_empty()).then_some(&l.actor);
-                let line = serde_json::json!({"n": n, "task": l.task, "actor": actor,
-                    "message": l.message, "stderr": l.stderr});
-                println!("{line}");
+                println!("{}", wrun_cluster::views::line_json(n, l));
             } else if shown {
                 println!("[{}] {}", l.task, l.message);
             }

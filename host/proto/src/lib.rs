@@ -80,6 +80,17 @@ pub fn from_resources(r: &pb::Resources) -> Resources {
     out
 }
 
+/// A guest's line as the wire carries it, written on `node`.
+pub fn to_log_line(l: wrun_core::logs::LogLine, node: NodeId) -> pb::LogLine {
+    pb::LogLine {
+        task: l.task.to_string(),
+        message: l.message,
+        stderr: l.level >= wrun_core::logs::Level::Warn,
+        actor: l.actor.map(|a| a.to_string()).unwrap_or_default(),
+        node: node.to_string(),
+    }
+}
+
 /// A task error as it crosses the network.
 pub fn to_error(e: TaskError) -> pb::JobError {
     pb::JobError {

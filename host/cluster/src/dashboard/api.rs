@@ -142,9 +142,7 @@ async fn logs(
         while let Some(e) = events.next().await? {
             let Event::Log(l) = e else { continue };
             if search.is_empty() || l.message.contains(&search) || l.task.contains(&search) {
-                lines.push(
-                    json!({"n": n, "task": l.task, "actor": l.actor, "message": l.message, "stderr": l.stderr}),
-                );
+                lines.push(views::line_json(n, &l));
             }
             n += 1;
             if lines.len() >= limit {

@@ -68,6 +68,7 @@ impl JobFeed {
                 ),
                 stderr: true,
                 actor: String::new(),
+                node: String::new(),
             };
             if store.put_line(job_id, *kept, &note.encode_to_vec()).is_ok() {
                 *kept += 1;

@@ -13,7 +13,7 @@ use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Response, Status};
-use wrun_core::logs::{Level, LogLine, LogSink};
+use wrun_core::logs::{LogLine, LogSink};
 use wrun_core::JobId;
 use wrun_env::Environment;
 use wrun_proto::pb::job_event::Event;
@@ -231,14 +231,9 @@ impl NodeService {
         check_protocol(r.protocol, "run job", peer)?;
         let id = job_id(&r.job_id)?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let lines = tx.clone();
+        let (lines, node) = (tx.clone(), self.rt.node_id());
         let sink: LogSink = Arc::new(move |l: LogLine| {
-            let _ = lines.send(event(Event::Log(pb::LogLine {
-                task: l.task.to_string(),
-                message: l.message,
-                stderr: l.level >= Level::Warn,
-                actor: l.actor.map(|a| a.to_string()).unwrap_or_default(),
-            })));
+            let _ = lines.send(event(Event::Log(wrun_proto::to_log_line(l, node))));
         });
         let loaded = match self.environment(&r.env_hash).await {
             Ok(env) => match self.job_spec(id, &r.name, &r.components, env).await {

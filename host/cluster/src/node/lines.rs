@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tonic::transport::Channel;
-use wrun_core::logs::{Level, LogLine, LogSink};
-use wrun_core::JobId;
+use wrun_core::logs::{LogLine, LogSink};
+use wrun_core::{JobId, NodeId};
 use wrun_proto::pb::{self, head_client::HeadClient};
 use wrun_proto::PROTOCOL_VERSION;
 
@@ -39,27 +39,24 @@ pub(crate) struct LineForwarder {
     /// Lines given to the sender and not yet sent (a flush with none waits
     /// for nothing).
     unsent: Arc<AtomicU64>,
+    /// This node, which each line names.
+    node: NodeId,
 }
 
 impl LineForwarder {
     /// Starts the sender (on the current runtime).
-    pub(crate) fn start(head: HeadClient<Channel>, conns: Arc<Connections>) -> Self {
+    pub(crate) fn start(head: HeadClient<Channel>, conns: Arc<Connections>, node: NodeId) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let unsent = Arc::new(AtomicU64::new(0));
         tokio::spawn(send_lines(head, conns, rx, unsent.clone()));
-        LineForwarder { tx, unsent }
+        LineForwarder { tx, unsent, node }
     }
 
     /// Where the guests of `job` on this node write their lines.
     pub(crate) fn sink(&self, job: JobId) -> LogSink {
-        let (tx, unsent) = (self.tx.clone(), self.unsent.clone());
+        let (tx, unsent, node) = (self.tx.clone(), self.unsent.clone(), self.node);
         Arc::new(move |l: LogLine| {
-            let line = pb::LogLine {
-                task: l.task.to_string(),
-                message: l.message,
-                stderr: l.level >= Level::Warn,
-                actor: l.actor.map(|a| a.to_string()).unwrap_or_default(),
-            };
+            let line = wrun_proto::to_log_line(l, node);
             unsent.fetch_add(1, Ordering::AcqRel);
             if tx.send(Forward::Line(job, line)).is_err() {
                 unsent.fetch_sub(1, Ordering::AcqRel);

@@ -66,7 +66,7 @@ impl NodeService {
         wire: Wire,
     ) -> Self {
         NodeService {
-            lines: lines::LineForwarder::start(head.clone(), wire.conns().clone()),
+            lines: lines::LineForwarder::start(head.clone(), wire.conns().clone(), rt.node_id()),
             rt,
             head,
             components_dir: state_dir.join("components"),

@@ -45,6 +45,19 @@ fn time(us: u64) -> Value {
     }
 }
 
+/// A job's line `n` (`wrun job logs --json`, the dashboard's logs): the
+/// task, actor (`null`: a task or the driver) and node that wrote it.
+pub fn line_json(n: u64, l: &pb::LogLine) -> Value {
+    json!({
+        "n": n,
+        "task": l.task,
+        "actor": or_null(&l.actor),
+        "node": or_null(&l.node),
+        "message": l.message,
+        "stderr": l.stderr,
+    })
+}
+
 /// A task or actor call.
 pub fn task_json(t: &pb::TaskRecord) -> Value {
     let ran_ms = (t.started_us > 0 && t.ended_us >= t.started_us)

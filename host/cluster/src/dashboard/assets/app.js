@@ -273,7 +273,15 @@ const LOG_KEPT = 20000; // lines a followed view keeps (the oldest go)
 const logView = { key: "", job: "", search: "", lines: [], next: 0, full: false, dropped: 0 };
 const lineText = (l) => esc(`${l.n} [${l.task}] ${l.message}`);
 
-async function readLines() {
+// One read at a time (following and a redraw may both ask): each starts
+// where the last stopped.
+let reading = Promise.resolve([]);
+function readLines() {
+  reading = reading.then(readOnce, readOnce);
+  return reading;
+}
+
+async function readOnce() {
   const r = await api(`/api/jobs/${logView.job}/logs?${query({ from: logView.next, limit: LOG_PAGE, search: logView.search })}`);
   logView.lines.push(...r.lines);
   logView.next = r.next;
@@ -296,7 +304,16 @@ async function followLogs() {
   if (atEnd) pre.scrollTop = pre.scrollHeight;
 }
 
-async function render() {
+// One drawing at a time: the two-second redraw and a click or a change of
+// page may ask at once, and pages keep state (the lines read so far) that
+// two drawings at once would both add to.
+let drawing = Promise.resolve();
+function render() {
+  drawing = drawing.then(draw, draw);
+  return drawing;
+}
+
+async function draw() {
   const hash = location.hash.replace(/^#\/?/, "");
   const [path] = hash.split("?");
   const parts = path.split("/").filter(Boolean);
@@ -348,5 +365,9 @@ timer = setInterval(() => {
 }, 2000);
 setInterval(() => {
   const following = document.querySelector('[data-testid="log-follow"]')?.checked;
-  if (document.getElementById("main").dataset.page === "logs" && following) followLogs().catch(() => {});
+  // In turn with drawings: a drawing of the page shows every line read
+  // before it, and the lines read after are appended after it.
+  if (document.getElementById("main").dataset.page === "logs" && following) {
+    drawing = drawing.then(followLogs, followLogs).catch(() => {});
+  }
 }, 1000);
