@@ -355,6 +355,36 @@ fn a_large_argument_travels_to_another_node_as_an_object() {
     c.wait_objects_freed();
 }
 
+/// A result larger than a reply carries inline (8 MiB, past 4 MiB) stays
+/// on the node that computed it until the caller has pulled it in chunks
+/// (one fetch on the caller's node), intact, and is freed on both after;
+/// a small one comes inline (no fetch).
+#[test]
+fn a_large_result_comes_back_as_an_object_pulled_in_chunks() {
+    let c = Cluster::start("2");
+    c.add_node(&["--cpus", "2", "--resources", "license=1"]);
+    let status = c.wait_nodes(2);
+    let plain = plain_node(&status);
+    let fetches = |s: &serde_json::Value| node(s, &plain)["fetches"].as_u64().unwrap();
+    let before = fetches(&c.status_json());
+    let v = c.submit_on(&plain, &example("cluster"), &["result", "license", "8"]);
+    assert_eq!(
+        (v["len"].as_u64(), &v["sum"]),
+        (Some(8 << 20), &v["expected"]),
+        "{v}"
+    );
+    let after = c.wait_objects_freed();
+    assert_eq!(fetches(&after), before + 1, "pulled once: {after}");
+    let v = c.submit_on(&plain, &example("cluster"), &["result", "license", "1"]);
+    assert_eq!(
+        (v["len"].as_u64(), &v["sum"]),
+        (Some(1 << 20), &v["expected"]),
+        "{v}"
+    );
+    let after = c.wait_objects_freed();
+    assert_eq!(fetches(&after), before + 1, "1 MiB came inline: {after}");
+}
+
 #[test]
 fn actors_live_where_their_resources_are_and_names_reach_them_from_every_node() {
     let c = Cluster::start_with(&["--cpus", "2", "--resources", "a=1"]);

@@ -15,10 +15,16 @@ use wrun_proto::pb::node_client::NodeClient;
 
 use crate::auth::Credentials;
 
-/// The largest reply a process accepts from another (a task's results
-/// travel inline in its reply; objects move in chunks well under it).
-/// Requests have each RPC's own, smaller limit ([`crate::guard`]).
+/// The largest reply of the head (a job's components, up to
+/// [`crate::guard::MAX_JOB_BYTES`]). Requests have each RPC's own, smaller
+/// limit ([`crate::guard`]).
 pub const MAX_MESSAGE: usize = 1 << 30;
+
+/// The largest reply of a node: a driver's value to the head
+/// ([`crate::guard::MAX_JOB_VALUE`]) and a little. A call's results travel
+/// inline only up to [`crate::objects::INLINE_RESULTS`]; larger ones, and
+/// objects, move in chunks well under it.
+pub const MAX_NODE_REPLY: usize = crate::guard::MAX_JOB_VALUE + (1 << 20);
 
 /// The HTTP/2 flow-control window of one stream between nodes.
 pub const WINDOW: u32 = 16 << 20;
@@ -119,8 +125,8 @@ impl Connections {
             .await
             .map_err(|e| e.to_string())?;
         let c = NodeClient::new(channel)
-            .max_decoding_message_size(MAX_MESSAGE)
-            .max_encoding_message_size(MAX_MESSAGE);
+            .max_decoding_message_size(MAX_NODE_REPLY)
+            .max_encoding_message_size(crate::guard::MAX_CALL_BYTES);
         self.clients.lock().insert(address.to_string(), c.clone());
         Ok(c)
     }

@@ -29,6 +29,10 @@ pub const CHUNK: usize = 4 << 20;
 /// ([`crate::guard::MAX_CALL_BYTES`]) whatever its arguments weigh.
 pub const INLINE_ARGS: usize = 4 << 20;
 
+/// Result bytes one reply carries inline at most (a call's results past it
+/// stay on the node that computed them until the caller has pulled them).
+pub const INLINE_RESULTS: usize = 4 << 20;
+
 /// How many releases one `ReleaseObjects` call carries at most.
 const RELEASE_BATCH: usize = 1024;
 
@@ -294,6 +298,47 @@ impl Wire {
         pb::Value {
             data: v.data.clone(),
             refs: v.refs.iter().map(|h| self.export_ref(h)).collect(),
+            held: None,
+        }
+    }
+
+    /// A call's result `v` (the value of `held`) for the caller's node:
+    /// inline while the reply's results stay within [`INLINE_RESULTS`]
+    /// bytes (`inline` counts them), else by reference, for the caller to
+    /// pull in chunks, so no reply carries a large value in one message.
+    pub fn export_result(&self, held: &Held, v: &ObjectValue, inline: &mut usize) -> pb::Value {
+        if *inline + v.data.len() <= INLINE_RESULTS {
+            *inline += v.data.len();
+            return self.export_value(v);
+        }
+        pb::Value {
+            held: Some(self.export_ref(held)),
+            ..pb::Value::default()
+        }
+    }
+
+    /// Gives back what a value from another node counted for this one,
+    /// unread.
+    pub fn let_go(&self, v: pb::Value) {
+        if let Some(r) = &v.held {
+            drop(self.import_ref(r));
+        }
+        drop(self.import_value(v));
+    }
+
+    /// A call's result from another node: inline, or pulled from the object
+    /// the sender kept it in (which is let go of once read).
+    pub async fn import_result(&self, v: pb::Value, label: &str) -> Result<ObjectValue, TaskError> {
+        let bad = |e: BadRef| {
+            TaskError::new(
+                ErrorKind::Internal,
+                label,
+                format!("its result from another node: {e}"),
+            )
+        };
+        match &v.held {
+            Some(r) => self.import_ref(r).map_err(bad)?.get(None).await,
+            None => self.import_value(v).map_err(bad),
         }
     }
 

@@ -175,24 +175,36 @@ impl ClusterRemote {
                         ));
                     }
                 };
-                self.values(reply, &call.method)
+                self.values(reply, &call.method).await
             }
             .await;
             (call.done)(outcome);
         }
     }
 
-    /// A reply's values, their references taken over.
-    fn values(&self, reply: pb::RunTaskReply, label: &str) -> Result<Vec<ObjectValue>, TaskError> {
+    /// A reply's values, their references taken over; large ones pulled
+    /// from the node that kept them.
+    async fn values(
+        &self,
+        reply: pb::RunTaskReply,
+        label: &str,
+    ) -> Result<Vec<ObjectValue>, TaskError> {
         if let Some(e) = reply.error {
             return Err(wrun_proto::from_error(e));
         }
-        reply
-            .values
-            .into_iter()
-            .map(|v| self.wire.import_value(v))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| failed(label, e.to_string()))
+        let mut values = Vec::with_capacity(reply.values.len());
+        let mut rest = reply.values.into_iter();
+        while let Some(v) = rest.next() {
+            match self.wire.import_result(v, label).await {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    // The others were counted for this node: let go of them.
+                    rest.for_each(|v| self.wire.let_go(v));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(values)
     }
 }
 
@@ -275,7 +287,12 @@ impl Remote for ClusterRemote {
                     });
                 }
             };
-            this.values(reply, &label).map_err(RemoteFailure::Failed)
+            match this.values(reply, &label).await {
+                // A large result kept on that node could not be pulled: as
+                // lost as the node (retried as a system failure).
+                Err(e) if e.kind == ErrorKind::ObjectLost => Err(RemoteFailure::NodeLost(e)),
+                other => other.map_err(RemoteFailure::Failed),
+            }
         })
     }
 

@@ -19,7 +19,7 @@ use wrun_proto::pb::{head_server::HeadServer, node_server::NodeServer};
 use wrun_runtime::{ClusterLinks, NodeSetup, Runtime, RuntimeConfig};
 
 use crate::auth::{Credentials, Token};
-use crate::connections::{Connections, MAX_MESSAGE, WINDOW};
+use crate::connections::{Connections, MAX_MESSAGE, MAX_NODE_REPLY, WINDOW};
 use crate::directory::HeadDirectory;
 use crate::guard::{GuardLayer, MAX_JOB_BYTES};
 use crate::head::HeadService;
@@ -285,7 +285,7 @@ pub async fn start_node(
         .add_service(tonic::service::interceptor::InterceptedService::new(
             NodeServer::new(service)
                 .max_decoding_message_size(MAX_JOB_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE),
+                .max_encoding_message_size(MAX_NODE_REPLY),
             token.check(),
         ))
         .serve_with_incoming_shutdown(no_delay(listener), async move {

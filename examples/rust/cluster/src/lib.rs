@@ -24,6 +24,10 @@
 //!   to SECONDS for room. -> `{"driver", "nodes": {"placed" or error kind: 1}}`
 //! - `groups`: placement groups, node affinity and spread on a cluster of
 //!   two nodes of 2 CPUs each (see `groups` below for what it reports).
+//! - `inline RESOURCE MIB`: a MIB-MiB blob passed by value to a task that
+//!   needs RESOURCE. -> `{"driver", "reader", "len", "sum", "expected"}`
+//! - `result RESOURCE MIB`: a task that needs RESOURCE returns a MIB-MiB
+//!   blob by value; the driver reads it. -> `{"driver", "reader", "len", "sum", "expected"}`
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -78,6 +82,12 @@ fn digest_and_keep(r: ObjectRef<Blob>) -> wrun::Result<(String, ObjectRef<Vec<u6
 fn make_blob(len: u64) -> wrun::Result<(String, ObjectRef<Blob>)> {
     let (blob, _) = pattern(len as usize)?;
     Ok((here(), wrun::put_blob(blob)?))
+}
+
+/// A blob of `len` bytes in the pattern, returned by value.
+#[wrun::task]
+fn blob_of(len: u64) -> wrun::Result<Blob> {
+    Ok(pattern(len as usize)?.0)
 }
 
 #[wrun::task]
@@ -438,6 +448,19 @@ fn main(args: Vec<String>) -> wrun::Result<Outcome> {
                 expected,
             })
         }
+        "result" => {
+            let len = number(&args, 2, 8)? << 20;
+            let (_, expected) = pattern(len as usize)?;
+            let on_other = blob_of::options().cpus(0.5).resource(resource, 1.0);
+            let b = on_other.remote(len)?.get_blob()?;
+            Ok(Outcome::Inline {
+                driver: here(),
+                reader: here(),
+                len: b.len() as u64,
+                sum: b.iter().map(|x| *x as u64).sum(),
+                expected,
+            })
+        }
         "actors" => actors(resource, args.get(2..).unwrap_or_default()),
         "groups" => groups().map(|g| Outcome::Groups(Box::new(g))),
         "survive" => {
@@ -505,6 +528,7 @@ wrun::export_job!(
         digest_value,
         digest_and_keep,
         make_blob,
+        blob_of,
         length,
         nap,
         where_,

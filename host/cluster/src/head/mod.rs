@@ -165,7 +165,7 @@ async fn node_client(transport: &Transport, address: &str) -> Result<NodeClient<
         .connect()
         .await
         .map_err(|e| Status::unavailable(format!("node at {address} unreachable: {e}")))?;
-    Ok(NodeClient::new(channel).max_decoding_message_size(crate::guard::MAX_JOB_VALUE + (1 << 20)))
+    Ok(NodeClient::new(channel).max_decoding_message_size(crate::connections::MAX_NODE_REPLY))
 }
 
 #[tonic::async_trait]

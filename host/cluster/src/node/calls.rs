@@ -49,11 +49,12 @@ impl NodeService {
         let outcome = match submitted {
             Ok(refs) => {
                 let mut values = Vec::with_capacity(refs.len());
-                let mut err = None;
+                let (mut err, mut inline) = (None, 0);
                 for h in &refs {
                     match h.get(None).await {
-                        // Nested references are counted for the caller.
-                        Ok(v) => values.push(self.wire.export_value(&v)),
+                        // Nested references are counted for the caller; a
+                        // large value stays here for the caller to pull.
+                        Ok(v) => values.push(self.wire.export_result(h, &v, &mut inline)),
                         Err(e) => {
                             err = Some(e);
                             break;
