@@ -637,7 +637,12 @@ fn a_job_on_another_node_cannot_reach_a_placement_group_or_actor_of_another() {
         "call_id",
         "kill_id",
     ];
-    assert_eq!(tries.len(), 2 * modes.len(), "{out}");
+    assert_eq!(tries.len(), 2 * (modes.len() + 1), "{out}");
+    // A private name cannot be looked up by another job: its answer reads
+    // as for a job nobody minted.
+    let (real, unknown) = (tries["lookup_private"], tries["lookup_private?"]);
+    assert_ne!(real, "found", "{out}");
+    assert_eq!(without_ids(real), without_ids(unknown), "{out}");
     // The words around the ids must match.
     for mode in modes {
         let (real, unknown) = (tries[mode], tries[format!("{mode}?").as_str()]);

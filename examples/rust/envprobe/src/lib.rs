@@ -178,6 +178,12 @@ impl Keeper {
         self.cell = vec![hi, lo];
     }
 
+    /// Its job's id as `[hi, lo]` (whose private namespace names `cell`).
+    pub fn job_id(&self) -> Vec<u64> {
+        let id = wrun::context::job_id();
+        vec![id.hi, id.lo]
+    }
+
     /// That actor's id as `[hi, lo]` (empty before `hold_cell`).
     pub fn cell_id(&self) -> Vec<u64> {
         self.cell.clone()
@@ -230,9 +236,11 @@ impl Keeper {
 /// `keep_group`: keeps a group and a private `Cell` on this node (through
 /// the `Keeper` named `keeper` in the shared namespace `team`) until another
 /// job has tried them, then uses both.
-/// `steal_group`: finds that keeper, tries the three on its group and a
-/// call and a kill on the cell, and each again on an id nobody minted (the
-/// same node's, the same kind); a line each: `MODE[?]: refused: ...`.
+/// `steal_group`: finds that keeper, tries the three on its group, a call
+/// and a kill on the cell and a lookup of its name in the owner's private
+/// namespace, and each again on an id nobody minted (the same node's, the
+/// same kind); a line each: `MODE[?]: refused: ...` (`none`, `found` for
+/// the lookup).
 /// `leave_group RESOURCE`: a task on a node offering RESOURCE reserves a
 /// group and leaves it.
 /// `kill_busy RESOURCE`: kills a `Cell` on a node offering RESOURCE while
@@ -387,8 +395,10 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
         "leave_group" => leave_group::options().resource(arg(1), 1.0).remote()?.get(),
         "keep_group" => {
             let keeper = Keeper::options().name("keeper").namespace("team").remote()?;
-            // Private (unnamed) and on this node, away from the other job's.
+            // Private (named `cell` in this job's own namespace) and on
+            // this node, away from the other job's.
             let cell = Cell::options()
+                .name("cell")
                 .node_affinity(wrun::context::node_id(), false)
                 .remote(7)?;
             keeper.hold_cell(cell.id().hi, cell.id().lo)?.get()?;
@@ -429,8 +439,21 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
             let &[cell_hi, cell_lo] = cell.as_slice() else {
                 return Err(Error::application("the keeper held no cell"));
             };
+            let job = keeper.job_id()?.get()?;
+            let &[job_hi, job_lo] = job.as_slice() else {
+                return Err(Error::application("the keeper told no job"));
+            };
             let mut tries = Vec::new();
             for (suffix, shift) in [("", 0), ("?", 1_000)] {
+                // The private name, in the other job's namespace (or in
+                // that of a job nobody minted).
+                let ns = format!("job-{job_hi:016x}{:016x}", job_lo + shift);
+                let found = match ActorHandle::lookup("cell", Some(&ns)) {
+                    Ok(Some(_)) => "found".to_string(),
+                    Ok(None) => "none".to_string(),
+                    Err(e) => format!("refused: {e}"),
+                };
+                tries.push(format!("lookup_private{suffix}: {found}"));
                 let group = PlacementGroup::from_id(Id { hi, lo: lo + shift });
                 for mode in ["group_nodes", "group_task", "group_remove"] {
                     tries.push(format!("{mode}{suffix}: {}", try_group(mode, group)));
