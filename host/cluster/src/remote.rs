@@ -17,12 +17,12 @@ use wrun_runtime::cluster::{
 };
 
 use crate::connections::Connections;
+use crate::objects::Wire;
+use crate::view::PeerView;
 
 /// How long a driver's node waits for another node to end the job's work
 /// there (that node waits up to `wrun_runtime::END_WAIT` for it to stop).
 const END_JOB_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::objects::Wire;
-use crate::view::PeerView;
 
 /// What another node needs to load a job: its name, components by hash and
 /// environment by hash.

@@ -10,12 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashSet;
-use wrun_sandbox::{CallKind, CancelCause, TaskControl};
-
 use wrun_core::logs::Label;
 use wrun_core::{ActorId, JobId, TaskError, TaskId};
 use wrun_objects::ObjectValue;
-use wrun_sandbox::{InstanceSpec, LoadedJob};
+use wrun_sandbox::{CallKind, CancelCause, InstanceSpec, LoadedJob, TaskControl};
 
 use crate::Runtime;
 
