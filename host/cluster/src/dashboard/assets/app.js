@@ -308,8 +308,10 @@ async function followLogs() {
 // page may ask at once, and pages keep state (the lines read so far) that
 // two drawings at once would both add to.
 let drawing = Promise.resolve();
+let queued = 0; // drawings asked for and not done
 function render() {
-  drawing = drawing.then(draw, draw);
+  queued++;
+  drawing = drawing.then(draw, draw).finally(() => queued--);
   return drawing;
 }
 
@@ -361,13 +363,15 @@ render();
 // Live: every page but the logs (whose form one types in) redraws itself;
 // followed logs grow every second.
 timer = setInterval(() => {
-  if (document.getElementById("main").dataset.page !== "logs") render();
+  // A slow head does not pile drawings up: one at a time, none queued.
+  if (queued === 0 && document.getElementById("main").dataset.page !== "logs") render();
 }, 2000);
 setInterval(() => {
   const following = document.querySelector('[data-testid="log-follow"]')?.checked;
   // In turn with drawings: a drawing of the page shows every line read
   // before it, and the lines read after are appended after it.
-  if (document.getElementById("main").dataset.page === "logs" && following) {
-    drawing = drawing.then(followLogs, followLogs).catch(() => {});
+  if (queued === 0 && document.getElementById("main").dataset.page === "logs" && following) {
+    queued++;
+    drawing = drawing.then(followLogs, followLogs).catch(() => {}).finally(() => queued--);
   }
 }, 1000);
