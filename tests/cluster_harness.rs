@@ -73,9 +73,16 @@ impl Cluster {
 
     /// `wrun status --json`.
     pub fn status_json(&self) -> serde_json::Value {
-        let out = wrun(self.state(), &["status", "--json"]);
-        assert!(out.0, "{}", out.2);
-        serde_json::from_str(&out.1).unwrap_or_else(|e| panic!("{e}: {}", out.1))
+        self.json(&["status"])
+    }
+
+    /// `wrun ARGS --json` on the cluster, which must succeed; its JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let (done, out, err) = wrun(self.state(), &args);
+        assert!(done, "wrun {args:?}: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("wrun {args:?}: {e}: {out}"))
     }
 
     /// Waits until `n` nodes are alive and each sees the other `n - 1`

@@ -12,15 +12,6 @@ use wrun_tests::cdp::Browser;
 use wrun_tests::cluster_harness::*;
 use wrun_tests::{example, target_dir};
 
-/// `wrun ARGS --json` on the cluster; its JSON.
-fn json(c: &Cluster, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    let (done, out, err) = wrun(c.state(), &args);
-    assert!(done, "wrun {args:?}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
 /// The ids of records as `wrun list KIND --json` prints them.
 fn ids(records: &Value) -> BTreeSet<String> {
     records
@@ -100,10 +91,7 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     let many = job_id_in(&err);
     let running = c.submit_no_wait(&example("chatty"), &["forever", "a", "b"]);
     wait_for("the running job's actors", || {
-        let a = json(
-            &c,
-            &["list", "actors", "--filter", &format!("job={running}")],
-        );
+        let a = c.json(&["list", "actors", "--filter", &format!("job={running}")]);
         if a.as_array().unwrap().len() == 2 {
             Ok(())
         } else {
@@ -144,7 +132,7 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
 
     // Overview: nodes and jobs as the CLI lists them.
     open(&mut b, "#/", "overview");
-    let alive = json(&c, &["list", "nodes", "--filter", "state=alive"]);
+    let alive = c.json(&["list", "nodes", "--filter", "state=alive"]);
     assert_eq!(
         text(&mut b, "nodes-alive"),
         alive.as_array().unwrap().len().to_string()
@@ -163,13 +151,13 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     b.screenshot(&artifacts().join("overview.png")).unwrap();
 
     open(&mut b, "#/jobs", "jobs");
-    assert_eq!(row_ids(&mut b, "jobs"), ids(&json(&c, &["list", "jobs"])));
+    assert_eq!(row_ids(&mut b, "jobs"), ids(&c.json(&["list", "jobs"])));
     b.screenshot(&artifacts().join("jobs.png")).unwrap();
 
     // A job: its state, its calls by name and state, its calls, its lines.
     open(&mut b, &format!("#/jobs/{finished}"), "job");
     assert_eq!(text(&mut b, "job-state"), "succeeded");
-    let summary = json(&c, &["summary", "tasks", "--job", &finished]);
+    let summary = c.json(&["summary", "tasks", "--job", &finished]);
     assert_eq!(summary[0]["name"], "speak");
     let shown_total = b
         .eval(
@@ -177,10 +165,7 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
         )
         .unwrap();
     assert_eq!(shown_total, Value::from(summary[0]["total"].to_string()));
-    let calls = json(
-        &c,
-        &["list", "tasks", "--filter", &format!("job={finished}")],
-    );
+    let calls = c.json(&["list", "tasks", "--filter", &format!("job={finished}")]);
     assert_eq!(row_ids(&mut b, "job-tasks"), ids(&calls));
     let logs = text(&mut b, "job-logs");
     assert!(logs.contains("task 2 line 2"), "{logs}");
@@ -200,35 +185,29 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     .unwrap();
     let second = row_ids(&mut b, "job-tasks");
     assert!(first.is_disjoint(&second), "no call on both pages");
-    let all = json(
-        &c,
-        &[
-            "list",
-            "tasks",
-            "--filter",
-            &format!("job={many}"),
-            "--limit",
-            "1000",
-        ],
-    );
+    let all = c.json(&[
+        "list",
+        "tasks",
+        "--filter",
+        &format!("job={many}"),
+        "--limit",
+        "1000",
+    ]);
     assert_eq!(&first | &second, ids(&all));
     b.screenshot(&artifacts().join("job-page-2.png")).unwrap();
 
     open(&mut b, "#/nodes", "nodes");
-    assert_eq!(row_ids(&mut b, "nodes"), ids(&json(&c, &["list", "nodes"])));
-    let running_calls = json(&c, &["list", "tasks", "--filter", "state=running"]);
+    assert_eq!(row_ids(&mut b, "nodes"), ids(&c.json(&["list", "nodes"])));
+    let running_calls = c.json(&["list", "tasks", "--filter", "state=running"]);
     assert_eq!(row_ids(&mut b, "running"), ids(&running_calls));
     b.screenshot(&artifacts().join("nodes.png")).unwrap();
 
     open(&mut b, "#/actors", "actors");
-    assert_eq!(
-        row_ids(&mut b, "actors"),
-        ids(&json(&c, &["list", "actors"]))
-    );
+    assert_eq!(row_ids(&mut b, "actors"), ids(&c.json(&["list", "actors"])));
     b.screenshot(&artifacts().join("actors.png")).unwrap();
 
     open(&mut b, "#/objects", "objects");
-    let memory = json(&c, &["memory"]);
+    let memory = c.json(&["memory"]);
     let rows: BTreeSet<String> = memory
         .as_array()
         .unwrap()
@@ -248,13 +227,14 @@ fn the_dashboard_shows_what_the_cli_lists_behind_the_token() {
     assert_eq!(row_ids(&mut b, "memory"), rows);
     assert_eq!(
         row_ids(&mut b, "objects"),
-        ids(&json(&c, &["list", "objects"]))
+        ids(&c.json(&["list", "objects"]))
     );
     b.screenshot(&artifacts().join("objects.png")).unwrap();
 
     open(&mut b, "#/groups", "groups");
     assert_eq!(text(&mut b, "groups-total"), "0");
-    assert!(json(&c, &["list", "placement-groups"])
+    assert!(c
+        .json(&["list", "placement-groups"])
         .as_array()
         .unwrap()
         .is_empty());

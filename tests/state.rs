@@ -11,15 +11,6 @@ use serde_json::Value;
 use wrun_tests::cluster_harness::*;
 use wrun_tests::{example, wrun_bin};
 
-/// `wrun ARGS --json` on the cluster, which must succeed; its JSON.
-fn json(c: &Cluster, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    let (done, out, err) = wrun(c.state(), &args);
-    assert!(done, "wrun {args:?}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("wrun {args:?}: {e}: {out}"))
-}
-
 /// `wrun list KIND --filter job=JOB [--filter F]... --json`.
 fn list(c: &Cluster, kind: &str, job: &str, filters: &[&str]) -> Vec<Value> {
     let job = format!("job={job}");
@@ -27,7 +18,7 @@ fn list(c: &Cluster, kind: &str, job: &str, filters: &[&str]) -> Vec<Value> {
     for f in filters {
         args.extend(["--filter", f]);
     }
-    json(c, &args).as_array().unwrap().clone()
+    c.json(&args).as_array().unwrap().clone()
 }
 
 /// Ten tasks over three nodes: each listed once, finished, on the node that
@@ -124,7 +115,7 @@ fn every_call_of_a_job_over_three_nodes_is_listed_once_and_traced() {
         .collect();
     assert_eq!(per_node, said, "listed where they ran");
 
-    let one = json(&c, &["get", "tasks", tasks[3]["id"].as_str().unwrap()]);
+    let one = c.json(&["get", "tasks", tasks[3]["id"].as_str().unwrap()]);
     assert_eq!(one, tasks[3]);
     let (found, _, why) = wrun(c.state(), &["get", "tasks", "00ff", "--json"]);
     assert!(
@@ -132,7 +123,7 @@ fn every_call_of_a_job_over_three_nodes_is_listed_once_and_traced() {
         "{why}"
     );
 
-    let summary = json(&c, &["summary", "tasks", "--job", &id]);
+    let summary = c.json(&["summary", "tasks", "--job", &id]);
     assert_eq!(
         summary,
         serde_json::json!([{"name": "speak", "total": 10, "states": {"finished": 10}}])
@@ -266,7 +257,7 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
         .unwrap();
     assert_eq!(kept["spilled"], false);
     assert_eq!(kept["refs"], 1, "the driver's reference: {kept}");
-    let memory = json(&c, &["memory", "--job", &id]);
+    let memory = c.json(&["memory", "--job", &id]);
     let row = memory
         .as_array()
         .unwrap()
@@ -306,7 +297,7 @@ fn running_work_is_listed_as_it_is_and_as_it_ended_after_a_stop() {
         }
     });
     assert!(dead.iter().all(|a| a["death"].is_string()), "{dead:#?}");
-    let summary = json(&c, &["summary", "actors", "--job", &id]);
+    let summary = c.json(&["summary", "actors", "--job", &id]);
     assert_eq!(
         summary,
         serde_json::json!([{"name": "Holder", "total": 2, "states": {"dead": 2}}])
