@@ -465,6 +465,10 @@ async fn an_infinite_loop_is_interrupted_at_its_timeout() {
     let e = hostile(&rt, "spin", vec![], opts).await;
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert!(e.task.starts_with("spin"), "{e}");
+    assert!(
+        e.message.contains("its timeout of 300 ms"),
+        "the error names the limit and its value: {e}"
+    );
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 

@@ -102,6 +102,11 @@ async fn the_working_directory_is_read_only_and_host_paths_are_closed() {
         Some("alpha")
     );
     assert_eq!(
+        read("sub/a.txt".into()).await.unwrap().as_str(),
+        Some("alpha"),
+        "a relative path resolves in the working directory, as in Ray"
+    );
+    assert_eq!(
         read(format!("{}/g.txt", granted.path().display()))
             .await
             .unwrap()

@@ -91,8 +91,12 @@ pub fn env_bundle(manifest: &Path, cache_dir: &Path) -> anyhow::Result<Vec<u8>> 
     let mut files = Vec::new();
     let mut total = 0usize;
     for wd in wrun_env::Environment::working_dirs_named(&text) {
-        let root = dir.join(&wd);
-        for rel in wrun_env::working_dir_files(&root).map_err(|e| anyhow::anyhow!("{e}"))? {
+        let root = dir.join(&wd.path);
+        let excludes =
+            wrun_env::Excludes::parse(&root, &wd.excludes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for rel in
+            wrun_env::working_dir_files(&root, &excludes).map_err(|e| anyhow::anyhow!("{e}"))?
+        {
             let data = std::fs::read(root.join(&rel))?;
             total += data.len();
             anyhow::ensure!(
@@ -101,7 +105,7 @@ pub fn env_bundle(manifest: &Path, cache_dir: &Path) -> anyhow::Result<Vec<u8>> 
                 manifest.display(),
                 MAX_ENV_BYTES >> 20
             );
-            let path = Path::new(&wd)
+            let path = Path::new(&wd.path)
                 .join(&rel)
                 .components()
                 .filter(|c| matches!(c, std::path::Component::Normal(_)))

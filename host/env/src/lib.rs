@@ -30,7 +30,7 @@ use wrun_core::{JobLimits, Resources};
 
 use manifest::{at_least_one, duration, size, Manifest};
 use workdir::pack_working_dir;
-pub use workdir::working_dir_files;
+pub use workdir::{working_dir_files, Excludes};
 
 /// Where a guest sees the working directory.
 pub const WORK_DIR_GUEST_PATH: &str = "/work";
@@ -40,9 +40,19 @@ pub const SCRATCH_GUEST_PATH: &str = "/scratch";
 /// advancing one millisecond per read.
 pub const DETERMINISTIC_EPOCH_SECS: u64 = 946_684_800;
 
+/// A working directory a manifest names, as written, and the patterns of
+/// what it leaves out.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WorkingDir {
+    /// `files.working_dir`, relative to the manifest.
+    pub path: String,
+    /// `files.excludes`: gitignore-style patterns of files left out.
+    pub excludes: Vec<String>,
+}
+
 /// A manifest that cannot be used: where, which field, and what was expected.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
+#[error("{}: {message}", place(file, *line, *column))]
 pub struct ManifestError {
     /// The manifest.
     pub file: String,
@@ -126,18 +136,21 @@ impl Environment {
     /// The `files.working_dir` values a manifest names (its own and its
     /// named environments'), as written: what must travel with it to run
     /// it on another machine.
-    pub fn working_dirs_named(text: &str) -> Vec<String> {
-        fn collect(m: &Manifest, out: &mut Vec<String>) {
-            if let Some(wd) = m.files.as_ref().and_then(|f| f.working_dir.as_ref()) {
-                out.push(wd.get_ref().clone());
-            }
-            for named in m.environments.iter().flat_map(|e| e.values()) {
-                collect(named.get_ref(), out);
-            }
+    pub fn working_dirs_named(text: &str) -> Vec<WorkingDir> {
+        fn of(m: &Manifest) -> Option<WorkingDir> {
+            let files = m.files.as_ref()?;
+            Some(WorkingDir {
+                path: files.working_dir.as_ref()?.get_ref().clone(),
+                excludes: spanned_strings(&files.excludes),
+            })
         }
         let mut out = Vec::new();
-        if let Ok(m) = toml::from_str::<Manifest>(text) {
-            collect(&m, &mut out);
+        if let Ok(mut m) = read_manifest(text) {
+            let named = m.environments.take().unwrap_or_default();
+            out.extend(of(&m));
+            for sub in named.into_values() {
+                out.extend(of(&sub.into_inner().inherit(&m)));
+            }
         }
         out.sort();
         out.dedup();
@@ -174,9 +187,9 @@ impl Environment {
                 message,
             }
         };
-        let mut m: Manifest =
-            toml::from_str(text).map_err(|e| at(e.span(), e.message().trim().to_string()))?;
+        let mut m = read_manifest(text).map_err(|(span, message)| at(span, message))?;
         let named = m.environments.take().unwrap_or_default();
+        let job = m.clone();
         let mut env = Self::build(m, text, file, dir, cache_dir, base, &at)?;
         for (name, sub) in named {
             let span = sub.span();
@@ -187,6 +200,7 @@ impl Environment {
                     format!("environments.{name}: environments do not nest; declare every one under [environments.NAME]"),
                 ));
             }
+            let sub = sub.inherit(&job);
             let mut e = Self::build(sub, text, file, dir, cache_dir, base, &at)?;
             e.source = format!("{file} [environments.{name}]");
             env.named.insert(name, std::sync::Arc::new(e));
@@ -245,6 +259,15 @@ impl Environment {
         }
 
         let files = m.files.unwrap_or_default();
+        if let (Some(first), None) = (
+            files.excludes.as_ref().and_then(|e| e.first()),
+            &files.working_dir,
+        ) {
+            return Err(at(
+                Some(first.span()),
+                "files.excludes: there is no files.working_dir for these patterns to leave files out of".into(),
+            ));
+        }
         let reuse_instances = match runtime.reuse_instances {
             Some(r) if *r.get_ref() && files.scratch == Some(true) => {
                 return Err(at(
@@ -271,7 +294,9 @@ impl Environment {
                     ),
                 ));
             }
-            let (packed, fresh) = pack_working_dir(&src, cache_dir, &mut hasher)
+            let excludes = Excludes::new(&src, &files.excludes)
+                .map_err(|(span, e)| at(Some(span), format!("files.excludes: {e}")))?;
+            let (packed, fresh) = pack_working_dir(&src, &excludes, cache_dir, &mut hasher)
                 .map_err(|e| at(Some(span), format!("files.working_dir: {e}")))?;
             working_dir = Some(packed);
             packed_now = fresh;
@@ -398,6 +423,40 @@ impl Environment {
             named: BTreeMap::new(),
         })
     }
+}
+
+/// `FILE:LINE:COLUMN`, or `FILE` for an error of the whole file.
+fn place(file: &str, line: usize, column: usize) -> String {
+    match line {
+        0 => file.to_string(),
+        _ => format!("{file}:{line}:{column}"),
+    }
+}
+
+/// The manifest's text as its schema, or the span and the message of what
+/// does not fit, naming the field (`env.X: invalid type: ...`).
+fn read_manifest(text: &str) -> Result<Manifest, (Option<Range<usize>>, String)> {
+    let de =
+        toml::Deserializer::parse(text).map_err(|e| (e.span(), e.message().trim().to_string()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // A `Spanned` value adds a private segment of its own.
+        let field = e
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "");
+        let inner = e.into_inner();
+        let message = inner.message().trim().to_string();
+        let message = if field.is_empty() || field == "." || message.starts_with("unknown field") {
+            message
+        } else {
+            format!("{field}: {message}")
+        };
+        (inner.span(), message)
+    })
+}
+
+fn spanned_strings(v: &Option<Vec<Spanned<String>>>) -> Vec<String> {
+    v.iter().flatten().map(|s| s.get_ref().clone()).collect()
 }
 
 fn resolve_host_port(s: &str) -> Result<Vec<SocketAddr>, String> {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use wrun_core::units;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Manifest {
     pub(crate) runtime: Option<RuntimeSection>,
@@ -21,7 +21,7 @@ pub(crate) struct Manifest {
     pub(crate) environments: Option<BTreeMap<String, Spanned<Manifest>>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RuntimeSection {
     pub(crate) language: Option<Spanned<String>>,
@@ -29,14 +29,15 @@ pub(crate) struct RuntimeSection {
     pub(crate) packages: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FilesSection {
     pub(crate) working_dir: Option<Spanned<String>>,
     pub(crate) scratch: Option<bool>,
+    pub(crate) excludes: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Capabilities {
     pub(crate) network: Option<Vec<Spanned<String>>>,
@@ -45,7 +46,7 @@ pub(crate) struct Capabilities {
     pub(crate) read: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LimitsSection {
     pub(crate) memory: Option<Spanned<SizeValue>>,
@@ -60,13 +61,99 @@ pub(crate) struct LimitsSection {
     pub(crate) log_rate: Option<Spanned<SizeValue>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResourcesSection {
     pub(crate) task_cpus: Option<Spanned<f64>>,
     pub(crate) actor_cpus: Option<Spanned<f64>>,
     pub(crate) memory: Option<u64>,
     pub(crate) custom: Option<BTreeMap<String, f64>>,
+}
+
+/// Each field of `$named` that it sets, else `$base`'s.
+macro_rules! inherit_fields {
+    ($named:expr, $base:expr, $($field:ident),+) => {
+        Self { $($field: $named.$field.or_else(|| $base.$field.clone())),+ }
+    };
+}
+
+impl Manifest {
+    /// A named environment as Ray merges a task's `runtime_env` into its
+    /// job's: it starts from the job's manifest (`base`) and changes only
+    /// what it names. Tables merge field by field; the `[env]` map merges
+    /// variable by variable; a list (packages, network, read) or the
+    /// `custom` resource map is replaced whole. docs/runtime-env.md has the
+    /// table.
+    pub(crate) fn inherit(self, base: &Manifest) -> Manifest {
+        let env = match (self.env, &base.env) {
+            (Some(mine), Some(theirs)) => {
+                let mut merged = theirs.clone();
+                merged.extend(mine);
+                Some(merged)
+            }
+            (mine, theirs) => mine.or_else(|| theirs.clone()),
+        };
+        Manifest {
+            runtime: merge(self.runtime, &base.runtime, RuntimeSection::inherit),
+            env,
+            files: merge(self.files, &base.files, FilesSection::inherit),
+            capabilities: merge(self.capabilities, &base.capabilities, Capabilities::inherit),
+            limits: merge(self.limits, &base.limits, LimitsSection::inherit),
+            resources: merge(self.resources, &base.resources, ResourcesSection::inherit),
+            environments: self.environments,
+        }
+    }
+}
+
+/// A table of a named environment over the job's table of that name.
+fn merge<T: Clone>(mine: Option<T>, theirs: &Option<T>, inherit: fn(T, &T) -> T) -> Option<T> {
+    match (mine, theirs) {
+        (Some(m), Some(t)) => Some(inherit(m, t)),
+        (m, t) => m.or_else(|| t.clone()),
+    }
+}
+
+impl RuntimeSection {
+    fn inherit(self, base: &Self) -> Self {
+        inherit_fields!(self, base, language, reuse_instances, packages)
+    }
+}
+
+impl FilesSection {
+    fn inherit(self, base: &Self) -> Self {
+        inherit_fields!(self, base, working_dir, scratch, excludes)
+    }
+}
+
+impl Capabilities {
+    fn inherit(self, base: &Self) -> Self {
+        inherit_fields!(self, base, network, clock, random, read)
+    }
+}
+
+impl LimitsSection {
+    fn inherit(self, base: &Self) -> Self {
+        inherit_fields!(
+            self,
+            base,
+            memory,
+            max_refs,
+            tasks_in_flight,
+            max_depth,
+            max_actors,
+            cpu_time,
+            job_cpu_time,
+            max_object,
+            object_bytes,
+            log_rate
+        )
+    }
+}
+
+impl ResourcesSection {
+    fn inherit(self, base: &Self) -> Self {
+        inherit_fields!(self, base, task_cpus, actor_cpus, memory, custom)
+    }
 }
 
 /// A size: a number of bytes, or a string such as "64M".

@@ -119,3 +119,108 @@ fn working_dirs_are_packed_once_by_content() {
     assert!(third.packed_now && third.working_dir != first.working_dir);
     assert_ne!(third.hash, first.hash);
 }
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_field_and_a_missing_file_names_no_line() {
+    let e = parse("[env]\nMODE = 1\n").unwrap_err();
+    assert_eq!((e.line, e.column), (2, 8), "{e}");
+    assert!(
+        e.message
+            .starts_with("env.MODE: invalid type: integer `1`, expected a string"),
+        "{e}"
+    );
+    let e = parse("[limits]\ncpu_time = 5\n").unwrap_err();
+    assert!(e.message.starts_with("limits.cpu_time: "), "{e}");
+    let e = Environment::load(
+        Path::new("/nonexistent/env.toml"),
+        Path::new("/tmp"),
+        JobLimits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "/nonexistent/env.toml: cannot read the manifest: No such file or directory (os error 2)"
+    );
+}
+
+/// A manifest with a working directory `data/` holding `keep.txt`,
+/// `skip.log` and `build/out.bin`, parsed.
+fn with_working_dir(text: &str) -> Result<Environment, ManifestError> {
+    let src = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(src.path().join("data/build")).unwrap();
+    std::fs::write(src.path().join("data/keep.txt"), "kept").unwrap();
+    std::fs::write(src.path().join("data/skip.log"), "noise").unwrap();
+    std::fs::write(src.path().join("data/build/out.bin"), "big").unwrap();
+    let env = Environment::parse(
+        text,
+        "env.toml",
+        src.path(),
+        cache.path(),
+        JobLimits::default(),
+    )?;
+    // Keep the cache: the packed copy lives there.
+    std::mem::forget(cache);
+    Ok(env)
+}
+
+#[test]
+fn excludes_leave_files_out_of_the_working_directory_as_gitignore_would() {
+    let e =
+        with_working_dir("[files]\nworking_dir = \"data\"\nexcludes = [\"*.log\", \"build/\"]\n")
+            .unwrap();
+    let packed = e.working_dir.unwrap();
+    let files = working_dir_files(&packed, &Excludes::none()).unwrap();
+    assert_eq!(files, vec![PathBuf::from("keep.txt")]);
+
+    let e = with_working_dir("[files]\nexcludes = [\"*.log\"]\n").unwrap_err();
+    assert_eq!(e.line, 2, "{e}");
+    assert!(
+        e.message.contains("files.excludes") && e.message.contains("no files.working_dir"),
+        "{e}"
+    );
+    let e =
+        with_working_dir("[files]\nworking_dir = \"data\"\nexcludes = [\"x[z-a]\"]\n").unwrap_err();
+    assert!(
+        e.message
+            .contains("`x[z-a]` is not a gitignore-style pattern"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_named_environment_starts_from_the_jobs_and_changes_only_what_it_names() {
+    let e = with_working_dir(
+        "[env]\nA = \"job\"\nB = \"job\"\n[files]\nworking_dir = \"data\"\n\
+         [limits]\nmemory = \"64M\"\ncpu_time = \"1s\"\n[capabilities]\nclock = true\n\
+         [environments.fast]\nlimits = { cpu_time = \"9s\" }\nenv = { B = \"fast\", C = \"fast\" }\n\
+         [environments.bare]\nfiles = { scratch = true }\ncapabilities = { clock = false }\n",
+    )
+    .unwrap();
+    let fast = &e.named["fast"];
+    let vars: BTreeMap<_, _> = fast.env_vars.iter().cloned().collect();
+    assert_eq!(
+        vars,
+        BTreeMap::from([
+            ("A".to_string(), "job".to_string()),
+            ("B".to_string(), "fast".to_string()),
+            ("C".to_string(), "fast".to_string()),
+        ]),
+        "[env] merges variable by variable"
+    );
+    assert_eq!(fast.working_dir, e.working_dir, "working_dir is inherited");
+    assert_eq!(fast.cpu_time, Some(Duration::from_secs(9)), "what it names");
+    assert_eq!(
+        fast.limits.memory_per_instance,
+        64 << 20,
+        "what it does not"
+    );
+    assert!(fast.real_clock);
+    let bare = &e.named["bare"];
+    assert!(bare.scratch && !bare.real_clock);
+    assert_eq!(
+        bare.working_dir, e.working_dir,
+        "a table merges field by field"
+    );
+    assert_eq!(bare.env_vars.len(), 2);
+}

@@ -83,10 +83,13 @@ pub(crate) fn classify(e: wasmtime::Error, state: &HostState, label: &str) -> Ta
         );
     }
     if state.timed_out {
+        let ms = state.deadline.map_or(0, |(_, t)| t.as_millis());
         return TaskError::new(
             ErrorKind::Timeout,
             label,
-            "ran past its timeout (the task's timeout option) and was interrupted",
+            format!(
+                "ran past its timeout of {ms} ms (the call's timeout option) and was interrupted"
+            ),
         );
     }
     if state.limits.hit {

@@ -201,7 +201,7 @@ impl Sandbox {
                     return Ok(UpdateDeadline::Interrupt);
                 }
             }
-            if let Some(d) = s.deadline {
+            if let Some((d, _)) = s.deadline {
                 if Instant::now() >= d {
                     s.timed_out = true;
                     return Ok(UpdateDeadline::Interrupt);
@@ -442,7 +442,7 @@ async fn call_values(
 ) -> Result<Vec<ObjectValue>, CallError> {
     let shared = lower_args(store, args, label).map_err(CallError::Broken)?;
     if let Some(t) = timeout {
-        store.data_mut().deadline = Some(Instant::now() + t);
+        store.data_mut().deadline = Some((Instant::now() + t, t));
     }
     let typed = f.values();
     let call = typed.call_async(&mut *store, (name, &shared));

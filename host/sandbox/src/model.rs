@@ -318,8 +318,9 @@ pub struct HostState {
     pub(crate) log_sink: LogSink,
     /// The resources this instance holds; its CPU is lent out while blocked.
     pub(crate) grant: Option<Grant>,
-    /// Past this instant the running guest is interrupted.
-    pub(crate) deadline: Option<Instant>,
+    /// Past this instant the running guest is interrupted: the call's
+    /// timeout option, kept for the error to name.
+    pub(crate) deadline: Option<(Instant, Duration)>,
     pub(crate) timed_out: bool,
     /// The guest was interrupted because its call was cancelled.
     pub(crate) cancelled: bool,

@@ -20,6 +20,11 @@ pub(crate) fn builder(env: &Environment) -> anyhow::Result<WasiCtxBuilder> {
     if let Some(wd) = &env.working_dir {
         b.preopened_dir(wd, WORK_DIR_GUEST_PATH, FsPerms::ReadOnly)
             .map_err(|e| anyhow::anyhow!("mounting {}: {e}", wd.display()))?;
+        // As Ray starts workers in the working directory: relative paths
+        // resolve against it.
+        b.initial_cwd(WORK_DIR_GUEST_PATH);
+        b.preopened_dir(wd, ".", FsPerms::ReadOnly)
+            .map_err(|e| anyhow::anyhow!("mounting {}: {e}", wd.display()))?;
     }
     for p in &env.read_paths {
         let guest = p.to_string_lossy();
