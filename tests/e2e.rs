@@ -122,59 +122,6 @@ fn cli_streams_guest_logs_prefixed_by_task() {
     assert!(!quiet.contains("[panic#"), "{quiet}");
 }
 
-#[test]
-fn wrun_new_creates_a_job_crate_from_the_template() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(wrun_bin())
-        .args(["new", "my-job", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let manifest = std::fs::read_to_string(dir.path().join("my-job/Cargo.toml")).unwrap();
-    assert!(manifest.contains("name = \"my-job\""), "{manifest}");
-    assert!(
-        !manifest.contains("{{"),
-        "placeholders substituted: {manifest}"
-    );
-    let sdk = manifest
-        .lines()
-        .find(|l| l.contains("path"))
-        .and_then(|l| l.split('"').nth(1))
-        .unwrap();
-    assert!(
-        std::path::Path::new(sdk).join("Cargo.toml").exists(),
-        "{sdk}"
-    );
-    let again = Command::new(wrun_bin())
-        .args(["new", "my-job", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!again.status.success(), "refuses to overwrite");
-
-    // One command builds it into a component, ready to submit.
-    let build = Command::new(wrun_bin())
-        .arg("build")
-        .arg(dir.path().join("my-job"))
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let wasm = String::from_utf8_lossy(&build.stdout).trim().to_string();
-    assert!(wasm.ends_with("my_job.wasm"), "{wasm}");
-    let (code, out, err) = wrun(&["submit", &wasm, "Ada"]);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("Ada"), "{out}");
-}
-
 // ---- the examples, through the host API ---------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,8 @@
 # 1. `wit-bindgen c` writes the C glue of the `job` world (wit/wrun.wit);
 # 2. clang-19 compiles it, the SDK (guest-sdk/cpp) and the app to a WASI
 #    preview-1 reactor module (C++23, no exceptions: Debian's wasm32 libc++
-#    has none; -O2; debug info stripped);
+#    has none; -O2, or $WRUN_CPP_OPT: `wrun build --dev` passes -O0; debug
+#    info stripped);
 # 3. `wasm-tools component new` wraps it with the preview-1 reactor adapter
 #    into a component of the `job` world.
 # Tools come from runtimes/cpp/setup.sh (run here, idempotent).
@@ -37,9 +38,11 @@ if ! out=$("$BIN/wit-bindgen" c "$ROOT/wit" --world job --out-dir "$WORK/gen" 2>
     exit 1
 fi
 
-CXXFLAGS=(--target=wasm32-wasi -O2 -std=c++23 -fno-exceptions -Wall -Wextra -Wno-unused-parameter
+OPT="${WRUN_CPP_OPT:--O2}"
+case "$OPT" in -O0|-O1|-O2|-O3|-Os|-Oz) ;; *) echo "WRUN_CPP_OPT: expected -O0..-O3, -Os or -Oz, got $OPT" >&2; exit 2 ;; esac
+CXXFLAGS=(--target=wasm32-wasi "$OPT" -std=c++23 -fno-exceptions -Wall -Wextra -Wno-unused-parameter
     -I "$SDK/include" -I "$WORK/gen")
-clang-19 --target=wasm32-wasi -O2 -c "$WORK/gen/job.c" -o "$WORK/job.o"
+clang-19 --target=wasm32-wasi "$OPT" -c "$WORK/gen/job.c" -o "$WORK/job.o"
 clang++-19 "${CXXFLAGS[@]}" -c "$SDK/src/wrun.cpp" -o "$WORK/wrun.o"
 objs=("$WORK/job.o" "$WORK/wrun.o" "$WORK/gen/job_component_type.o")
 for s in "${srcs[@]}"; do
@@ -47,7 +50,7 @@ for s in "${srcs[@]}"; do
     clang++-19 "${CXXFLAGS[@]}" -c "$s" -o "$o"
     objs+=("$o")
 done
-clang++-19 --target=wasm32-wasi -O2 -fno-exceptions -mexec-model=reactor -Wl,--strip-debug \
+clang++-19 --target=wasm32-wasi "$OPT" -fno-exceptions -mexec-model=reactor -Wl,--strip-debug \
     "${objs[@]}" -o "$WORK/core.wasm"
 mkdir -p "$(dirname "$OUT")"
 "$BIN/wasm-tools" component new "$WORK/core.wasm" \

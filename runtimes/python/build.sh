@@ -81,8 +81,13 @@ env -u VIRTUAL_ENV "$VENV/bin/componentize-py" -q \
     -p "$APP_DIR" -p "$ROOT/guest-sdk/python" "${PKG_PATH[@]}" \
     -o "$OUT"
 
-PATCH="${CARGO_TARGET_DIR:-$HOME/.cache/wrun/target}/release/wrun-python-patch"
+# `wrun build` names the patch next to itself; in the checkout it is built.
+PATCH="${WRUN_PYTHON_PATCH:-${CARGO_TARGET_DIR:-$HOME/.cache/wrun/target}/release/wrun-python-patch}"
 if [ ! -x "$PATCH" ]; then
+    if [ ! -f "$ROOT/Cargo.toml" ]; then
+        echo "wrun-python-patch not found at $PATCH: build it beside wrun (cargo build --release -p wrun-python-patch) or set WRUN_PYTHON_PATCH" >&2
+        exit 1
+    fi
     echo "building wrun-python-patch" >&2
     CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wrun/target}" \
         cargo build --quiet --release --manifest-path "$ROOT/Cargo.toml" -p wrun-python-patch >&2

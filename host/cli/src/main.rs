@@ -24,7 +24,7 @@ mod cluster_cli;
 mod cluster_status;
 mod jobs_cli;
 mod list_cli;
-mod project_cli;
+mod project;
 mod records;
 mod state_cli;
 
@@ -82,20 +82,11 @@ enum Command {
     /// Make a new cluster's token and CA ahead of its head (for deployments
     /// that hand them to every process, such as a Kubernetes Secret).
     Credentials(cluster_cli::CredentialsArgs),
-    /// Create a new job crate from the template, ready for `wrun build`.
-    New {
-        /// Name of the crate (and its directory).
-        name: String,
-        /// Parent directory (default: the current one).
-        #[arg(long, default_value = ".")]
-        dir: PathBuf,
-    },
-    /// Build a job crate into a component ready to submit.
-    Build {
-        /// The crate's directory (default: the current one).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-    },
+    /// Create a new job project (rust, python, cpp or java) from its SDK's
+    /// template, ready for `wrun build`.
+    New(project::NewArgs),
+    /// Build a job project into a component ready to submit; prints its path.
+    Build(project::BuildArgs),
 }
 
 #[derive(Args)]
@@ -185,8 +176,8 @@ fn main() -> ExitCode {
         Command::Timeline(a) => state_cli::timeline(a),
         Command::Serve(a) => cluster_cli::serve(a),
         Command::Credentials(a) => cluster_cli::credentials(a),
-        Command::New { name, dir } => project_cli::new_job(&name, &dir).map(|_| ExitCode::SUCCESS),
-        Command::Build { dir } => project_cli::build_job(&dir).map(|_| ExitCode::SUCCESS),
+        Command::New(a) => project::new_job(a).map(|_| ExitCode::SUCCESS),
+        Command::Build(a) => project::build_job(a).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -28,7 +28,10 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use wrun_core::{JobLimits, Resources};
 
-use manifest::{at_least_one, duration, size, Manifest};
+pub use manifest::LANGUAGES;
+use manifest::{
+    at_least_one, check_language, duration, read_manifest, size, spanned_strings, Manifest,
+};
 use workdir::pack_working_dir;
 pub use workdir::{working_dir_files, Excludes};
 
@@ -157,6 +160,33 @@ impl Environment {
         out
     }
 
+    /// The `runtime.language` a manifest declares, checked (None: it
+    /// declares none), without packing anything.
+    pub fn declared_language(path: &Path) -> Result<Option<String>, ManifestError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the manifest: {e}"),
+        })?;
+        let error = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((0, 0), |s| line_col(&text, s.start));
+            ManifestError {
+                file: file.clone(),
+                line,
+                column,
+                message,
+            }
+        };
+        let m = read_manifest(&text).map_err(|(span, message)| error(span, message))?;
+        let Some(lang) = m.runtime.and_then(|r| r.language) else {
+            return Ok(None);
+        };
+        check_language(lang.get_ref()).map_err(|message| error(Some(lang.span()), message))?;
+        Ok(Some(lang.into_inner()))
+    }
+
     /// Reads and checks a manifest; packs its working directory into
     /// `cache_dir` unless an identical one is there.
     pub fn load(path: &Path, cache_dir: &Path, base: JobLimits) -> Result<Self, ManifestError> {
@@ -223,15 +253,7 @@ impl Environment {
             .language
             .map(|l| (l.span(), l.into_inner()))
             .unwrap_or((0..0, "rust".into()));
-        if !["rust", "cpp", "python", "java"].contains(&language.1.as_str()) {
-            return Err(at(
-                Some(language.0),
-                format!(
-                    "runtime.language: expected one of rust, cpp, python, java; got `{}`",
-                    language.1
-                ),
-            ));
-        }
+        check_language(&language.1).map_err(|message| at(Some(language.0.clone()), message))?;
 
         let packages = runtime.packages.unwrap_or_default();
         if let Some(first) = packages.first() {
@@ -431,32 +453,6 @@ fn place(file: &str, line: usize, column: usize) -> String {
         0 => file.to_string(),
         _ => format!("{file}:{line}:{column}"),
     }
-}
-
-/// The manifest's text as its schema, or the span and the message of what
-/// does not fit, naming the field (`env.X: invalid type: ...`).
-fn read_manifest(text: &str) -> Result<Manifest, (Option<Range<usize>>, String)> {
-    let de =
-        toml::Deserializer::parse(text).map_err(|e| (e.span(), e.message().trim().to_string()))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        // A `Spanned` value adds a private segment of its own.
-        let field = e
-            .path()
-            .to_string()
-            .replace(".$__serde_spanned_private_value", "");
-        let inner = e.into_inner();
-        let message = inner.message().trim().to_string();
-        let message = if field.is_empty() || field == "." || message.starts_with("unknown field") {
-            message
-        } else {
-            format!("{field}: {message}")
-        };
-        (inner.span(), message)
-    })
-}
-
-fn spanned_strings(v: &Option<Vec<Spanned<String>>>) -> Vec<String> {
-    v.iter().flatten().map(|s| s.get_ref().clone()).collect()
 }
 
 fn resolve_host_port(s: &str) -> Result<Vec<SocketAddr>, String> {

@@ -3,6 +3,7 @@
 //! file.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -189,4 +190,42 @@ pub(crate) fn at_least_one<T: Copy + Default + PartialEq>(
 /// A duration field's value, or the error naming the field.
 pub(crate) fn duration(v: &Spanned<String>, field: &str) -> Result<Duration, String> {
     units::parse_duration(v.get_ref()).map_err(|e| format!("{field}: {e}"))
+}
+
+/// The languages with a guest SDK.
+pub const LANGUAGES: [&str; 4] = ["rust", "cpp", "python", "java"];
+
+pub(crate) fn check_language(language: &str) -> Result<(), String> {
+    if LANGUAGES.contains(&language) {
+        return Ok(());
+    }
+    Err(format!(
+        "runtime.language: expected one of rust, cpp, python, java; got `{language}`"
+    ))
+}
+
+/// The manifest's text as its schema, or the span and the message of what
+/// does not fit, naming the field (`env.X: invalid type: ...`).
+pub(crate) fn read_manifest(text: &str) -> Result<Manifest, (Option<Range<usize>>, String)> {
+    let de =
+        toml::Deserializer::parse(text).map_err(|e| (e.span(), e.message().trim().to_string()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // A `Spanned` value adds a private segment of its own.
+        let field = e
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "");
+        let inner = e.into_inner();
+        let message = inner.message().trim().to_string();
+        let message = if field.is_empty() || field == "." || message.starts_with("unknown field") {
+            message
+        } else {
+            format!("{field}: {message}")
+        };
+        (inner.span(), message)
+    })
+}
+
+pub(crate) fn spanned_strings(v: &Option<Vec<Spanned<String>>>) -> Vec<String> {
+    v.iter().flatten().map(|s| s.get_ref().clone()).collect()
 }

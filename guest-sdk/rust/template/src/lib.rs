@@ -1,7 +1,7 @@
 //! A wrun job: tasks and actors as a WebAssembly component.
 //!
-//! Build:  cargo build --release --target wasm32-wasip2
-//! Run:    wrun submit target/wasm32-wasip2/release/<name>.wasm [ARGS...]
+//!   wrun build .                          # prints the component's path
+//!   wrun submit $(wrun build .) Ada       # -> "Hello, Ada!"
 
 use wrun::prelude::*;
 
