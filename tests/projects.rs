@@ -91,7 +91,15 @@ impl User {
             before, after,
             "the build wrote nothing into the project (no __pycache__, no target/)"
         );
-        let out = self.ok(&["submit", wasm.to_str().unwrap(), "Ada"]);
+        // Its manifest declares its language, which the host checks.
+        let manifest = self.project(name).join("env.toml");
+        let out = self.ok(&[
+            "submit",
+            "--env",
+            manifest.to_str().unwrap(),
+            wasm.to_str().unwrap(),
+            "Ada",
+        ]);
         assert_eq!(out.trim(), "Hello, Ada!", "{lang}");
         wasm
     }
@@ -203,4 +211,49 @@ fn build_says_what_a_folder_lacks_and_refuses_a_language_its_manifest_contradict
     u.ok(&["new", "twice", "--lang", "cpp"]);
     let r = u.wrun(&["new", "twice", "--lang", "cpp"]);
     assert!(r.code != 0 && r.err.contains("already exists"), "{}", r.err);
+}
+
+#[test]
+fn a_component_submitted_under_another_languages_manifest_is_refused_naming_both() {
+    let u = User::new();
+    let wasm = u.new_build_submit("lingo", "cpp", &[]);
+    let manifest = u.project("python.toml");
+    std::fs::write(&manifest, "[runtime]\nlanguage = \"python\"\n").unwrap();
+    let r = u.wrun(&[
+        "submit",
+        "--env",
+        manifest.to_str().unwrap(),
+        wasm.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 3, "refused as a component: {}", r.err);
+    assert!(
+        r.err.contains("was built with the cpp SDK")
+            && r.err.contains("declares runtime.language = \"python\""),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn a_python_package_with_only_native_wheels_is_refused_by_name_and_nothing_is_cached() {
+    let u = User::new();
+    u.ok(&["new", "natives", "--lang", "python"]);
+    std::fs::write(
+        u.project("natives/env.toml"),
+        "[runtime]\nlanguage = \"python\"\npackages = [\"ujson==5.10.0\"]\n",
+    )
+    .unwrap();
+    let r = u.wrun(&["build", "natives"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.err.contains("ujson==5.10.0 has no pure-Python wheel")
+            && r.err.contains("cannot load native code"),
+        "{}",
+        r.err
+    );
+    let cached = u.cache.path().join("pypkgs");
+    assert!(
+        !cached.exists() || std::fs::read_dir(&cached).unwrap().next().is_none(),
+        "nothing cached"
+    );
 }

@@ -55,4 +55,7 @@ clang++-19 --target=wasm32-wasi "$OPT" -fno-exceptions -mexec-model=reactor -Wl,
 mkdir -p "$(dirname "$OUT")"
 "$BIN/wasm-tools" component new "$WORK/core.wasm" \
     --adapt "wasi_snapshot_preview1=$TOOLS/wasi_snapshot_preview1.reactor.wasm" -o "$OUT.tmp"
+# A custom section saying which SDK built it (section 0, 12 bytes: the name
+# `wrun-sdk` and `cpp`): the host checks it against runtime.language.
+printf '\x00\x0c\x08wrun-sdkcpp' >>"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -93,5 +93,8 @@ while read -r name; do
     [ -n "$name" ] && ADAPT+=(--adapt "$name=$JT/$name.wasm")
 done <"$WORK/build/adapters"
 "$JT/wasm-tools" component new "$WORK/embedded.wasm" "${ADAPT[@]}" -o "$OUT.tmp"
+# A custom section saying which SDK built it (section 0, 13 bytes: the name
+# `wrun-sdk` and `java`): the host checks it against runtime.language.
+printf '\x00\x0d\x08wrun-sdkjava' >>"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo "$OUT"

@@ -41,6 +41,8 @@ if [ ! -f "$APP_DIR/app.py" ]; then
 fi
 
 VENV=$("$ROOT/runtimes/python/setup.sh" | tail -n 1)
+# The CPython that componentize-py 0.25.1 bundles.
+GUEST_PYTHON=3.14
 mkdir -p "$(dirname "$OUT")"
 
 # Packages declared by the environment, installed once per distinct list.
@@ -60,11 +62,23 @@ PY
         if [ ! -d "$PKG_DIR" ]; then
             echo "installing ${PACKAGES[*]} (pure-Python wheels only)" >&2
             rm -rf "$PKG_DIR.tmp"
-            "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-                --only-binary=:all: --target "$PKG_DIR.tmp" "${PACKAGES[@]}" >&2 || {
-                echo "runtime.packages in $ENV_FILE: ${PACKAGES[*]} did not install as pure-Python wheels" >&2
+            # Only wheels tagged for any platform, ABI and interpreter: a
+            # Wasm guest cannot load native code, so a package that has only
+            # native wheels is refused here, named, before anything is
+            # cached; a failed install leaves nothing behind.
+            if ! log=$("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+                --only-binary=:all: --platform any --implementation py --abi none \
+                --python-version "$GUEST_PYTHON" --target "$PKG_DIR.tmp" "${PACKAGES[@]}" 2>&1); then
+                rm -rf "$PKG_DIR.tmp"
+                missing=$(printf '%s\n' "$log" | sed -n 's/.*No matching distribution found for \(.*\)$/\1/p' | head -n 1)
+                if [ -n "$missing" ]; then
+                    echo "runtime.packages in $ENV_FILE: $missing has no pure-Python wheel (py3-none-any) for Python $GUEST_PYTHON; a Wasm guest cannot load native code: use a pure-Python alternative, or drop it" >&2
+                else
+                    printf '%s\n' "$log" >&2
+                    echo "runtime.packages in $ENV_FILE: ${PACKAGES[*]} did not install (pip's output is above)" >&2
+                fi
                 exit 1
-            }
+            fi
             mv "$PKG_DIR.tmp" "$PKG_DIR"
         else
             echo "packages ${PACKAGES[*]} from the cache ($PKG_DIR)" >&2
@@ -93,4 +107,7 @@ if [ ! -x "$PATCH" ]; then
         cargo build --quiet --release --manifest-path "$ROOT/Cargo.toml" -p wrun-python-patch >&2
 fi
 "$PATCH" "$OUT"
+# A custom section saying which SDK built it (section 0, 15 bytes: the name
+# `wrun-sdk` and `python`): the host checks it against runtime.language.
+printf '\x00\x0f\x08wrun-sdkpython' >>"$OUT"
 echo "$OUT"

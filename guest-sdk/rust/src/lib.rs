@@ -28,6 +28,14 @@
 extern crate self as wrun;
 
 mod actor;
+
+/// Says which SDK built the component: the host checks it against the
+/// `runtime.language` a job's manifest declares. A custom section of the
+/// core module, kept by the linker because it is `#[used]`.
+#[used]
+#[link_section = "wrun-sdk"]
+static WRUN_SDK: [u8; 4] = *b"rust";
+
 #[doc(hidden)]
 pub mod bindings;
 mod blob;

@@ -74,8 +74,9 @@ pub struct Environment {
     pub source: String,
     /// Hash of the manifest and the working directory's contents.
     pub hash: String,
-    /// The guest language it declares.
-    pub language: String,
+    /// The guest language it declares (None: it declares none); a
+    /// component built by another language's SDK is refused.
+    pub language: Option<String>,
     /// Packages of the language runtime (Python, Java).
     pub packages: Vec<String>,
     /// Variables guests see.
@@ -117,7 +118,7 @@ impl Environment {
         Environment {
             source: "default".into(),
             hash: String::new(),
-            language: "rust".into(),
+            language: None,
             packages: Vec::new(),
             env_vars: Vec::new(),
             working_dir: None,
@@ -249,22 +250,21 @@ impl Environment {
         at: &dyn Fn(Option<Range<usize>>, String) -> ManifestError,
     ) -> Result<Self, ManifestError> {
         let runtime = m.runtime.unwrap_or_default();
-        let language = runtime
-            .language
-            .map(|l| (l.span(), l.into_inner()))
-            .unwrap_or((0..0, "rust".into()));
-        check_language(&language.1).map_err(|message| at(Some(language.0.clone()), message))?;
+        if let Some(l) = &runtime.language {
+            check_language(l.get_ref()).map_err(|message| at(Some(l.span()), message))?;
+        }
+        let language = runtime.language.map(Spanned::into_inner);
 
         let packages = runtime.packages.unwrap_or_default();
         if let Some(first) = packages.first() {
-            if language.1 == "rust" || language.1 == "cpp" {
-                return Err(at(
-                    Some(first.span()),
-                    format!(
-                        "runtime.packages: {} guests link their libraries when the component is built; packages are for python and java runtimes",
-                        language.1
-                    ),
-                ));
+            let why = match language.as_deref() {
+                Some("python") => None,
+                None => Some("packages are Python packages from PyPI; declare runtime.language = \"python\"".to_string()),
+                Some("java") => Some("Java packages are not supported: TeaVM compiles a job's sources together with the SDK and no Maven jar is resolved; copy a library's sources into the job's folder".to_string()),
+                Some(other) => Some(format!("{other} guests link their libraries when the component is built; packages are for python runtimes")),
+            };
+            if let Some(why) = why {
+                return Err(at(Some(first.span()), format!("runtime.packages: {why}")));
             }
         }
         let packages: Vec<String> = packages.into_iter().map(Spanned::into_inner).collect();
@@ -427,7 +427,7 @@ impl Environment {
         Ok(Environment {
             source: file.to_string(),
             hash,
-            language: language.1,
+            language,
             packages,
             env_vars,
             working_dir,

@@ -45,7 +45,15 @@ fn errors_name_the_line_the_field_and_what_was_expected() {
 
     let e = parse("[runtime]\npackages = [\"serde\"]\n").unwrap_err();
     assert_eq!(e.line, 2, "{e}");
-    assert!(e.message.contains("python and java"), "{e}");
+    assert!(e.message.contains("runtime.language = \"python\""), "{e}");
+    let e = parse("[runtime]\nlanguage = \"cpp\"\npackages = [\"fmt\"]\n").unwrap_err();
+    assert!(e.message.contains("packages are for python"), "{e}");
+    let e = parse(
+        "[runtime]\nlanguage = \"java\"\npackages = [\"com.google.guava:guava:33.0.0-jre\"]\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("Java packages are not supported"), "{e}");
 
     let e = parse("[runtime]\nreuse_instances = true\n[files]\nscratch = true\n").unwrap_err();
     assert_eq!(e.line, 2, "{e}");

@@ -156,6 +156,7 @@ pub(crate) fn load(
     let start = Instant::now();
     let mut parts = vec![(spec.name.clone(), spec.driver)];
     parts.extend(spec.others);
+    let env = spec.env.unwrap_or_else(default_env);
     let mut components: Vec<JobComponent> = Vec::with_capacity(parts.len());
     for (cname, source) in parts {
         let (bytes, what) = read(source)?;
@@ -166,11 +167,15 @@ pub(crate) fn load(
                 reason: format!("the job already has a component named `{cname}`"),
             });
         }
+        // The manifest speaks for the driver; other components may be of
+        // any language (one job, four languages).
+        if let (true, Some(declared)) = (components.is_empty(), &env.language) {
+            check_language(&bytes, &what, declared, &env.source)?;
+        }
         let prepared = sandbox.prepare(&bytes, &what)?;
         components.push(JobComponent::new(cname, prepared));
     }
     let id = spec.id.unwrap_or_else(new_id);
-    let env = spec.env.unwrap_or_else(default_env);
     Ok(Arc::new(LoadedJob {
         id,
         name: spec.name,
@@ -185,6 +190,25 @@ pub(crate) fn load(
         cpu: cpu_of(id),
         actors_alive: Default::default(),
     }))
+}
+
+/// Refuses a driver built by another language's SDK than its environment
+/// declares (one built without a wrun SDK marker is not checked).
+fn check_language(
+    bytes: &[u8],
+    what: &str,
+    declared: &str,
+    manifest: &str,
+) -> Result<(), LoadError> {
+    match wrun_sandbox::component_language(bytes) {
+        Some(found) if found != declared => Err(LoadError::Language {
+            what: what.to_string(),
+            manifest: manifest.to_string(),
+            declared: declared.to_string(),
+            found,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The component name a driver file gets.

@@ -57,6 +57,18 @@ pub enum LoadError {
         /// What is wrong with the name.
         reason: String,
     },
+    /// A component of another language than its environment declares.
+    #[error("{what} was built with the {found} SDK, but its environment {manifest} declares runtime.language = \"{declared}\"; fix the manifest's runtime.language, or submit the {declared} build")]
+    Language {
+        /// What was loaded.
+        what: String,
+        /// The manifest.
+        manifest: String,
+        /// `runtime.language`.
+        declared: String,
+        /// The SDK that built the component.
+        found: String,
+    },
     /// The cache could not be written or read.
     #[error("compiled-component cache at {path}: {reason}")]
     Cache {
@@ -199,9 +211,39 @@ fn check_is_component(bytes: &[u8], what: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Which SDK built a component: the `wrun-sdk` custom section each SDK's
+/// build leaves in it (in the core module for Rust and C++, at the top for
+/// Python and Java), or None for one built otherwise.
+pub fn component_language(bytes: &[u8]) -> Option<String> {
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(wasmparser::Payload::CustomSection(c)) if c.name() == "wrun-sdk" => {
+                let lang = std::str::from_utf8(c.data()).ok()?;
+                return wrun_env::LANGUAGES
+                    .contains(&lang)
+                    .then(|| lang.to_string());
+            }
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_language_marker_of_a_component_is_read_and_anything_else_is_none() {
+        let component = |section: &[u8]| [b"\0asm\x0d\0\x01\0".as_slice(), section].concat();
+        let marked = component(b"\x00\x0f\x08wrun-sdkpython");
+        assert_eq!(component_language(&marked).as_deref(), Some("python"));
+        assert_eq!(component_language(&component(b"")), None, "unmarked");
+        let other = component(b"\x00\x0e\x08wrun-sdkcobol");
+        assert_eq!(component_language(&other), None, "not an SDK language");
+        assert_eq!(component_language(b"not wasm at all"), None);
+    }
 
     #[test]
     fn non_wasm_and_core_modules_get_specific_errors() {
