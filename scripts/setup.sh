@@ -5,6 +5,10 @@
 # for C++ guests, the Java guest toolchain once runtimes/java has one, and
 # Debian's chromium for the dashboard's browser test.
 # Safe to run on every build.
+#
+#   scripts/setup.sh         everything (the test suite)
+#   scripts/setup.sh host    only what building wrun and a Rust job needs:
+#                            the wasm32-wasip2 target and protoc
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -27,6 +31,7 @@ if ! command -v protoc >/dev/null 2>&1; then
     $SUDO apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq protobuf-compiler >&2
 fi
+[ "${1:-}" = host ] && exit 0
 # iproute2: the cluster tests put a node in a network namespace of its own.
 if ! command -v ip >/dev/null 2>&1; then
     echo "setup: installing iproute2 (ip)" >&2

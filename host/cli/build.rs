@@ -39,8 +39,12 @@ fn main() {
 
     let mut files = BTreeMap::new();
     for root in ROOTS {
-        println!("cargo:rerun-if-changed={}", repo.join(root).display());
         collect(&repo, Path::new(root), &mut files);
+    }
+    // File by file, not the folders: cargo would scan a folder whole, and
+    // a Python build writes __pycache__ into guest-sdk/python.
+    for abs in files.values() {
+        println!("cargo:rerun-if-changed={}", abs.display());
     }
     println!(
         "cargo:rerun-if-changed={}",
