@@ -257,3 +257,41 @@ fn a_python_package_with_only_native_wheels_is_refused_by_name_and_nothing_is_ca
         "nothing cached"
     );
 }
+
+#[test]
+fn a_manifest_listing_packages_its_python_component_was_not_built_with_is_refused() {
+    let u = User::new();
+    let bare = u.new_build_submit("tables", "python", &[]);
+    let manifest = u.project("tables/env.toml");
+    let with_package = "[runtime]\nlanguage = \"python\"\npackages = [\"tabulate==0.10.0\"]\n";
+    let elsewhere = u.project("with-tabulate.toml");
+    std::fs::write(&elsewhere, with_package).unwrap();
+    let r = u.wrun(&[
+        "submit",
+        "--env",
+        elsewhere.to_str().unwrap(),
+        bare.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.code, 3,
+        "refused, never run without its packages: {}",
+        r.err
+    );
+    assert!(
+        r.err.contains("lists runtime.packages tabulate==0.10.0")
+            && r.err.contains("snapshotted when it is built"),
+        "{}",
+        r.err
+    );
+    // Built with the manifest, the same submit runs.
+    std::fs::write(&manifest, with_package).unwrap();
+    let built = PathBuf::from(u.ok(&["build", "tables"]).trim());
+    let out = u.ok(&[
+        "submit",
+        "--env",
+        elsewhere.to_str().unwrap(),
+        built.to_str().unwrap(),
+        "Ada",
+    ]);
+    assert_eq!(out.trim(), "Hello, Ada!");
+}

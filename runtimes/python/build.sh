@@ -110,4 +110,23 @@ fi
 # A custom section saying which SDK built it (section 0, 15 bytes: the name
 # `wrun-sdk` and `python`): the host checks it against runtime.language.
 printf '\x00\x0f\x08wrun-sdkpython' >>"$OUT"
+# And one listing the packages bundled (`wrun-packages`, one per line): the
+# interpreter is snapshotted here, so a manifest submitted with the
+# component may only list packages it was built with; the host checks.
+if [ ${#PKG_PATH[@]} -gt 0 ]; then
+    printf '%s\n' "${PACKAGES[@]}" | python3 -c '
+import sys
+def leb(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+name, data = b"wrun-packages", sys.stdin.buffer.read()
+body = leb(len(name)) + name + data
+with open(sys.argv[1], "ab") as f:
+    f.write(b"\x00" + leb(len(body)) + body)
+' "$OUT"
+fi
 echo "$OUT"

@@ -169,8 +169,8 @@ pub(crate) fn load(
         }
         // The manifest speaks for the driver; other components may be of
         // any language (one job, four languages).
-        if let (true, Some(declared)) = (components.is_empty(), &env.language) {
-            check_language(&bytes, &what, declared, &env.source)?;
+        if components.is_empty() {
+            check_build_marks(&bytes, &what, &env)?;
         }
         let prepared = sandbox.prepare(&bytes, &what)?;
         components.push(JobComponent::new(cname, prepared));
@@ -192,23 +192,46 @@ pub(crate) fn load(
     }))
 }
 
-/// Refuses a driver built by another language's SDK than its environment
-/// declares (one built without a wrun SDK marker is not checked).
-fn check_language(
-    bytes: &[u8],
-    what: &str,
-    declared: &str,
-    manifest: &str,
-) -> Result<(), LoadError> {
-    match wrun_sandbox::component_language(bytes) {
-        Some(found) if found != declared => Err(LoadError::Language {
+/// Refuses a driver its environment does not fit: built by another
+/// language's SDK than `runtime.language` declares, or without a package
+/// the environment (or one of its named ones) lists. A component built
+/// without the SDK's marks is not checked.
+fn check_build_marks(bytes: &[u8], what: &str, env: &Environment) -> Result<(), LoadError> {
+    let marks = wrun_sandbox::build_marks(bytes);
+    let Some(found) = marks.language else {
+        return Ok(());
+    };
+    if let Some(declared) = env.language.as_ref().filter(|d| **d != found) {
+        return Err(LoadError::Language {
             what: what.to_string(),
-            manifest: manifest.to_string(),
-            declared: declared.to_string(),
+            manifest: env.source.clone(),
+            declared: declared.clone(),
             found,
-        }),
-        _ => Ok(()),
+        });
     }
+    let listed = env
+        .packages
+        .iter()
+        .chain(env.named.values().flat_map(|e| &e.packages));
+    let mut missing: Vec<&String> = listed.filter(|p| !marks.packages.contains(p)).collect();
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(LoadError::Packages {
+        what: what.to_string(),
+        manifest: env.source.clone(),
+        missing: missing
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        bundled: match marks.packages.is_empty() {
+            true => String::new(),
+            false => format!("; it bundles {}", marks.packages.join(", ")),
+        },
+    })
 }
 
 /// The component name a driver file gets.

@@ -69,6 +69,18 @@ pub enum LoadError {
         /// The SDK that built the component.
         found: String,
     },
+    /// A manifest listing packages its component was not built with.
+    #[error("{manifest} lists runtime.packages {missing}, which {what} was not built with: a Python component's interpreter is snapshotted when it is built, so its packages are bundled then; rebuild it with this manifest (wrun build with it as the project's env.toml, or runtimes/python/build.sh --env {manifest}){bundled}")]
+    Packages {
+        /// What was loaded.
+        what: String,
+        /// The manifest.
+        manifest: String,
+        /// The packages it lists that the component lacks.
+        missing: String,
+        /// What the component bundles, if anything.
+        bundled: String,
+    },
     /// The cache could not be written or read.
     #[error("compiled-component cache at {path}: {reason}")]
     Cache {
@@ -211,23 +223,41 @@ fn check_is_component(bytes: &[u8], what: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Which SDK built a component: the `wrun-sdk` custom section each SDK's
-/// build leaves in it (in the core module for Rust and C++, at the top for
-/// Python and Java), or None for one built otherwise.
-pub fn component_language(bytes: &[u8]) -> Option<String> {
+/// What the SDK's build recorded in a component: which SDK built it and
+/// the language packages it bundled.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BuildMarks {
+    /// The `wrun-sdk` custom section each SDK's build leaves (in the core
+    /// module for Rust, at the top for the others); None for a component
+    /// built otherwise.
+    pub language: Option<String>,
+    /// The `wrun-packages` section of a Python build: the packages it
+    /// bundled, as the manifest wrote them.
+    pub packages: Vec<String>,
+}
+
+/// Reads a component's [`BuildMarks`] (none of a malformed one).
+pub fn build_marks(bytes: &[u8]) -> BuildMarks {
+    let mut marks = BuildMarks::default();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        match payload {
-            Ok(wasmparser::Payload::CustomSection(c)) if c.name() == "wrun-sdk" => {
-                let lang = std::str::from_utf8(c.data()).ok()?;
-                return wrun_env::LANGUAGES
-                    .contains(&lang)
-                    .then(|| lang.to_string());
+        let Ok(payload) = payload else {
+            return BuildMarks::default();
+        };
+        let wasmparser::Payload::CustomSection(c) = payload else {
+            continue;
+        };
+        let text = std::str::from_utf8(c.data()).unwrap_or_default();
+        match c.name() {
+            "wrun-sdk" if marks.language.is_none() && wrun_env::LANGUAGES.contains(&text) => {
+                marks.language = Some(text.to_string());
             }
-            Ok(_) => {}
-            Err(_) => return None,
+            "wrun-packages" => marks
+                .packages
+                .extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string)),
+            _ => {}
         }
     }
-    None
+    marks
 }
 
 #[cfg(test)]
@@ -235,14 +265,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_language_marker_of_a_component_is_read_and_anything_else_is_none() {
+    fn the_build_marks_of_a_component_are_read_and_anything_else_is_none() {
         let component = |section: &[u8]| [b"\0asm\x0d\0\x01\0".as_slice(), section].concat();
-        let marked = component(b"\x00\x0f\x08wrun-sdkpython");
-        assert_eq!(component_language(&marked).as_deref(), Some("python"));
-        assert_eq!(component_language(&component(b"")), None, "unmarked");
+        let marked =
+            component(b"\x00\x0f\x08wrun-sdkpython\x00\x1b\x0dwrun-packagesa==1\nbb==2.0\n");
+        let marks = build_marks(&marked);
+        assert_eq!(marks.language.as_deref(), Some("python"));
+        assert_eq!(marks.packages, ["a==1", "bb==2.0"]);
+        assert_eq!(
+            build_marks(&component(b"")),
+            BuildMarks::default(),
+            "unmarked"
+        );
         let other = component(b"\x00\x0e\x08wrun-sdkcobol");
-        assert_eq!(component_language(&other), None, "not an SDK language");
-        assert_eq!(component_language(b"not wasm at all"), None);
+        assert_eq!(build_marks(&other).language, None, "not an SDK language");
+        assert_eq!(build_marks(b"not wasm at all"), BuildMarks::default());
     }
 
     #[test]

@@ -40,7 +40,7 @@ use wrun_core::logs::LogSink;
 use wrun_core::JobId;
 use wrun_objects::ObjectStore;
 
-pub use cache::{component_language, CacheOutcome, ComponentCache, LoadError};
+pub use cache::{build_marks, BuildMarks, CacheOutcome, ComponentCache, LoadError};
 pub use control::{CallKind, CancelCause, PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
