@@ -1018,9 +1018,23 @@ fn cli_shows_a_progress_line_on_a_terminal_for_long_jobs() {
         text.contains("timeout"),
         "the job still reports its error: {text}"
     );
+    assert!(
+        text.contains("wrun: compiling ") && text.contains("hostile.wasm"),
+        "the first run of a component says it compiles it: {text}"
+    );
+    let again = Command::new("script")
+        .args(["-qec", &cmd.replace("1500", "10"), "/dev/null"])
+        .env("WRUN_CACHE_DIR", cache.path())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(!text.contains("compiling"), "later runs load it: {text}");
     // Without a terminal there is no progress line.
     let (_, _, err) = wrun(&["submit", &ex("hostile"), "spin", "1500"]);
-    assert!(!err.contains("[wrun]"), "{err}");
+    assert!(
+        !err.contains("[wrun]") && !err.contains("compiling"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

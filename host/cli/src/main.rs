@@ -333,6 +333,14 @@ fn submit(a: SubmitArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     } else {
         cfg.log_sink = stderr_sink(min_level, progress_active.clone());
     }
+    if !a.quiet && std::io::stderr().is_terminal() {
+        cfg.on_compile = Some(Arc::new(|what: &str, bytes: usize| {
+            eprintln!(
+                "wrun: compiling {what} ({}) for this machine, once: later runs load it from the cache",
+                bytesize::ByteSize::b(bytes as u64)
+            );
+        }));
+    }
 
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

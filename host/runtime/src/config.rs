@@ -29,6 +29,9 @@ pub struct RuntimeConfig {
     pub job_limits: JobLimits,
     /// Where guest log lines go.
     pub log_sink: LogSink,
+    /// Told before a component not in the cache is compiled (`wrun submit`
+    /// shows a line on a terminal).
+    pub on_compile: Option<wrun_sandbox::CompileNotice>,
     /// How many ended tasks and actor calls the node remembers for
     /// listings and timelines (the oldest go first).
     pub task_history: usize,
@@ -54,6 +57,7 @@ impl Default for RuntimeConfig {
             engine: EngineOptions::default(),
             job_limits: JobLimits::default(),
             log_sink: tracing_sink(),
+            on_compile: None,
             task_history: DEFAULT_TASK_HISTORY,
         }
     }

@@ -107,6 +107,7 @@ impl Runtime {
                 scratch_dir: config.scratch_dir.clone(),
                 warm_per_kind: (config.cpus.ceil() as usize).max(1) * 2,
                 log_sink: config.log_sink.clone(),
+                on_compile: config.on_compile.clone(),
             },
             objects.clone(),
         )?;

@@ -91,6 +91,10 @@ pub enum LoadError {
     },
 }
 
+/// Told `(what, bytes)` before a component not in the cache is compiled,
+/// which takes seconds for a large one: `wrun submit` says so on a terminal.
+pub type CompileNotice = Arc<dyn Fn(&str, usize) + Send + Sync>;
+
 /// Where a component came from (for the figures printed to users).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheOutcome {
@@ -101,9 +105,10 @@ pub enum CacheOutcome {
 }
 
 /// Compiled components on disk, by content hash.
-#[derive(Debug)]
 pub struct ComponentCache {
     dir: PathBuf,
+    /// Told before a component is compiled (it was not in the cache).
+    on_compile: Option<CompileNotice>,
     /// One lock per component being loaded: concurrent loads of one
     /// component compile it once.
     loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
@@ -114,8 +119,15 @@ impl ComponentCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         ComponentCache {
             dir: dir.into(),
+            on_compile: None,
             loading: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same cache, telling `notice` before it compiles a component.
+    pub fn with_compile_notice(mut self, notice: Option<CompileNotice>) -> Self {
+        self.on_compile = notice;
+        self
     }
 
     /// The default cache: `$WRUN_CACHE_DIR` or `$XDG_CACHE_HOME/wrun` or `~/.cache/wrun`.
@@ -181,6 +193,9 @@ impl ComponentCache {
                     let _ = std::fs::remove_file(path);
                 }
             }
+        }
+        if let Some(notice) = &self.on_compile {
+            notice(what, bytes.len());
         }
         let compiled = engine
             .precompile_component(bytes)

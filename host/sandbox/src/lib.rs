@@ -40,7 +40,7 @@ use wrun_core::logs::LogSink;
 use wrun_core::JobId;
 use wrun_objects::ObjectStore;
 
-pub use cache::{build_marks, BuildMarks, CacheOutcome, ComponentCache, LoadError};
+pub use cache::{build_marks, BuildMarks, CacheOutcome, CompileNotice, ComponentCache, LoadError};
 pub use control::{CallKind, CancelCause, PeerRun, TaskControl};
 pub use engine::EngineOptions;
 pub use instance::{ActorInstance, CallError, InstanceSpec};
@@ -66,6 +66,8 @@ pub struct SandboxOptions {
     pub warm_per_kind: usize,
     /// Where guest lines go unless their job has a sink of its own.
     pub log_sink: LogSink,
+    /// Told before a component not in the cache is compiled.
+    pub on_compile: Option<CompileNotice>,
 }
 
 /// The wasmtime side of one node.
@@ -113,7 +115,8 @@ impl Sandbox {
         host::objects::link_shared_objects(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking the object imports: {e:#}"))?;
         Ok(Sandbox {
-            cache: ComponentCache::new(options.cache_dir.clone()),
+            cache: ComponentCache::new(options.cache_dir.clone())
+                .with_compile_notice(options.on_compile.clone()),
             slots: Arc::new(Semaphore::new(options.engine.max_instances as usize)),
             engine,
             linker,
