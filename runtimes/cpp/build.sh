@@ -59,3 +59,4 @@ mkdir -p "$(dirname "$OUT")"
 # `wrun-sdk` and `cpp`): the host checks it against runtime.language.
 printf '\x00\x0c\x08wrun-sdkcpp' >>"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
+echo "$OUT"

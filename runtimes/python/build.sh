@@ -41,6 +41,14 @@ if [ ! -f "$APP_DIR/app.py" ]; then
 fi
 
 VENV=$("$ROOT/runtimes/python/setup.sh" | tail -n 1)
+# componentize-py imports the job to snapshot it, which writes __pycache__
+# next to each module: build a copy, so the job's folder stays as it was.
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/wrun-python.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$STAGE/app"
+cp -R "$APP_DIR"/. "$STAGE/app"
+find "$STAGE/app" -name __pycache__ -prune -exec rm -rf {} +
+APP_DIR="$STAGE/app"
 # The CPython that componentize-py 0.25.1 bundles.
 GUEST_PYTHON=3.14
 mkdir -p "$(dirname "$OUT")"

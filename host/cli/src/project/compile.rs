@@ -49,16 +49,12 @@ pub(super) fn build(
             if dev {
                 step("python has one profile: --dev builds the release component");
             }
-            // componentize-py imports the job to snapshot it, which would
-            // write __pycache__ into the project: build a copy.
-            let staged = work.join("src");
-            let _ = std::fs::remove_dir_all(&staged);
-            copy_sources(dir, &staged)?;
+            // The script builds a copy of the folder (no __pycache__ in it).
             let mut cmd = script(&sdk, "python");
             if dir.join("env.toml").is_file() {
                 cmd.arg("--env").arg(dir.join("env.toml"));
             }
-            cmd.arg(&staged).arg(&out);
+            cmd.arg(dir).arg(&out);
             if let Ok(patch) =
                 std::env::current_exe().map(|e| e.with_file_name("wrun-python-patch"))
             {
@@ -188,26 +184,6 @@ fn run(mut cmd: Command, what: &str) -> anyhow::Result<()> {
         .with_context(|| format!("running {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status}); its output is above");
-    }
-    Ok(())
-}
-
-/// Copies the project's files into `to`, less caches and hidden folders.
-fn copy_sources(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let n = name.to_string_lossy();
-        if n.starts_with('.') || n == "__pycache__" {
-            continue;
-        }
-        let ty = entry.file_type()?;
-        if ty.is_dir() {
-            copy_sources(&entry.path(), &to.join(&name))?;
-        } else if ty.is_file() {
-            std::fs::copy(entry.path(), to.join(&name))?;
-        }
     }
     Ok(())
 }
