@@ -259,39 +259,62 @@ fn a_python_package_with_only_native_wheels_is_refused_by_name_and_nothing_is_ca
 }
 
 #[test]
-fn a_manifest_listing_packages_its_python_component_was_not_built_with_is_refused() {
+fn a_python_component_gets_the_packages_its_manifest_adds_at_submit() {
     let u = User::new();
-    let bare = u.new_build_submit("tables", "python", &[]);
-    let manifest = u.project("tables/env.toml");
-    let with_package = "[runtime]\nlanguage = \"python\"\npackages = [\"tabulate==0.10.0\"]\n";
-    let elsewhere = u.project("with-tabulate.toml");
-    std::fs::write(&elsewhere, with_package).unwrap();
-    let r = u.wrun(&[
-        "submit",
-        "--env",
-        elsewhere.to_str().unwrap(),
-        bare.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        r.code, 3,
-        "refused, never run without its packages: {}",
-        r.err
-    );
+    u.ok(&["new", "tables", "--lang", "python"]);
+    std::fs::write(
+        u.project("tables/app.py"),
+        "import wrun\n\n\n@wrun.remote\ndef table(n):\n    import tabulate\n    rows = [(i, i * i) for i in range(1, n + 1)]\n    return tabulate.__version__ + \"|\" + tabulate.tabulate(rows)\n\n\n@wrun.main\ndef main(args):\n    return wrun.get(table.remote(3))\n",
+    )
+    .unwrap();
+    let wasm = PathBuf::from(u.ok(&["build", "tables"]).trim());
+    let submit = |manifest: Option<&str>| {
+        let mut args = vec!["submit".to_string()];
+        if let Some(text) = manifest {
+            let path = u.project(&format!("env-{}.toml", text.len()));
+            std::fs::write(&path, text).unwrap();
+            args.extend(["--env".into(), path.display().to_string()]);
+        }
+        args.push(wasm.display().to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        u.wrun(&args)
+    };
+    let with = |pkg: &str| format!("[runtime]\nlanguage = \"python\"\npackages = [\"{pkg}\"]\n");
+    // One built component, two environments, two versions of the package.
+    for (pkg, version) in [("tabulate==0.10.0", "0.10.0"), ("tabulate==0.9.0", "0.9.0")] {
+        let r = submit(Some(&with(pkg)));
+        assert_eq!(r.code, 0, "{pkg}: {}", r.err);
+        assert!(
+            r.out.starts_with(&format!("{version}|")),
+            "{pkg}: {}",
+            r.out
+        );
+        assert!(r.out.contains("3  9"), "the table: {}", r.out);
+    }
+    let cached = || {
+        std::fs::read_dir(u.cache.path().join("pypkgs"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(cached(), 2, "one install per list");
+    let r = submit(Some(&with("tabulate==0.9.0")));
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(cached(), 2, "the second use finds it in the cache");
+    // Without the manifest the component has no tabulate.
+    let r = submit(None);
     assert!(
-        r.err.contains("lists runtime.packages tabulate==0.10.0")
-            && r.err.contains("snapshotted when it is built"),
+        r.code == 1 && r.err.contains("No module named 'tabulate'"),
         "{}",
         r.err
     );
-    // Built with the manifest, the same submit runs.
-    std::fs::write(&manifest, with_package).unwrap();
-    let built = PathBuf::from(u.ok(&["build", "tables"]).trim());
-    let out = u.ok(&[
-        "submit",
-        "--env",
-        elsewhere.to_str().unwrap(),
-        built.to_str().unwrap(),
-        "Ada",
-    ]);
-    assert_eq!(out.trim(), "Hello, Ada!");
+    // A package with only native wheels is refused by name, nothing cached.
+    let r = submit(Some(&with("ujson==5.10.0")));
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(
+        r.err
+            .contains("runtime.packages: ujson==5.10.0 has no pure-Python wheel"),
+        "{}",
+        r.err
+    );
+    assert_eq!(cached(), 2);
 }

@@ -11,6 +11,8 @@ duplicate name fails the build rather than a run.
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -112,7 +114,36 @@ def _decode_args(task: str, values: List[Any]) -> list:
     return out
 
 
+# Where the host mounts the packages a job's manifest adds at submit, and
+# the standard library they may import beyond what the build snapshotted.
+_PACKAGES = "/wrun/python/packages"
+_STDLIB = "/wrun/python/stdlib"
+_MOUNTS_SEEN = False
+
+
+def _use_mounted_packages() -> None:
+    """Once per instance: puts the environment's packages first on sys.path
+    and the standard library last, and lets packages imported at build
+    (``importlib``, ``email``, ...) find their other submodules there."""
+    global _MOUNTS_SEEN
+    if _MOUNTS_SEEN:
+        return
+    _MOUNTS_SEEN = True
+    if not os.path.isdir(_PACKAGES):
+        return
+    sys.path.insert(0, _PACKAGES)
+    sys.path.append(_STDLIB)
+    for name, module in list(sys.modules.items()):
+        paths = getattr(module, "__path__", None)
+        if not isinstance(paths, list):
+            continue
+        more = os.path.join(_STDLIB, *name.split("."))
+        if more not in paths and os.path.isdir(more):
+            paths.append(more)
+
+
 def _call(task: str, fn: Callable, args: list) -> Any:
+    _use_mounted_packages()
     try:
         return fn(*args)
     except _runtime._ActorExit:

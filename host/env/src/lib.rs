@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod manifest;
+mod python;
 mod workdir;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ pub use manifest::LANGUAGES;
 use manifest::{
     at_least_one, check_language, duration, read_manifest, size, spanned_strings, Manifest,
 };
+pub use python::{PythonMounts, PYTHON_PACKAGES_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH};
 use workdir::pack_working_dir;
 pub use workdir::{working_dir_files, Excludes};
 
@@ -110,6 +112,10 @@ pub struct Environment {
     /// The manifest's `[environments.NAME]` tables, for tasks and actors that
     /// ask for one.
     pub named: BTreeMap<String, std::sync::Arc<Environment>>,
+    /// For a Python guest whose component lacks packages the manifest
+    /// lists: where the node resolved them, mounted for the guest (set when
+    /// the job loads, not by the manifest).
+    pub python: Option<PythonMounts>,
 }
 
 impl Environment {
@@ -134,6 +140,7 @@ impl Environment {
             packed_now: false,
             reuse_instances: false,
             named: BTreeMap::new(),
+            python: None,
         }
     }
 
@@ -443,6 +450,7 @@ impl Environment {
             packed_now,
             reuse_instances,
             named: BTreeMap::new(),
+            python: None,
         })
     }
 }

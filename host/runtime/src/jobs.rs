@@ -156,7 +156,7 @@ pub(crate) fn load(
     let start = Instant::now();
     let mut parts = vec![(spec.name.clone(), spec.driver)];
     parts.extend(spec.others);
-    let env = spec.env.unwrap_or_else(default_env);
+    let mut env = spec.env.unwrap_or_else(default_env);
     let mut components: Vec<JobComponent> = Vec::with_capacity(parts.len());
     for (cname, source) in parts {
         let (bytes, what) = read(source)?;
@@ -170,7 +170,7 @@ pub(crate) fn load(
         // The manifest speaks for the driver; other components may be of
         // any language (one job, four languages).
         if components.is_empty() {
-            check_build_marks(&bytes, &what, &env)?;
+            env = fit_environment(&bytes, &what, env, sandbox.cache_dir())?;
         }
         let prepared = sandbox.prepare(&bytes, &what)?;
         components.push(JobComponent::new(cname, prepared));
@@ -192,14 +192,26 @@ pub(crate) fn load(
     }))
 }
 
-/// Refuses a driver its environment does not fit: built by another
-/// language's SDK than `runtime.language` declares, or without a package
-/// the environment (or one of its named ones) lists. A component built
+/// Fits a driver's environment to it: refuses a component built by
+/// another language's SDK than `runtime.language` declares, and for a
+/// Python one provides the packages the environment (or a named one) lists
+/// that the component was not built with (`pypkgs.rs`). A component built
 /// without the SDK's marks is not checked.
-fn check_build_marks(bytes: &[u8], what: &str, env: &Environment) -> Result<(), LoadError> {
+fn fit_environment(
+    bytes: &[u8],
+    what: &str,
+    env: Arc<Environment>,
+    cache_dir: &Path,
+) -> Result<Arc<Environment>, LoadError> {
+    let lists_packages =
+        !env.packages.is_empty() || env.named.values().any(|e| !e.packages.is_empty());
+    if env.language.is_none() && !lists_packages {
+        // Nothing to check: skip reading the component's marks.
+        return Ok(env);
+    }
     let marks = wrun_sandbox::build_marks(bytes);
     let Some(found) = marks.language else {
-        return Ok(());
+        return Ok(env);
     };
     if let Some(declared) = env.language.as_ref().filter(|d| **d != found) {
         return Err(LoadError::Language {
@@ -209,29 +221,27 @@ fn check_build_marks(bytes: &[u8], what: &str, env: &Environment) -> Result<(), 
             found,
         });
     }
-    let listed = env
-        .packages
-        .iter()
-        .chain(env.named.values().flat_map(|e| &e.packages));
-    let mut missing: Vec<&String> = listed.filter(|p| !marks.packages.contains(p)).collect();
-    missing.sort();
-    missing.dedup();
-    if missing.is_empty() {
-        return Ok(());
+    let provide = |e: &Environment| -> Result<Option<wrun_env::PythonMounts>, LoadError> {
+        if e.packages.iter().all(|p| marks.packages.contains(p)) {
+            return Ok(None);
+        }
+        crate::pypkgs::provide(&e.packages, cache_dir)
+            .map(Some)
+            .map_err(|reason| LoadError::Packages {
+                manifest: e.source.clone(),
+                reason,
+            })
+    };
+    let mut fitted = (*env).clone();
+    fitted.python = provide(&env)?;
+    for named in fitted.named.values_mut() {
+        if let Some(mounts) = provide(named)? {
+            let mut n = (**named).clone();
+            n.python = Some(mounts);
+            *named = Arc::new(n);
+        }
     }
-    Err(LoadError::Packages {
-        what: what.to_string(),
-        manifest: env.source.clone(),
-        missing: missing
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        bundled: match marks.packages.is_empty() {
-            true => String::new(),
-            false => format!("; it bundles {}", marks.packages.join(", ")),
-        },
-    })
+    Ok(Arc::new(fitted))
 }
 
 /// The component name a driver file gets.

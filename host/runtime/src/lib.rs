@@ -31,6 +31,7 @@ mod ledger;
 mod life;
 mod listing;
 mod place;
+mod pypkgs;
 mod registry;
 mod removed_groups;
 mod retry;

@@ -69,17 +69,13 @@ pub enum LoadError {
         /// The SDK that built the component.
         found: String,
     },
-    /// A manifest listing packages its component was not built with.
-    #[error("{manifest} lists runtime.packages {missing}, which {what} was not built with: a Python component's interpreter is snapshotted when it is built, so its packages are bundled then; rebuild it with this manifest (wrun build with it as the project's env.toml, or runtimes/python/build.sh --env {manifest}){bundled}")]
+    /// Packages a manifest lists that this node could not provide.
+    #[error("{manifest}: runtime.packages: {reason}")]
     Packages {
-        /// What was loaded.
-        what: String,
         /// The manifest.
         manifest: String,
-        /// The packages it lists that the component lacks.
-        missing: String,
-        /// What the component bundles, if anything.
-        bundled: String,
+        /// Why, and what to do.
+        reason: String,
     },
     /// The cache could not be written or read.
     #[error("compiled-component cache at {path}: {reason}")]

@@ -189,6 +189,11 @@ impl Sandbox {
         self.options.engine.max_instances
     }
 
+    /// Where compiled components (and what else a node caches) live.
+    pub fn cache_dir(&self) -> &std::path::Path {
+        &self.options.cache_dir
+    }
+
     /// The store guests put their objects in.
     pub fn objects(&self) -> &Arc<ObjectStore> {
         &self.objects

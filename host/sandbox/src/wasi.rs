@@ -10,7 +10,10 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
-use wrun_env::{Environment, DETERMINISTIC_EPOCH_SECS, WORK_DIR_GUEST_PATH};
+use wrun_env::{
+    Environment, DETERMINISTIC_EPOCH_SECS, PYTHON_PACKAGES_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH,
+    WORK_DIR_GUEST_PATH,
+};
 
 /// A WASI context builder granting exactly what `env` grants (outputs and
 /// scratch space are added by the caller).
@@ -25,6 +28,15 @@ pub(crate) fn builder(env: &Environment) -> anyhow::Result<WasiCtxBuilder> {
         b.initial_cwd(WORK_DIR_GUEST_PATH);
         b.preopened_dir(wd, ".", FsPerms::ReadOnly)
             .map_err(|e| anyhow::anyhow!("mounting {}: {e}", wd.display()))?;
+    }
+    if let Some(py) = &env.python {
+        for (host, guest) in [
+            (&py.packages, PYTHON_PACKAGES_GUEST_PATH),
+            (&py.stdlib, PYTHON_STDLIB_GUEST_PATH),
+        ] {
+            b.preopened_dir(host, guest, FsPerms::ReadOnly)
+                .map_err(|e| anyhow::anyhow!("mounting {}: {e}", host.display()))?;
+        }
     }
     for p in &env.read_paths {
         let guest = p.to_string_lossy();
