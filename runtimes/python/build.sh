@@ -56,14 +56,19 @@ mkdir -p "$(dirname "$OUT")"
 # Packages declared by the environment, installed once per distinct list.
 PKG_PATH=()
 if [ -n "$ENV_FILE" ]; then
-    mapfile -t PACKAGES < <(python3 - "$ENV_FILE" <<'PY'
-import sys, tomllib
+    pkg_lines=$(python3 - "$ENV_FILE" <<'PY'
+import re, sys, tomllib
 with open(sys.argv[1], "rb") as f:
     manifest = tomllib.load(f)
 for p in sorted(manifest.get("runtime", {}).get("packages", [])):
+    # What the host accepts too: no pip options, spaces or URLs.
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~*+]*", p):
+        sys.exit(f"runtime.packages in {sys.argv[1]}: `{p}` is not a package requirement: expected NAME[EXTRAS] with version constraints, such as `tabulate==0.10.0`")
     print(p)
 PY
 )
+    PACKAGES=()
+    [ -z "$pkg_lines" ] || mapfile -t PACKAGES <<<"$pkg_lines"
     if [ ${#PACKAGES[@]} -gt 0 ]; then
         key=$(printf '%s\n' "${PACKAGES[@]}" | sha256sum | cut -c1-32)
         PKG_DIR="${WRUN_CACHE_DIR:-$HOME/.cache/wrun}/pypkgs/$key"

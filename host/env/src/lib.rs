@@ -31,7 +31,8 @@ use wrun_core::{JobLimits, Resources};
 
 pub use manifest::LANGUAGES;
 use manifest::{
-    at_least_one, check_language, duration, read_manifest, size, spanned_strings, Manifest,
+    at_least_one, check_language, check_package, duration, read_manifest, size, spanned_strings,
+    Manifest,
 };
 pub use python::{PythonMounts, PYTHON_PACKAGES_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH};
 use workdir::pack_working_dir;
@@ -273,6 +274,10 @@ impl Environment {
             if let Some(why) = why {
                 return Err(at(Some(first.span()), format!("runtime.packages: {why}")));
             }
+        }
+        for p in &packages {
+            check_package(p.get_ref())
+                .map_err(|why| at(Some(p.span()), format!("runtime.packages: {why}")))?;
         }
         let packages: Vec<String> = packages.into_iter().map(Spanned::into_inner).collect();
 

@@ -229,3 +229,17 @@ pub(crate) fn read_manifest(text: &str) -> Result<Manifest, (Option<Range<usize>
 pub(crate) fn spanned_strings(v: &Option<Vec<Spanned<String>>>) -> Vec<String> {
     v.iter().flatten().map(|s| s.get_ref().clone()).collect()
 }
+
+/// A package is a name with optional extras and version constraints
+/// (`tabulate==0.10.0`, `attrs[tests]>=23,<24`): nothing pip would read as
+/// an option (`--index-url=...`) or a place to fetch from (`x @ https://...`),
+/// since nodes run pip with it.
+pub(crate) fn check_package(spec: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-[],<>=!~*+".contains(c);
+    if spec.starts_with(|c: char| c.is_ascii_alphanumeric()) && spec.chars().all(allowed) {
+        return Ok(());
+    }
+    Err(format!(
+        "`{spec}` is not a package requirement: expected NAME[EXTRAS] with version constraints, such as `tabulate==0.10.0` (no options, spaces or URLs)"
+    ))
+}

@@ -46,6 +46,20 @@ fn errors_name_the_line_the_field_and_what_was_expected() {
     let e = parse("[runtime]\npackages = [\"serde\"]\n").unwrap_err();
     assert_eq!(e.line, 2, "{e}");
     assert!(e.message.contains("runtime.language = \"python\""), "{e}");
+    for hostile in [
+        "--index-url=http://evil/",
+        "-r/etc/passwd",
+        "x @ https://evil/x.whl",
+        "a b",
+    ] {
+        let text = format!("[runtime]\nlanguage = \"python\"\npackages = [\"{hostile}\"]\n");
+        let e = parse(&text).unwrap_err();
+        assert!(
+            e.message.contains("is not a package requirement"),
+            "{hostile}: {e}"
+        );
+    }
+    parse("[runtime]\nlanguage = \"python\"\npackages = [\"attrs[tests]>=23,<24\"]\n").unwrap();
     let e = parse("[runtime]\nlanguage = \"cpp\"\npackages = [\"fmt\"]\n").unwrap_err();
     assert!(e.message.contains("packages are for python"), "{e}");
     let e = parse(
