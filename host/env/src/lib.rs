@@ -172,22 +172,8 @@ impl Environment {
     /// The `runtime.language` a manifest declares, checked (None: it
     /// declares none), without packing anything.
     pub fn declared_language(path: &Path) -> Result<Option<String>, ManifestError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the manifest: {e}"),
-        })?;
-        let error = |span: Option<Range<usize>>, message: String| {
-            let (line, column) = span.map_or((0, 0), |s| line_col(&text, s.start));
-            ManifestError {
-                file: file.clone(),
-                line,
-                column,
-                message,
-            }
-        };
+        let (file, text) = (path.display().to_string(), read_text(path)?);
+        let error = |span, message| ManifestError::at(&file, &text, span, message);
         let m = read_manifest(&text).map_err(|(span, message)| error(span, message))?;
         let Some(lang) = m.runtime.and_then(|r| r.language) else {
             return Ok(None);
@@ -199,12 +185,7 @@ impl Environment {
     /// Reads and checks a manifest; packs its working directory into
     /// `cache_dir` unless an identical one is there.
     pub fn load(path: &Path, cache_dir: &Path, base: JobLimits) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
-            file: path.display().to_string(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the manifest: {e}"),
-        })?;
+        let text = read_text(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Self::parse(&text, &path.display().to_string(), dir, cache_dir, base)
     }
@@ -217,15 +198,7 @@ impl Environment {
         cache_dir: &Path,
         base: JobLimits,
     ) -> Result<Self, ManifestError> {
-        let at = |span: Option<Range<usize>>, message: String| {
-            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
-            ManifestError {
-                file: file.to_string(),
-                line,
-                column,
-                message,
-            }
-        };
+        let at = |span, message| ManifestError::at(file, text, span, message);
         let mut m = read_manifest(text).map_err(|(span, message)| at(span, message))?;
         let named = m.environments.take().unwrap_or_default();
         let job = m.clone();
@@ -458,6 +431,28 @@ impl Environment {
             python: None,
         })
     }
+}
+
+impl ManifestError {
+    /// The error `message` at `span` of the manifest `file` whose text is
+    /// `text` (no span: the whole file).
+    fn at(file: &str, text: &str, span: Option<Range<usize>>, message: String) -> Self {
+        let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+        ManifestError {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// A manifest's text, or the error of one that cannot be read.
+fn read_text(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let file = path.display().to_string();
+        ManifestError::at(&file, "", None, format!("cannot read the manifest: {e}"))
+    })
 }
 
 /// `FILE:LINE:COLUMN`, or `FILE` for an error of the whole file.

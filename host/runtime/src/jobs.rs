@@ -203,12 +203,6 @@ fn fit_environment(
     env: Arc<Environment>,
     cache_dir: &Path,
 ) -> Result<Arc<Environment>, LoadError> {
-    let lists_packages =
-        !env.packages.is_empty() || env.named.values().any(|e| !e.packages.is_empty());
-    if env.language.is_none() && !lists_packages {
-        // Nothing to check: skip reading the component's marks.
-        return Ok(env);
-    }
     let marks = wrun_sandbox::build_marks(bytes);
     let Some(found) = marks.language else {
         return Ok(env);
@@ -220,6 +214,9 @@ fn fit_environment(
             declared: declared.clone(),
             found,
         });
+    }
+    if env.packages.is_empty() && env.named.values().all(|e| e.packages.is_empty()) {
+        return Ok(env);
     }
     let provide = |e: &Environment| -> Result<Option<wrun_env::PythonMounts>, LoadError> {
         if e.packages.iter().all(|p| marks.packages.contains(p)) {

@@ -44,7 +44,7 @@ pub(super) fn build(
         dir.display()
     ));
     match lang {
-        Lang::Rust => rust(dir, dev, &work, &out, &step)?,
+        Lang::Rust => rust(dir, &name, dev, &work, &out, &step)?,
         Lang::Python => {
             if dev {
                 step("python has one profile: --dev builds the release component");
@@ -121,7 +121,15 @@ fn project_name(dir: &Path, lang: Lang) -> anyhow::Result<String> {
     Ok(name)
 }
 
-fn rust(dir: &Path, dev: bool, work: &Path, out: &Path, step: &dyn Fn(&str)) -> anyhow::Result<()> {
+/// Builds the Rust crate `name` in `dir` with cargo and copies its component to `out`.
+fn rust(
+    dir: &Path,
+    name: &str,
+    dev: bool,
+    work: &Path,
+    out: &Path,
+    step: &dyn Fn(&str),
+) -> anyhow::Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
@@ -155,7 +163,7 @@ fn rust(dir: &Path, dev: bool, work: &Path, out: &Path, step: &dyn Fn(&str)) -> 
         .env("CARGO_TARGET_DIR", &target);
     step("cargo: compiling the job (the first build also compiles the SDK and its dependencies)");
     run(cmd, "cargo build")?;
-    let crate_name = project_name(dir, Lang::Rust)?.replace('-', "_");
+    let crate_name = name.replace('-', "_");
     let built = target
         .join("wasm32-wasip2")
         .join(if dev { "debug" } else { "release" })
