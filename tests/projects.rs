@@ -59,19 +59,23 @@ impl User {
         self.projects.path().join(name)
     }
 
+    /// `wrun build ARGS`: the component it prints.
+    fn build(&self, args: &[&str]) -> PathBuf {
+        let mut all = vec!["build"];
+        all.extend_from_slice(args);
+        PathBuf::from(self.ok(&all).trim())
+    }
+
     /// `wrun new NAME --lang LANG`, then `wrun build` and `wrun submit`;
     /// returns the component's path.
-    fn new_build_submit(&self, name: &str, lang: &str, build_flags: &[&str]) -> PathBuf {
+    fn new_build_submit(&self, name: &str, lang: &str) -> PathBuf {
         let created = self.ok(&["new", name, "--lang", lang]);
         assert!(
             created.contains(&format!("created the {lang} job")),
             "{created}"
         );
         let before = files(&self.project(name));
-        let mut args = vec!["build"];
-        args.extend_from_slice(build_flags);
-        args.push(name);
-        let r = self.wrun(&args);
+        let r = self.wrun(&["build", name]);
         assert_eq!(r.code, 0, "{}", r.err);
         let wasm = PathBuf::from(r.out.trim());
         assert!(wasm.is_file(), "the last line is the component: {}", r.out);
@@ -126,15 +130,15 @@ fn files(dir: &Path) -> Vec<String> {
 #[test]
 fn a_new_python_job_builds_and_runs_from_outside_the_checkout() {
     let u = User::new();
-    u.new_build_submit("greeter", "python", &[]);
+    u.new_build_submit("greeter", "python");
     assert_eq!(files(&u.project("greeter")), ["app.py", "env.toml"]);
 }
 
 #[test]
 fn a_new_cpp_job_builds_and_runs_from_outside_the_checkout_in_both_profiles() {
     let u = User::new();
-    let release = u.new_build_submit("greeter", "cpp", &[]);
-    let dev = PathBuf::from(u.ok(&["build", "--dev", "greeter"]).trim());
+    let release = u.new_build_submit("greeter", "cpp");
+    let dev = u.build(&["--dev", "greeter"]);
     assert_ne!(dev, release, "profiles build apart");
     assert_eq!(
         u.ok(&["submit", dev.to_str().unwrap(), "Bo"]).trim(),
@@ -145,7 +149,7 @@ fn a_new_cpp_job_builds_and_runs_from_outside_the_checkout_in_both_profiles() {
 #[test]
 fn a_new_java_job_builds_and_runs_from_outside_the_checkout() {
     let u = User::new();
-    u.new_build_submit("my-greeter", "java", &[]);
+    u.new_build_submit("my-greeter", "java");
     assert!(u.project("my-greeter/MyGreeter.java").is_file());
 }
 
@@ -153,7 +157,7 @@ fn a_new_java_job_builds_and_runs_from_outside_the_checkout() {
 fn a_new_rust_job_uses_the_installed_sdk_and_has_a_fast_dev_profile() {
     let u = User::new();
     // A name of its own: every Rust job shares one cargo target folder.
-    let release = u.new_build_submit("rusty-greeter", "rust", &[]);
+    let release = u.new_build_submit("rusty-greeter", "rust");
     let manifest = std::fs::read_to_string(u.project("rusty-greeter/Cargo.toml")).unwrap();
     let sdk = manifest
         .lines()
@@ -170,7 +174,7 @@ fn a_new_rust_job_uses_the_installed_sdk_and_has_a_fast_dev_profile() {
     let lib = u.project("rusty-greeter/src/lib.rs");
     let text = std::fs::read_to_string(&lib).unwrap();
     std::fs::write(&lib, text.replace("Hello, ", "Hi, ")).unwrap();
-    let dev = PathBuf::from(u.ok(&["build", "--dev", "rusty-greeter"]).trim());
+    let dev = u.build(&["--dev", "rusty-greeter"]);
     assert!(dev.is_file() && dev != release);
     assert_eq!(
         u.ok(&["submit", dev.to_str().unwrap(), "Ada"]).trim(),
@@ -216,7 +220,7 @@ fn build_says_what_a_folder_lacks_and_refuses_a_language_its_manifest_contradict
 #[test]
 fn a_component_submitted_under_another_languages_manifest_is_refused_naming_both() {
     let u = User::new();
-    let wasm = u.new_build_submit("lingo", "cpp", &[]);
+    let wasm = u.new_build_submit("lingo", "cpp");
     let manifest = u.project("python.toml");
     std::fs::write(&manifest, "[runtime]\nlanguage = \"python\"\n").unwrap();
     let r = u.wrun(&[
@@ -267,7 +271,7 @@ fn a_python_component_gets_the_packages_its_manifest_adds_at_submit() {
         "import wrun\n\n\n@wrun.remote\ndef table(n):\n    import tabulate\n    rows = [(i, i * i) for i in range(1, n + 1)]\n    return tabulate.__version__ + \"|\" + tabulate.tabulate(rows)\n\n\n@wrun.main\ndef main(args):\n    return wrun.get(table.remote(3))\n",
     )
     .unwrap();
-    let wasm = PathBuf::from(u.ok(&["build", "tables"]).trim());
+    let wasm = u.build(&["tables"]);
     let submit = |manifest: Option<&str>| {
         let mut args = vec!["submit".to_string()];
         if let Some(text) = manifest {
