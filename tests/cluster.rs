@@ -576,30 +576,75 @@ fn a_task_whose_node_dies_is_placed_again_on_another() {
     assert!(c.logs().contains("placing the task again"), "{}", c.logs());
 }
 
-/// A task or actor placed on another node runs in the named environment
-/// it asked for there, not in its job's own (the name travels with it).
+/// A task or actor placed on another node runs in the named or inline
+/// environment it asked for there, not in its job's own (both travel with it).
 #[test]
-fn work_placed_on_another_node_keeps_its_named_environment() {
+fn work_placed_on_another_node_keeps_its_named_or_inline_environment() {
     // Jobs start on the node with the most free CPUs (the head's); only the
     // other node offers `probe`, so the work that needs it runs there.
     let c = Cluster::start("4");
     c.add_node(&["--cpus", "1", "--resources", "probe=1"]);
     c.wait_nodes(2);
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rust/envprobe/env.toml");
-    for mode in ["env_of", "actor_env_of"] {
+    // The named environment `loud`, and an inline runtime_env; a task
+    // started with one hands it to the child it places on the other node.
+    for (mode, value, expected) in [
+        ("env_of", "loud", "HELLO"),
+        ("actor_env_of", "loud", "HELLO"),
+        ("inline_env_of", "hi there", "hi there"),
+        ("actor_inline_env_of", "hi there", "hi there"),
+        ("inherited_env_of", "hi there", "hi there"),
+    ] {
         let (code, out, err) = submit_to(
             &c.address,
             c.state(),
             Some(&manifest),
             &example("envprobe"),
-            &[mode, "GREETING", "loud", "probe"],
+            &[mode, "GREETING", value, "probe"],
         );
         assert_eq!(code, 0, "{mode}: {err}");
-        assert_eq!(
-            out, "HELLO",
-            "{mode}: the named environment on the other node"
-        );
+        assert_eq!(out, expected, "{mode}: the environment on the other node");
     }
+}
+
+/// The node that runs a driver says, in the job's log the submitter
+/// follows, that it compiles a component it has not compiled before (what,
+/// how big, where), before it does; a later run there loads it from its
+/// cache and says nothing.
+#[test]
+fn the_first_run_of_a_component_on_a_node_says_it_compiles_it() {
+    let c = Cluster::start("2");
+    c.wait_nodes(1);
+    // A component no test compiled before: hello with a custom section of
+    // this run's own (section 0: a name, then any bytes).
+    let dir = tempfile::tempdir().unwrap();
+    let unique = dir.path().join("hello.wasm");
+    let mut bytes = std::fs::read(example("hello")).unwrap();
+    let nonce = format!("{:?}", std::time::SystemTime::now());
+    let (name, payload) = (b"wrun-test-nonce", nonce.as_bytes());
+    let body = 1 + name.len() + payload.len();
+    assert!(body < 128 && name.len() < 128, "one-byte LEB128 sizes");
+    bytes.extend([0u8, body as u8, name.len() as u8]);
+    bytes.extend(name);
+    bytes.extend(payload);
+    std::fs::write(&unique, bytes).unwrap();
+
+    let (code, out, err) = c.submit(&unique, &["Ada"]);
+    assert_eq!((code, out.as_str()), (0, "Hello, Ada!"), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("wrun: compiling "))
+        .unwrap_or_else(|| panic!("no compile line: {err}"));
+    assert!(
+        line.contains("hello") && line.contains("MiB) on node ") && line.contains("once"),
+        "{line}"
+    );
+    let (code, _, err) = c.submit(&unique, &["Ada"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("wrun: compiling"),
+        "the second run loads it: {err}"
+    );
 }
 
 /// Across nodes too, a placement group and an actor are their job's alone:

@@ -52,6 +52,13 @@ fn cpp_hello_reads_its_declared_environment() {
     let env = submit_with(&manifest, &cpp_example("hello"), &["Ada"]);
     assert_eq!(env.code, 0, "{}", env.err);
     assert_eq!(env.out, "Bonjour, Ada!");
+    // A task's inline runtime_env changes its variable over the job's, or
+    // over none (quotes and a newline survive its JSON).
+    for flags in [&manifest[..], &[]] {
+        let inline = submit_with(flags, &cpp_example("hello"), &["Ada", "\"Hola\"\n"]);
+        assert_eq!(inline.code, 0, "{}", inline.err);
+        assert_eq!(inline.out, "\"Hola\"\n, Ada!");
+    }
 }
 
 #[test]
@@ -84,6 +91,7 @@ fn cpp_sdk_tour_exercises_options_objects_and_actors() {
     let v = &r.out;
     for expected in [
         r#""split": ["hello", 5]"#,
+        r#""cwd": ["/work", "relative paths resolve in the working directory"]"#,
         r#""timeout": "timeout""#,
         r#""cancel": ["task-cancelled", 2]"#,
         r#""missing_resource": "infeasible""#,

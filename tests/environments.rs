@@ -106,6 +106,8 @@ async fn the_working_directory_is_read_only_and_host_paths_are_closed() {
         Some("alpha"),
         "a relative path resolves in the working directory, as in Ray"
     );
+    let cwd = probe(&rt, &job, "cwd", vec![]).await.unwrap();
+    assert_eq!(cwd.as_str(), Some("/work"), "a task starts in it");
     assert_eq!(
         read(format!("{}/g.txt", granted.path().display()))
             .await
@@ -378,6 +380,85 @@ async fn a_task_can_ask_for_a_named_environment_of_its_job() {
         e.message.contains("no environment `nope`") && e.message.contains("other"),
         "{e}"
     );
+}
+
+/// Ray's `runtime_env` task and actor option: an inline environment starts
+/// from the one the call would run in (its caller's, or a named one) and
+/// changes only what it names; it may lower a limit but not raise one, nor
+/// grant what the manifest grants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inline_runtime_env_changes_variables_and_lowers_limits_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rt, _) = runtime(dir.path());
+    let job = probe_job(
+        &rt,
+        dir.path(),
+        "[env]\nMODE = \"default\"\nKEPT = \"yes\"\n[limits]\ncpu_time = \"5s\"\n\
+         [environments.other.env]\nMODE = \"other\"\n",
+    );
+    let inline = |json: &str, environment: Option<&str>| TaskOptions {
+        runtime_env: Some(json.to_string()),
+        environment: environment.map(Into::into),
+        ..Default::default()
+    };
+    let var = |name: &str, opts: TaskOptions| probe_with(&rt, &job, "env_var", vec![s(name)], opts);
+    let mode = r#"{"env": {"MODE": "inline"}}"#;
+    assert_eq!(
+        var("MODE", inline(mode, None)).await.unwrap().as_str(),
+        Some("inline")
+    );
+    assert_eq!(
+        var("KEPT", inline(mode, None)).await.unwrap().as_str(),
+        Some("yes")
+    );
+    let over_named = inline(r#"{"env": {"EXTRA": "x"}}"#, Some("other"));
+    assert_eq!(
+        var("MODE", over_named.clone()).await.unwrap().as_str(),
+        Some("other")
+    );
+    assert_eq!(var("EXTRA", over_named).await.unwrap().as_str(), Some("x"));
+    // An actor too.
+    let opts = ActorOptions {
+        runtime_env: Some(mode.into()),
+        ..Default::default()
+    };
+    let cell = rt.create_actor(&job, "Cell", vec![arg(1)], opts).unwrap();
+    let r = rt.call_actor(cell, "var", vec![arg("MODE")], 1).unwrap();
+    let v = decode(&rt.get(&r[0], Some(Duration::from_secs(30))).await.unwrap());
+    assert_eq!(v.as_str(), Some("inline"));
+
+    // A lower CPU-time limit fires, naming its value; a higher one is refused.
+    let e = probe_with(
+        &rt,
+        &job,
+        "burn",
+        vec![],
+        inline(r#"{"limits": {"cpu_time": "300ms"}}"#, None),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(e.message.contains("CPU-time limit of 300 ms"), "{e}");
+    for (json, says) in [
+        (
+            r#"{"limits": {"cpu_time": "1m"}}"#,
+            "may only lower a limit",
+        ),
+        (
+            r#"{"capabilities": {"read": ["/"]}}"#,
+            "may not widen its own sandbox",
+        ),
+        (
+            r#"{"env": {"A": 1}}"#,
+            "env.A: invalid type: integer `1`, expected a string",
+        ),
+    ] {
+        let e = rt
+            .submit(&job, "env_var", vec![arg("MODE")], inline(json, None))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{json}: {e}");
+        assert!(e.message.contains(says), "{json}: {e}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,6 +52,13 @@ fn java_hello_reads_its_declared_environment() {
     let env = submit_with(&manifest, &java_example("hello"), &["Ada"]);
     assert_eq!(env.code, 0, "{}", env.err);
     assert_eq!(env.out, "Bonjour, Ada!");
+    // A task's inline runtime_env changes its variable over the job's, or
+    // over none (quotes and a newline survive its JSON).
+    for flags in [&manifest[..], &[]] {
+        let inline = submit_with(flags, &java_example("hello"), &["Ada", "\"Hola\"\n"]);
+        assert_eq!(inline.code, 0, "{}", inline.err);
+        assert_eq!(inline.out, "\"Hola\"\n, Ada!");
+    }
 }
 
 #[test]

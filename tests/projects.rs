@@ -268,7 +268,7 @@ fn a_python_component_gets_the_packages_its_manifest_adds_at_submit() {
     u.ok(&["new", "tables", "--lang", "python"]);
     std::fs::write(
         u.project("tables/app.py"),
-        "import wrun\n\n\n@wrun.remote\ndef table(n):\n    import tabulate\n    rows = [(i, i * i) for i in range(1, n + 1)]\n    return tabulate.__version__ + \"|\" + tabulate.tabulate(rows)\n\n\n@wrun.main\ndef main(args):\n    return wrun.get(table.remote(3))\n",
+        "import wrun\n\n\n@wrun.remote\ndef table(n):\n    import tabulate\n    rows = [(i, i * i) for i in range(1, n + 1)]\n    return tabulate.__version__ + \"|\" + tabulate.tabulate(rows)\n\n\n@wrun.main\ndef main(args):\n    task = table.options(resources={args[0]: 1}) if args else table\n    return wrun.get(task.remote(3))\n",
     )
     .unwrap();
     let wasm = u.build(&["tables"]);
@@ -321,4 +321,20 @@ fn a_python_component_gets_the_packages_its_manifest_adds_at_submit() {
         r.err
     );
     assert_eq!(cached(), 2);
+
+    // On a cluster, the node a task is placed on resolves the list too.
+    let c = wrun_tests::cluster_harness::Cluster::start("1");
+    c.add_node(&["--cpus", "1", "--resources", "far=1"]);
+    c.wait_nodes(2);
+    let manifest = u.project("env-cluster.toml");
+    std::fs::write(&manifest, with("tabulate==0.9.0")).unwrap();
+    let (code, out, err) = wrun_tests::cluster_harness::submit_to(
+        &c.address,
+        c.state(),
+        Some(&manifest),
+        &wasm,
+        &["far"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("0.9.0|") && out.contains("3  9"), "{out}");
 }

@@ -71,6 +71,13 @@ fn python_jobs_run_in_their_declared_environment() {
     // Without the manifest the variable is not there.
     let (_, plain, _) = submit(&py_example("hello"), &["Ada"]);
     assert_eq!(plain, "Hello, Ada!");
+    // A task's inline runtime_env (Ray's `env_vars`) changes it over the
+    // job's, or over none.
+    for manifest in [Some("examples/python/hello/env.toml"), None] {
+        let (code, out, err) = submit_in(manifest, &py_example("hello"), &["Ada", "\"Hola\"\n"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, "\"Hola\"\n, Ada!");
+    }
 }
 
 #[test]
@@ -164,6 +171,11 @@ fn python_calls_that_cannot_succeed_fail_at_the_call_with_rays_types() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["wait_empty"], serde_json::json!([[], []]), "{out}");
+    assert_eq!(
+        v["cwd"],
+        serde_json::json!(["/work", "relative paths resolve in the working directory"]),
+        "a task starts in its working directory: {out}"
+    );
     assert_eq!(
         v["wait_fetch_local_false"], 1,
         "on one node an object is ready where it is: {out}"

@@ -7,6 +7,9 @@
 // actors in a namespace, and the runtime context.
 //
 //   wrun submit --env examples/cpp/features/env.toml features.wasm
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 #include <wrun/wrun.hpp>
@@ -16,6 +19,21 @@ using wrun::Value;
 // Two return values: the text and its length.
 wrun::Returns<std::string, uint64_t> split(std::string s) { return {s, s.size()}; }
 WRUN_TASK(split);
+
+// The current directory, and a file of the working directory read by a
+// relative path (env.toml's files.working_dir).
+std::vector<std::string> where() {
+    char cwd[256] = {};
+    char line[256] = {};
+    if (FILE* motto = std::fopen("motto.txt", "r")) {
+        if (!std::fgets(line, sizeof line, motto)) line[0] = 0;
+        std::fclose(motto);
+    }
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    return {getcwd(cwd, sizeof cwd) ? cwd : "<getcwd failed>", text};
+}
+WRUN_TASK(where);
 
 // Traps every time (an abort is a trap, retried per max_retries).
 void crash() { std::abort(); }
@@ -289,6 +307,11 @@ wrun::Result<Value> job_main(std::vector<std::string>) {
         retiring.push_back(*c_v);
     }
     out.emplace_back("max_calls", wrun::to_value(retiring, none));
+
+    // the working directory is the current one
+    TRY(wh, wrun::task(where).remote());
+    TRY(wh_v, wrun::get(*wh));
+    out.emplace_back("cwd", wrun::to_value(*wh_v, none));
 
     // tasks run in the driver's job
     auto id = wrun::job_id();

@@ -2,6 +2,7 @@
 //
 //   wrun submit hello.wasm Alice                   # -> "Hello, Alice!"
 //   wrun submit --env env.toml hello.wasm Alice    # -> "Bonjour, Alice!" (GREETING from the manifest)
+//   wrun submit hello.wasm Alice Hola              # -> "Hola, Alice!" (GREETING from the task's runtime_env)
 #include <cstdlib>
 
 #include <wrun/wrun.hpp>
@@ -13,9 +14,12 @@ std::string hello(std::string name) {
 }
 WRUN_TASK(hello);
 
-// Submits `hello` with the first argument (or "world") and returns its greeting.
+// Submits `hello` with the first argument (or "world") and returns its greeting;
+// a second argument becomes the task's GREETING through an inline runtime_env.
 wrun::Result<std::string> job_main(std::vector<std::string> args) {
-    auto greeting = wrun::task(hello).remote(args.empty() ? std::string("world") : args[0]);
+    auto task = wrun::task(hello);
+    if (args.size() > 1) task.runtime_env(wrun::RuntimeEnv().env("GREETING", args[1]));
+    auto greeting = task.remote(args.empty() ? std::string("world") : args[0]);
     if (!greeting) return wrun::fail(greeting.error());
     return wrun::get(*greeting);
 }

@@ -1,5 +1,6 @@
 import java.util.List;
 import wrun.Job;
+import wrun.RuntimeEnv;
 import wrun.Task1;
 import wrun.Wrun;
 
@@ -9,6 +10,7 @@ import wrun.Wrun;
  * <pre>
  * wrun submit hello.wasm Alice                   # -> "Hello, Alice!"
  * wrun submit --env env.toml hello.wasm Alice    # -> "Bonjour, Alice!" (GREETING from the manifest)
+ * wrun submit hello.wasm Alice Hola              # -> "Hola, Alice!" (GREETING from the task's runtime_env)
  * </pre>
  */
 public final class Hello implements Job {
@@ -20,10 +22,17 @@ public final class Hello implements Job {
         return (greeting == null ? "Hello" : greeting) + ", " + name + "!";
     }
 
-    /** Submits {@code hello} with the first argument (or "world") and returns its greeting. */
+    /**
+     * Submits {@code hello} with the first argument (or "world") and returns its greeting; a second
+     * argument becomes the task's GREETING through an inline runtime_env.
+     */
     @Override
     public Object main(List<String> args) {
         String name = args.isEmpty() ? "world" : args.get(0);
-        return HELLO.remote(name).get();
+        Task1<String, String> task = HELLO;
+        if (args.size() > 1) {
+            task = HELLO.options(HELLO.options().runtimeEnv(RuntimeEnv.EMPTY.env("GREETING", args.get(1))));
+        }
+        return task.remote(name).get();
     }
 }

@@ -10,6 +10,8 @@ subclasses, are retried).
     # -> {"wait_empty": [[], []], "wait_duplicates": "ValueError", ...}
 """
 
+import os
+
 import wrun
 
 
@@ -96,6 +98,14 @@ def instance_calls():
     return _CALLS
 
 
+@wrun.remote
+def where():
+    """The current directory, and a file of the working directory read by a
+    relative path (env.toml's files.working_dir)."""
+    with open("motto.txt") as f:
+        return [os.getcwd(), f.read().strip()]
+
+
 def raised(call):
     try:
         call()
@@ -123,6 +133,7 @@ def main(args):
         "non_detached": raised(lambda: one.options(lifetime="non_detached")),
         "max_calls_negative": raised(lambda: one.options(max_calls=-1).remote()),
     }
+    out["cwd"] = wrun.get(where.remote())
     ready, pending = wrun.wait([r, s], num_returns=2, timeout=60)
     out["wait_both"] = [len(ready), len(pending)]
     # max_retries=-1: no limit, as in Ray (a negative count otherwise).

@@ -2,6 +2,7 @@
 
     wrun submit hello.wasm Alice                   # -> "Hello, Alice!"
     wrun submit --env env.toml hello.wasm Alice    # -> "Bonjour, Alice!" (GREETING from the manifest)
+    wrun submit hello.wasm Alice Hola              # -> "Hola, Alice!" (GREETING from the task's runtime_env)
 """
 
 import os
@@ -17,6 +18,11 @@ def hello(name):
 
 @wrun.main
 def main(args):
-    """Submits ``hello`` with the first argument (or "world") and returns its greeting."""
+    """Submits ``hello`` with the first argument (or "world") and returns its
+    greeting; a second argument becomes the task's GREETING through an inline
+    ``runtime_env`` (Ray's spelling)."""
     name = args[0] if args else "world"
-    return wrun.get(hello.remote(name))
+    task = hello
+    if len(args) > 1:
+        task = hello.options(runtime_env={"env_vars": {"GREETING": args[1]}})
+    return wrun.get(task.remote(name))

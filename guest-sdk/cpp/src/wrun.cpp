@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <map>
 #include <unordered_map>
 
@@ -329,6 +330,59 @@ std::vector<bool> wait_raw(const std::vector<const AnyRef*>& refs, uint32_t num_
 // ---- tasks and actors ----------------------------------------------------------
 
 namespace {
+// `s` as a JSON string (RFC 8259: quote, backslash and control characters escaped).
+void json_quote(std::string& out, const std::string& s) {
+    out += '"';
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+}  // namespace
+
+}  // namespace detail
+
+std::string RuntimeEnv::to_json() const {
+    using detail::json_quote;
+    std::string out = "{";
+    if (!vars.empty()) {
+        out += "\"env\":{";
+        bool first = true;
+        for (const auto& [k, v] : vars) {
+            if (!first) out += ',';
+            first = false;
+            json_quote(out, k);
+            out += ':';
+            json_quote(out, v);
+        }
+        out += '}';
+    }
+    if (memory_bytes || cpu_time) {
+        if (!vars.empty()) out += ',';
+        out += "\"limits\":{";
+        if (memory_bytes) out += "\"memory\":" + std::to_string(*memory_bytes);
+        if (cpu_time) {
+            if (memory_bytes) out += ',';
+            out += "\"cpu_time\":\"" + std::to_string(*cpu_time) + "ms\"";
+        }
+        out += '}';
+    }
+    return out + "}";
+}
+
+namespace detail {
+
+namespace {
 // The WIT task-options of `o` (its lists borrowed from `custom` and `types`).
 wrun_runtime_tasks_task_options_t task_options(const TaskOptions& o, CCustom& custom,
                                                CStrings& types) {
@@ -342,6 +396,7 @@ wrun_runtime_tasks_task_options_t task_options(const TaskOptions& o, CCustom& cu
     opts.max_calls = o.max_calls;
     opts.timeout_ms = {o.timeout_ms.has_value(), o.timeout_ms.value_or(0)};
     opts.environment = opt_str(o.environment);
+    opts.runtime_env = opt_str(o.runtime_env);
     opts.retry_exception_types = types.list();
     return opts;
 }
@@ -410,6 +465,7 @@ Result<Id> create_actor_raw(const std::string& cls, std::vector<Arg> args, const
     opts.namespace_ = opt_str(o.namespace_);
     opts.max_restarts = o.max_restarts;
     opts.environment = opt_str(o.environment);
+    opts.runtime_env = opt_str(o.runtime_env);
     opts.get_if_exists = o.get_if_exists;
     job_string_t name = borrow_str(cls);
     auto list = cargs.list<wrun_runtime_actors_list_arg_t>();
@@ -538,9 +594,24 @@ std::optional<Id> actor_id() {
 using wrun::Error;
 using wrun::ErrorKind;
 
+namespace {
+// Once per instance: starts in the working directory the host names in PWD
+// (it mounts one at /work), as Ray starts its workers in theirs; wasi-libc
+// does not read WASI's initial-cwd. A directory that cannot be entered leaves
+// the instance where it was (relative paths still resolve through the host's
+// "." mount).
+void enter_working_dir() {
+    static bool entered = false;
+    if (entered) return;
+    entered = true;
+    if (const char* pwd = std::getenv("PWD")) (void)chdir(pwd);
+}
+}  // namespace
+
 extern "C" bool exports_wrun_runtime_guest_main(job_list_string_t* args,
                                                 exports_wrun_runtime_guest_value_t* ret,
                                                 exports_wrun_runtime_guest_error_t* err) {
+    enter_working_dir();
     std::vector<std::string> argv;
     for (size_t i = 0; i < args->len; ++i)
         argv.emplace_back(reinterpret_cast<const char*>(args->ptr[i].ptr), args->ptr[i].len);
@@ -561,6 +632,7 @@ extern "C" bool exports_wrun_runtime_guest_run_task(job_string_t* function,
                                                     exports_wrun_runtime_guest_list_value_t* args,
                                                     exports_wrun_runtime_guest_list_value_t* ret,
                                                     exports_wrun_runtime_guest_error_t* err) {
+    enter_working_dir();
     std::string name = wrun::take_str(*function);
     auto in = wrun::take_args(args);
     auto& r = wrun::registry();
@@ -579,6 +651,7 @@ extern "C" bool exports_wrun_runtime_guest_run_task(job_string_t* function,
 extern "C" bool exports_wrun_runtime_guest_construct(job_string_t* class_,
                                                      exports_wrun_runtime_guest_list_value_t* args,
                                                      exports_wrun_runtime_guest_error_t* err) {
+    enter_working_dir();
     std::string cls = wrun::take_str(*class_);
     auto in = wrun::take_args(args);
     auto& r = wrun::registry();

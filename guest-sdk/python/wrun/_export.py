@@ -122,13 +122,21 @@ _MOUNTS_SEEN = False
 
 
 def _use_mounted_packages() -> None:
-    """Once per instance: puts the environment's packages first on sys.path
-    and the standard library last, and lets packages imported at build
-    (``importlib``, ``email``, ...) find their other submodules there."""
+    """Once per instance: starts in the working directory the host names in
+    ``PWD`` (wasi-libc does not read WASI's initial-cwd), puts the
+    environment's packages first on sys.path and the standard library last,
+    and lets packages imported at build (``importlib``, ``email``, ...) find
+    their other submodules there."""
     global _MOUNTS_SEEN
     if _MOUNTS_SEEN:
         return
     _MOUNTS_SEEN = True
+    pwd = os.environ.get("PWD")
+    if pwd:
+        try:
+            os.chdir(pwd)
+        except OSError:
+            pass  # relative paths still resolve through the host's "." mount
     if not os.path.isdir(_PACKAGES):
         return
     sys.path.insert(0, _PACKAGES)

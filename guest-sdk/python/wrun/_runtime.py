@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging as _pylogging
 import math
 import pickle
@@ -375,10 +376,11 @@ def wait(
 _TASK_OPTIONS = {
     "num_returns", "cpus", "memory", "resources", "max_retries",
     "retry_exceptions", "timeout", "environment", "scheduling_strategy", "max_calls",
+    "runtime_env",
 }
 _ACTOR_OPTIONS = {
     "name", "namespace", "max_restarts", "cpus", "memory", "resources", "environment",
-    "scheduling_strategy", "get_if_exists",
+    "scheduling_strategy", "get_if_exists", "runtime_env",
 }
 
 
@@ -529,6 +531,22 @@ def _check_options(kind: str, allowed: set, options: Dict[str, Any]) -> Dict[str
     return out
 
 
+def _runtime_env(env: Optional[Dict[str, Any]]) -> Optional[str]:
+    """Ray's ``runtime_env`` option as the JSON the host reads: Ray's
+    ``env_vars`` is wrun's ``env``; the host checks the rest (variables, and
+    ``limits`` lowered; what the manifest grants is refused with the reason)."""
+    if env is None:
+        return None
+    if not isinstance(env, dict):
+        raise TypeError(f"runtime_env must be a dict such as {{'env_vars': {{'MODE': 'fast'}}}}, got {type(env).__name__}")
+    env = dict(env)
+    if "env_vars" in env:
+        if "env" in env:
+            raise ValueError("runtime_env: give env_vars (Ray's name) or env, not both")
+        env["env"] = env.pop("env_vars")
+    return json.dumps(env, sort_keys=True)
+
+
 def _custom(resources: Optional[Dict[str, float]]) -> List[Tuple[str, float]]:
     return [(str(k), float(v)) for k, v in (resources or {}).items()]
 
@@ -617,8 +635,10 @@ class RemoteFunction:
         ``retry_exceptions`` (also
         retry when it raises), ``timeout`` (seconds per attempt),
         ``max_calls`` (a warm instance retires after that many tasks; 0: no
-        limit) and ``environment`` (a named environment of the job's
-        manifest)."""
+        limit), ``environment`` (a named environment of the job's
+        manifest) and ``runtime_env`` (Ray's: ``{"env_vars": {...},
+        "limits": {"cpu_time": "2s"}}`` changes the environment it runs in;
+        docs/runtime-env.md)."""
         return _with_options(self, "task", _TASK_OPTIONS, options)
 
     def _wit_options(self) -> Any:
@@ -636,6 +656,7 @@ class RemoteFunction:
             timeout_ms=_timeout_ms(o.get("timeout")),
             environment=o.get("environment"),
             max_calls=_max_calls(o.get("max_calls", 0)),
+            runtime_env=_runtime_env(o.get("runtime_env")),
         )
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
@@ -761,8 +782,8 @@ class ActorClass:
         registered under it, if any, instead of an error), ``max_restarts``
         (re-run the constructor after its instance fails, or after
         ``kill(actor, no_restart=False)``), ``cpus`` (held while it lives; the
-        environment's default, or 0, when unset), ``memory``, ``resources``
-        and ``environment``."""
+        environment's default, or 0, when unset), ``memory``, ``resources``,
+        ``environment`` and ``runtime_env`` (as for tasks)."""
         return _with_options(self, "actor", _ACTOR_OPTIONS, options)
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
@@ -779,6 +800,7 @@ class ActorClass:
             max_restarts=int(o.get("max_restarts", 0)),
             environment=o.get("environment"),
             get_if_exists=bool(o.get("get_if_exists", False)),
+            runtime_env=_runtime_env(o.get("runtime_env")),
         )
         scheduling = _scheduling(o.get("scheduling_strategy"))
         try:

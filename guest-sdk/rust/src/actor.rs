@@ -21,6 +21,7 @@ pub struct ActorOptions {
     namespace: Option<String>,
     max_restarts: u32,
     environment: Option<String>,
+    runtime_env: Option<String>,
     scheduling: Scheduling,
     get_if_exists: bool,
 }
@@ -41,6 +42,12 @@ impl ActorOptions {
     /// Runs the actor in the named environment of the job's manifest.
     pub fn environment(mut self, name: impl Into<String>) -> Self {
         self.environment = Some(name.into());
+        self
+    }
+
+    /// Changes the environment the actor lives in: see [`crate::RuntimeEnv`].
+    pub fn runtime_env(mut self, env: crate::RuntimeEnv) -> Self {
+        self.runtime_env = Some(env.to_json());
         self
     }
 
@@ -97,6 +104,7 @@ impl ActorOptions {
             namespace: self.namespace.clone(),
             max_restarts: self.max_restarts,
             environment: self.environment.clone(),
+            runtime_env: self.runtime_env.clone(),
             get_if_exists: self.get_if_exists,
         }
     }

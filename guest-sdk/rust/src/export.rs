@@ -71,17 +71,34 @@ fn not_found(task: &str, what: &str) -> wit::Error {
     Error::new(ErrorKind::NotFound, task, what.to_string()).into()
 }
 
+/// Once per instance: starts in the working directory the host names in
+/// `PWD` (it mounts one at /work), as Ray starts its workers in theirs;
+/// wasi-libc does not read WASI's initial-cwd. A directory that cannot be
+/// entered leaves the instance where it was (relative paths still resolve
+/// through the host's "." mount).
+fn enter_working_dir() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Some(dir) = std::env::var_os("PWD") {
+            let _ = std::env::set_current_dir(dir);
+        }
+    });
+}
+
 impl<J: Job> Guest for Export<J> {
     fn main(args: Vec<String>) -> WitResult<wit::Value> {
+        enter_working_dir();
         J::main(args)
     }
 
     fn run_task(function: String, args: Vec<wit::Value>) -> WitResult<Vec<wit::Value>> {
+        enter_working_dir();
         J::run_task(&function, args)
             .unwrap_or_else(|| Err(not_found(&function, "no such task in this component")))
     }
 
     fn construct(class: String, args: Vec<wit::Value>) -> WitResult<()> {
+        enter_working_dir();
         let state = J::construct(&class, args)
             .unwrap_or_else(|| Err(not_found(&class, "no such actor class in this component")))?;
         ACTOR.with(|a| *a.borrow_mut() = Some(state));
@@ -324,6 +341,11 @@ macro_rules! __task_option_methods {
             self.opts = self.opts.environment(name);
             self
         }
+        /// Changes the environment it runs in (Ray's `runtime_env`).
+        pub fn runtime_env(mut self, env: $crate::RuntimeEnv) -> Self {
+            self.opts = self.opts.runtime_env(env);
+            self
+        }
         $crate::__scheduling_option_methods!();
     };
 }
@@ -358,6 +380,11 @@ macro_rules! __actor_option_methods {
             name: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.opts = self.opts.environment(name);
+            self
+        }
+        /// Changes the environment it runs in (Ray's `runtime_env`).
+        pub fn runtime_env(mut self, env: $crate::RuntimeEnv) -> Self {
+            self.opts = self.opts.runtime_env(env);
             self
         }
         /// Registers the actor under `name`.

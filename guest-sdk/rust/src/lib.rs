@@ -48,6 +48,7 @@ mod id;
 pub mod log;
 mod object;
 mod placement;
+mod runtime_env;
 mod stream;
 mod task;
 
@@ -59,6 +60,7 @@ pub use object::{
     cancel, get, get_all, get_all_timeout, put, wait, wait_fetch_local, ObjectRef, Ready,
 };
 pub use placement::{Bundle, PlacementGroup, Scheduling, Strategy};
+pub use runtime_env::RuntimeEnv;
 pub use stream::{yield_item, ObjectRefGenerator};
 pub use task::{submit, Arg, IntoArg, TaskOptions};
 /// Marks an `impl` block as an actor class.

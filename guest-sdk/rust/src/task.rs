@@ -24,6 +24,7 @@ pub struct TaskOptions {
     pub(crate) retry_exception_types: Vec<String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) environment: Option<String>,
+    pub(crate) runtime_env: Option<String>,
     pub(crate) scheduling: Scheduling,
     pub(crate) max_calls: u32,
 }
@@ -49,6 +50,7 @@ impl TaskOptions {
             retry_exception_types: Vec::new(),
             timeout: None,
             environment: None,
+            runtime_env: None,
             scheduling: Scheduling::Default,
             max_calls: 0,
         }
@@ -71,6 +73,13 @@ impl TaskOptions {
     /// (`[environments.NAME]`) instead of the caller's.
     pub fn environment(mut self, name: impl Into<String>) -> Self {
         self.environment = Some(name.into());
+        self
+    }
+
+    /// Changes the environment the task runs in (the named one, or the
+    /// caller's) as Ray's `runtime_env` option does: see [`crate::RuntimeEnv`].
+    pub fn runtime_env(mut self, env: crate::RuntimeEnv) -> Self {
+        self.runtime_env = Some(env.to_json());
         self
     }
 
@@ -146,6 +155,7 @@ impl TaskOptions {
                 .timeout
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             environment: self.environment.clone(),
+            runtime_env: self.runtime_env.clone(),
             max_calls: self.max_calls,
         }
     }

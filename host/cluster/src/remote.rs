@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, Semaphore};
@@ -22,10 +23,9 @@ use crate::view::PeerView;
 
 /// How long a driver's node waits for another node to end the job's work
 /// there (that node waits up to `wrun_runtime::END_WAIT` for it to stop).
-const END_JOB_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+const END_JOB_WAIT: Duration = Duration::from_secs(10);
 
-/// What another node needs to load a job: its name, components by hash and
-/// environment by hash.
+/// What another node needs to load a job: its name, components and environment by hash.
 #[derive(Clone)]
 pub struct JobRef {
     /// The driver's name.
@@ -70,10 +70,8 @@ pub const TASKS_SENT_AT_ONCE: usize = 1024;
 
 /// Whether a call failed because the peer is gone (not because it refused).
 fn gone(s: &tonic::Status) -> bool {
-    matches!(
-        s.code(),
-        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
-    )
+    use tonic::Code::{Cancelled, Unavailable, Unknown};
+    matches!(s.code(), Unavailable | Unknown | Cancelled)
 }
 
 fn failed(label: &str, message: impl Into<String>) -> TaskError {
@@ -242,6 +240,7 @@ impl Remote for ClusterRemote {
             timeout_ms: options.timeout.map_or(0, |t| t.as_millis().max(1) as u64),
             env_hash: job_ref.env_hash,
             environment: options.environment.clone().unwrap_or_default(),
+            runtime_env: options.runtime_env.clone().unwrap_or_default(),
             task_id: wrun_proto::id_bytes(task.id.0),
             bundle: match options.scheduling {
                 Scheduling::PlacementGroup {
@@ -324,6 +323,7 @@ impl Remote for ClusterRemote {
             bundle: a.bundle.map(|(g, i)| bundle_target(g, i)),
             env_hash: j.env_hash,
             environment: a.environment.clone().unwrap_or_default(),
+            runtime_env: a.runtime_env.clone().unwrap_or_default(),
         };
         Box::pin(async move {
             let mut client = match this.conns.client(node).await {

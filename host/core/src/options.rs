@@ -39,6 +39,9 @@ pub struct TaskOptions {
     pub timeout: Option<Duration>,
     /// A named environment of the job's manifest; the caller's when `None`.
     pub environment: Option<String>,
+    /// An inline environment (JSON, as Ray's `runtime_env` option) changing
+    /// the one it would run in; docs/runtime-env.md says what it may change.
+    pub runtime_env: Option<String>,
     /// Where it runs beyond having its resources.
     pub scheduling: Scheduling,
     /// A warm instance that runs it retires once it has run this many tasks
@@ -59,6 +62,7 @@ impl Default for TaskOptions {
             retry_exception_types: Vec::new(),
             timeout: None,
             environment: None,
+            runtime_env: None,
             scheduling: Scheduling::Default,
             max_calls: 0,
             streaming: false,
@@ -79,6 +83,8 @@ pub struct ActorOptions {
     pub max_restarts: u32,
     /// A named environment of the job's manifest.
     pub environment: Option<String>,
+    /// An inline environment (JSON) changing the one it would live in.
+    pub runtime_env: Option<String>,
     /// Where it lives beyond having its resources.
     pub scheduling: Scheduling,
     /// With a name: return the actor already registered under it (or

@@ -15,6 +15,8 @@
 
 #![warn(missing_docs)]
 
+mod error;
+mod inline;
 mod manifest;
 mod python;
 mod workdir;
@@ -29,6 +31,9 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use wrun_core::{JobLimits, Resources};
 
+use error::read_text;
+pub use error::ManifestError;
+pub use inline::{InlineEnv, InlineEnvs, MAX_INLINE_BYTES, MAX_INLINE_ENVS};
 pub use manifest::LANGUAGES;
 use manifest::{
     at_least_one, check_language, check_package, duration, read_manifest, size, spanned_strings,
@@ -54,20 +59,6 @@ pub struct WorkingDir {
     pub path: String,
     /// `files.excludes`: gitignore-style patterns of files left out.
     pub excludes: Vec<String>,
-}
-
-/// A manifest that cannot be used: where, which field, and what was expected.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", place(file, *line, *column))]
-pub struct ManifestError {
-    /// The manifest.
-    pub file: String,
-    /// 1-based line (0: the whole file).
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// What is wrong and what was expected.
-    pub message: String,
 }
 
 /// What a job's guests may see and use.
@@ -117,6 +108,11 @@ pub struct Environment {
     /// lists: where the node resolved them, mounted for the guest (set when
     /// the job loads, not by the manifest).
     pub python: Option<PythonMounts>,
+    /// Which `[environments.NAME]` table it is (None: the job's own).
+    pub name: Option<String>,
+    /// The inline `runtime_env` it was changed by, if any (canonical):
+    /// with `name`, what identifies it on every node.
+    pub inline: Option<std::sync::Arc<InlineEnv>>,
 }
 
 impl Environment {
@@ -142,6 +138,8 @@ impl Environment {
             reuse_instances: false,
             named: BTreeMap::new(),
             python: None,
+            name: None,
+            inline: None,
         }
     }
 
@@ -215,6 +213,7 @@ impl Environment {
             let sub = sub.inherit(&job);
             let mut e = Self::build(sub, text, file, dir, cache_dir, base, &at)?;
             e.source = format!("{file} [environments.{name}]");
+            e.name = Some(name.clone());
             env.named.insert(name, std::sync::Arc::new(e));
         }
         Ok(env)
@@ -429,37 +428,9 @@ impl Environment {
             reuse_instances,
             named: BTreeMap::new(),
             python: None,
+            name: None,
+            inline: None,
         })
-    }
-}
-
-impl ManifestError {
-    /// The error `message` at `span` of the manifest `file` whose text is
-    /// `text` (no span: the whole file).
-    fn at(file: &str, text: &str, span: Option<Range<usize>>, message: String) -> Self {
-        let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
-        ManifestError {
-            file: file.to_string(),
-            line,
-            column,
-            message,
-        }
-    }
-}
-
-/// A manifest's text, or the error of one that cannot be read.
-fn read_text(path: &Path) -> Result<String, ManifestError> {
-    std::fs::read_to_string(path).map_err(|e| {
-        let file = path.display().to_string();
-        ManifestError::at(&file, "", None, format!("cannot read the manifest: {e}"))
-    })
-}
-
-/// `FILE:LINE:COLUMN`, or `FILE` for an error of the whole file.
-fn place(file: &str, line: usize, column: usize) -> String {
-    match line {
-        0 => file.to_string(),
-        _ => format!("{file}:{line}:{column}"),
     }
 }
 
@@ -478,13 +449,6 @@ fn resolve_host_port(s: &str) -> Result<Vec<SocketAddr>, String> {
         return Err("it resolves to no address".into());
     }
     Ok(addrs)
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, column)
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

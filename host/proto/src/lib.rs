@@ -31,7 +31,7 @@ pub mod pb {
 
 /// The version of the messages between wrun processes. Bump it with any
 /// change to cluster.proto that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// Refuses a peer that speaks another protocol version, logging who.
 #[allow(

@@ -16,7 +16,7 @@ use wrun_sandbox::{CallKind, Caller, GuestCalls, LoadedJob, PeerRun, TaskControl
 
 use crate::actors::{self, ActorCaller, ActorSpec};
 use crate::cluster::{RemoteActor, RemoteCall};
-use crate::inner::{resolve_environment, RuntimeInner};
+use crate::inner::{environment_identity, resolve_environment, RuntimeInner};
 use crate::place::Where;
 use crate::returns::Returns;
 
@@ -76,8 +76,11 @@ impl RuntimeInner {
                 job,
                 &spec.caller_env,
                 spec.environment.as_deref(),
+                spec.runtime_env.as_deref(),
                 &spec.class,
             )?;
+            // Named from the job's own from here on, for wherever it lives.
+            (spec.environment, spec.runtime_env) = environment_identity(&env);
             let asked = spec
                 .resources
                 .clone()
@@ -131,6 +134,7 @@ impl RuntimeInner {
                         max_restarts: spec.max_restarts,
                         bundle,
                         environment: spec.environment.clone(),
+                        runtime_env: spec.runtime_env.clone(),
                     };
                     return self.remote.create_actor(node, actor).await;
                 }
@@ -304,6 +308,7 @@ impl RuntimeInner {
             max_restarts: options.max_restarts,
             depth: caller.depth + 1,
             environment: options.environment,
+            runtime_env: options.runtime_env,
             caller_env: caller.env.clone(),
             placed,
             scheduling: options.scheduling,

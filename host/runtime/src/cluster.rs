@@ -69,6 +69,8 @@ pub struct RemoteActor<'a> {
     /// The named environment of the job's manifest it lives in (`None`: the
     /// job's own).
     pub environment: Option<String>,
+    /// The inline environment changing it (canonical JSON).
+    pub runtime_env: Option<String>,
 }
 
 /// How a call to another node failed.

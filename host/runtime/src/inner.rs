@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use wrun_core::{ErrorKind, GroupId, GroupInfo, IdGen, JobId, NodeId, TaskError};
-use wrun_env::Environment;
+use wrun_env::{Environment, InlineEnv};
 use wrun_objects::{ObjectStore, ObjectValue};
 use wrun_sandbox::{LoadedJob, Sandbox};
 use wrun_sched::{LocalBundles, Scheduler};
@@ -76,15 +76,16 @@ impl RuntimeInner {
 }
 
 /// The environment a call runs in: a named one of the job's manifest, or
-/// the caller's.
+/// the caller's, changed by an inline one (`runtime_env`) when given.
 pub(crate) fn resolve_environment(
     job: &LoadedJob,
     caller_env: &Arc<Environment>,
     name: Option<&str>,
+    inline: Option<&str>,
     what: &str,
 ) -> Result<Arc<Environment>, TaskError> {
-    match name {
-        None => Ok(caller_env.clone()),
+    let base = match name {
+        None => caller_env.clone(),
         Some(n) => job.env.named.get(n).cloned().ok_or_else(|| {
             let known: Vec<&str> = job.env.named.keys().map(String::as_str).collect();
             TaskError::new(
@@ -100,6 +101,18 @@ pub(crate) fn resolve_environment(
                     }
                 ),
             )
-        }),
-    }
+        })?,
+    };
+    let Some(text) = inline else {
+        return Ok(base);
+    };
+    InlineEnv::parse(text)
+        .and_then(|inline| job.inline_envs.resolve(&job.env, &base, &inline))
+        .map_err(|message| TaskError::new(ErrorKind::InvalidArgument, what, message))
+}
+
+/// What identifies `env` on every node of the job: `(environment,
+/// runtime_env)` options that resolve to it from the job's own.
+pub(crate) fn environment_identity(env: &Environment) -> (Option<String>, Option<String>) {
+    (env.name.clone(), env.inline.as_ref().map(|i| i.canonical()))
 }

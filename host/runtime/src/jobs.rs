@@ -26,6 +26,7 @@ pub struct JobSpec {
     env: Option<Arc<Environment>>,
     id: Option<JobId>,
     log_sink: Option<LogSink>,
+    on_compile: Option<wrun_sandbox::CompileNotice>,
 }
 
 impl JobSpec {
@@ -58,6 +59,7 @@ impl JobSpec {
             env: None,
             id: None,
             log_sink: None,
+            on_compile: None,
         }
     }
 
@@ -109,6 +111,14 @@ impl JobSpec {
     /// Where its guest lines go instead of the runtime's sink.
     pub fn log_sink(mut self, sink: LogSink) -> Self {
         self.log_sink = Some(sink);
+        self
+    }
+
+    /// Told `(what, bytes)` before one of its components is compiled (not
+    /// in the cache), instead of the runtime's notice: a node tells the
+    /// job's submitter.
+    pub fn on_compile(mut self, notice: wrun_sandbox::CompileNotice) -> Self {
+        self.on_compile = Some(notice);
         self
     }
 }
@@ -172,7 +182,7 @@ pub(crate) fn load(
         if components.is_empty() {
             env = fit_environment(&bytes, &what, env, sandbox.cache_dir())?;
         }
-        let prepared = sandbox.prepare(&bytes, &what)?;
+        let prepared = sandbox.prepare(&bytes, &what, spec.on_compile.as_ref())?;
         components.push(JobComponent::new(cname, prepared));
     }
     let id = spec.id.unwrap_or_else(new_id);
@@ -189,6 +199,7 @@ pub(crate) fn load(
         tasks_in_flight: Default::default(),
         cpu: cpu_of(id),
         actors_alive: Default::default(),
+        inline_envs: Default::default(),
     }))
 }
 

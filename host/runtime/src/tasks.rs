@@ -22,7 +22,7 @@ use wrun_sched::{Grant, Refused, Scheduler};
 
 use crate::args::{local_args_ready, resolve_args};
 use crate::cluster::{RemoteFailure, RemoteTask};
-use crate::inner::{resolve_environment, RuntimeInner};
+use crate::inner::{environment_identity, resolve_environment, RuntimeInner};
 use crate::ledger::{NewCall, Tracked, Waiting};
 use crate::place::Where;
 use crate::retry::retriable;
@@ -103,8 +103,12 @@ impl RuntimeInner {
             &caller.job,
             &caller.env,
             options.environment.as_deref(),
+            options.runtime_env.as_deref(),
             &function,
         )?;
+        // From here on the options name the environment itself, not
+        // relative to the caller: another node resolves them to the same.
+        (options.environment, options.runtime_env) = environment_identity(&env);
         let depth_limit = caller.job.env.limits.max_depth;
         if caller.depth >= depth_limit {
             return Err(TaskError::new(

@@ -139,12 +139,14 @@ impl ComponentCache {
     }
 
     /// Loads `bytes` as a component, compiling it only when no compiled copy
-    /// for this engine exists yet. Blocking: compiles on this thread.
+    /// for this engine exists yet (telling `notice`, else the cache's own,
+    /// first). Blocking: compiles on this thread.
     pub(crate) fn load(
         &self,
         engine: &Engine,
         bytes: &[u8],
         what: &str,
+        notice: Option<&CompileNotice>,
     ) -> Result<(Component, CacheOutcome, String), LoadError> {
         check_is_component(bytes, what)?;
         let hash = wrun_core::content_hash(bytes);
@@ -157,7 +159,7 @@ impl ComponentCache {
         let lock = self.loading.lock().entry(hash.clone()).or_default().clone();
         let outcome = {
             let _one_at_a_time = lock.lock();
-            self.load_or_compile(engine, bytes, what, &path)
+            self.load_or_compile(engine, bytes, what, &path, notice)
         };
         drop(lock);
         let mut loading = self.loading.lock();
@@ -177,6 +179,7 @@ impl ComponentCache {
         bytes: &[u8],
         what: &str,
         path: &Path,
+        notice: Option<&CompileNotice>,
     ) -> Result<(Component, CacheOutcome), LoadError> {
         if path.exists() {
             // SAFETY: files in the cache were written by `Engine::precompile_component`
@@ -190,7 +193,7 @@ impl ComponentCache {
                 }
             }
         }
-        if let Some(notice) = &self.on_compile {
+        if let Some(notice) = notice.or(self.on_compile.as_ref()) {
             notice(what, bytes.len());
         }
         let compiled = engine

@@ -128,10 +128,16 @@ impl Sandbox {
     }
 
     /// Compiles (or loads from the cache) and pre-links a component,
-    /// refusing anything that is not a component of the `job` world.
+    /// refusing anything that is not a component of the `job` world; tells
+    /// `notice` (else the sandbox's own) before compiling.
     /// Blocking: run it off the async workers where that matters.
-    pub fn prepare(&self, bytes: &[u8], what: &str) -> Result<Prepared, LoadError> {
-        let (component, cache, hash) = self.cache.load(&self.engine.engine, bytes, what)?;
+    pub fn prepare(
+        &self,
+        bytes: &[u8],
+        what: &str,
+        notice: Option<&CompileNotice>,
+    ) -> Result<Prepared, LoadError> {
+        let (component, cache, hash) = self.cache.load(&self.engine.engine, bytes, what, notice)?;
         let counted = &self.loads[usize::from(cache == CacheOutcome::Compiled)];
         counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let wrong_world = |reason: String| LoadError::WrongWorld {

@@ -99,6 +99,9 @@ pub struct LoadedJob {
     pub objects: Arc<wrun_objects::ObjectQuota>,
     /// Its guest output's budget on this node (`limits.log_rate`).
     pub logs: Arc<crate::LogBudget>,
+    /// The inline environments (`runtime_env` options) its calls used on
+    /// this node, each built once (bounded).
+    pub inline_envs: wrun_env::InlineEnvs,
 }
 
 /// What a node keeps of a job across its loads there (a node loads a job

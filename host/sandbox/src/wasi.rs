@@ -24,8 +24,13 @@ pub(crate) fn builder(env: &Environment) -> anyhow::Result<WasiCtxBuilder> {
         b.preopened_dir(wd, WORK_DIR_GUEST_PATH, FsPerms::ReadOnly)
             .map_err(|e| anyhow::anyhow!("mounting {}: {e}", wd.display()))?;
         // As Ray starts workers in the working directory: relative paths
-        // resolve against it.
+        // resolve against it. wasi-libc does not read WASI's initial-cwd,
+        // so the SDKs change to `PWD` as an instance starts (and "." is
+        // mounted too, for guests that do not).
         b.initial_cwd(WORK_DIR_GUEST_PATH);
+        if !env.env_vars.iter().any(|(k, _)| k == "PWD") {
+            b.env("PWD", WORK_DIR_GUEST_PATH);
+        }
         b.preopened_dir(wd, ".", FsPerms::ReadOnly)
             .map_err(|e| anyhow::anyhow!("mounting {}: {e}", wd.display()))?;
     }

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wrun::prelude::*;
-use wrun::{Bundle, PlacementGroup, Strategy};
+use wrun::{Bundle, PlacementGroup, RuntimeEnv, Strategy};
 
 /// The contents of `path`, or why it cannot be read.
 #[wrun::task]
@@ -22,6 +22,14 @@ fn read_file(path: String) -> Result<String, String> {
 #[wrun::task]
 fn write_file(path: String, text: String) -> Result<(), String> {
     std::fs::write(&path, text).map_err(|e| format!("cannot write {path}: {e}"))
+}
+
+/// The current directory (the working directory, when there is one).
+#[wrun::task]
+fn cwd() -> Result<String, String> {
+    std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// An environment variable, if the guest sees it.
@@ -224,10 +232,22 @@ impl Keeper {
     }
 }
 
+/// The variable `name` as a task on a node offering `resource` sees it, when
+/// submitted from here without an environment (it inherits this task's).
+#[wrun::task]
+fn env_via_child(name: String, resource: String) -> wrun::Result<Option<String>> {
+    env_var::options().resource(resource, 1.0).remote(name)?.get()
+}
+
 /// `read PATH`: a task reads PATH (or says why it cannot).
 /// `env_of NAME ENV [RESOURCE]`: the variable NAME seen by a task in
 /// environment ENV (on a node offering RESOURCE, when given).
 /// `actor_env_of NAME ENV RESOURCE`: the same, seen by an actor there.
+/// `inline_env_of NAME VALUE [RESOURCE]`: the variable NAME seen by a task
+/// whose inline runtime_env sets it to VALUE (on a node offering RESOURCE).
+/// `actor_inline_env_of NAME VALUE RESOURCE`: the same, seen by an actor.
+/// `inherited_env_of NAME VALUE RESOURCE`: the same, seen by the plain child
+/// (on a node offering RESOURCE) of a task run here with that runtime_env.
 /// `lookup NAME NS`: whether the actor NAME is visible in namespace NS.
 /// `call_id HI LO`: calls `get` on the actor with that id (a guessed id).
 /// `kill_id HI LO`: tries to kill it.
@@ -271,8 +291,12 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
             Ok(text) => text,
             Err(e) => format!("refused: {}", e.message),
         }),
-        "env_of" => {
-            let mut task = env_var::options().environment(arg(2));
+        mode @ ("env_of" | "inline_env_of") => {
+            let task = env_var::options();
+            let mut task = match mode {
+                "env_of" => task.environment(arg(2)),
+                _ => task.runtime_env(RuntimeEnv::new().env(arg(1), arg(2))),
+            };
             if !arg(3).is_empty() {
                 task = task.resource(arg(3), 1.0);
             }
@@ -281,15 +305,22 @@ fn main(args: Vec<String>) -> wrun::Result<String> {
                 .get()?
                 .unwrap_or_else(|| "<unset>".into()))
         }
-        "actor_env_of" => {
-            let cell = Cell::options()
-                .environment(arg(2))
-                .resource(arg(3), 1.0)
-                .remote(0)?;
+        mode @ ("actor_env_of" | "actor_inline_env_of") => {
+            let cell = match mode {
+                "actor_env_of" => Cell::options().environment(arg(2)),
+                _ => Cell::options().runtime_env(RuntimeEnv::new().env(arg(1), arg(2))),
+            };
+            let cell = cell.resource(arg(3), 1.0).remote(0)?;
             let v = cell.var(arg(1))?.get()?;
             cell.kill()?;
             Ok(v.unwrap_or_else(|| "<unset>".into()))
         }
+        "inherited_env_of" => Ok(env_via_child::options()
+            .runtime_env(RuntimeEnv::new().env(arg(1), arg(2)))
+            .cpus(0.0)
+            .remote(arg(1), arg(3))?
+            .get()?
+            .unwrap_or_else(|| "<unset>".into())),
         "lookup" => Ok(CellHandle::lookup(&arg(1), Some(&arg(2)))?
             .map_or("absent".into(), |c| format!("found {}", c.id()))),
         "call_id" => Ok(try_call(ActorHandle::from_id(id()?))),
@@ -509,6 +540,8 @@ wrun::export_job!(
         read_file,
         write_file,
         env_var,
+        env_via_child,
+        cwd,
         connect,
         now,
         random,

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -232,6 +233,30 @@ Arg to_arg(const T& x) {
 
 // ---- tasks -------------------------------------------------------------------
 
+// What one task or actor changes of the environment it would run in otherwise
+// (a named one, or its caller's), as Ray's runtime_env option: variables merge
+// over the base's, limits may only be lowered. What the job's manifest grants
+// (files, network, packages) cannot be set here; a named environment of the
+// manifest can (docs/runtime-env.md).
+//
+//   wrun::task(work).runtime_env(wrun::RuntimeEnv().env("MODE", "fast").cpu_time_ms(2000))
+struct RuntimeEnv {
+    std::map<std::string, std::string> vars;
+    std::optional<uint64_t> memory_bytes;
+    std::optional<uint64_t> cpu_time;  // milliseconds
+
+    // Sets the variable `name` (over the base environment's value).
+    RuntimeEnv& env(std::string name, std::string value) {
+        return vars[std::move(name)] = std::move(value), *this;
+    }
+    // Lowers limits.memory, the linear memory per instance, in bytes.
+    RuntimeEnv& memory(uint64_t bytes) { return memory_bytes = bytes, *this; }
+    // Lowers limits.cpu_time, the CPU time per task, in milliseconds.
+    RuntimeEnv& cpu_time_ms(uint64_t ms) { return cpu_time = ms, *this; }
+    // The JSON the host reads.
+    std::string to_json() const;
+};
+
 // Resources and policy of one task call (defaults: one CPU or the
 // environment's default, 3 retries after a system failure as in Ray, no timeout,
 // the caller's environment).
@@ -251,6 +276,9 @@ struct TaskOptions {
     // Retire the warm instance that runs it after this many tasks (Ray's
     // max_calls; 0: no limit).
     uint32_t max_calls = 0;
+    // An inline runtime environment (RuntimeEnv::to_json): changes the
+    // environment it runs in.
+    std::optional<std::string> runtime_env;
 };
 
 // ---- streaming results ---------------------------------------------------------
@@ -358,6 +386,7 @@ public:
     Task& max_calls(uint32_t n) { return opts_.max_calls = n, *this; }
     Task& timeout_ms(uint64_t ms) { return opts_.timeout_ms = ms, *this; }
     Task& environment(std::string name) { return opts_.environment = std::move(name), *this; }
+    Task& runtime_env(const RuntimeEnv& env) { return opts_.runtime_env = env.to_json(), *this; }
     const std::string& name() const { return name_; }
 
     // Submits the task; the reference resolves to its result.
@@ -436,6 +465,8 @@ struct ActorOptions {
     // With a name: the actor already registered under it, if any (Ray's
     // get_if_exists); its class and options are then not checked.
     bool get_if_exists = false;
+    // An inline runtime environment (RuntimeEnv::to_json), as for tasks.
+    std::optional<std::string> runtime_env;
 };
 
 // A handle to a live actor; copyable, passable to tasks in any language.
@@ -520,6 +551,9 @@ public:
     ActorClass& max_restarts(uint32_t n) { return opts_.max_restarts = n, *this; }
     ActorClass& get_if_exists(bool yes = true) { return opts_.get_if_exists = yes, *this; }
     ActorClass& environment(std::string e) { return opts_.environment = std::move(e), *this; }
+    ActorClass& runtime_env(const RuntimeEnv& env) {
+        return opts_.runtime_env = env.to_json(), *this;
+    }
 
     // Creates the actor; its constructor runs with `args` in its own instance.
     template <class... A>

@@ -19,6 +19,7 @@ public final class ActorOptions {
     String namespace;
     int maxRestarts;
     String environment;
+    String runtimeEnv;
     boolean getIfExists;
 
     public ActorOptions() {
@@ -33,6 +34,7 @@ public final class ActorOptions {
         o.namespace = namespace;
         o.maxRestarts = maxRestarts;
         o.environment = environment;
+        o.runtimeEnv = runtimeEnv;
         o.getIfExists = getIfExists;
         return o;
     }
@@ -107,6 +109,13 @@ public final class ActorOptions {
         return o;
     }
 
+    /** Changes the environment it runs in as Ray's {@code runtime_env} option does: see {@link RuntimeEnv}. */
+    public ActorOptions runtimeEnv(RuntimeEnv env) {
+        ActorOptions o = copy();
+        o.runtimeEnv = env == null ? null : env.toJson();
+        return o;
+    }
+
     public Double cpus() {
         return cpus;
     }
@@ -133,6 +142,11 @@ public final class ActorOptions {
 
     public String environment() {
         return environment;
+    }
+
+    /** The inline runtime environment as the host reads it (JSON), or null. */
+    public String runtimeEnv() {
+        return runtimeEnv;
     }
 
     public boolean getIfExists() {

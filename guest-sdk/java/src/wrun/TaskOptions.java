@@ -33,6 +33,7 @@ public final class TaskOptions {
     int maxCalls;
     long timeoutMs = -1;
     String environment;
+    String runtimeEnv;
 
     public TaskOptions() {
     }
@@ -49,6 +50,7 @@ public final class TaskOptions {
         o.maxCalls = maxCalls;
         o.timeoutMs = timeoutMs;
         o.environment = environment;
+        o.runtimeEnv = runtimeEnv;
         return o;
     }
 
@@ -172,6 +174,13 @@ public final class TaskOptions {
         return o;
     }
 
+    /** Changes the environment it runs in as Ray's {@code runtime_env} option does: see {@link RuntimeEnv}. */
+    public TaskOptions runtimeEnv(RuntimeEnv env) {
+        TaskOptions o = copy();
+        o.runtimeEnv = env == null ? null : env.toJson();
+        return o;
+    }
+
     public int numReturns() {
         return numReturns;
     }
@@ -209,5 +218,10 @@ public final class TaskOptions {
     /** The environment, or null for the caller's. */
     public String environment() {
         return environment;
+    }
+
+    /** The inline runtime environment as the host reads it (JSON), or null. */
+    public String runtimeEnv() {
+        return runtimeEnv;
     }
 }

@@ -106,6 +106,7 @@ impl NodeService {
             max_calls: r.max_calls,
             timeout: (r.timeout_ms > 0).then(|| Duration::from_millis(r.timeout_ms)),
             environment: (!r.environment.is_empty()).then_some(r.environment),
+            runtime_env: (!r.runtime_env.is_empty()).then_some(r.runtime_env),
             // The sender placed it here (in a bundle, or not): it must not
             // travel again.
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
@@ -170,6 +171,7 @@ impl NodeService {
             namespace: (!r.namespace.is_empty()).then_some(r.namespace),
             max_restarts: r.max_restarts,
             environment: (!r.environment.is_empty()).then_some(r.environment),
+            runtime_env: (!r.runtime_env.is_empty()).then_some(r.runtime_env),
             scheduling: here_or_bundle(self.rt.node_id(), r.bundle.as_ref())?,
             // The caller's node looked the name up already.
             get_if_exists: false,

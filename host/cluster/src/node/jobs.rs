@@ -13,15 +13,15 @@ use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Response, Status};
-use wrun_core::logs::{LogLine, LogSink};
-use wrun_core::JobId;
+use wrun_core::logs::{Label, Level, LogLine, LogSink};
+use wrun_core::{JobId, NodeId};
 use wrun_env::Environment;
 use wrun_proto::pb::job_event::Event;
 use wrun_proto::{check_protocol, pb, PROTOCOL_VERSION};
 use wrun_runtime::JobSpec;
 use wrun_sandbox::LoadedJob;
 
-use super::{EventStream, NodeService};
+use super::{EventStream, NodeService, NodeShared};
 use crate::remote::JobRef;
 
 fn event(e: Event) -> Result<pb::JobEvent, Status> {
@@ -38,6 +38,22 @@ fn without_bytes(components: &[pb::Component]) -> Vec<pb::Component> {
             wasm: Vec::new(),
         })
         .collect()
+}
+
+/// Tells a job's followers, in a line of its log, that a component of it
+/// is being compiled on `node` (seconds, once per node) before it runs.
+fn compile_line(sink: LogSink, node: NodeId) -> wrun_sandbox::CompileNotice {
+    Arc::new(move |what: &str, bytes: usize| {
+        sink(LogLine {
+            task: Label::named("load"),
+            level: Level::Info,
+            message: format!(
+                "wrun: compiling {what} ({:.1} MiB) on node {node}, once: later runs there load it from its cache",
+                bytes as f64 / f64::from(1 << 20)
+            ),
+            actor: None,
+        })
+    })
 }
 
 /// A job id from the wire (32 hex digits).
@@ -61,7 +77,7 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-impl NodeService {
+impl NodeShared {
     /// A component's bytes: from this node's copy, else fetched from the
     /// head (and kept), checked against the hash either way.
     async fn component(&self, hash: &str) -> Result<Vec<u8>, Status> {
@@ -201,7 +217,9 @@ impl NodeService {
                 let env = self.environment(env_hash).await?;
                 let spec = self.job_spec(id, name, components, env).await?;
                 // Its guests' lines go to the head, to the job's followers.
-                let spec = spec.log_sink(self.lines.sink(id));
+                let sink = self.lines.sink(id);
+                let compiling = compile_line(sink.clone(), self.rt.node_id());
+                let spec = spec.log_sink(sink).on_compile(compiling);
                 let loaded = self.load(spec).await.map_err(Status::invalid_argument)?;
                 // Its tasks may spill further, and its actors live elsewhere too.
                 self.remote.register_job(
@@ -221,8 +239,12 @@ impl NodeService {
     pub(super) fn forget_guest(&self, job: JobId) -> bool {
         self.guests.remove(&job)
     }
+}
 
-    /// Runs a driver the head placed here.
+impl NodeService {
+    /// Runs a driver the head placed here: answers with its event stream at
+    /// once, then loads it (a line says so before a component compiles, so
+    /// the submitter sees why it waits) and runs it.
     pub(super) async fn run_job_stream(
         &self,
         r: pb::RunJobRequest,
@@ -231,13 +253,28 @@ impl NodeService {
         check_protocol(r.protocol, "run job", peer)?;
         let id = job_id(&r.job_id)?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let node = self.shared.clone();
+        tokio::spawn(async move { node.load_and_run(id, r, tx).await });
+        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))))
+    }
+}
+
+impl NodeShared {
+    async fn load_and_run(
+        self: Arc<Self>,
+        id: JobId,
+        r: pb::RunJobRequest,
+        tx: mpsc::UnboundedSender<Result<pb::JobEvent, Status>>,
+    ) {
         let (lines, node) = (tx.clone(), self.rt.node_id());
-        let sink: LogSink = Arc::new(move |l: LogLine| {
+        let send_line = move |l: LogLine| {
             let _ = lines.send(event(Event::Log(wrun_proto::to_log_line(l, node))));
-        });
+        };
+        let sink: LogSink = Arc::new(send_line);
+        let compiling = compile_line(sink.clone(), node);
         let loaded = match self.environment(&r.env_hash).await {
             Ok(env) => match self.job_spec(id, &r.name, &r.components, env).await {
-                Ok(spec) => self.load(spec.log_sink(sink)).await,
+                Ok(spec) => self.load(spec.log_sink(sink).on_compile(compiling)).await,
                 Err(s) => Err(s.message().to_string()),
             },
             Err(s) => Err(format!("its runtime environment: {}", s.message())),
@@ -254,7 +291,7 @@ impl NodeService {
                     native: Vec::new(),
                     types: Vec::new(),
                 })));
-                return Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))));
+                return;
             }
         };
         tracing::info!(job = %r.job_id, name = %r.name, "running job");
@@ -266,30 +303,25 @@ impl NodeService {
                 env_hash: r.env_hash.clone(),
             },
         );
-        let rt = self.rt.clone();
-        let running = self.running.clone();
-        running.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(async move {
-            let outcome = rt.run_main(&job, r.args).await;
-            running.fetch_sub(1, Ordering::Relaxed);
-            let e = match outcome {
-                Ok(v) if v.data.len() > crate::guard::MAX_JOB_VALUE => Event::Error(pb::JobError {
-                    kind: "invalid-argument".into(),
-                    task: "main".into(),
-                    message: format!(
-                        "the driver returned {} MiB; a cluster job's value is at most {} MiB (return a summary, or write the data to storage)",
-                        v.data.len() >> 20,
-                        crate::guard::MAX_JOB_VALUE >> 20
-                    ),
-                    ..Default::default()
-                }),
-                Ok(v) => Event::Result(pb::JobResult {
-                    value: v.data.to_vec(),
-                }),
-                Err(e) => Event::Error(wrun_proto::to_error(e)),
-            };
-            let _ = tx.send(event(e));
-        });
-        Ok(Response::new(Box::pin(UnboundedReceiverStream::new(rx))))
+        self.running.fetch_add(1, Ordering::Relaxed);
+        let outcome = self.rt.run_main(&job, r.args).await;
+        self.running.fetch_sub(1, Ordering::Relaxed);
+        let e = match outcome {
+            Ok(v) if v.data.len() > crate::guard::MAX_JOB_VALUE => Event::Error(pb::JobError {
+                kind: "invalid-argument".into(),
+                task: "main".into(),
+                message: format!(
+                    "the driver returned {} MiB; a cluster job's value is at most {} MiB (return a summary, or write the data to storage)",
+                    v.data.len() >> 20,
+                    crate::guard::MAX_JOB_VALUE >> 20
+                ),
+                ..Default::default()
+            }),
+            Ok(v) => Event::Result(pb::JobResult {
+                value: v.data.to_vec(),
+            }),
+            Err(e) => Event::Error(wrun_proto::to_error(e)),
+        };
+        let _ = tx.send(event(e));
     }
 }

@@ -37,8 +37,22 @@ type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::ObjectChunk, Status>> + 
 /// Jobs of other nodes' drivers kept loaded here, at most (idle ones go).
 const GUEST_JOBS: usize = 64;
 
-/// The node's service.
+/// The node's service: its state, shared with the work it spawns (a
+/// driver loads and runs after its event stream is answered).
 pub struct NodeService {
+    shared: Arc<NodeShared>,
+}
+
+impl std::ops::Deref for NodeService {
+    type Target = NodeShared;
+
+    fn deref(&self) -> &NodeShared {
+        &self.shared
+    }
+}
+
+/// What the node's service holds.
+pub struct NodeShared {
     rt: Runtime,
     head: HeadClient<Channel>,
     /// Component bytes by content hash (fetched from the head once).
@@ -65,7 +79,7 @@ impl NodeService {
         remote: Arc<ClusterRemote>,
         wire: Wire,
     ) -> Self {
-        NodeService {
+        let shared = NodeShared {
             lines: lines::LineForwarder::start(head.clone(), wire.conns().clone(), rt.node_id()),
             rt,
             head,
@@ -76,6 +90,9 @@ impl NodeService {
             wire,
             environments: OnceMap::new(usize::MAX),
             guests: OnceMap::new(GUEST_JOBS),
+        };
+        NodeService {
+            shared: Arc::new(shared),
         }
     }
 

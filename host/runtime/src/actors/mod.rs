@@ -41,6 +41,8 @@ pub(crate) struct ActorSpec {
     pub(crate) depth: u32,
     /// A named environment of the job's manifest, else the creator's.
     pub(crate) environment: Option<String>,
+    /// An inline environment (JSON) changing that one.
+    pub(crate) runtime_env: Option<String>,
     pub(crate) caller_env: Arc<Environment>,
     /// Create it here: it was placed already (or the host asked for this node).
     pub(crate) placed: bool,
@@ -93,6 +95,7 @@ pub(crate) fn create(
         job,
         &spec.caller_env,
         spec.environment.as_deref(),
+        spec.runtime_env.as_deref(),
         &spec.class,
     )?;
     if spec.class.is_empty() {

@@ -45,6 +45,7 @@ impl HostState {
             namespace: options.namespace,
             max_restarts: options.max_restarts,
             environment: options.environment,
+            runtime_env: options.runtime_env,
             scheduling,
             get_if_exists: options.get_if_exists,
         };

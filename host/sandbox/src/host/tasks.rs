@@ -52,6 +52,7 @@ impl HostState {
             max_calls: options.max_calls,
             timeout: options.timeout_ms.map(Duration::from_millis),
             environment: options.environment,
+            runtime_env: options.runtime_env,
             scheduling,
             streaming,
         };

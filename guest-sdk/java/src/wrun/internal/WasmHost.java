@@ -411,8 +411,8 @@ final class WasmHost extends Host {
     public List<ObjectRef<Object>> submit(String function, Object[] args, TaskOptions o) {
         long m = Mem.mark();
         try {
-            // tuple<string, list<arg>, task-options>: 104 bytes, align 8
-            int p = Mem.alloc(104, 8);
+            // tuple<string, list<arg>, task-options>: 120 bytes, align 8
+            int p = Mem.alloc(120, 8);
             storeSubmit(p, function, args, o);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submit0(p, ret);
@@ -426,11 +426,11 @@ final class WasmHost extends Host {
     public ObjectRef<Object> submitStreaming(String function, Object[] args, TaskOptions o) {
         long m = Mem.mark();
         try {
-            // tuple<string, list<arg>, task-options, scheduling>: 136 bytes, align 8; the scheduling
-            // variant at 104 is `default` (discriminant 0), its payload unread.
-            int p = Mem.alloc(136, 8);
+            // tuple<string, list<arg>, task-options, scheduling>: 152 bytes, align 8; the scheduling
+            // variant at 120 is `default` (discriminant 0), its payload unread.
+            int p = Mem.alloc(152, 8);
             storeSubmit(p, function, args, o);
-            Mem.u8(p + 104, 0);
+            Mem.u8(p + 120, 0);
             int ret = Mem.alloc(RESULT_SIZE, 4);
             submitStreaming0(p, ret);
             return liftRefResult(ret);
@@ -480,7 +480,7 @@ final class WasmHost extends Host {
         }
     }
 
-    /** Lowers the string, arguments and task-options of a submit at {@code p} (88 bytes of options at 16). */
+    /** Lowers the string, arguments and task-options of a submit at {@code p} (104 bytes of options at 16). */
     private static void storeSubmit(int p, String function, Object[] args, TaskOptions o) {
         int ap = storeArgs(args);
         Mem.storeStr(p, function);
@@ -502,14 +502,15 @@ final class WasmHost extends Host {
         storeOptStr(t + 64, o.environment());
         Mem.i32(t + 76, o.maxCalls());
         storeStrings(t + 80, o.retryExceptionTypes());
+        storeOptStr(t + 88, o.runtimeEnv());
     }
 
     @Override
     public Id create(String className, Object[] args, ActorOptions o) {
         long m = Mem.mark();
         try {
-            // tuple<string, list<arg>, actor-options>: 96 bytes, align 8
-            int p = Mem.alloc(96, 8);
+            // tuple<string, list<arg>, actor-options>: 104 bytes, align 8
+            int p = Mem.alloc(104, 8);
             int ap = storeArgs(args);
             Mem.storeStr(p, className);
             Mem.i32(p + 8, ap);
@@ -523,6 +524,7 @@ final class WasmHost extends Host {
             Mem.i32(a + 56, o.maxRestarts());
             storeOptStr(a + 60, o.environment());
             Mem.u8(a + 72, o.getIfExists() ? 1 : 0);
+            storeOptStr(a + 76, o.runtimeEnv());
             // result<id, error>: payload at 8, 56 bytes
             int ret = Mem.alloc(56, 8);
             create0(p, ret);
