@@ -61,6 +61,31 @@ fn java_hello_reads_its_declared_environment() {
     }
 }
 
+/// TeaVM-WASI's class library has no file system: a manifest granting
+/// files to a Java job is refused with the reason, not silently useless.
+#[test]
+fn a_java_job_is_refused_files_it_could_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let manifest = dir.path().join("env.toml");
+    std::fs::write(
+        &manifest,
+        "[env]\nGREETING = \"Hej\"\n[environments.files.files]\nworking_dir = \"data\"\n",
+    )
+    .unwrap();
+    let flags: Vec<OsString> = vec!["--env".into(), manifest.into()];
+    let r = submit_with(&flags, &java_example("hello"), &["Ada"]);
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(
+        r.err.contains("built with the java SDK")
+            && r.err.contains("[environments.files]")
+            && r.err.contains("files.working_dir")
+            && r.err.contains("no WASI file system"),
+        "{}",
+        r.err
+    );
+}
+
 #[test]
 fn a_java_exception_names_its_task_language_and_stack() {
     let r = submit_with(&[], &java_example("pi"), &["many"]);

@@ -226,6 +226,17 @@ fn fit_environment(
             found,
         });
     }
+    if found == "java" {
+        let every = std::iter::once(&env).chain(env.named.values());
+        if let Some(e) = every.into_iter().find(|e| grants_files(e)) {
+            return Err(LoadError::Unusable {
+                what: what.to_string(),
+                language: found,
+                manifest: e.source.clone(),
+                reason: JAVA_FILES.into(),
+            });
+        }
+    }
     if env.packages.is_empty() && env.named.values().all(|e| e.packages.is_empty()) {
         return Ok(env);
     }
@@ -250,6 +261,20 @@ fn fit_environment(
         }
     }
     Ok(Arc::new(fitted))
+}
+
+/// Why a Java component is refused files (measured with TeaVM-WASI 0.2.7:
+/// `FileInputStream`, `FileReader` and `File.exists` fail for every path,
+/// mounted or not, and `File.list` traps).
+const JAVA_FILES: &str = "files.working_dir, files.scratch and capabilities.read \
+    (TeaVM-WASI's class library has no WASI file system: every file a Java guest opens is \
+    not found); drop them from the manifest, or do the file work in a Rust, C++ or Python \
+    task of the job";
+
+/// Whether an environment grants files: a working directory, scratch
+/// space or host paths.
+fn grants_files(e: &Environment) -> bool {
+    e.working_dir.is_some() || e.scratch || !e.read_paths.is_empty()
 }
 
 /// The component name a driver file gets.

@@ -69,6 +69,18 @@ pub enum LoadError {
         /// The SDK that built the component.
         found: String,
     },
+    /// What its environment grants that guests of its language cannot use.
+    #[error("{what} was built with the {language} SDK, whose guests cannot use what its environment {manifest} grants: {reason}")]
+    Unusable {
+        /// What was loaded.
+        what: String,
+        /// The SDK that built the component.
+        language: String,
+        /// The manifest (or its named environment).
+        manifest: String,
+        /// What cannot be used, why, and what to do.
+        reason: String,
+    },
     /// Packages a manifest lists that this node could not provide.
     #[error("{manifest}: runtime.packages: {reason}")]
     Packages {
