@@ -267,10 +267,9 @@ impl NodeShared {
         tx: mpsc::UnboundedSender<Result<pb::JobEvent, Status>>,
     ) {
         let (lines, node) = (tx.clone(), self.rt.node_id());
-        let send_line = move |l: LogLine| {
+        let sink: LogSink = Arc::new(move |l: LogLine| {
             let _ = lines.send(event(Event::Log(wrun_proto::to_log_line(l, node))));
-        };
-        let sink: LogSink = Arc::new(send_line);
+        });
         let compiling = compile_line(sink.clone(), node);
         let loaded = match self.environment(&r.env_hash).await {
             Ok(env) => match self.job_spec(id, &r.name, &r.components, env).await {
