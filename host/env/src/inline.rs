@@ -251,6 +251,9 @@ impl InlineEnvs {
         base: &Arc<Environment>,
         inline: &InlineEnv,
     ) -> Result<Arc<Environment>, String> {
+        if *inline == InlineEnv::default() {
+            return Ok(base.clone());
+        }
         let merged = match &base.inline {
             Some(earlier) => earlier.then(inline),
             None => inline.clone(),
@@ -315,6 +318,12 @@ mod tests {
         assert!(
             Arc::ptr_eq(&e, &again),
             "one environment per distinct inline one"
+        );
+        let base = Arc::new(job.clone());
+        let nothing = envs.resolve(&job, &base, &InlineEnv::parse("{}").unwrap());
+        assert!(
+            Arc::ptr_eq(&nothing.unwrap(), &base),
+            "an empty one changes nothing"
         );
     }
 
