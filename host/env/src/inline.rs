@@ -168,8 +168,10 @@ impl InlineEnv {
 }
 
 impl Environment {
-    /// This environment changed by `inline`: variables merged, limits
-    /// lowered (a limit raised is refused, naming it and both values).
+    /// This environment (the job's own or a named one, never an inline
+    /// one: `InlineEnvs` merges those first) changed by `inline`: variables
+    /// merged, limits lowered (a limit raised is refused, naming it and
+    /// both values).
     fn with_inline(&self, inline: &InlineEnv) -> Result<Environment, String> {
         let mut e = self.clone();
         e.named = BTreeMap::new();
@@ -207,26 +209,9 @@ impl Environment {
             }
             e.cpu_time = Some(asked);
         }
-        let base = self
-            .inline
-            .as_ref()
-            .map_or_else(InlineEnv::default, |i| (**i).clone());
-        let merged = base.then(inline);
-        e.source = format!(
-            "{} with runtime_env {}",
-            self.base_source(),
-            merged.canonical()
-        );
-        e.inline = Some(Arc::new(merged));
+        e.source = format!("{} with runtime_env {}", self.source, inline.canonical());
+        e.inline = Some(Arc::new(inline.clone()));
         Ok(e)
-    }
-
-    /// Where it came from, without an inline environment's part.
-    fn base_source(&self) -> &str {
-        match self.source.split_once(" with runtime_env ") {
-            Some((base, _)) => base,
-            None => &self.source,
-        }
     }
 }
 
